@@ -1,0 +1,8 @@
+//! The domain: orders, roles and the rules about who may see what. No SQL, no terminal.
+
+pub mod order;
+pub mod role;
+pub mod text;
+
+pub use order::{Money, Order, OrderId, Visibility};
+pub use role::{Actor, Party, Role};

@@ -1,0 +1,159 @@
+//! An order as the engine sees it: a plain snapshot, no database handles.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::role::{Actor, Party, Role};
+
+pub type OrderId = i64;
+
+/// One order at one version. The store reads these; the engine decides on them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub workflow: String,
+    pub state: String,
+    pub version: i64,
+    pub customer: String,
+    pub seller: String,
+    pub title: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub placed_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// When the order entered its current state: time-in-state and timers count from here.
+    pub state_entered_at: DateTime<Utc>,
+    pub attrs: BTreeMap<String, serde_json::Value>,
+    pub counters: BTreeMap<String, i64>,
+}
+
+impl Order {
+    /// The user an order names as `party`.
+    pub fn party_name(&self, party: Party) -> Option<&str> {
+        match party {
+            Party::Customer => Some(&self.customer),
+            Party::Seller => Some(&self.seller),
+            Party::Support => None,
+        }
+    }
+
+    /// Whether the actor is this order's customer (acting as customer) or seller (as seller).
+    pub fn is_owned_by(&self, actor: &Actor) -> bool {
+        match actor.role.party() {
+            Some(party) => self.party_name(party) == Some(actor.name.as_str()),
+            None => false,
+        }
+    }
+
+    pub fn counter(&self, name: &str) -> i64 {
+        self.counters.get(name).copied().unwrap_or(0)
+    }
+
+    /// Whether this actor may see the order at all: staff and system see everything,
+    /// customers and sellers only the orders that name them. The one visibility rule.
+    pub fn is_visible_to(&self, actor: &Actor) -> bool {
+        actor.role.sees_every_order() || self.is_owned_by(actor)
+    }
+
+    pub fn money(&self) -> Money<'_> {
+        Money {
+            cents: self.amount_cents,
+            currency: &self.currency,
+        }
+    }
+}
+
+/// What a list query may show an actor: the SQL side turns this into a WHERE clause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    Everything,
+    CustomerIs(String),
+    SellerIs(String),
+}
+
+impl Visibility {
+    pub fn for_actor(actor: &Actor) -> Visibility {
+        match actor.role {
+            Role::Customer => Visibility::CustomerIs(actor.name.clone()),
+            Role::Seller => Visibility::SellerIs(actor.name.clone()),
+            Role::Support | Role::Admin | Role::System => Visibility::Everything,
+        }
+    }
+}
+
+/// An amount in integer cents with its currency, printed as `12.50 EUR`.
+#[derive(Clone, Copy, Debug)]
+pub struct Money<'a> {
+    pub cents: i64,
+    pub currency: &'a str,
+}
+
+impl fmt::Display for Money<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.cents < 0 { "-" } else { "" };
+        let abs = self.cents.unsigned_abs();
+        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not an amount (expected a number with at most two decimals, like 12.50)")]
+pub struct BadAmount(pub String);
+
+/// Parses `12`, `12.5` or `12.50` into cents without going through floating point.
+pub fn parse_amount_cents(text: &str) -> Result<i64, BadAmount> {
+    let bad = || BadAmount(text.to_string());
+    let trimmed = text.trim();
+    let (whole, fraction) = match trimmed.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (trimmed, ""),
+    };
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > 2
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || (trimmed.contains('.') && fraction.is_empty())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let fraction_cents: i64 = match fraction.len() {
+        0 => 0,
+        1 => fraction.parse::<i64>().map_err(|_| bad())? * 10,
+        _ => fraction.parse().map_err(|_| bad())?,
+    };
+    whole
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(fraction_cents))
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_exactly() {
+        assert_eq!(parse_amount_cents("12.50"), Ok(1250));
+        assert_eq!(parse_amount_cents("12.5"), Ok(1250));
+        assert_eq!(parse_amount_cents("12"), Ok(1200));
+        assert_eq!(parse_amount_cents("0.07"), Ok(7));
+        assert!(parse_amount_cents("12.").is_err());
+        assert!(parse_amount_cents("-1").is_err());
+        assert!(parse_amount_cents("1.234").is_err());
+        assert!(parse_amount_cents("abc").is_err());
+        assert!(parse_amount_cents("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn money_prints_two_decimals() {
+        let m = Money {
+            cents: 1205,
+            currency: "EUR",
+        };
+        assert_eq!(m.to_string(), "12.05 EUR");
+    }
+}

@@ -1,0 +1,9 @@
+//! orderboard: a terminal back-office for order workflows.
+//!
+//! The tree shows the architecture: `domain` (orders, roles, visibility) and `workflow` (the
+//! engine) know nothing of SQL or terminals; `store` persists them on SQLite or PostgreSQL;
+//! `cli` and `tui` are the two faces, both going through `service` for every read and change.
+
+pub mod cli;
+pub mod domain;
+pub mod workflow;

@@ -1,0 +1,231 @@
+//! Effects a transition records in the same database transaction: money moves, messages go out.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::domain::Party;
+
+/// How much of the order a refund returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundShare {
+    Full,
+    /// 1 to 99 percent.
+    Percent(u8),
+}
+
+impl RefundShare {
+    pub fn percent(self) -> u8 {
+        match self {
+            RefundShare::Full => 100,
+            RefundShare::Percent(p) => p,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Refund(RefundShare),
+    /// Release the payment to the seller.
+    Payout,
+    /// Store credit for the order's total.
+    Credit,
+    Notify(Vec<Party>),
+    PaymentLink,
+    InventoryReserve,
+    InventoryRelease,
+}
+
+/// The ledger side of a money effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LedgerKind {
+    Refund,
+    Payout,
+    Credit,
+}
+
+impl LedgerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Refund => "refund",
+            LedgerKind::Payout => "payout",
+            LedgerKind::Credit => "credit",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LedgerKind> {
+        match text {
+            "refund" => Some(LedgerKind::Refund),
+            "payout" => Some(LedgerKind::Payout),
+            "credit" => Some(LedgerKind::Credit),
+            _ => None,
+        }
+    }
+}
+
+/// One ledger row a money effect produces for an order of `amount_cents`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub kind: LedgerKind,
+    pub amount_cents: i64,
+    /// 100 for full refunds, payouts and credits.
+    pub share_percent: u8,
+}
+
+impl Effect {
+    /// The ledger entry this effect moves, if it moves money. Partial refunds round half up
+    /// to the cent, so 75 % of 0.05 is 0.04.
+    pub fn ledger_entry(&self, order_amount_cents: i64) -> Option<LedgerEntry> {
+        let (kind, share_percent) = match self {
+            Effect::Refund(share) => (LedgerKind::Refund, share.percent()),
+            Effect::Payout => (LedgerKind::Payout, 100),
+            Effect::Credit => (LedgerKind::Credit, 100),
+            _ => return None,
+        };
+        let amount_cents = (order_amount_cents * i64::from(share_percent) + 50) / 100;
+        Some(LedgerEntry {
+            kind,
+            amount_cents,
+            share_percent,
+        })
+    }
+
+    pub fn moves_money(&self) -> bool {
+        matches!(self, Effect::Refund(_) | Effect::Payout | Effect::Credit)
+    }
+
+    /// The effect's kind, as stored in the effects table.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Effect::Refund(_) => "refund",
+            Effect::Payout => "payout",
+            Effect::Credit => "credit",
+            Effect::Notify(_) => "notify",
+            Effect::PaymentLink => "payment_link",
+            Effect::InventoryReserve => "inventory.reserve",
+            Effect::InventoryRelease => "inventory.release",
+        }
+    }
+}
+
+/// Written exactly as in `workflows.md`: `refund(full)`, `refund(75%)`, `notify(customer, seller)`.
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Effect::Refund(RefundShare::Full) => f.write_str("refund(full)"),
+            Effect::Refund(RefundShare::Percent(p)) => write!(f, "refund({p}%)"),
+            Effect::Notify(parties) => {
+                let names: Vec<&str> = parties.iter().map(|p| p.as_str()).collect();
+                write!(f, "notify({})", names.join(", "))
+            }
+            other => f.write_str(other.kind()),
+        }
+    }
+}
+
+impl FromStr for Effect {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (name, argument) = match text.split_once('(') {
+            Some((name, rest)) => match rest.strip_suffix(')') {
+                Some(arg) => (name.trim(), Some(arg.trim())),
+                None => {
+                    return Err(format!(
+                        "effect \"{text}\" is missing its closing parenthesis"
+                    ));
+                }
+            },
+            None => (text, None),
+        };
+        let no_argument = |effect: Effect| match argument {
+            None => Ok(effect),
+            Some(_) => Err(format!("effect \"{name}\" takes no argument")),
+        };
+        match name {
+            "refund" => match argument {
+                Some("full") => Ok(Effect::Refund(RefundShare::Full)),
+                Some(arg) => {
+                    let percent = arg
+                        .strip_suffix('%')
+                        .and_then(|p| p.trim().parse::<u8>().ok())
+                        .filter(|p| (1..=100).contains(p))
+                        .ok_or_else(|| {
+                            format!("refund share \"{arg}\" must be \"full\" or a percentage from 1% to 100%")
+                        })?;
+                    Ok(Effect::Refund(if percent == 100 {
+                        RefundShare::Full
+                    } else {
+                        RefundShare::Percent(percent)
+                    }))
+                }
+                None => Err("effect \"refund\" needs a share: refund(full) or refund(NN%)".into()),
+            },
+            "payout" => no_argument(Effect::Payout),
+            "credit" => no_argument(Effect::Credit),
+            "payment_link" => no_argument(Effect::PaymentLink),
+            "inventory.reserve" => no_argument(Effect::InventoryReserve),
+            "inventory.release" => no_argument(Effect::InventoryRelease),
+            "notify" => {
+                let parties = argument
+                    .filter(|a| !a.is_empty())
+                    .ok_or_else(|| {
+                        "effect \"notify\" needs at least one of customer, seller, support"
+                            .to_string()
+                    })?
+                    .split(',')
+                    .map(|p| p.trim().parse::<Party>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Effect::Notify(parties))
+            }
+            other => Err(format!(
+                "unknown effect \"{other}\" (expected refund, payout, credit, notify, payment_link, inventory.reserve or inventory.release)"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effects_round_trip_through_their_written_form() {
+        for text in [
+            "refund(full)",
+            "refund(75%)",
+            "payout",
+            "credit",
+            "notify(customer)",
+            "notify(customer, seller)",
+            "payment_link",
+            "inventory.reserve",
+            "inventory.release",
+        ] {
+            let effect: Effect = text.parse().expect(text);
+            assert_eq!(effect.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn unknown_or_malformed_effects_are_refused() {
+        assert!("refund".parse::<Effect>().is_err());
+        assert!("refund(0%)".parse::<Effect>().is_err());
+        assert!("refund(150%)".parse::<Effect>().is_err());
+        assert!("notify(nobody)".parse::<Effect>().is_err());
+        assert!("teleport".parse::<Effect>().is_err());
+        assert!("payout(5)".parse::<Effect>().is_err());
+    }
+
+    #[test]
+    fn partial_refunds_round_half_up_to_the_cent() {
+        let entry = Effect::Refund(RefundShare::Percent(75))
+            .ledger_entry(5)
+            .unwrap();
+        assert_eq!(entry.amount_cents, 4);
+        let entry = Effect::Refund(RefundShare::Percent(50))
+            .ledger_entry(12_345)
+            .unwrap();
+        assert_eq!(entry.amount_cents, 6_173);
+    }
+}

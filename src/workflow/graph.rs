@@ -1,0 +1,110 @@
+//! The state graph as Mermaid or Graphviz text.
+
+use std::fmt::Write;
+
+use super::definition::Workflow;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+/// One edge per (from, event, to); refusing candidates are not edges.
+fn edges(workflow: &Workflow) -> Vec<(&str, &str, &str)> {
+    let mut edges = Vec::new();
+    for transition in &workflow.transitions {
+        let Some(target) = transition.target() else {
+            continue;
+        };
+        for from in &transition.from {
+            let edge = (from.as_str(), transition.event.as_str(), target);
+            if !edges.contains(&edge) {
+                edges.push(edge);
+            }
+        }
+    }
+    edges
+}
+
+pub fn render(workflow: &Workflow, format: GraphFormat) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail; the results are ignored on purpose.
+    match format {
+        GraphFormat::Mermaid => {
+            let _ = writeln!(out, "stateDiagram-v2");
+            let _ = writeln!(
+                out,
+                "    [*] --> {}",
+                mermaid_id(&workflow.initial_state().id)
+            );
+            for state in &workflow.states {
+                let _ = writeln!(
+                    out,
+                    "    {} : {}",
+                    mermaid_id(&state.id),
+                    state.label.replace(':', " ")
+                );
+            }
+            for (from, event, to) in edges(workflow) {
+                let _ = writeln!(
+                    out,
+                    "    {} --> {} : {}",
+                    mermaid_id(from),
+                    mermaid_id(to),
+                    event
+                );
+            }
+            for state in workflow.states.iter().filter(|s| s.terminal) {
+                let _ = writeln!(out, "    {} --> [*]", mermaid_id(&state.id));
+            }
+        }
+        GraphFormat::Dot => {
+            let _ = writeln!(out, "digraph \"{}\" {{", escape_dot(&workflow.name));
+            let _ = writeln!(out, "    rankdir=LR;");
+            for state in &workflow.states {
+                let shape = if state.terminal {
+                    "doublecircle"
+                } else if state.initial {
+                    "box"
+                } else {
+                    "ellipse"
+                };
+                let _ = writeln!(
+                    out,
+                    "    \"{}\" [label=\"{}\", shape={shape}];",
+                    escape_dot(&state.id),
+                    escape_dot(&state.label)
+                );
+            }
+            for (from, event, to) in edges(workflow) {
+                let _ = writeln!(
+                    out,
+                    "    \"{}\" -> \"{}\" [label=\"{}\"];",
+                    escape_dot(from),
+                    escape_dot(to),
+                    escape_dot(event)
+                );
+            }
+            let _ = writeln!(out, "}}");
+        }
+    }
+    out
+}
+
+/// Mermaid state ids may not contain '-' or '.'.
+fn mermaid_id(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn escape_dot(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
