@@ -4,6 +4,12 @@
 //! engine) know nothing of SQL or terminals; `store` persists them on SQLite or PostgreSQL;
 //! `cli` and `tui` are the two faces, both going through `service` for every read and change.
 
+pub mod auth;
+pub mod backoffice;
 pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod domain;
+pub mod store;
+pub mod verify;
 pub mod workflow;

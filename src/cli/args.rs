@@ -39,9 +39,161 @@ pub struct GlobalArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The terminal UI (the default when no command is given).
+    Tui,
+    /// Create or migrate the schema; --demo adds demo users and orders.
+    Init(InitArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create, list and show orders.
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Apply one transition as the acting user.
+    Advance(AdvanceArgs),
+    /// An order's transitions, oldest first.
+    History(HistoryArgs),
     /// Validate or draw workflow definitions.
     #[command(subcommand)]
     Workflow(WorkflowCommand),
+    /// Fire due timers as `system`.
+    Tick(TickArgs),
+    /// Replay every order's history against its workflow and check the ledger.
+    Verify(JsonFlag),
+    /// Bulk synthetic orders with histories, for benchmarks.
+    Seed(SeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Add demo users (passwords printed) and a few hundred orders in every state.
+    #[arg(long)]
+    pub demo: bool,
+    /// How many demo orders.
+    #[arg(long, default_value_t = 300, requires = "demo")]
+    pub orders: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user (the very first user must be an admin and needs no --as).
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+        /// Read the new password as one line from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users (admin only).
+    List(JsonFlag),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrderCommand {
+    /// Create an order in its workflow's initial state (admin only).
+    Create(CreateOrderArgs),
+    /// Orders the acting user may see.
+    List(ListOrdersArgs),
+    /// One order, with the transitions the acting user may take and the blocked ones.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreateOrderArgs {
+    #[arg(long)]
+    pub workflow: String,
+    #[arg(long)]
+    pub customer: String,
+    #[arg(long)]
+    pub seller: String,
+    #[arg(long)]
+    pub title: String,
+    /// Like 12.50.
+    #[arg(long)]
+    pub amount: String,
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// RFC 3339.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// RFC 3339 (default: now).
+    #[arg(long)]
+    pub placed_at: Option<String>,
+    /// KEY=VALUE; true/false and numbers are typed, the rest are text. Repeatable.
+    #[arg(long = "attr", value_name = "KEY=VALUE")]
+    pub attrs: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ListOrdersArgs {
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Only late orders (past due in a state where that counts).
+    #[arg(long)]
+    pub late: bool,
+    /// Matches id, title, customer or seller.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// At most this many orders.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AdvanceArgs {
+    pub id: String,
+    pub event: String,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Refuse with a conflict (exit 5) unless the order is still at this version.
+    #[arg(long)]
+    pub expect_version: Option<i64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    pub id: String,
+    /// Interleave refused attempts (support and admin).
+    #[arg(long)]
+    pub attempts: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TickArgs {
+    /// The clock to fire timers at (RFC 3339), for tests and demos.
+    #[arg(long)]
+    pub now: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    #[arg(long)]
+    pub orders: usize,
+    #[arg(long)]
+    pub workflow: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct JsonFlag {
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,19 +1,41 @@
 //! The command line face: parses arguments, runs one command, maps failures to exit codes.
 
 pub mod args;
+mod commands;
+pub mod context;
 pub mod exit;
+pub mod output;
 mod workflow_cmd;
 
 pub use args::Cli;
 pub use exit::{CliError, ExitKind};
 
-use crate::workflow::Workflows;
+use args::{Command, OrderCommand};
+use context::Context;
 
 /// Runs the parsed command line; the caller prints the error and exits with its code.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let workflows = Workflows::shipped().map_err(|e| CliError::unexpected(e.to_string()))?;
+    let context = Context::load(&cli.global)?;
     match &cli.command {
-        Some(args::Command::Workflow(command)) => workflow_cmd::run(command, &workflows),
-        None => Err(CliError::bad_input("no command given (try --help)")),
+        None | Some(Command::Tui) => Err(CliError::bad_input(
+            "the terminal UI is not built yet; use the commands listed by --help",
+        )),
+        Some(Command::Init(args)) => commands::init(&context, args).await,
+        Some(Command::User(command)) => commands::user(&context, command).await,
+        Some(Command::Order(OrderCommand::Create(args))) => {
+            commands::create_order(&context, args).await
+        }
+        Some(Command::Order(OrderCommand::List(args))) => {
+            commands::list_orders(&context, args).await
+        }
+        Some(Command::Order(OrderCommand::Show { id, json })) => {
+            commands::show_order(&context, id, *json).await
+        }
+        Some(Command::Advance(args)) => commands::advance(&context, args).await,
+        Some(Command::History(args)) => commands::history(&context, args).await,
+        Some(Command::Workflow(command)) => workflow_cmd::run(command, &context.workflows),
+        Some(Command::Tick(args)) => commands::tick(&context, args).await,
+        Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,
+        Some(Command::Seed(args)) => commands::seed(&context, args).await,
     }
 }

@@ -1,5 +1,6 @@
 //! The domain: orders, roles and the rules about who may see what. No SQL, no terminal.
 
+pub mod access;
 pub mod order;
 pub mod role;
 pub mod text;

@@ -42,7 +42,11 @@ impl fmt::Display for BlockReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BlockReason::WrongState { state, from } => {
-                write!(f, "not from \"{state}\" (only from {})", from.join(", "))
+                write!(
+                    f,
+                    "needs the order in {} (it is in {state})",
+                    from.join(" or ")
+                )
             }
             BlockReason::WrongRole { allowed } => {
                 let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();

@@ -113,10 +113,7 @@ struct Locator<'a> {
 impl<'a> Locator<'a> {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         let offset = span.start.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before[line_start..].chars().count() + 1;
+        let (line, column) = line_column(self.text, offset);
         self.errors.push((
             offset,
             LoadError {
@@ -649,6 +646,14 @@ fn toml_scalar_to_json(value: &toml::Value) -> Option<serde_json::Value> {
         toml::Value::Boolean(b) => Some(serde_json::Value::Bool(*b)),
         _ => None,
     }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, before[start..].chars().count() + 1)
 }
 
 fn is_identifier(name: &str) -> bool {

@@ -1,0 +1,197 @@
+//! What commands print: the JSON shapes of `shared/spec/cli.md`, and plain text for people.
+//! Text from the database is made display-safe before it reaches a terminal.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::backoffice::OrderView;
+use crate::domain::Order;
+use crate::domain::text::display_safe;
+use crate::store::{Applied, Attempt, HistoryEntry, LedgerRow};
+use crate::workflow::TransitionMenu;
+
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+pub fn order_json(order: &Order, late: bool, ledger: &[LedgerRow], menu: &TransitionMenu) -> Value {
+    json!({
+        "id": order.id,
+        "workflow": order.workflow,
+        "state": order.state,
+        "version": order.version,
+        "customer": order.customer,
+        "seller": order.seller,
+        "title": order.title,
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "placed_at": rfc3339(order.placed_at),
+        "due_at": order.due_at.map(rfc3339),
+        "late": late,
+        "attrs": order.attrs,
+        "counters": order.counters,
+        "ledger": ledger.iter().map(|row| json!({"kind": row.kind, "amount_cents": row.amount_cents})).collect::<Vec<_>>(),
+        "available": menu.available.iter().map(|a| json!({"event": a.event, "to": a.to, "note_required": a.note_required})).collect::<Vec<_>>(),
+        "blocked": menu.blocked.iter().map(|b| json!({"event": b.event, "reason": b.reason.to_string()})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn order_view_json(view: &OrderView) -> Value {
+    order_json(&view.order, view.late, &view.ledger, &view.menu)
+}
+
+pub fn applied_json(applied: &Applied) -> Value {
+    json!({
+        "id": applied.id,
+        "event": applied.event,
+        "from": applied.from,
+        "to": applied.to,
+        "version": applied.version,
+        "effects": applied.effects,
+    })
+}
+
+pub fn history_json(entry: &HistoryEntry) -> Value {
+    json!({
+        "id": entry.id,
+        "at": rfc3339(entry.at),
+        "actor": entry.actor,
+        "role": entry.role,
+        "on_behalf_of": entry.on_behalf_of,
+        "event": entry.event,
+        "from": entry.from,
+        "to": entry.to,
+        "note": entry.note,
+        "effects": entry.effects,
+    })
+}
+
+pub fn attempt_json(attempt: &Attempt) -> Value {
+    json!({
+        "attempt": true,
+        "at": rfc3339(attempt.at),
+        "actor": attempt.actor,
+        "role": attempt.role,
+        "event": attempt.event,
+        "refused": attempt.kind,
+        "reason": attempt.reason,
+    })
+}
+
+pub fn money(cents: i64, currency: &str) -> String {
+    crate::domain::Money { cents, currency }.to_string()
+}
+
+pub fn order_line(order: &Order, late: bool) -> String {
+    format!(
+        "#{:<6} {:<12} {:<22} {:>12}  {} → {}  {}{}",
+        order.id,
+        display_safe(&order.workflow),
+        display_safe(&order.state),
+        money(order.amount_cents, &order.currency),
+        display_safe(&order.customer),
+        display_safe(&order.seller),
+        display_safe(&order.title),
+        if late { "  [LATE]" } else { "" }
+    )
+}
+
+pub fn order_text(view: &OrderView) -> String {
+    let order = &view.order;
+    let mut lines = vec![
+        format!("Order #{} \"{}\"", order.id, display_safe(&order.title)),
+        format!(
+            "  workflow  {}   state {}   version {}",
+            order.workflow,
+            display_safe(&order.state),
+            order.version
+        ),
+        format!(
+            "  customer  {}   seller {}",
+            display_safe(&order.customer),
+            display_safe(&order.seller)
+        ),
+        format!("  amount    {}", money(order.amount_cents, &order.currency)),
+        format!("  placed    {}", rfc3339(order.placed_at)),
+    ];
+    if let Some(due) = order.due_at {
+        lines.push(format!(
+            "  due       {}{}",
+            rfc3339(due),
+            if view.late { "  LATE" } else { "" }
+        ));
+    }
+    for (name, value) in &order.counters {
+        lines.push(format!("  counter   {name} = {value}"));
+    }
+    for (name, value) in &order.attrs {
+        lines.push(format!(
+            "  attribute {} = {}",
+            display_safe(name),
+            display_safe(&value.to_string())
+        ));
+    }
+    for row in &view.ledger {
+        lines.push(format!(
+            "  ledger    {} {}",
+            row.kind,
+            money(row.amount_cents, &order.currency)
+        ));
+    }
+    lines.push("Available:".into());
+    if view.menu.available.is_empty() {
+        lines.push("  (none for you now)".into());
+    }
+    for option in &view.menu.available {
+        lines.push(format!(
+            "  {:<28} → {}{}",
+            option.event,
+            option.to,
+            if option.note_required {
+                "  (note required)"
+            } else {
+                ""
+            }
+        ));
+    }
+    lines.push("Blocked:".into());
+    for blocked in &view.menu.blocked {
+        lines.push(format!("  {:<28} {}", blocked.event, blocked.reason));
+    }
+    lines.join("\n")
+}
+
+pub fn history_line(entry: &HistoryEntry) -> String {
+    let behalf = entry
+        .on_behalf_of
+        .as_ref()
+        .map(|c| format!(" for {}", display_safe(c)))
+        .unwrap_or_default();
+    let note = entry
+        .note
+        .as_ref()
+        .map(|n| format!("  \"{}\"", display_safe(n)))
+        .unwrap_or_default();
+    format!(
+        "{}  {} ({}){}  {}  {} → {}{}",
+        rfc3339(entry.at),
+        display_safe(&entry.actor),
+        entry.role,
+        behalf,
+        entry.event,
+        entry.from,
+        entry.to,
+        note
+    )
+}
+
+pub fn attempt_line(attempt: &Attempt) -> String {
+    format!(
+        "{}  {} ({})  {}  REFUSED: {}",
+        rfc3339(attempt.at),
+        display_safe(&attempt.actor),
+        attempt.role,
+        display_safe(&attempt.event),
+        display_safe(&attempt.reason)
+    )
+}

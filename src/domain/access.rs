@@ -1,0 +1,42 @@
+//! Who may do what beyond the workflow's own rules: the one place the CLI and the TUI ask.
+//! (Which transitions an actor may take is the workflow engine's answer; which orders they
+//! may see is `Order::is_visible_to` / `Visibility::for_actor`.)
+
+use super::role::Role;
+
+/// Actions outside the workflows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    CreateOrders,
+    AddUsers,
+    FireTimers,
+    Verify,
+    Seed,
+    /// See refused attempts in an order's history.
+    SeeAttempts,
+}
+
+impl Permission {
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Permission::CreateOrders
+            | Permission::AddUsers
+            | Permission::Verify
+            | Permission::Seed => role == Role::Admin,
+            Permission::FireTimers => matches!(role, Role::Admin | Role::System),
+            Permission::SeeAttempts => matches!(role, Role::Support | Role::Admin),
+        }
+    }
+
+    /// The sentence shown when `allows` says no.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Permission::CreateOrders => "only an admin may create orders",
+            Permission::AddUsers => "only an admin may add users",
+            Permission::FireTimers => "only an admin or a system account may fire timers",
+            Permission::Verify => "only an admin may verify the database",
+            Permission::Seed => "only an admin may seed synthetic orders",
+            Permission::SeeAttempts => "only support and admin may see refused attempts",
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Persistence on an embedded SQLite file or a shared PostgreSQL: one interface, two
+//! implementations sharing their SQL. Knows the domain and the engine, not the terminal.
+
+pub mod postgres;
+pub mod rows;
+mod shared;
+pub mod sql;
+pub mod sqlite;
+pub mod types;
+pub mod url;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use types::*;
+pub use url::DatabaseUrl;
+
+use crate::domain::{Order, OrderId, Role, Visibility};
+use crate::workflow::Workflows;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    MissingDatabase(String),
+    #[error("{0}")]
+    CannotCreate(String),
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Unusable(String),
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("the database holds unreadable data: {0}")]
+    Corrupt(String),
+    #[error("database error: {}", database_message(.0))]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Whether the database went away (the UI then shows "reconnecting" and retries).
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            StoreError::Unreachable(_) => true,
+            StoreError::Database(error) => {
+                matches!(
+                    error,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                        | sqlx::Error::Protocol(_)
+                ) || matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn database_message(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(e) => e.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// SQLite keeps nanoseconds, Postgres microseconds: truncate so both round-trip the same.
+pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+pub(crate) fn visibility_binds(visibility: &Visibility) -> (Option<&str>, Option<&str>) {
+    match visibility {
+        Visibility::Everything => (None, None),
+        Visibility::CustomerIs(name) => (Some(name), None),
+        Visibility::SellerIs(name) => (None, Some(name)),
+    }
+}
+
+/// A case-insensitive substring pattern (LIKE wildcards in the text escaped) and, when the
+/// text is a number, the id to match exactly.
+pub(crate) fn text_binds(text: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return (None, None);
+    };
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    let id = text.trim_start_matches('#');
+    let exact = id
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| id.to_string());
+    (Some(pattern), exact)
+}
+
+/// Whether opening may create a new, empty database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    CreateIfMissing,
+    ExistingOnly,
+}
+
+/// The store the application talks to, whichever database is behind it.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($store) => $call,
+            Store::Postgres($store) => $call,
+        }
+    };
+}
+
+impl Store {
+    pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Store, StoreError> {
+        match url {
+            DatabaseUrl::Sqlite { path } => Ok(Store::Sqlite(
+                SqliteStore::open(path, mode == OpenMode::CreateIfMissing).await?,
+            )),
+            DatabaseUrl::Postgres { url } => Ok(Store::Postgres(PgStore::open(url, 10).await?)),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self, s => s.close().await)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping().await)
+    }
+
+    pub async fn create_order(&self, new: &NewOrder) -> Result<OrderId, StoreError> {
+        dispatch!(self, s => s.create_order(new).await)
+    }
+
+    pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        dispatch!(self, s => s.order(id).await)
+    }
+
+    pub async fn list_orders(
+        &self,
+        visibility: &Visibility,
+        query: &OrderQuery,
+    ) -> Result<Vec<Order>, StoreError> {
+        dispatch!(self, s => s.list_orders(visibility, query).await)
+    }
+
+    pub async fn count_by_state(
+        &self,
+        workflow: &str,
+        visibility: &Visibility,
+        text: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        dispatch!(self, s => s.count_by_state(workflow, visibility, text).await)
+    }
+
+    pub async fn workflows_in_use(
+        &self,
+        visibility: &Visibility,
+    ) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, s => s.workflows_in_use(visibility).await)
+    }
+
+    pub async fn history(&self, order_id: OrderId) -> Result<Vec<HistoryEntry>, StoreError> {
+        dispatch!(self, s => s.history(order_id).await)
+    }
+
+    pub async fn attempts(&self, order_id: OrderId) -> Result<Vec<Attempt>, StoreError> {
+        dispatch!(self, s => s.attempts(order_id).await)
+    }
+
+    pub async fn ledger(&self, order_id: OrderId) -> Result<Vec<LedgerRow>, StoreError> {
+        dispatch!(self, s => s.ledger(order_id).await)
+    }
+
+    pub async fn effects(&self, order_id: OrderId) -> Result<Vec<EffectRow>, StoreError> {
+        dispatch!(self, s => s.effects(order_id).await)
+    }
+
+    pub async fn feed_after(
+        &self,
+        after_id: i64,
+        visibility: &Visibility,
+        limit: i64,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        dispatch!(self, s => s.feed_after(after_id, visibility, limit).await)
+    }
+
+    pub async fn latest_history_id(&self) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.latest_history_id().await)
+    }
+
+    pub async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        dispatch!(self, s => s.due_timers(now, limit).await)
+    }
+
+    pub async fn order_ids_after(&self, after_id: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
+        dispatch!(self, s => s.order_ids_after(after_id, limit).await)
+    }
+
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.user_count().await)
+    }
+
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.add_user(name, role, password_hash, now).await)
+    }
+
+    pub async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        dispatch!(self, s => s.user(name).await)
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        dispatch!(self, s => s.users().await)
+    }
+
+    pub async fn count_failed_sign_in(&self, name: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.count_failed_sign_in(name).await)
+    }
+
+    pub async fn reset_failed_sign_ins(&self, name: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.reset_failed_sign_ins(name).await)
+    }
+
+    pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_user_disabled(name, disabled).await)
+    }
+
+    pub async fn apply(
+        &self,
+        workflows: &Workflows,
+        request: &ApplyRequest,
+    ) -> Result<Applied, ApplyError> {
+        dispatch!(self, s => s.apply(workflows, request).await)
+    }
+}

@@ -1,0 +1,119 @@
+//! The shared backend: PostgreSQL, over TLS where the URL asks for it.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::StoreError;
+use super::shared::shared_store_impl;
+use super::url::redact;
+
+/// The channel commits announce their history id on (a wake-up; readers re-read by id).
+pub const EVENTS_CHANNEL: &str = "orderboard_events";
+
+/// Any constant works; it only has to be the same for every writer.
+const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
+
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    url: String,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
+
+impl PgStore {
+    pub async fn open(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
+            StoreError::Unusable(format!("database URL {} is malformed: {}", redact(url), e))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| pg_connect_error(url, e))?;
+        MIGRATOR.run(&pool).await.map_err(|e| {
+            StoreError::Unusable(format!("cannot set up the schema in {}: {e}", redact(url)))
+        })?;
+        Ok(PgStore {
+            pool,
+            url: url.to_string(),
+        })
+    }
+
+    /// For the feed's LISTEN connection; callers must not print it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// History ids are taken at INSERT, not at COMMIT, so two writers can commit out of id
+    /// order and a reader of `id > last` would skip a row. A transaction-scoped advisory lock
+    /// taken just before the insert, as the last statements, makes ids commit in order.
+    async fn serialise_event_ids(
+        tx: &mut Transaction<'static, Postgres>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(EVENT_ID_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// NOTIFY is delivered at COMMIT and dropped on rollback.
+    async fn announce_event(
+        tx: &mut Transaction<'static, Postgres>,
+        history_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(history_id.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+shared_store_impl!(PgStore, Postgres);
+
+/// One sentence for the usual ways a connection fails, never with the password.
+fn pg_connect_error(url: &str, error: sqlx::Error) -> StoreError {
+    let shown = redact(url);
+    let message = match &error {
+        sqlx::Error::Database(e)
+            if e.code().as_deref() == Some("28P01") || e.code().as_deref() == Some("28000") =>
+        {
+            format!(
+                "the database at {shown} refused the credentials: {}",
+                e.message()
+            )
+        }
+        sqlx::Error::Database(e) if e.code().as_deref() == Some("3D000") => {
+            format!("the database at {shown} does not exist: {}", e.message())
+        }
+        sqlx::Error::Database(e) => format!(
+            "the database at {shown} refused the connection: {}",
+            e.message()
+        ),
+        sqlx::Error::PoolTimedOut => {
+            format!("cannot reach the database at {shown}: no answer within 5 seconds")
+        }
+        sqlx::Error::Io(e) => format!("cannot reach the database at {shown}: {e}"),
+        sqlx::Error::Tls(e) => format!("cannot set up TLS with the database at {shown}: {e}"),
+        other => format!("cannot reach the database at {shown}: {other}"),
+    };
+    StoreError::Unreachable(message)
+}

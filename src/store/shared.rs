@@ -1,0 +1,530 @@
+//! The store's queries and the one apply path, written once and expanded for each backend.
+//!
+//! A macro rather than generics over `sqlx::Database`: the generic version needs a wall of
+//! higher-ranked bounds on every method (Executor for `&mut Connection`, Encode/Decode for each
+//! type), while the macro expands the same text against concrete types. The per-backend
+//! differences are three small hooks each backend defines: `begin_write`,
+//! `serialise_event_ids` and `announce_event`.
+
+macro_rules! shared_store_impl {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            pub async fn create_order(
+                &self,
+                new: &$crate::store::types::NewOrder,
+            ) -> Result<$crate::domain::OrderId, $crate::store::StoreError> {
+                let now = $crate::store::micros(new.now);
+                let attrs = serde_json::to_string(&new.attrs)
+                    .map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()))?;
+                let (timer_event, timer_due) = match &new.timer {
+                    Some((event, due)) => (Some(event.clone()), Some($crate::store::micros(*due))),
+                    None => (None, None),
+                };
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar::<$db, i64>($crate::store::sql::INSERT_ORDER)
+                    .bind(&new.workflow)
+                    .bind(&new.state)
+                    .bind(&new.customer)
+                    .bind(&new.seller)
+                    .bind(&new.title)
+                    .bind(new.amount_cents)
+                    .bind(&new.currency)
+                    .bind($crate::store::micros(new.placed_at))
+                    .bind(new.due_at.map($crate::store::micros))
+                    .bind(now)
+                    .bind(timer_event)
+                    .bind(timer_due)
+                    .bind(attrs)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            pub async fn order(
+                &self,
+                id: $crate::domain::OrderId,
+            ) -> Result<Option<$crate::domain::Order>, $crate::store::StoreError> {
+                let row = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(
+                    $crate::store::sql::SELECT_ORDER,
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| r.into_order()).transpose()
+            }
+
+            pub async fn list_orders(
+                &self,
+                visibility: &$crate::domain::Visibility,
+                query: &$crate::store::types::OrderQuery,
+            ) -> Result<Vec<$crate::domain::Order>, $crate::store::StoreError> {
+                let (customer, seller) = $crate::store::visibility_binds(visibility);
+                let (pattern, exact_id) = $crate::store::text_binds(query.text.as_deref());
+                let rows = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(
+                    $crate::store::sql::LIST_ORDERS,
+                )
+                .bind(customer)
+                .bind(seller)
+                .bind(query.workflow.as_deref())
+                .bind(query.state.as_deref())
+                .bind(query.due_before.map($crate::store::micros))
+                .bind(pattern)
+                .bind(exact_id)
+                .bind(query.after_id.unwrap_or(0))
+                .bind(query.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|r| r.into_order()).collect()
+            }
+
+            pub async fn count_by_state(
+                &self,
+                workflow: &str,
+                visibility: &$crate::domain::Visibility,
+                text: Option<&str>,
+            ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                let (customer, seller) = $crate::store::visibility_binds(visibility);
+                let (pattern, exact_id) = $crate::store::text_binds(text);
+                Ok(
+                    sqlx::query_as::<$db, (String, i64)>($crate::store::sql::COUNT_BY_STATE)
+                        .bind(workflow)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(pattern)
+                        .bind(exact_id)
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
+            }
+
+            pub async fn workflows_in_use(
+                &self,
+                visibility: &$crate::domain::Visibility,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                let (customer, seller) = $crate::store::visibility_binds(visibility);
+                Ok(
+                    sqlx::query_scalar::<$db, String>($crate::store::sql::WORKFLOWS_IN_USE)
+                        .bind(customer)
+                        .bind(seller)
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
+            }
+
+            pub async fn history(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::HistoryEntry>, $crate::store::StoreError> {
+                let rows = sqlx::query_as::<$db, $crate::store::rows::HistoryRow>(
+                    $crate::store::sql::SELECT_HISTORY,
+                )
+                .bind(order_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|r| r.into_entry()).collect())
+            }
+
+            pub async fn attempts(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::Attempt>, $crate::store::StoreError> {
+                let rows = sqlx::query_as::<$db, $crate::store::rows::AttemptRow>(
+                    $crate::store::sql::SELECT_ATTEMPTS,
+                )
+                .bind(order_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            pub async fn ledger(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::LedgerRow>, $crate::store::StoreError> {
+                let rows = sqlx::query_as::<$db, $crate::store::rows::LedgerDbRow>(
+                    $crate::store::sql::SELECT_LEDGER,
+                )
+                .bind(order_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            pub async fn effects(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::EffectRow>, $crate::store::StoreError> {
+                let rows = sqlx::query_as::<$db, $crate::store::rows::EffectDbRow>(
+                    $crate::store::sql::SELECT_EFFECTS,
+                )
+                .bind(order_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            pub async fn feed_after(
+                &self,
+                after_id: i64,
+                visibility: &$crate::domain::Visibility,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::types::FeedEvent>, $crate::store::StoreError> {
+                let (customer, seller) = $crate::store::visibility_binds(visibility);
+                let rows = sqlx::query_as::<$db, $crate::store::rows::FeedRow>(
+                    $crate::store::sql::FEED_AFTER,
+                )
+                .bind(after_id)
+                .bind(customer)
+                .bind(seller)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|r| r.into_event()).collect())
+            }
+
+            pub async fn latest_history_id(&self) -> Result<i64, $crate::store::StoreError> {
+                Ok(
+                    sqlx::query_scalar::<$db, i64>($crate::store::sql::LATEST_HISTORY_ID)
+                        .fetch_one(&self.pool)
+                        .await?,
+                )
+            }
+
+            pub async fn due_timers(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::types::DueTimer>, $crate::store::StoreError> {
+                let rows =
+                    sqlx::query_as::<$db, (i64, i64, String)>($crate::store::sql::DUE_TIMERS)
+                        .bind($crate::store::micros(now))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(
+                        |(order_id, version, event)| $crate::store::types::DueTimer {
+                            order_id,
+                            version,
+                            event,
+                        },
+                    )
+                    .collect())
+            }
+
+            pub async fn order_ids_after(
+                &self,
+                after_id: i64,
+                limit: i64,
+            ) -> Result<Vec<i64>, $crate::store::StoreError> {
+                Ok(
+                    sqlx::query_scalar::<$db, i64>($crate::store::sql::ORDER_IDS_AFTER)
+                        .bind(after_id)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?,
+                )
+            }
+
+            pub async fn user_count(&self) -> Result<i64, $crate::store::StoreError> {
+                Ok(
+                    sqlx::query_scalar::<$db, i64>($crate::store::sql::COUNT_USERS)
+                        .fetch_one(&self.pool)
+                        .await?,
+                )
+            }
+
+            pub async fn add_user(
+                &self,
+                name: &str,
+                role: $crate::domain::Role,
+                password_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                let outcome = sqlx::query::<$db>($crate::store::sql::INSERT_USER)
+                    .bind(name)
+                    .bind(role.as_str())
+                    .bind(password_hash)
+                    .bind($crate::store::micros(now))
+                    .execute(&self.pool)
+                    .await;
+                match outcome {
+                    Ok(_) => Ok(()),
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        Err($crate::store::StoreError::Duplicate(format!(
+                            "a user named \"{name}\" already exists"
+                        )))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            pub async fn user(
+                &self,
+                name: &str,
+            ) -> Result<Option<$crate::store::types::UserRecord>, $crate::store::StoreError> {
+                let row = sqlx::query_as::<$db, $crate::store::rows::UserRow>(
+                    $crate::store::sql::SELECT_USER,
+                )
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| r.into_record()).transpose()
+            }
+
+            pub async fn users(
+                &self,
+            ) -> Result<Vec<$crate::store::types::UserRecord>, $crate::store::StoreError> {
+                let rows = sqlx::query_as::<$db, $crate::store::rows::UserRow>(
+                    $crate::store::sql::SELECT_USERS,
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|r| r.into_record()).collect()
+            }
+
+            pub async fn count_failed_sign_in(
+                &self,
+                name: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query::<$db>($crate::store::sql::COUNT_FAILED_SIGN_IN)
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn reset_failed_sign_ins(
+                &self,
+                name: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query::<$db>($crate::store::sql::RESET_FAILED_SIGN_INS)
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn set_user_disabled(
+                &self,
+                name: &str,
+                disabled: bool,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query::<$db>($crate::store::sql::SET_USER_DISABLED)
+                    .bind(name)
+                    .bind(disabled)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query::<$db>("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            /// The one apply path: in one write transaction, read the order, ask the engine,
+            /// move the order under a version check, record effects and ledger rows, append
+            /// history. A refusal commits only its audit row.
+            pub async fn apply(
+                &self,
+                workflows: &$crate::workflow::Workflows,
+                request: &$crate::store::types::ApplyRequest,
+            ) -> Result<$crate::store::types::Applied, $crate::store::types::ApplyError> {
+                use $crate::store::types::ApplyError;
+                let now = $crate::store::micros(request.now);
+                let order_id = request.order_id;
+                let mut tx = self
+                    .begin_write()
+                    .await
+                    .map_err($crate::store::StoreError::from)?;
+                let row = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(
+                    $crate::store::sql::SELECT_ORDER,
+                )
+                .bind(order_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err($crate::store::StoreError::from)?;
+                let order = row.ok_or(ApplyError::NotFound(order_id))?.into_order()?;
+                if !order.is_visible_to(&request.actor) {
+                    return Err(ApplyError::NotVisible(order_id));
+                }
+                if let Some(expected) = request.expected_version
+                    && expected != order.version
+                {
+                    tx.rollback()
+                        .await
+                        .map_err($crate::store::StoreError::from)?;
+                    return Err(self.conflict(order_id).await);
+                }
+                let workflow =
+                    workflows
+                        .get(&order.workflow)
+                        .ok_or_else(|| ApplyError::UnknownWorkflow {
+                            order_id,
+                            workflow: order.workflow.clone(),
+                        })?;
+                if workflow.state(&order.state).is_none() {
+                    return Err(ApplyError::UnknownState {
+                        order_id,
+                        workflow: order.workflow.clone(),
+                        state: order.state.clone(),
+                    });
+                }
+                let decision = match workflow.decide(
+                    &order,
+                    &request.actor,
+                    &request.event,
+                    request.note.as_deref(),
+                    now,
+                ) {
+                    Ok(decision) => decision,
+                    Err(refusal) => {
+                        sqlx::query::<$db>($crate::store::sql::INSERT_ATTEMPT)
+                            .bind(order_id)
+                            .bind(now)
+                            .bind(&request.actor.name)
+                            .bind(request.actor.role.as_str())
+                            .bind(&request.event)
+                            .bind(refusal.kind())
+                            .bind(refusal.to_string())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err($crate::store::StoreError::from)?;
+                        tx.commit().await.map_err($crate::store::StoreError::from)?;
+                        return Err(ApplyError::Refused(refusal));
+                    }
+                };
+                let counters = serde_json::to_string(&decision.counters)
+                    .map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()))?;
+                let (timer_event, timer_due) = match &decision.timer {
+                    Some(timer) => (
+                        Some(timer.event.clone()),
+                        Some($crate::store::micros(timer.due_at)),
+                    ),
+                    None => (None, None),
+                };
+                let new_version =
+                    sqlx::query_scalar::<$db, i64>($crate::store::sql::UPDATE_ORDER_STATE)
+                        .bind(&decision.to)
+                        .bind(counters)
+                        .bind(now)
+                        .bind(timer_event)
+                        .bind(timer_due)
+                        .bind(order_id)
+                        .bind(order.version)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err($crate::store::StoreError::from)?;
+                let Some(new_version) = new_version else {
+                    tx.rollback()
+                        .await
+                        .map_err($crate::store::StoreError::from)?;
+                    return Err(self.conflict(order_id).await);
+                };
+                let effect_texts: Vec<String> =
+                    decision.effects.iter().map(|e| e.to_string()).collect();
+                for (index, effect) in decision.effects.iter().enumerate() {
+                    sqlx::query::<$db>($crate::store::sql::INSERT_EFFECT)
+                        .bind(order_id)
+                        .bind(new_version)
+                        .bind(effect.kind())
+                        .bind(effect.to_string())
+                        .bind(format!("{order_id}:{new_version}:{index}"))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::store::StoreError::from)?;
+                    if let Some(entry) = effect.ledger_entry(order.amount_cents) {
+                        let inserted = sqlx::query::<$db>($crate::store::sql::INSERT_LEDGER)
+                            .bind(order_id)
+                            .bind(new_version)
+                            .bind(entry.kind.as_str())
+                            .bind(entry.amount_cents)
+                            .bind(i32::from(entry.share_percent))
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await;
+                        match inserted {
+                            Ok(_) => {}
+                            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                                tx.rollback()
+                                    .await
+                                    .map_err($crate::store::StoreError::from)?;
+                                return Err(ApplyError::LedgerRefused {
+                                    order_id,
+                                    kind: entry.kind.as_str().to_string(),
+                                });
+                            }
+                            Err(e) => return Err($crate::store::StoreError::from(e).into()),
+                        }
+                    }
+                }
+                Self::serialise_event_ids(&mut tx)
+                    .await
+                    .map_err($crate::store::StoreError::from)?;
+                let history_id = sqlx::query_scalar::<$db, i64>($crate::store::sql::INSERT_HISTORY)
+                    .bind(order_id)
+                    .bind(now)
+                    .bind(&request.actor.name)
+                    .bind(request.actor.role.as_str())
+                    .bind(decision.on_behalf_of.as_deref())
+                    .bind(&decision.event)
+                    .bind(&decision.from)
+                    .bind(&decision.to)
+                    .bind(decision.note.as_deref())
+                    .bind(new_version)
+                    .bind(serde_json::to_string(&effect_texts).unwrap_or_else(|_| "[]".into()))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err($crate::store::StoreError::from)?;
+                Self::announce_event(&mut tx, history_id)
+                    .await
+                    .map_err($crate::store::StoreError::from)?;
+                tx.commit().await.map_err($crate::store::StoreError::from)?;
+                Ok($crate::store::types::Applied {
+                    id: order_id,
+                    event: decision.event,
+                    from: decision.from,
+                    to: decision.to,
+                    version: new_version,
+                    effects: effect_texts,
+                    history_id,
+                })
+            }
+
+            /// A lost race: the order as it is now, and who moved it last.
+            async fn conflict(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> $crate::store::types::ApplyError {
+                use $crate::store::types::ApplyError;
+                let current = match self.order(order_id).await {
+                    Ok(Some(order)) => order,
+                    Ok(None) => return ApplyError::NotFound(order_id),
+                    Err(e) => return e.into(),
+                };
+                let last = sqlx::query_as::<$db, $crate::store::rows::HistoryRow>(
+                    $crate::store::sql::LAST_HISTORY,
+                )
+                .bind(order_id)
+                .fetch_optional(&self.pool)
+                .await
+                .ok()
+                .flatten()
+                .map(|row| (row.actor, row.event));
+                ApplyError::Conflict {
+                    order_id,
+                    state: current.state,
+                    version: current.version,
+                    moved_by: last,
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use shared_store_impl;

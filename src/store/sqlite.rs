@@ -1,0 +1,154 @@
+//! The embedded backend: one SQLite file in WAL mode.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use super::StoreError;
+use super::shared::shared_store_impl;
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+    path: PathBuf,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+
+impl SqliteStore {
+    /// Opens the file, creating it (owner-only permissions) when `create` is set. A file this
+    /// call created is removed again if it cannot be set up, so a failure leaves nothing behind.
+    pub async fn open(path: &Path, create: bool) -> Result<SqliteStore, StoreError> {
+        let existed = path.exists();
+        if !existed {
+            if !create {
+                return Err(StoreError::MissingDatabase(format!(
+                    "sqlite://{} does not exist (run `orderboard init` to create it)",
+                    path.display()
+                )));
+            }
+            create_owner_only(path)?;
+        }
+        match Self::connect(path).await {
+            Ok(store) => Ok(store),
+            Err(error) => {
+                if !existed {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let mut file = path.as_os_str().to_owned();
+                        file.push(suffix);
+                        let _ = std::fs::remove_file(PathBuf::from(file));
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn connect(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(false)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| sqlite_open_error(path, e))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| sqlite_open_error(path, sqlx::Error::Migrate(Box::new(e))))?;
+        Ok(SqliteStore {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Every write starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
+    /// writes fails at once with "database is locked" under contention, busy timeout or not.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// SQLite has one writer at a time: history ids already commit in order.
+    async fn serialise_event_ids(
+        _tx: &mut Transaction<'static, Sqlite>,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// Other processes notice commits through `PRAGMA data_version`; nothing to send.
+    async fn announce_event(
+        _tx: &mut Transaction<'static, Sqlite>,
+        _history_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(
+            sqlx::query_scalar::<Sqlite, String>("PRAGMA integrity_check")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
+
+shared_store_impl!(SqliteStore, Sqlite);
+
+#[cfg(unix)]
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| {
+            StoreError::CannotCreate(format!("cannot create sqlite://{}: {e}", path.display()))
+        })
+}
+
+#[cfg(not(unix))]
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| {
+            StoreError::CannotCreate(format!("cannot create sqlite://{}: {e}", path.display()))
+        })
+}
+
+fn sqlite_open_error(path: &Path, error: sqlx::Error) -> StoreError {
+    let cause = match &error {
+        sqlx::Error::Database(e) => e.message().to_string(),
+        sqlx::Error::Migrate(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    StoreError::Unusable(format!(
+        "cannot open sqlite://{} as an orderboard database: {cause}",
+        path.display()
+    ))
+}

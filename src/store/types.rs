@@ -1,0 +1,168 @@
+//! What the store reads and writes, as plain values.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::{Actor, OrderId, Role};
+use crate::workflow::Refusal;
+
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub workflow: String,
+    pub state: String,
+    pub customer: String,
+    pub seller: String,
+    pub title: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub placed_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub attrs: BTreeMap<String, serde_json::Value>,
+    pub timer: Option<(String, DateTime<Utc>)>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub failed_sign_ins: i64,
+}
+
+/// One committed transition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub order_id: OrderId,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub role: String,
+    pub on_behalf_of: Option<String>,
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    pub note: Option<String>,
+    pub version: i64,
+    pub effects: Vec<String>,
+}
+
+/// A refused attempt, kept for support and admin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    pub id: i64,
+    pub order_id: OrderId,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub role: String,
+    pub event: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerRow {
+    pub kind: String,
+    pub amount_cents: i64,
+    pub share_percent: i64,
+    pub version: i64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EffectRow {
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub version: i64,
+}
+
+/// Which orders a list asks for. Visibility is not optional: it comes from the actor.
+#[derive(Clone, Debug, Default)]
+pub struct OrderQuery {
+    pub workflow: Option<String>,
+    pub state: Option<String>,
+    /// Only orders with a due date before this instant (the late filter narrows by state after).
+    pub due_before: Option<DateTime<Utc>>,
+    /// Matches id, title, customer or seller.
+    pub text: Option<String>,
+    /// Keyset paging: orders with an id greater than this.
+    pub after_id: Option<OrderId>,
+    pub limit: i64,
+}
+
+/// A request to move one order.
+#[derive(Clone, Debug)]
+pub struct ApplyRequest {
+    pub order_id: OrderId,
+    pub actor: Actor,
+    pub event: String,
+    pub note: Option<String>,
+    /// The version the actor saw; a mismatch is a conflict.
+    pub expected_version: Option<i64>,
+    pub now: DateTime<Utc>,
+}
+
+/// A committed transition, as `advance --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub id: OrderId,
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    pub version: i64,
+    pub effects: Vec<String>,
+    #[serde(skip)]
+    pub history_id: i64,
+}
+
+/// Why a transition was not committed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("order {0} does not exist")]
+    NotFound(OrderId),
+    #[error("order {0} is not visible to you")]
+    NotVisible(OrderId),
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("order {order_id} was changed first{}: it is now \"{state}\" at version {version}", moved_by.as_ref().map(|(who, event)| format!(" by {who} ({event})")).unwrap_or_default())]
+    Conflict {
+        order_id: OrderId,
+        state: String,
+        version: i64,
+        moved_by: Option<(String, String)>,
+    },
+    #[error("order {order_id} uses workflow \"{workflow}\", which is not loaded")]
+    UnknownWorkflow { order_id: OrderId, workflow: String },
+    #[error(
+        "order {order_id} is in state \"{state}\", which workflow \"{workflow}\" no longer has"
+    )]
+    UnknownState {
+        order_id: OrderId,
+        workflow: String,
+        state: String,
+    },
+    #[error("the ledger refused a second {kind} for order {order_id}: money moves once per order")]
+    LedgerRefused { order_id: OrderId, kind: String },
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
+}
+
+/// A feed line: a committed transition and the order's title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedEvent {
+    pub entry: HistoryEntry,
+    pub workflow: String,
+    pub title: String,
+}
+
+/// An order that is due for a timer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueTimer {
+    pub order_id: OrderId,
+    pub version: i64,
+    pub event: String,
+}

@@ -1,0 +1,187 @@
+//! `orderboard verify`: replay every order's history against its workflow and check the
+//! ledger. Reads only; reports each violation it finds.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::{Order, Role};
+use crate::store::{HistoryEntry, LedgerRow, Store, StoreError};
+use crate::workflow::{Effect, LedgerKind, Workflows};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub order_id: i64,
+    pub problem: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VerifyReport {
+    pub orders: u64,
+    pub transitions: u64,
+    pub violations: Vec<Violation>,
+}
+
+pub async fn verify_all(store: &Store, workflows: &Workflows) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    let mut after = 0;
+    loop {
+        let ids = store.order_ids_after(after, 1000).await?;
+        let Some(last) = ids.last() else { break };
+        after = *last;
+        for id in ids {
+            let Some(order) = store.order(id).await? else {
+                continue;
+            };
+            let history = store.history(id).await?;
+            let ledger = store.ledger(id).await?;
+            report.orders += 1;
+            report.transitions += history.len() as u64;
+            for problem in check_order(&order, &history, &ledger, workflows) {
+                report.violations.push(Violation {
+                    order_id: id,
+                    problem,
+                });
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Every way one order's record can disagree with its workflow or its ledger.
+pub fn check_order(
+    order: &Order,
+    history: &[HistoryEntry],
+    ledger: &[LedgerRow],
+    workflows: &Workflows,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(workflow) = workflows.get(&order.workflow) else {
+        problems.push(format!(
+            "uses workflow \"{}\", which is not loaded",
+            order.workflow
+        ));
+        return problems;
+    };
+    if workflow.state(&order.state).is_none() {
+        problems.push(format!(
+            "is in state \"{}\", which workflow \"{}\" does not have",
+            order.state, workflow.name
+        ));
+    }
+    let mut state = workflow.initial_state().id.clone();
+    let mut version = 1;
+    let mut counters: BTreeMap<String, i64> = BTreeMap::new();
+    let mut expected_money: Vec<(i64, Effect)> = Vec::new();
+    for entry in history {
+        if entry.from != state {
+            problems.push(format!(
+                "history {} leaves \"{}\" but the order was in \"{state}\"",
+                entry.id, entry.from
+            ));
+        }
+        if entry.version != version + 1 {
+            problems.push(format!(
+                "history {} has version {} after version {version}",
+                entry.id, entry.version
+            ));
+        }
+        let role: Option<Role> = entry.role.parse().ok();
+        let candidate = workflow.candidates(&entry.event).find(|t| {
+            t.leaves(&entry.from)
+                && t.target() == Some(entry.to.as_str())
+                && role.is_some_and(|r| t.roles.contains(&r) || t.on_behalf.contains(&r))
+        });
+        match candidate {
+            Some(transition) => {
+                for (name, change) in &transition.counter_changes {
+                    *counters.entry(name.clone()).or_insert(0) += change;
+                }
+                let written: Vec<String> =
+                    transition.effects.iter().map(|e| e.to_string()).collect();
+                if written != entry.effects {
+                    problems.push(format!(
+                        "history {} records effects {:?}, the workflow gives {:?}",
+                        entry.id, entry.effects, written
+                    ));
+                }
+                for effect in transition.effects.iter().filter(|e| e.moves_money()) {
+                    expected_money.push((entry.version, effect.clone()));
+                }
+            }
+            None => problems.push(format!(
+                "history {}: {} --{}--> {} by {} is not a transition of \"{}\"",
+                entry.id, entry.from, entry.event, entry.to, entry.role, workflow.name
+            )),
+        }
+        state = entry.to.clone();
+        version = entry.version;
+    }
+    if state != order.state {
+        problems.push(format!(
+            "is in \"{}\" but its history ends in \"{state}\"",
+            order.state
+        ));
+    }
+    if version != order.version {
+        problems.push(format!(
+            "is at version {} but its history ends at version {version}",
+            order.version
+        ));
+    }
+    let stored: BTreeMap<String, i64> = order
+        .counters
+        .iter()
+        .filter(|(_, v)| **v != 0)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let replayed: BTreeMap<String, i64> = counters.into_iter().filter(|(_, v)| *v != 0).collect();
+    if stored != replayed {
+        problems.push(format!(
+            "counters are {stored:?} but the history gives {replayed:?}"
+        ));
+    }
+    for (version, effect) in &expected_money {
+        let Some(entry) = effect.ledger_entry(order.amount_cents) else {
+            continue;
+        };
+        let found = ledger.iter().any(|row| {
+            row.version == *version
+                && row.kind == entry.kind.as_str()
+                && row.amount_cents == entry.amount_cents
+        });
+        if !found {
+            problems.push(format!(
+                "{effect} at version {version} has no matching ledger row"
+            ));
+        }
+    }
+    if ledger.len() != expected_money.len() {
+        problems.push(format!(
+            "has {} ledger rows but its history moves money {} times",
+            ledger.len(),
+            expected_money.len()
+        ));
+    }
+    let payouts = ledger
+        .iter()
+        .filter(|r| r.kind == LedgerKind::Payout.as_str())
+        .count();
+    let refunds = ledger
+        .iter()
+        .filter(|r| r.kind == LedgerKind::Refund.as_str())
+        .count();
+    let full_refunds = ledger
+        .iter()
+        .filter(|r| r.kind == LedgerKind::Refund.as_str() && r.share_percent == 100)
+        .count();
+    if payouts > 1 || refunds > 1 {
+        problems.push(format!(
+            "money moved twice: {payouts} payouts, {refunds} refunds"
+        ));
+    }
+    if payouts > 0 && full_refunds > 0 {
+        problems.push("was both paid out and fully refunded".into());
+    }
+    problems
+}

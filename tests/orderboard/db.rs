@@ -1,0 +1,98 @@
+//! Real databases for tests: a fresh SQLite file, or a fresh PostgreSQL database created
+//! through DATABASE_URL. Without DATABASE_URL the Postgres tests skip locally, but under CI
+//! (the CI variable set) they fail: CI must run them.
+
+use orderboard::backoffice::Backoffice;
+use orderboard::store::{DatabaseUrl, OpenMode, Store};
+use orderboard::workflow::Workflows;
+use sqlx::Connection;
+
+pub struct TestDb {
+    pub url: String,
+    pub backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn store(&self) -> Store {
+        Store::open(
+            &DatabaseUrl::parse(&self.url).unwrap(),
+            OpenMode::CreateIfMissing,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", self.backend))
+    }
+
+    pub async fn backoffice(&self) -> Backoffice {
+        Backoffice::new(self.store().await, Workflows::shipped().unwrap())
+    }
+}
+
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.db");
+    TestDb {
+        url: format!("sqlite://{}", path.display()),
+        backend: "sqlite",
+        _dir: Some(dir),
+    }
+}
+
+/// The admin URL for Postgres tests, or None to skip (never under CI).
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but DATABASE_URL is not: the PostgreSQL tests must run in CI");
+            }
+            eprintln!("skipping a PostgreSQL test: DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A fresh, empty PostgreSQL database for one test.
+pub async fn postgres() -> Option<TestDb> {
+    let admin = postgres_admin_url()?;
+    let name = format!(
+        "orderboard_test_{}_{}",
+        std::process::id(),
+        fastrand::u64(..)
+    );
+    let mut connection = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("DATABASE_URL is set but PostgreSQL does not answer: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    Some(TestDb {
+        url: with_database(&admin, &name),
+        backend: "postgres",
+        _dir: None,
+    })
+}
+
+/// The same server URL pointing at another database.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+/// Both backends, for tests that must hold on each: SQLite always, Postgres when available.
+pub async fn both() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite()];
+    if let Some(pg) = postgres().await {
+        dbs.push(pg);
+    }
+    dbs
+}
