@@ -123,7 +123,11 @@ async fn cover_every_state(
     for workflow in backoffice.workflows.iter() {
         let counts = backoffice
             .store
-            .count_by_state(&workflow.name, &crate::domain::Visibility::Everything, None)
+            .count_by_state(
+                &workflow.name,
+                &crate::domain::Visibility::Everything,
+                &Default::default(),
+            )
             .await?;
         for state in &workflow.states {
             if counts.iter().any(|(s, n)| *s == state.id && *n > 0) {

@@ -265,6 +265,7 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
         state: args.state.clone(),
         due_before: args.late.then_some(at),
         text: args.search.clone(),
+        acted_by: None,
         after_id: None,
         limit: 1000,
     };

@@ -167,9 +167,17 @@ impl Store {
         &self,
         workflow: &str,
         visibility: &Visibility,
-        text: Option<&str>,
+        query: &OrderQuery,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        dispatch!(self, s => s.count_by_state(workflow, visibility, text).await)
+        dispatch!(self, s => s.count_by_state(workflow, visibility, query).await)
+    }
+
+    pub async fn recent_feed(
+        &self,
+        visibility: &Visibility,
+        limit: i64,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        dispatch!(self, s => s.recent_feed(visibility, limit).await)
     }
 
     pub async fn workflows_in_use(

@@ -74,19 +74,21 @@ macro_rules! shared_store_impl {
                 .bind(exact_id)
                 .bind(query.after_id.unwrap_or(0))
                 .bind(query.limit)
+                .bind(query.acted_by.as_deref())
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(|r| r.into_order()).collect()
             }
 
+            /// Per-state counts for one workflow under the query's filters (its state and paging are ignored).
             pub async fn count_by_state(
                 &self,
                 workflow: &str,
                 visibility: &$crate::domain::Visibility,
-                text: Option<&str>,
+                query: &$crate::store::types::OrderQuery,
             ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
                 let (customer, seller) = $crate::store::visibility_binds(visibility);
-                let (pattern, exact_id) = $crate::store::text_binds(text);
+                let (pattern, exact_id) = $crate::store::text_binds(query.text.as_deref());
                 Ok(
                     sqlx::query_as::<$db, (String, i64)>($crate::store::sql::COUNT_BY_STATE)
                         .bind(workflow)
@@ -94,6 +96,8 @@ macro_rules! shared_store_impl {
                         .bind(seller)
                         .bind(pattern)
                         .bind(exact_id)
+                        .bind(query.due_before.map($crate::store::micros))
+                        .bind(query.acted_by.as_deref())
                         .fetch_all(&self.pool)
                         .await?,
                 )
@@ -176,6 +180,23 @@ macro_rules! shared_store_impl {
                     $crate::store::sql::FEED_AFTER,
                 )
                 .bind(after_id)
+                .bind(customer)
+                .bind(seller)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|r| r.into_event()).collect())
+            }
+
+            pub async fn recent_feed(
+                &self,
+                visibility: &$crate::domain::Visibility,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::types::FeedEvent>, $crate::store::StoreError> {
+                let (customer, seller) = $crate::store::visibility_binds(visibility);
+                let rows = sqlx::query_as::<$db, $crate::store::rows::FeedRow>(
+                    $crate::store::sql::FEED_RECENT,
+                )
                 .bind(customer)
                 .bind(seller)
                 .bind(limit)

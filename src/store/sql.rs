@@ -10,11 +10,14 @@ pub const LIST_ORDERS: &str = "SELECT id, workflow, state, version, customer, se
        AND ($5 IS NULL OR due_at < $5) \
        AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
        AND id > $8 \
+       AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
      ORDER BY id LIMIT $9";
 
 pub const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) AS n FROM orders \
      WHERE workflow = $1 AND ($2 IS NULL OR customer = $2) AND ($3 IS NULL OR seller = $3) \
        AND ($4 IS NULL OR LOWER(title) LIKE $4 ESCAPE '\\' OR LOWER(customer) LIKE $4 ESCAPE '\\' OR LOWER(seller) LIKE $4 ESCAPE '\\' OR CAST(id AS TEXT) = $5) \
+       AND ($6 IS NULL OR due_at < $6) \
+       AND ($7 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $7)) \
      GROUP BY state";
 
 pub const WORKFLOWS_IN_USE: &str = "SELECT DISTINCT workflow FROM orders WHERE ($1 IS NULL OR customer = $1) AND ($2 IS NULL OR seller = $2) ORDER BY workflow";
@@ -51,6 +54,12 @@ pub const FEED_AFTER: &str = "SELECT h.id, h.order_id, h.at, h.actor, h.role, h.
      FROM history h JOIN orders o ON o.id = h.order_id \
      WHERE h.id > $1 AND ($2 IS NULL OR o.customer = $2) AND ($3 IS NULL OR o.seller = $3) \
      ORDER BY h.id LIMIT $4";
+
+/// The newest transitions the actor may see, newest first (the feed's opening lines).
+pub const FEED_RECENT: &str = "SELECT h.id, h.order_id, h.at, h.actor, h.role, h.on_behalf_of, h.event, h.from_state, h.to_state, h.note, h.version, h.effects, o.workflow, o.title \
+     FROM history h JOIN orders o ON o.id = h.order_id \
+     WHERE ($1 IS NULL OR o.customer = $1) AND ($2 IS NULL OR o.seller = $2) \
+     ORDER BY h.id DESC LIMIT $3";
 
 pub const LATEST_HISTORY_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM history";
 

@@ -89,6 +89,8 @@ pub struct OrderQuery {
     pub due_before: Option<DateTime<Utc>>,
     /// Matches id, title, customer or seller.
     pub text: Option<String>,
+    /// Only orders this user has acted on (the staff's "mine").
+    pub acted_by: Option<String>,
     /// Keyset paging: orders with an id greater than this.
     pub after_id: Option<OrderId>,
     pub limit: i64,

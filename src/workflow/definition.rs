@@ -22,6 +22,10 @@ pub struct Workflow {
     pub late_states: Vec<String>,
     /// In file order: for one event, candidates are tried top-down.
     pub transitions: Vec<Transition>,
+    /// States the board's "disputes" quick filter shows.
+    pub dispute_states: Vec<String>,
+    /// Where each role's board starts: the columns of their open work.
+    pub start_states: BTreeMap<Role, Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -67,6 +67,17 @@ struct RawWorkflow {
     states: Vec<Spanned<RawState>>,
     #[serde(default)]
     transitions: Vec<Spanned<RawTransition>>,
+    #[serde(default)]
+    board: RawBoard,
+}
+
+/// How the board presents the workflow: which states are disputes, where each role starts.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBoard {
+    disputes: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    start: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -265,21 +276,24 @@ fn build(raw: &RawWorkflow, at: &mut Locator<'_>) -> Workflow {
         }
     }
 
+    let known_states =
+        |list: &[Spanned<String>], what: &str, at: &mut Locator<'_>| -> Vec<String> {
+            list.iter()
+                .filter_map(|s| {
+                    if known_state(s.get_ref()) {
+                        Some(s.get_ref().clone())
+                    } else {
+                        at.error(
+                            s.span(),
+                            format!("{what} names unknown state \"{}\"", s.get_ref()),
+                        );
+                        None
+                    }
+                })
+                .collect()
+        };
     let late_states = match &raw.late_states {
-        Some(list) => list
-            .iter()
-            .filter_map(|s| {
-                if known_state(s.get_ref()) {
-                    Some(s.get_ref().clone())
-                } else {
-                    at.error(
-                        s.span(),
-                        format!("late_states names unknown state \"{}\"", s.get_ref()),
-                    );
-                    None
-                }
-            })
-            .collect(),
+        Some(list) => known_states(list, "late_states", at),
         None => states
             .iter()
             .filter(|s| !s.terminal)
@@ -303,6 +317,25 @@ fn build(raw: &RawWorkflow, at: &mut Locator<'_>) -> Workflow {
         ));
     }
 
+    let dispute_states = match &raw.board.disputes {
+        Some(list) => known_states(list, "board.disputes", at),
+        None => states
+            .iter()
+            .filter(|s| s.id.contains("disput"))
+            .map(|s| s.id.clone())
+            .collect(),
+    };
+    let mut start_states = BTreeMap::new();
+    for (role, list) in &raw.board.start {
+        match role.get_ref().parse::<Role>() {
+            Ok(parsed) => {
+                let states = known_states(list, "board.start", at);
+                start_states.insert(parsed, states);
+            }
+            Err(error) => at.error(role.span(), format!("board.start: {error}")),
+        }
+    }
+
     let workflow = Workflow {
         label: raw.label.clone().unwrap_or_else(|| name.clone()),
         name,
@@ -312,6 +345,8 @@ fn build(raw: &RawWorkflow, at: &mut Locator<'_>) -> Workflow {
         attributes,
         late_states,
         transitions,
+        dispute_states,
+        start_states,
     };
     check_graph(&workflow, &state_spans, at);
     workflow

@@ -1,0 +1,118 @@
+//! Colours by meaning. Widgets ask for `theme.selected_card`, never for a raw colour; the
+//! config's [theme] is resolved into this once at start.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::config::ThemeConfig;
+
+#[derive(Clone, Debug)]
+pub struct Theme {
+    pub text: Style,
+    pub muted: Style,
+    pub title: Style,
+    pub border: Style,
+    pub border_focused: Style,
+    pub column_header: Style,
+    pub terminal_column: Style,
+    pub card: Style,
+    pub selected_card: Style,
+    pub late_badge: Style,
+    pub amount: Style,
+    pub available_item: Style,
+    pub blocked_item: Style,
+    pub highlight: Style,
+    pub feed_time: Style,
+    pub status_info: Style,
+    pub status_error: Style,
+    pub reconnecting: Style,
+    pub key_hint: Style,
+}
+
+impl Theme {
+    pub fn dark() -> Theme {
+        Theme {
+            text: Style::new().fg(Color::Gray),
+            muted: Style::new().fg(Color::DarkGray),
+            title: Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
+            border: Style::new().fg(Color::DarkGray),
+            border_focused: Style::new().fg(Color::Cyan),
+            column_header: Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
+            terminal_column: Style::new().fg(Color::DarkGray),
+            card: Style::new().fg(Color::Gray),
+            selected_card: Style::new().fg(Color::Black).bg(Color::Cyan),
+            late_badge: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            amount: Style::new().fg(Color::Green),
+            available_item: Style::new().fg(Color::White),
+            blocked_item: Style::new().fg(Color::DarkGray),
+            highlight: Style::new().fg(Color::Black).bg(Color::Yellow),
+            feed_time: Style::new().fg(Color::DarkGray),
+            status_info: Style::new().fg(Color::Green),
+            status_error: Style::new().fg(Color::White).bg(Color::Red),
+            reconnecting: Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            key_hint: Style::new().fg(Color::Cyan),
+        }
+    }
+
+    pub fn light() -> Theme {
+        Theme {
+            text: Style::new().fg(Color::Black),
+            muted: Style::new().fg(Color::Gray),
+            title: Style::new().fg(Color::Black).add_modifier(Modifier::BOLD),
+            border: Style::new().fg(Color::Gray),
+            border_focused: Style::new().fg(Color::Blue),
+            column_header: Style::new().fg(Color::Black).add_modifier(Modifier::BOLD),
+            terminal_column: Style::new().fg(Color::Gray),
+            card: Style::new().fg(Color::Black),
+            selected_card: Style::new().fg(Color::White).bg(Color::Blue),
+            late_badge: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            amount: Style::new().fg(Color::Green),
+            available_item: Style::new().fg(Color::Black),
+            blocked_item: Style::new().fg(Color::Gray),
+            highlight: Style::new().fg(Color::Black).bg(Color::Yellow),
+            feed_time: Style::new().fg(Color::Gray),
+            status_info: Style::new().fg(Color::Blue),
+            status_error: Style::new().fg(Color::White).bg(Color::Red),
+            reconnecting: Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            key_hint: Style::new().fg(Color::Blue),
+        }
+    }
+
+    /// The base theme with [theme.colors] overrides (foreground colours by meaning).
+    pub fn from_config(config: &ThemeConfig) -> Result<Theme, String> {
+        let mut theme = match config.base.as_deref() {
+            None | Some("dark") => Theme::dark(),
+            Some("light") => Theme::light(),
+            Some(other) => return Err(format!("[theme] base \"{other}\" is neither \"dark\" nor \"light\"")),
+        };
+        for (meaning, colour) in &config.colors {
+            let colour: Color = colour
+                .parse()
+                .map_err(|_| format!("[theme.colors] {meaning}: \"{colour}\" is not a colour"))?;
+            let slot = match meaning.as_str() {
+                "text" => &mut theme.text,
+                "muted" => &mut theme.muted,
+                "title" => &mut theme.title,
+                "border" => &mut theme.border,
+                "border_focused" => &mut theme.border_focused,
+                "column_header" => &mut theme.column_header,
+                "terminal_column" => &mut theme.terminal_column,
+                "card" => &mut theme.card,
+                "selected_card" => &mut theme.selected_card,
+                "late_badge" => &mut theme.late_badge,
+                "amount" => &mut theme.amount,
+                "available_item" => &mut theme.available_item,
+                "blocked_item" => &mut theme.blocked_item,
+                "highlight" => &mut theme.highlight,
+                "feed_time" => &mut theme.feed_time,
+                "status_info" => &mut theme.status_info,
+                "status_error" => &mut theme.status_error,
+                "reconnecting" => &mut theme.reconnecting,
+                "key_hint" => &mut theme.key_hint,
+                other => return Err(format!("[theme.colors]: unknown colour meaning \"{other}\"")),
+            };
+            // Highlighted meanings keep their foreground and take the colour as background.
+            *slot = if slot.bg.is_some() { slot.bg(colour) } else { slot.fg(colour) };
+        }
+        Ok(theme)
+    }
+}
