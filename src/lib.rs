@@ -11,5 +11,6 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod store;
+pub mod tui;
 pub mod verify;
 pub mod workflow;

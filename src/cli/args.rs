@@ -41,6 +41,12 @@ pub struct GlobalArgs {
 pub enum Command {
     /// The terminal UI (the default when no command is given).
     Tui,
+    /// The terminal UI on a demo database (created with demo data if it has no users yet).
+    Demo {
+        /// How many demo orders a new demo database gets.
+        #[arg(long, default_value_t = 300)]
+        orders: usize,
+    },
     /// Create or migrate the schema; --demo adds demo users and orders.
     Init(InitArgs),
     /// Manage users.

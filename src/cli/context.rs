@@ -11,6 +11,7 @@ use crate::domain::Actor;
 use crate::store::{ApplyError, DatabaseUrl, OpenMode, Store};
 use crate::workflow::{Refusal, Workflows};
 
+#[derive(Clone)]
 pub struct Context {
     pub config: Config,
     pub workflows: Workflows,

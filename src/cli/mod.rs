@@ -5,6 +5,7 @@ mod commands;
 pub mod context;
 pub mod exit;
 pub mod output;
+mod tui_cmd;
 mod workflow_cmd;
 
 pub use args::Cli;
@@ -17,9 +18,8 @@ use context::Context;
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let context = Context::load(&cli.global)?;
     match &cli.command {
-        None | Some(Command::Tui) => Err(CliError::bad_input(
-            "the terminal UI is not built yet; use the commands listed by --help",
-        )),
+        None | Some(Command::Tui) => tui_cmd::tui(&context).await,
+        Some(Command::Demo { orders }) => tui_cmd::demo(&context, *orders).await,
         Some(Command::Init(args)) => commands::init(&context, args).await,
         Some(Command::User(command)) => commands::user(&context, command).await,
         Some(Command::Order(OrderCommand::Create(args))) => {

@@ -1,6 +1,7 @@
 //! Persistence on an embedded SQLite file or a shared PostgreSQL: one interface, two
 //! implementations sharing their SQL. Knows the domain and the engine, not the terminal.
 
+pub mod live;
 pub mod postgres;
 pub mod rows;
 mod shared;

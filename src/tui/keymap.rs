@@ -80,7 +80,9 @@ impl Key {
             "pageup" => KeyCodeKey::PageUp,
             "pagedown" => KeyCodeKey::PageDown,
             "space" => KeyCodeKey::Char(' '),
-            single if single.chars().count() == 1 => KeyCodeKey::Char(single.chars().next().unwrap_or(' ')),
+            single if single.chars().count() == 1 => {
+                KeyCodeKey::Char(single.chars().next().unwrap_or(' '))
+            }
             other => return Err(format!("unknown key \"{other}\"")),
         };
         Ok(Key { code, ctrl })
@@ -103,7 +105,11 @@ impl Key {
             KeyCodeKey::PageUp => "pgup".into(),
             KeyCodeKey::PageDown => "pgdn".into(),
         };
-        if self.ctrl { format!("ctrl-{name}") } else { name }
+        if self.ctrl {
+            format!("ctrl-{name}")
+        } else {
+            name
+        }
     }
 }
 
@@ -172,7 +178,7 @@ impl KeyMap {
         self.bindings.get(&key).copied()
     }
 
-    /// The keys bound to an action, for hints ("enter", "q/ctrl-c").
+    /// The keys bound to an action, for hints ("enter", "q, ctrl-c").
     pub fn keys_for(&self, action: Action) -> String {
         let keys: Vec<String> = self
             .bindings
@@ -180,7 +186,7 @@ impl KeyMap {
             .filter(|(_, a)| **a == action)
             .map(|(k, _)| k.label())
             .collect();
-        keys.join("/")
+        keys.join(", ")
     }
 }
 
@@ -194,6 +200,9 @@ mod tests {
         let map = KeyMap::with_overrides(&overrides).unwrap();
         assert_eq!(map.keys_for(Action::Quit), "x");
         let bad = BTreeMap::from([("teleport".to_string(), KeySpec::One("x".into()))]);
-        assert_eq!(KeyMap::with_overrides(&bad).unwrap_err(), "[keys]: unknown action \"teleport\"");
+        assert_eq!(
+            KeyMap::with_overrides(&bad).unwrap_err(),
+            "[keys]: unknown action \"teleport\""
+        );
     }
 }

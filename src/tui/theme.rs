@@ -40,7 +40,10 @@ impl Theme {
             terminal_column: Style::new().fg(Color::DarkGray),
             card: Style::new().fg(Color::Gray),
             selected_card: Style::new().fg(Color::Black).bg(Color::Cyan),
-            late_badge: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            late_badge: Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
             amount: Style::new().fg(Color::Green),
             available_item: Style::new().fg(Color::White),
             blocked_item: Style::new().fg(Color::DarkGray),
@@ -48,7 +51,10 @@ impl Theme {
             feed_time: Style::new().fg(Color::DarkGray),
             status_info: Style::new().fg(Color::Green),
             status_error: Style::new().fg(Color::White).bg(Color::Red),
-            reconnecting: Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            reconnecting: Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
             key_hint: Style::new().fg(Color::Cyan),
         }
     }
@@ -64,7 +70,10 @@ impl Theme {
             terminal_column: Style::new().fg(Color::Gray),
             card: Style::new().fg(Color::Black),
             selected_card: Style::new().fg(Color::White).bg(Color::Blue),
-            late_badge: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            late_badge: Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
             amount: Style::new().fg(Color::Green),
             available_item: Style::new().fg(Color::Black),
             blocked_item: Style::new().fg(Color::Gray),
@@ -72,7 +81,10 @@ impl Theme {
             feed_time: Style::new().fg(Color::Gray),
             status_info: Style::new().fg(Color::Blue),
             status_error: Style::new().fg(Color::White).bg(Color::Red),
-            reconnecting: Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            reconnecting: Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
             key_hint: Style::new().fg(Color::Blue),
         }
     }
@@ -82,7 +94,11 @@ impl Theme {
         let mut theme = match config.base.as_deref() {
             None | Some("dark") => Theme::dark(),
             Some("light") => Theme::light(),
-            Some(other) => return Err(format!("[theme] base \"{other}\" is neither \"dark\" nor \"light\"")),
+            Some(other) => {
+                return Err(format!(
+                    "[theme] base \"{other}\" is neither \"dark\" nor \"light\""
+                ));
+            }
         };
         for (meaning, colour) in &config.colors {
             let colour: Color = colour
@@ -108,10 +124,18 @@ impl Theme {
                 "status_error" => &mut theme.status_error,
                 "reconnecting" => &mut theme.reconnecting,
                 "key_hint" => &mut theme.key_hint,
-                other => return Err(format!("[theme.colors]: unknown colour meaning \"{other}\"")),
+                other => {
+                    return Err(format!(
+                        "[theme.colors]: unknown colour meaning \"{other}\""
+                    ));
+                }
             };
             // Highlighted meanings keep their foreground and take the colour as background.
-            *slot = if slot.bg.is_some() { slot.bg(colour) } else { slot.fg(colour) };
+            *slot = if slot.bg.is_some() {
+                slot.bg(colour)
+            } else {
+                slot.fg(colour)
+            };
         }
         Ok(theme)
     }

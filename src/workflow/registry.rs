@@ -70,10 +70,12 @@ impl Workflows {
         Ok(workflows)
     }
 
-    /// Adds a workflow, replacing one of the same name.
+    /// Adds a workflow, replacing one of the same name in its place.
     pub fn insert(&mut self, workflow: Workflow) {
-        self.all.retain(|w| w.name != workflow.name);
-        self.all.push(Arc::new(workflow));
+        match self.all.iter_mut().find(|w| w.name == workflow.name) {
+            Some(slot) => *slot = Arc::new(workflow),
+            None => self.all.push(Arc::new(workflow)),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<Workflow>> {

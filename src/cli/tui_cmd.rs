@@ -1,0 +1,96 @@
+//! `orderboard` / `orderboard tui` / `orderboard demo`: start the terminal UI.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::context::{Context, service_error};
+use super::exit::CliError;
+use crate::demo::{self, DEMO_USERS, demo_password};
+use crate::store::OpenMode;
+use crate::tui::keymap::KeyMap;
+use crate::tui::runtime::{Options, run};
+use crate::tui::theme::Theme;
+
+/// Where `demo` puts its database unless `--database` says otherwise.
+pub const DEMO_DATABASE: &str = "sqlite://orderboard-demo.db";
+
+pub async fn tui(context: &Context) -> Result<(), CliError> {
+    let options = options(context)?;
+    let backoffice = context.open(OpenMode::ExistingOnly).await?;
+    start(backoffice, options).await
+}
+
+pub async fn demo(context: &Context, orders: usize) -> Result<(), CliError> {
+    let mut options = options(context)?;
+    let mut context_for_demo = context.clone();
+    if context_for_demo.global.database.is_none() {
+        context_for_demo.global.database = Some(DEMO_DATABASE.to_string());
+    }
+    let url = context_for_demo.database_url()?;
+    let backoffice = context_for_demo.open(OpenMode::CreateIfMissing).await?;
+    let users = backoffice
+        .store
+        .user_count()
+        .await
+        .map_err(|e| service_error(e.into()))?;
+    if users == 0 {
+        eprintln!("creating demo data in {url} …");
+        demo::create_demo(&backoffice, orders, chrono::Utc::now(), 2026)
+            .await
+            .map_err(service_error)?;
+    }
+    // The login screen lists the demo sign-ins that exist in this database.
+    for (name, role) in DEMO_USERS {
+        if let Ok(Some(user)) = backoffice.store.user(name).await
+            && user.role == *role
+        {
+            options
+                .demo_logins
+                .push((name.to_string(), demo_password(name), *role));
+        }
+    }
+    start(backoffice, options).await
+}
+
+fn options(context: &Context) -> Result<Options, CliError> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::bad_input(
+            "the terminal UI needs a terminal; for scripts use the commands listed by --help",
+        ));
+    }
+    let source = context
+        .config
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".into());
+    let keymap = KeyMap::with_overrides(&context.config.keys)
+        .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?;
+    let theme = Theme::from_config(&context.config.theme)
+        .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?;
+    if let Some(name) = &context.config.default_workflow
+        && context.workflows.get(name).is_none()
+    {
+        return Err(CliError::bad_input(format!(
+            "{source}: default_workflow \"{name}\" is not a loaded workflow ({})",
+            context.workflows.names().join(", ")
+        )));
+    }
+    Ok(Options {
+        keymap,
+        theme,
+        default_workflow: context.config.default_workflow.clone(),
+        feed_interval: Duration::from_millis(context.config.feed_interval_ms()),
+        as_user: context.global.as_user.clone(),
+        demo_logins: Vec::new(),
+    })
+}
+
+async fn start(
+    backoffice: crate::backoffice::Backoffice,
+    options: Options,
+) -> Result<(), CliError> {
+    run(backoffice, options)
+        .await
+        .map_err(|e| CliError::unexpected(format!("the terminal failed: {e}")))
+}

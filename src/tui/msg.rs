@@ -1,0 +1,124 @@
+//! What flows into `update` (inputs and IO results) and out of it (effects to carry out).
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::auth::Secret;
+use crate::backoffice::OrderView;
+use crate::domain::{Actor, Order, OrderId};
+use crate::store::{Applied, Attempt, FeedEvent, HistoryEntry, OrderQuery};
+
+/// Inputs to `update`: terminal events, the clock, and results of effects.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Tick(DateTime<Utc>),
+    SignedIn(Result<Actor, String>),
+    BoardLoaded(Result<BoardData, String>),
+    MoreCards {
+        state: String,
+        cards: Result<Vec<Order>, String>,
+    },
+    DetailLoaded(Result<Detail, String>),
+    Applied(Result<Applied, ApplyFailure>),
+    /// New transitions from the live feed, oldest first.
+    Feed(Vec<FeedEvent>),
+    /// The current snapshot of an order a feed event or our own change touched.
+    OrderChanged {
+        event: FeedEvent,
+        order: Option<Order>,
+    },
+    /// A fresh snapshot after a lost race.
+    OrderRefreshed(Option<Order>),
+    Connection(ConnectionState),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionState {
+    Online,
+    /// The database stopped answering; the text says what failed.
+    Reconnecting(String),
+}
+
+/// A refused or failed transition, as the UI needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApplyFailure {
+    /// Someone moved the order first: reload it and offer what is legal now.
+    Conflict { order_id: OrderId, message: String },
+    /// The database is unreachable: nothing was applied, keep what the user typed.
+    ConnectionLost(String),
+    /// Refused or invalid: the sentence to show.
+    Refused(String),
+}
+
+/// One column's first page and count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnData {
+    pub state: String,
+    pub count: i64,
+    pub cards: Vec<Order>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoardData {
+    /// Workflows that hold orders this user may see.
+    pub workflows: Vec<String>,
+    pub workflow: String,
+    pub columns: Vec<ColumnData>,
+    /// Newest first, for the feed's opening lines.
+    pub recent: Vec<FeedEvent>,
+}
+
+/// The selected order with everything the order pane shows.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub view: OrderView,
+    pub history: Vec<HistoryEntry>,
+    pub attempts: Vec<Attempt>,
+}
+
+/// IO for the runtime to carry out; results come back as `Msg`s.
+#[derive(Debug)]
+pub enum Effect {
+    SignIn {
+        name: String,
+        password: Secret,
+    },
+    /// Load a workflow's board (the start workflow when `workflow` is None).
+    LoadBoard {
+        actor: Actor,
+        workflow: Option<String>,
+        query: OrderQuery,
+        with_recent: bool,
+    },
+    LoadMore {
+        actor: Actor,
+        query: OrderQuery,
+    },
+    LoadDetail {
+        actor: Actor,
+        order_id: OrderId,
+    },
+    Apply {
+        actor: Actor,
+        order_id: OrderId,
+        event: String,
+        note: Option<String>,
+        version: i64,
+    },
+    /// Fetch the order a feed event names.
+    FollowEvent {
+        event: FeedEvent,
+    },
+    RefreshOrder {
+        order_id: OrderId,
+    },
+    /// Start the live feed after this history id.
+    StartFeed {
+        actor: Actor,
+        after_id: i64,
+    },
+    Quit,
+}
