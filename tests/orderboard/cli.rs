@@ -62,7 +62,7 @@ fn run(url: &str, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
 }
 
 /// init, the bootstrap admin, and a few users, all through the CLI.
-fn set_up(db: &TestDb) {
+pub fn set_up_users(db: &TestDb) {
     let (code, _, stderr) = run(&db.url, &["init"], None);
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = run(
@@ -138,7 +138,7 @@ fn create(db: &TestDb, workflow: &str, extra: &[&str]) -> String {
 }
 
 fn every_exit_code(db: &TestDb) {
-    set_up(db);
+    set_up_users(db);
     let id = create(db, "marketplace", &["--due", "2020-01-01T00:00:00Z"]);
 
     // 0, with the JSON shapes of the contract.
@@ -349,7 +349,7 @@ fn every_exit_code_on_both_backends() {
 fn two_ticks_at_once_fire_each_timer_once() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for db in runtime.block_on(both()) {
-        set_up(&db);
+        set_up_users(&db);
         let ids: Vec<String> = (0..6).map(|_| create(&db, "fulfilment", &[])).collect();
         for id in &ids {
             for event in ["validate", "reserve_inventory", "process_payment"] {

@@ -6,4 +6,8 @@ mod engine;
 mod races;
 mod story;
 mod support;
+mod tmux;
+mod tui_fixtures;
+mod tui_snapshots;
+mod tui_update;
 mod workflow_files;

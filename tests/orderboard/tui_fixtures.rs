@@ -1,0 +1,215 @@
+//! A signed-in App with a fixed clock and fixed orders, for update and snapshot tests.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use orderboard::backoffice::OrderView;
+use orderboard::domain::{Actor, Order, Role};
+use orderboard::store::{Attempt, FeedEvent, HistoryEntry, LedgerRow};
+use orderboard::tui::app::{App, update};
+use orderboard::tui::keymap::KeyMap;
+use orderboard::tui::msg::{BoardData, ColumnData, Detail, Effect, Msg};
+use orderboard::workflow::Workflows;
+
+use crate::support::test_now;
+
+pub fn card(id: i64, state: &str, title: &str, customer: &str, due_in_hours: i64) -> Order {
+    let now = test_now();
+    Order {
+        id,
+        workflow: "marketplace".into(),
+        state: state.into(),
+        version: 1,
+        customer: customer.into(),
+        seller: "sam".into(),
+        title: title.into(),
+        amount_cents: 1_000 * id + 99,
+        currency: "EUR".into(),
+        placed_at: now - Duration::days(3),
+        due_at: Some(now + Duration::hours(due_in_hours)),
+        state_entered_at: now - Duration::hours(id),
+        attrs: BTreeMap::new(),
+        counters: BTreeMap::new(),
+    }
+}
+
+pub fn board_data() -> BoardData {
+    let columns = vec![
+        ColumnData {
+            state: "paid".into(),
+            count: 3,
+            cards: vec![
+                card(11, "paid", "Logo design", "carol", 48),
+                card(12, "paid", "Wedding invitation set", "dave", -5),
+                // Untrusted text: escapes and controls must not reach the terminal.
+                card(
+                    13,
+                    "paid",
+                    "Evil \u{1b}[2J\u{1b}]0;pwned\u{7} title",
+                    "carol",
+                    24,
+                ),
+            ],
+        },
+        ColumnData {
+            state: "inprogress".into(),
+            count: 2,
+            cards: vec![
+                card(21, "inprogress", "Poster A2", "carol", 10),
+                card(22, "inprogress", "Pet portrait", "dave", -30),
+            ],
+        },
+        ColumnData {
+            state: "cancel_requested".into(),
+            count: 1,
+            cards: vec![card(31, "cancel_requested", "Zine, 24 pages", "dave", 5)],
+        },
+        ColumnData {
+            state: "delivered".into(),
+            count: 1,
+            cards: vec![card(41, "delivered", "Album cover", "carol", 100)],
+        },
+        ColumnData {
+            state: "completed".into(),
+            count: 7,
+            cards: vec![card(51, "completed", "Mug, hand-painted", "carol", 0)],
+        },
+        ColumnData {
+            state: "cancelled".into(),
+            count: 2,
+            cards: vec![],
+        },
+    ];
+    BoardData {
+        workflows: vec!["marketplace".into(), "checkout".into()],
+        workflow: "marketplace".into(),
+        columns,
+        recent: vec![feed_event(
+            900,
+            21,
+            "carol",
+            "customer",
+            "order.cancel_requested",
+            "inprogress",
+            "cancel_requested",
+        )],
+    }
+}
+
+pub fn feed_event(
+    id: i64,
+    order_id: i64,
+    actor: &str,
+    role: &str,
+    event: &str,
+    from: &str,
+    to: &str,
+) -> FeedEvent {
+    FeedEvent {
+        entry: HistoryEntry {
+            id,
+            order_id,
+            at: test_now() - Duration::minutes(5),
+            actor: actor.into(),
+            role: role.into(),
+            on_behalf_of: None,
+            event: event.into(),
+            from: from.into(),
+            to: to.into(),
+            note: None,
+            version: 2,
+            effects: vec![],
+        },
+        workflow: "marketplace".into(),
+        title: "Poster A2".into(),
+    }
+}
+
+pub fn new_app(size: (u16, u16)) -> App {
+    App::new(
+        KeyMap::default(),
+        Workflows::shipped().unwrap(),
+        test_now(),
+        size,
+    )
+}
+
+/// Signed in as `actor` with the fixture board loaded; returns the effects of loading.
+pub fn signed_in(actor: Actor, size: (u16, u16)) -> (App, Vec<Effect>) {
+    let mut app = new_app(size);
+    let effects = update(&mut app, Msg::SignedIn(Ok(actor)));
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadBoard { .. }]),
+        "{effects:?}"
+    );
+    let effects = update(&mut app, Msg::BoardLoaded(Ok(board_data())));
+    (app, effects)
+}
+
+pub fn seller() -> Actor {
+    Actor::new("sam", Role::Seller)
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn typed(text: &str) -> Vec<Msg> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+pub fn press(app: &mut App, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for msg in msgs {
+        effects.extend(update(app, msg));
+    }
+    effects
+}
+
+/// The order pane's content for order 21, with a refused attempt.
+pub fn detail_for(order: Order) -> Detail {
+    let now = test_now();
+    let view = OrderView {
+        late: false,
+        menu: Default::default(),
+        ledger: vec![LedgerRow {
+            kind: "refund".into(),
+            amount_cents: 500,
+            share_percent: 100,
+            version: 3,
+            at: now,
+        }],
+        effects: vec![],
+        order: order.clone(),
+    };
+    let history = vec![HistoryEntry {
+        id: 5,
+        order_id: order.id,
+        at: now - Duration::hours(30),
+        actor: "sam".into(),
+        role: "seller".into(),
+        on_behalf_of: None,
+        event: "order.accepted".into(),
+        from: "paid".into(),
+        to: "inprogress".into(),
+        note: Some("on it \u{1b}[31mred".into()),
+        version: 2,
+        effects: vec!["notify(customer)".into()],
+    }];
+    let attempts = vec![Attempt {
+        id: 1,
+        order_id: order.id,
+        at: now - Duration::hours(2),
+        actor: "carol".into(),
+        role: "customer".into(),
+        event: "order.completed".into(),
+        kind: "not_allowed_now".into(),
+        reason: "needs the order in delivered (it is in inprogress)".into(),
+    }];
+    Detail {
+        view,
+        history,
+        attempts,
+    }
+}
