@@ -180,12 +180,15 @@ impl KeyMap {
 
     /// The keys bound to an action, for hints ("enter", "q, ctrl-c").
     pub fn keys_for(&self, action: Action) -> String {
-        let keys: Vec<String> = self
+        let mut keys: Vec<&Key> = self
             .bindings
             .iter()
             .filter(|(_, a)| **a == action)
-            .map(|(k, _)| k.label())
+            .map(|(k, _)| k)
             .collect();
+        // Plain keys first: the footer shows the first one.
+        keys.sort_by_key(|k| (k.ctrl, !matches!(k.code, KeyCodeKey::Char(_))));
+        let keys: Vec<String> = keys.iter().map(|k| k.label()).collect();
         keys.join(", ")
     }
 }
