@@ -352,3 +352,139 @@ pub async fn generate_orders(
     }
     Ok((count, transitions))
 }
+
+/// Bulk synthetic orders for benchmarks: each order's life is decided by the engine in
+/// memory (so `verify` replays it cleanly), then written in large batches. Returns
+/// (orders, transitions).
+pub async fn seed_bulk(
+    backoffice: &Backoffice,
+    actors: &[Actor],
+    workflow_names: &[String],
+    count: usize,
+    now: DateTime<Utc>,
+    rng: &mut fastrand::Rng,
+) -> Result<(usize, usize), ServiceError> {
+    const CHUNK: usize = 20_000;
+    let customers: Vec<&Actor> = actors.iter().filter(|a| a.role == Role::Customer).collect();
+    let sellers: Vec<&Actor> = actors.iter().filter(|a| a.role == Role::Seller).collect();
+    if customers.is_empty() || sellers.is_empty() {
+        return Err(ServiceError::BadInput(
+            "seeding needs at least one customer and one seller".into(),
+        ));
+    }
+    let workflows: Vec<&crate::workflow::Workflow> = workflow_names
+        .iter()
+        .map(|name| backoffice.workflow(name))
+        .collect::<Result<_, _>>()?;
+    let mut next_id = backoffice.store.max_order_id().await? + 1;
+    let (mut made, mut transitions) = (0, 0);
+    while made < count {
+        let size = CHUNK.min(count - made);
+        let mut batch = Vec::with_capacity(size);
+        for index in 0..size {
+            let workflow = workflows[(made + index) % workflows.len()];
+            let customer = customers[rng.usize(..customers.len())];
+            let seller = sellers[rng.usize(..sellers.len())];
+            let seeded = simulate_order(workflow, next_id, customer, seller, actors, now, rng);
+            transitions += seeded.history.len();
+            batch.push(seeded);
+            next_id += 1;
+        }
+        backoffice.store.bulk_insert(&batch).await?;
+        made += size;
+    }
+    Ok((made, transitions))
+}
+
+fn simulate_order(
+    workflow: &crate::workflow::Workflow,
+    id: i64,
+    customer: &Actor,
+    seller: &Actor,
+    actors: &[Actor],
+    now: DateTime<Utc>,
+    rng: &mut fastrand::Rng,
+) -> crate::store::SeededOrder {
+    let placed_at = now - Duration::minutes(rng.i64(60..60 * 24 * 45));
+    let mut attrs = std::collections::BTreeMap::new();
+    for (name, default) in &workflow.attributes {
+        let value = match default {
+            serde_json::Value::Bool(_) => serde_json::Value::Bool(rng.u8(..4) == 0),
+            other => other.clone(),
+        };
+        attrs.insert(name.clone(), value);
+    }
+    let mut order = crate::domain::Order {
+        id,
+        workflow: workflow.name.clone(),
+        state: workflow.initial_state().id.clone(),
+        version: 1,
+        customer: customer.name.clone(),
+        seller: seller.name.clone(),
+        title: TITLES[rng.usize(..TITLES.len())].to_string(),
+        amount_cents: rng.i64(500..25_000),
+        currency: "EUR".into(),
+        placed_at,
+        due_at: Some(placed_at + Duration::days(rng.i64(3..21))),
+        state_entered_at: placed_at,
+        attrs,
+        counters: std::collections::BTreeMap::new(),
+    };
+    let mut timer = workflow
+        .timer_for(&order.state)
+        .map(|(event, after)| (event.to_string(), placed_at + after));
+    let mut history = Vec::new();
+    let mut clock = placed_at;
+    for _ in 0..rng.usize(0..6) {
+        clock += Duration::minutes(rng.i64(30..60 * 40));
+        if clock > now {
+            break;
+        }
+        let choices: Vec<&crate::workflow::Transition> = workflow
+            .transitions
+            .iter()
+            .filter(|t| t.leaves(&order.state) && t.target().is_some())
+            .collect();
+        if choices.is_empty() {
+            break;
+        }
+        let transition = choices[rng.usize(..choices.len())];
+        let role = transition.roles[rng.usize(..transition.roles.len())];
+        let actor = match role {
+            Role::Customer => customer.clone(),
+            Role::Seller => seller.clone(),
+            Role::System => Actor::system_clock(),
+            staff => actors
+                .iter()
+                .find(|a| a.role == staff)
+                .cloned()
+                .unwrap_or_else(|| Actor::new(staff.as_str(), staff)),
+        };
+        let note = NOTES[rng.usize(..NOTES.len())];
+        let Ok(decision) = workflow.decide(&order, &actor, &transition.event, Some(note), clock)
+        else {
+            continue;
+        };
+        order.version += 1;
+        history.push(crate::store::SeededTransition {
+            at: clock,
+            actor,
+            on_behalf_of: decision.on_behalf_of,
+            event: decision.event,
+            from: decision.from,
+            to: decision.to.clone(),
+            note: decision.note,
+            version: order.version,
+            effects: decision.effects,
+        });
+        order.state = decision.to;
+        order.counters = decision.counters;
+        order.state_entered_at = clock;
+        timer = decision.timer.map(|t| (t.event, t.due_at));
+    }
+    crate::store::SeededOrder {
+        order,
+        timer,
+        history,
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::domain::{Order, Role};
+use crate::domain::{Actor, Order, Role};
 use crate::store::{HistoryEntry, LedgerRow, Store, StoreError};
 use crate::workflow::{Effect, LedgerKind, Workflows};
 
@@ -69,54 +69,66 @@ pub fn check_order(
             order.state, workflow.name
         ));
     }
-    let mut state = workflow.initial_state().id.clone();
-    let mut version = 1;
-    let mut counters: BTreeMap<String, i64> = BTreeMap::new();
+    // Replay: the snapshot as it was before each transition, decided again by the engine.
+    let mut snapshot = order.clone();
+    snapshot.state = workflow.initial_state().id.clone();
+    snapshot.version = 1;
+    snapshot.counters = BTreeMap::new();
+    snapshot.state_entered_at = order.placed_at;
     let mut expected_money: Vec<(i64, Effect)> = Vec::new();
     for entry in history {
-        if entry.from != state {
+        if entry.from != snapshot.state {
             problems.push(format!(
-                "history {} leaves \"{}\" but the order was in \"{state}\"",
-                entry.id, entry.from
+                "history {} leaves \"{}\" but the order was in \"{}\"",
+                entry.id, entry.from, snapshot.state
             ));
         }
-        if entry.version != version + 1 {
+        if entry.version != snapshot.version + 1 {
             problems.push(format!(
-                "history {} has version {} after version {version}",
-                entry.id, entry.version
+                "history {} has version {} after version {}",
+                entry.id, entry.version, snapshot.version
             ));
         }
-        let role: Option<Role> = entry.role.parse().ok();
-        let candidate = workflow.candidates(&entry.event).find(|t| {
-            t.leaves(&entry.from)
-                && t.target() == Some(entry.to.as_str())
-                && role.is_some_and(|r| t.roles.contains(&r) || t.on_behalf.contains(&r))
-        });
-        match candidate {
-            Some(transition) => {
-                for (name, change) in &transition.counter_changes {
-                    *counters.entry(name.clone()).or_insert(0) += change;
-                }
-                let written: Vec<String> =
-                    transition.effects.iter().map(|e| e.to_string()).collect();
+        let decided = match entry.role.parse::<Role>() {
+            Ok(role) => workflow
+                .decide(
+                    &snapshot,
+                    &Actor::new(entry.actor.clone(), role),
+                    &entry.event,
+                    entry.note.as_deref(),
+                    entry.at,
+                )
+                .map_err(|refusal| refusal.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match decided {
+            Ok(decision) if decision.to == entry.to => {
+                let written: Vec<String> = decision.effects.iter().map(|e| e.to_string()).collect();
                 if written != entry.effects {
                     problems.push(format!(
                         "history {} records effects {:?}, the workflow gives {:?}",
                         entry.id, entry.effects, written
                     ));
                 }
-                for effect in transition.effects.iter().filter(|e| e.moves_money()) {
+                for effect in decision.effects.iter().filter(|e| e.moves_money()) {
                     expected_money.push((entry.version, effect.clone()));
                 }
+                snapshot.counters = decision.counters;
             }
-            None => problems.push(format!(
-                "history {}: {} --{}--> {} by {} is not a transition of \"{}\"",
-                entry.id, entry.from, entry.event, entry.to, entry.role, workflow.name
+            Ok(decision) => problems.push(format!(
+                "history {}: {} --{}--> {} by {}, but the workflow leads to {}",
+                entry.id, entry.from, entry.event, entry.to, entry.actor, decision.to
+            )),
+            Err(refusal) => problems.push(format!(
+                "history {}: {} --{}--> {} by {} ({}) is not allowed: {refusal}",
+                entry.id, entry.from, entry.event, entry.to, entry.actor, entry.role
             )),
         }
-        state = entry.to.clone();
-        version = entry.version;
+        snapshot.state = entry.to.clone();
+        snapshot.version = entry.version;
+        snapshot.state_entered_at = entry.at;
     }
+    let (state, version, counters) = (snapshot.state, snapshot.version, snapshot.counters);
     if state != order.state {
         problems.push(format!(
             "is in \"{}\" but its history ends in \"{state}\"",

@@ -194,6 +194,10 @@ pub struct SeedArgs {
     pub orders: usize,
     #[arg(long)]
     pub workflow: Option<String>,
+    /// Commit every transition through the normal apply path, one transaction each, instead
+    /// of batches (slower; for crash and race tests).
+    #[arg(long)]
+    pub one_by_one: bool,
 }
 
 #[derive(Args, Debug)]

@@ -486,18 +486,34 @@ pub async fn seed(context: &Context, args: &SeedArgs) -> Result<(), CliError> {
     };
     let actors = seed_actors(&backoffice).await?;
     let mut rng = fastrand::Rng::new();
-    let (orders, transitions) = demo::generate_orders(
-        &backoffice,
-        &actor,
-        &actors,
-        &workflows,
-        args.orders,
-        now(),
-        &mut rng,
-    )
-    .await
+    let started = std::time::Instant::now();
+    let (orders, transitions) = if args.one_by_one {
+        demo::generate_orders(
+            &backoffice,
+            &actor,
+            &actors,
+            &workflows,
+            args.orders,
+            now(),
+            &mut rng,
+        )
+        .await
+    } else {
+        demo::seed_bulk(
+            &backoffice,
+            &actors,
+            &workflows,
+            args.orders,
+            now(),
+            &mut rng,
+        )
+        .await
+    }
     .map_err(service_error)?;
-    println!("seeded {orders} orders with {transitions} transitions");
+    println!(
+        "seeded {orders} orders with {transitions} transitions in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -263,6 +263,14 @@ impl Store {
         dispatch!(self, s => s.set_user_disabled(name, disabled).await)
     }
 
+    pub async fn max_order_id(&self) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.max_order_id().await)
+    }
+
+    pub async fn bulk_insert(&self, orders: &[SeededOrder]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.bulk_insert(orders).await)
+    }
+
     pub async fn apply(
         &self,
         workflows: &Workflows,

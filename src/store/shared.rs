@@ -347,6 +347,114 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
+            /// The highest order id so far (bulk seeding numbers new orders after it).
+            pub async fn max_order_id(&self) -> Result<i64, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(id), 0) FROM orders")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            /// Writes seeded orders with their histories, effects and ledger rows in one
+            /// transaction, many rows per statement.
+            pub async fn bulk_insert(&self, orders: &[$crate::store::types::SeededOrder]) -> Result<(), $crate::store::StoreError> {
+                const ROWS: usize = 1000;
+                let mut tx = self.begin_write().await?;
+                Self::serialise_event_ids(&mut tx).await?;
+                for chunk in orders.chunks(ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO orders (id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, timer_event, timer_due_at, attrs, counters, created_at, updated_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, seeded| {
+                        let order = &seeded.order;
+                        row.push_bind(order.id)
+                            .push_bind(order.workflow.clone())
+                            .push_bind(order.state.clone())
+                            .push_bind(order.version)
+                            .push_bind(order.customer.clone())
+                            .push_bind(order.seller.clone())
+                            .push_bind(order.title.clone())
+                            .push_bind(order.amount_cents)
+                            .push_bind(order.currency.clone())
+                            .push_bind($crate::store::micros(order.placed_at))
+                            .push_bind(order.due_at.map($crate::store::micros))
+                            .push_bind($crate::store::micros(order.state_entered_at))
+                            .push_bind(seeded.timer.as_ref().map(|t| t.0.clone()))
+                            .push_bind(seeded.timer.as_ref().map(|t| $crate::store::micros(t.1)))
+                            .push_bind(serde_json::to_string(&order.attrs).unwrap_or_else(|_| "{}".into()))
+                            .push_bind(serde_json::to_string(&order.counters).unwrap_or_else(|_| "{}".into()))
+                            .push_bind($crate::store::micros(order.placed_at))
+                            .push_bind($crate::store::micros(order.state_entered_at));
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                let transitions: Vec<(&$crate::domain::Order, &$crate::store::types::SeededTransition)> = orders
+                    .iter()
+                    .flat_map(|o| o.history.iter().map(move |h| (&o.order, h)))
+                    .collect();
+                for chunk in transitions.chunks(ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO history (order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects) ",
+                    );
+                    insert.push_values(chunk, |mut row, (order, h)| {
+                        let effects: Vec<String> = h.effects.iter().map(|e| e.to_string()).collect();
+                        row.push_bind(order.id)
+                            .push_bind($crate::store::micros(h.at))
+                            .push_bind(h.actor.name.clone())
+                            .push_bind(h.actor.role.as_str())
+                            .push_bind(h.on_behalf_of.clone())
+                            .push_bind(h.event.clone())
+                            .push_bind(h.from.clone())
+                            .push_bind(h.to.clone())
+                            .push_bind(h.note.clone())
+                            .push_bind(h.version)
+                            .push_bind(serde_json::to_string(&effects).unwrap_or_else(|_| "[]".into()));
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                let effects: Vec<(i64, i64, usize, &$crate::workflow::Effect, chrono::DateTime<chrono::Utc>)> = transitions
+                    .iter()
+                    .flat_map(|(order, h)| h.effects.iter().enumerate().map(move |(i, e)| (order.id, h.version, i, e, h.at)))
+                    .collect();
+                for chunk in effects.chunks(ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO effects (order_id, version, kind, payload, idempotency_key, created_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, (order_id, version, index, effect, at)| {
+                        row.push_bind(*order_id)
+                            .push_bind(*version)
+                            .push_bind(effect.kind())
+                            .push_bind(effect.to_string())
+                            .push_bind(format!("{order_id}:{version}:{index}"))
+                            .push_bind($crate::store::micros(*at));
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                let ledger: Vec<(i64, i64, $crate::workflow::LedgerEntry, chrono::DateTime<chrono::Utc>)> = transitions
+                    .iter()
+                    .flat_map(|(order, h)| {
+                        h.effects
+                            .iter()
+                            .filter_map(move |e| e.ledger_entry(order.amount_cents).map(|entry| (order.id, h.version, entry, h.at)))
+                    })
+                    .collect();
+                for chunk in ledger.chunks(ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ledger (order_id, version, kind, amount_cents, share_percent, at) ",
+                    );
+                    insert.push_values(chunk, |mut row, (order_id, version, entry, at)| {
+                        row.push_bind(*order_id)
+                            .push_bind(*version)
+                            .push_bind(entry.kind.as_str())
+                            .push_bind(entry.amount_cents)
+                            .push_bind(i32::from(entry.share_percent))
+                            .push_bind($crate::store::micros(*at));
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// The one apply path: in one write transaction, read the order, ask the engine,
             /// move the order under a version check, record effects and ledger rows, append
             /// history. A refusal commits only its audit row.

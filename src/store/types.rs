@@ -168,3 +168,26 @@ pub struct DueTimer {
     pub version: i64,
     pub event: String,
 }
+
+/// A synthetic order with its whole life, for bulk seeding: every transition was decided by
+/// the engine; only the writing is batched.
+#[derive(Clone, Debug)]
+pub struct SeededOrder {
+    /// The final snapshot, with its explicit id.
+    pub order: crate::domain::Order,
+    pub timer: Option<(String, DateTime<Utc>)>,
+    pub history: Vec<SeededTransition>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SeededTransition {
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub on_behalf_of: Option<String>,
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    pub note: Option<String>,
+    pub version: i64,
+    pub effects: Vec<crate::workflow::Effect>,
+}

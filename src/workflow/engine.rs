@@ -151,7 +151,8 @@ impl Workflow {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> TransitionMenu {
-        let facts = self.facts(order, actor, now);
+        // Built only if a guard needs them: most transitions have none.
+        let facts = std::cell::OnceCell::new();
         let mut menu = TransitionMenu::default();
         let mut other_state = Vec::new();
         for event in self.events() {
@@ -206,7 +207,8 @@ impl Workflow {
                 event: event.to_string(),
             });
         }
-        let facts = self.facts(order, actor, now);
+        // Built only if a guard needs them: most transitions have none.
+        let facts = std::cell::OnceCell::new();
         let chosen = self
             .choose(order, actor, event, now, &facts)
             .map_err(|reason| {
@@ -273,7 +275,7 @@ impl Workflow {
         actor: &Actor,
         event: &str,
         now: DateTime<Utc>,
-        facts: &GuardFacts,
+        facts: &std::cell::OnceCell<GuardFacts>,
     ) -> Result<Chosen<'w>, BlockReason> {
         let in_state: Vec<&Transition> = self
             .candidates(event)
@@ -316,7 +318,8 @@ impl Workflow {
                 }
             }
             if let Some(guard) = &transition.guard
-                && let GuardVerdict::Fails(why) = guard.check(facts)
+                && let GuardVerdict::Fails(why) =
+                    guard.check(facts.get_or_init(|| self.facts(order, actor, now)))
             {
                 first_failure.get_or_insert(BlockReason::GuardFailed(why));
                 continue;

@@ -116,7 +116,7 @@ async fn killed_writer_leaves_a_consistent_database_on_both_backends() {
         backoffice.store.close().await;
         for round in 0..3 {
             let mut child = orderboard(&db.url)
-                .args(["--as", "ada", "seed", "--orders", "400"])
+                .args(["--as", "ada", "seed", "--orders", "400", "--one-by-one"])
                 .env("ORDERBOARD_PASSWORD", "correct horse")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
