@@ -365,35 +365,100 @@ pub async fn seed_bulk(
     rng: &mut fastrand::Rng,
 ) -> Result<(usize, usize), ServiceError> {
     const CHUNK: usize = 20_000;
-    let customers: Vec<&Actor> = actors.iter().filter(|a| a.role == Role::Customer).collect();
-    let sellers: Vec<&Actor> = actors.iter().filter(|a| a.role == Role::Seller).collect();
+    let customers: Vec<Actor> = actors
+        .iter()
+        .filter(|a| a.role == Role::Customer)
+        .cloned()
+        .collect();
+    let sellers: Vec<Actor> = actors
+        .iter()
+        .filter(|a| a.role == Role::Seller)
+        .cloned()
+        .collect();
     if customers.is_empty() || sellers.is_empty() {
         return Err(ServiceError::BadInput(
             "seeding needs at least one customer and one seller".into(),
         ));
     }
-    let workflows: Vec<&crate::workflow::Workflow> = workflow_names
+    let workflows: Vec<std::sync::Arc<crate::workflow::Workflow>> = workflow_names
         .iter()
-        .map(|name| backoffice.workflow(name))
-        .collect::<Result<_, _>>()?;
-    let mut next_id = backoffice.store.max_order_id().await? + 1;
+        .map(|name| {
+            backoffice
+                .workflow(name)
+                .map(|_| backoffice.workflows.get(name).cloned())
+        })
+        .collect::<Result<Option<Vec<_>>, _>>()?
+        .unwrap_or_default();
+    let first_id = backoffice.store.max_order_id().await? + 1;
+    let plan = SeedPlan {
+        workflows,
+        customers,
+        sellers,
+        actors: actors.to_vec(),
+        now,
+    };
+    let plan = std::sync::Arc::new(plan);
+    // Two cores: the next chunk is simulated on a blocking thread while this one is written.
+    let simulate = |plan: std::sync::Arc<SeedPlan>, start: usize, size: usize, seed: u64| {
+        tokio::task::spawn_blocking(move || plan.simulate(first_id, start, size, seed))
+    };
     let (mut made, mut transitions) = (0, 0);
-    while made < count {
-        let size = CHUNK.min(count - made);
-        let mut batch = Vec::with_capacity(size);
-        for index in 0..size {
-            let workflow = workflows[(made + index) % workflows.len()];
-            let customer = customers[rng.usize(..customers.len())];
-            let seller = sellers[rng.usize(..sellers.len())];
-            let seeded = simulate_order(workflow, next_id, customer, seller, actors, now, rng);
-            transitions += seeded.history.len();
-            batch.push(seeded);
-            next_id += 1;
+    let mut next = (count > 0).then(|| simulate(plan.clone(), 0, CHUNK.min(count), rng.u64(..)));
+    while let Some(pending) = next.take() {
+        let batch = pending
+            .await
+            .map_err(|e| ServiceError::BadInput(format!("seeding failed: {e}")))?;
+        let size = batch.len();
+        if made + size < count {
+            next = Some(simulate(
+                plan.clone(),
+                made + size,
+                CHUNK.min(count - made - size),
+                rng.u64(..),
+            ));
         }
+        transitions += batch.iter().map(|o| o.history.len()).sum::<usize>();
         backoffice.store.bulk_insert(&batch).await?;
         made += size;
     }
     Ok((made, transitions))
+}
+
+struct SeedPlan {
+    workflows: Vec<std::sync::Arc<crate::workflow::Workflow>>,
+    customers: Vec<Actor>,
+    sellers: Vec<Actor>,
+    actors: Vec<Actor>,
+    now: DateTime<Utc>,
+}
+
+impl SeedPlan {
+    /// Orders `start .. start + size` of the seed, numbered from `first_id`.
+    fn simulate(
+        &self,
+        first_id: i64,
+        start: usize,
+        size: usize,
+        seed: u64,
+    ) -> Vec<crate::store::SeededOrder> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (start..start + size)
+            .map(|index| {
+                let workflow = &self.workflows[index % self.workflows.len()];
+                let customer = &self.customers[rng.usize(..self.customers.len())];
+                let seller = &self.sellers[rng.usize(..self.sellers.len())];
+                simulate_order(
+                    workflow,
+                    first_id + index as i64,
+                    customer,
+                    seller,
+                    &self.actors,
+                    self.now,
+                    &mut rng,
+                )
+            })
+            .collect()
+    }
 }
 
 fn simulate_order(

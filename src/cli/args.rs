@@ -68,6 +68,56 @@ pub enum Command {
     Verify(JsonFlag),
     /// Bulk synthetic orders with histories, for benchmarks.
     Seed(SeedArgs),
+    /// Measure the figures of BENCHMARKS.md on this database (admin; build with --release).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Time `seed --orders N` (creates the demo users if the database has none).
+    Seed {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// First frame after sign-in, key press to next frame, and memory, on this database.
+    Board {
+        /// Whose board (default: the acting admin).
+        #[arg(long)]
+        view_as: Option<String>,
+        #[arg(long, default_value_t = 2000)]
+        presses: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Transitions per second: the apply path against a raw-SQL baseline.
+    Apply {
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        #[arg(long, default_value_t = 2000)]
+        transitions: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Live feed latency from a commit in another process.
+    Feed {
+        #[arg(long, default_value_t = 300)]
+        events: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// EXPLAIN of the board's queries on this database.
+    Explain,
+    /// The writer process of `bench feed` (internal).
+    #[command(hide = true)]
+    FeedWriter {
+        #[arg(long)]
+        first: i64,
+        #[arg(long)]
+        count: usize,
+    },
 }
 
 #[derive(Args, Debug)]

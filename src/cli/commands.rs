@@ -540,3 +540,89 @@ fn require(actor: &Actor, permission: Permission) -> Result<(), CliError> {
         )))
     }
 }
+
+pub async fn bench(context: &Context, command: &super::args::BenchCommand) -> Result<(), CliError> {
+    use super::args::BenchCommand;
+    use crate::bench;
+    let mode = if matches!(command, BenchCommand::Seed { .. }) {
+        OpenMode::CreateIfMissing
+    } else {
+        OpenMode::ExistingOnly
+    };
+    let backoffice = context.open(mode).await?;
+    // The seed bench may start from an empty database: it creates the demo users itself.
+    let fresh = backoffice
+        .store
+        .user_count()
+        .await
+        .map_err(|e| service_error(e.into()))?
+        == 0;
+    let actor = if fresh {
+        bench::ensure_users(&backoffice)
+            .await
+            .map_err(service_error)?
+    } else {
+        let actor = context.actor(&backoffice).await?;
+        require(&actor, Permission::Seed)?;
+        actor
+    };
+    let report = match command {
+        BenchCommand::Seed { orders, json } => (bench::seed(&backoffice, *orders).await, *json),
+        BenchCommand::Board {
+            view_as,
+            presses,
+            json,
+        } => {
+            let viewer = match view_as {
+                Some(name) => {
+                    let user = backoffice
+                        .store
+                        .user(name)
+                        .await
+                        .map_err(|e| service_error(e.into()))?
+                        .ok_or_else(|| {
+                            CliError::bad_input(format!("there is no user named \"{name}\""))
+                        })?;
+                    Actor::new(user.name, user.role)
+                }
+                None => actor.clone(),
+            };
+            (bench::board(&backoffice, &viewer, *presses).await, *json)
+        }
+        BenchCommand::Apply {
+            clients,
+            transitions,
+            json,
+        } => (
+            bench::apply(&backoffice, *clients, *transitions).await,
+            *json,
+        ),
+        BenchCommand::Feed { events, json } => {
+            let url = context.database_url()?;
+            let database = match &url {
+                crate::store::DatabaseUrl::Sqlite { path } => {
+                    format!("sqlite://{}", path.display())
+                }
+                crate::store::DatabaseUrl::Postgres { url } => url.clone(),
+            };
+            let poll = std::time::Duration::from_millis(context.config.feed_interval_ms());
+            (
+                bench::feed(&backoffice, &database, *events, poll).await,
+                *json,
+            )
+        }
+        BenchCommand::Explain => {
+            bench::explain(&backoffice).await.map_err(service_error)?;
+            return Ok(());
+        }
+        BenchCommand::FeedWriter { first, count } => {
+            bench::feed_writer(&backoffice, *first, *count)
+                .await
+                .map_err(service_error)?;
+            return Ok(());
+        }
+    };
+    let (report, json) = report;
+    report.map_err(service_error)?.print(json);
+    Ok(())
+}

@@ -37,5 +37,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Tick(args)) => commands::tick(&context, args).await,
         Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,
         Some(Command::Seed(args)) => commands::seed(&context, args).await,
+        Some(Command::Bench(command)) => commands::bench(&context, command).await,
     }
 }

@@ -78,6 +78,18 @@ pub(crate) fn visibility_binds(visibility: &Visibility) -> (Option<&str>, Option
     }
 }
 
+/// The query variant for a visibility: [everything, a customer's, a seller's].
+pub(crate) fn by_visibility(
+    visibility: &Visibility,
+    [all, customer, seller]: [&'static str; 3],
+) -> &'static str {
+    match visibility {
+        Visibility::Everything => all,
+        Visibility::CustomerIs(_) => customer,
+        Visibility::SellerIs(_) => seller,
+    }
+}
+
 /// A case-insensitive substring pattern (LIKE wildcards in the text escaped) and, when the
 /// text is a number, the id to match exactly.
 pub(crate) fn text_binds(text: Option<&str>) -> (Option<String>, Option<String>) {
@@ -181,11 +193,12 @@ impl Store {
         dispatch!(self, s => s.recent_feed(visibility, limit).await)
     }
 
-    pub async fn workflows_in_use(
+    pub async fn workflows_with_orders(
         &self,
+        names: &[String],
         visibility: &Visibility,
     ) -> Result<Vec<String>, StoreError> {
-        dispatch!(self, s => s.workflows_in_use(visibility).await)
+        dispatch!(self, s => s.workflows_with_orders(names, visibility).await)
     }
 
     pub async fn history(&self, order_id: OrderId) -> Result<Vec<HistoryEntry>, StoreError> {

@@ -73,6 +73,19 @@ impl PgStore {
         Ok(())
     }
 
+    async fn prepare_bulk(_tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// Bulk seeding numbers orders itself: move the id sequence past them, or the next
+    /// order created the ordinary way would collide.
+    async fn finish_bulk(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT COALESCE(MAX(id), 1) FROM orders))")
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// NOTIFY is delivered at COMMIT and dropped on rollback.
     async fn announce_event(
         tx: &mut Transaction<'static, Postgres>,

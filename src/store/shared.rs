@@ -62,9 +62,16 @@ macro_rules! shared_store_impl {
             ) -> Result<Vec<$crate::domain::Order>, $crate::store::StoreError> {
                 let (customer, seller) = $crate::store::visibility_binds(visibility);
                 let (pattern, exact_id) = $crate::store::text_binds(query.text.as_deref());
-                let rows = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(
-                    $crate::store::sql::LIST_ORDERS,
-                )
+                // A board column (workflow and state given) has its own index-driven query.
+                let sql = if query.workflow.is_some() && query.state.is_some() {
+                    $crate::store::by_visibility(
+                        visibility,
+                        [$crate::store::sql::BOARD_PAGE_ALL, $crate::store::sql::BOARD_PAGE_CUSTOMER, $crate::store::sql::BOARD_PAGE_SELLER],
+                    )
+                } else {
+                    $crate::store::sql::LIST_ORDERS
+                };
+                let rows = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(sql)
                 .bind(customer)
                 .bind(seller)
                 .bind(query.workflow.as_deref())
@@ -87,10 +94,13 @@ macro_rules! shared_store_impl {
                 visibility: &$crate::domain::Visibility,
                 query: &$crate::store::types::OrderQuery,
             ) -> Result<Vec<(String, i64)>, $crate::store::StoreError> {
+                use $crate::store::sql;
                 let (customer, seller) = $crate::store::visibility_binds(visibility);
                 let (pattern, exact_id) = $crate::store::text_binds(query.text.as_deref());
-                Ok(
-                    sqlx::query_as::<$db, (String, i64)>($crate::store::sql::COUNT_BY_STATE)
+                let filtered = pattern.is_some() || query.due_before.is_some() || query.acted_by.is_some();
+                let rows = if filtered {
+                    let sql = $crate::store::by_visibility(visibility, [sql::COUNT_FILTERED_ALL, sql::COUNT_FILTERED_CUSTOMER, sql::COUNT_FILTERED_SELLER]);
+                    sqlx::query_as::<$db, (String, i64)>(sql)
                         .bind(workflow)
                         .bind(customer)
                         .bind(seller)
@@ -99,22 +109,42 @@ macro_rules! shared_store_impl {
                         .bind(query.due_before.map($crate::store::micros))
                         .bind(query.acted_by.as_deref())
                         .fetch_all(&self.pool)
-                        .await?,
-                )
-            }
-
-            pub async fn workflows_in_use(
-                &self,
-                visibility: &$crate::domain::Visibility,
-            ) -> Result<Vec<String>, $crate::store::StoreError> {
-                let (customer, seller) = $crate::store::visibility_binds(visibility);
-                Ok(
-                    sqlx::query_scalar::<$db, String>($crate::store::sql::WORKFLOWS_IN_USE)
+                        .await?
+                } else {
+                    let sql = $crate::store::by_visibility(visibility, [sql::COUNT_ALL, sql::COUNT_CUSTOMER, sql::COUNT_SELLER]);
+                    sqlx::query_as::<$db, (String, i64)>(sql)
+                        .bind(workflow)
                         .bind(customer)
                         .bind(seller)
                         .fetch_all(&self.pool)
-                        .await?,
-                )
+                        .await?
+                };
+                Ok(rows)
+            }
+
+            /// The workflows among `names` that hold an order the actor may see (an index
+            /// probe each, never a scan).
+            pub async fn workflows_with_orders(
+                &self,
+                names: &[String],
+                visibility: &$crate::domain::Visibility,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                use $crate::store::sql;
+                let (customer, seller) = $crate::store::visibility_binds(visibility);
+                let sql = $crate::store::by_visibility(visibility, [sql::HAS_ORDERS_ALL, sql::HAS_ORDERS_CUSTOMER, sql::HAS_ORDERS_SELLER]);
+                let mut found = Vec::new();
+                for name in names {
+                    let hit = sqlx::query_scalar::<$db, i64>(sql)
+                        .bind(name)
+                        .bind(customer)
+                        .bind(seller)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    if hit.is_some() {
+                        found.push(name.clone());
+                    }
+                }
+                Ok(found)
             }
 
             pub async fn history(
@@ -359,6 +389,7 @@ macro_rules! shared_store_impl {
             pub async fn bulk_insert(&self, orders: &[$crate::store::types::SeededOrder]) -> Result<(), $crate::store::StoreError> {
                 const ROWS: usize = 1000;
                 let mut tx = self.begin_write().await?;
+                Self::prepare_bulk(&mut tx).await?;
                 Self::serialise_event_ids(&mut tx).await?;
                 for chunk in orders.chunks(ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
@@ -451,6 +482,7 @@ macro_rules! shared_store_impl {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
+                Self::finish_bulk(&mut tx).await?;
                 tx.commit().await?;
                 Ok(())
             }

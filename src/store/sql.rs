@@ -13,14 +13,59 @@ pub const LIST_ORDERS: &str = "SELECT id, workflow, state, version, customer, se
        AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
      ORDER BY id LIMIT $9";
 
-pub const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) AS n FROM orders \
-     WHERE workflow = $1 AND ($2 IS NULL OR customer = $2) AND ($3 IS NULL OR seller = $3) \
-       AND ($4 IS NULL OR LOWER(title) LIKE $4 ESCAPE '\\' OR LOWER(customer) LIKE $4 ESCAPE '\\' OR LOWER(seller) LIKE $4 ESCAPE '\\' OR CAST(id AS TEXT) = $5) \
-       AND ($6 IS NULL OR due_at < $6) \
-       AND ($7 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $7)) \
-     GROUP BY state";
+// The board's queries come in one variant per visibility, so that the seller's or the
+// customer's index drives the scan (`seller = $x` is sargable; `$x IS NULL OR seller = $x` is
+// not). Unused visibility parameters are still mentioned, so both backends type them.
 
-pub const WORKFLOWS_IN_USE: &str = "SELECT DISTINCT workflow FROM orders WHERE ($1 IS NULL OR customer = $1) AND ($2 IS NULL OR seller = $2) ORDER BY workflow";
+/// One board column's page. Parameters as LIST_ORDERS; workflow ($3) and state ($4) given.
+macro_rules! board_page {
+    ($who:literal) => {
+        concat!(
+            "SELECT id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters FROM orders WHERE ",
+            $who,
+            " AND workflow = $3 AND state = $4 AND ($5 IS NULL OR due_at < $5) \
+              AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
+              AND id > $8 AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
+              ORDER BY id LIMIT $9"
+        )
+    };
+}
+pub const BOARD_PAGE_ALL: &str = board_page!("$1 IS NULL AND $2 IS NULL");
+pub const BOARD_PAGE_CUSTOMER: &str = board_page!("customer = $1 AND $2 IS NULL");
+pub const BOARD_PAGE_SELLER: &str = board_page!("seller = $2 AND $1 IS NULL");
+
+/// Per-column counts without filters: answered from the covering index alone.
+/// $1 workflow, $2 customer, $3 seller.
+pub const COUNT_ALL: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE workflow = $1 AND $2 IS NULL AND $3 IS NULL GROUP BY state";
+pub const COUNT_CUSTOMER: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE customer = $2 AND workflow = $1 AND $3 IS NULL GROUP BY state";
+pub const COUNT_SELLER: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE seller = $3 AND workflow = $1 AND $2 IS NULL GROUP BY state";
+
+/// Per-column counts under filters: $4 text pattern, $5 exact id, $6 due before, $7 acted by.
+macro_rules! count_filtered {
+    ($who:literal) => {
+        concat!(
+            "SELECT state, COUNT(*) AS n FROM orders WHERE ",
+            $who,
+            " AND workflow = $1 \
+              AND ($4 IS NULL OR LOWER(title) LIKE $4 ESCAPE '\\' OR LOWER(customer) LIKE $4 ESCAPE '\\' OR LOWER(seller) LIKE $4 ESCAPE '\\' OR CAST(id AS TEXT) = $5) \
+              AND ($6 IS NULL OR due_at < $6) \
+              AND ($7 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $7)) \
+              GROUP BY state"
+        )
+    };
+}
+pub const COUNT_FILTERED_ALL: &str = count_filtered!("$2 IS NULL AND $3 IS NULL");
+pub const COUNT_FILTERED_CUSTOMER: &str = count_filtered!("customer = $2 AND $3 IS NULL");
+pub const COUNT_FILTERED_SELLER: &str = count_filtered!("seller = $3 AND $2 IS NULL");
+
+/// Whether a workflow holds any order the actor may see: one index probe.
+/// $1 workflow, $2 customer, $3 seller.
+pub const HAS_ORDERS_ALL: &str =
+    "SELECT id FROM orders WHERE workflow = $1 AND $2 IS NULL AND $3 IS NULL LIMIT 1";
+pub const HAS_ORDERS_CUSTOMER: &str =
+    "SELECT id FROM orders WHERE customer = $2 AND workflow = $1 AND $3 IS NULL LIMIT 1";
+pub const HAS_ORDERS_SELLER: &str =
+    "SELECT id FROM orders WHERE seller = $3 AND workflow = $1 AND $2 IS NULL LIMIT 1";
 
 pub const INSERT_ORDER: &str = "INSERT INTO orders (workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, timer_event, timer_due_at, attrs, counters, created_at, updated_at) \
      VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '{}', $14, $14) RETURNING id";

@@ -259,7 +259,7 @@ impl Executor {
 }
 
 /// The start workflow (or the asked one), its per-column counts and each column's first page.
-async fn load_board(
+pub async fn load_board(
     backoffice: &Backoffice,
     actor: &Actor,
     workflow: Option<String>,
@@ -267,16 +267,13 @@ async fn load_board(
     with_recent: bool,
 ) -> Result<BoardData, ServiceError> {
     let visibility = Visibility::for_actor(actor);
-    let mut in_use: Vec<String> = backoffice
-        .store
-        .workflows_in_use(&visibility)
-        .await?
-        .into_iter()
-        .filter(|w| backoffice.workflows.get(w).is_some())
-        .collect();
-    // Keep the definition order (marketplace first), not the alphabet.
+    // In the definition order (marketplace first), not the alphabet.
     let order: Vec<&str> = backoffice.workflows.names();
-    in_use.sort_by_key(|w| order.iter().position(|n| n == w).unwrap_or(usize::MAX));
+    let names: Vec<String> = order.iter().map(|s| s.to_string()).collect();
+    let mut in_use = backoffice
+        .store
+        .workflows_with_orders(&names, &visibility)
+        .await?;
     if in_use.is_empty() {
         in_use = order.iter().map(|s| s.to_string()).collect();
     }

@@ -507,3 +507,22 @@ fn workflow_check_passes_shipped_files_and_locates_errors() {
     assert_eq!(code, 0);
     assert!(stdout.starts_with("digraph \"checkout\" {"));
 }
+
+#[test]
+fn bulk_seeding_replays_cleanly_and_ordinary_orders_follow_it() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(both()) {
+        set_up_users(&db);
+        let (code, stdout, stderr) = run_as(&db.url, "ada", &["seed", "--orders", "300"]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.starts_with("seeded 300 orders"), "{stdout}");
+        // Seeding numbers orders itself; the next ordinary order must not collide (Postgres
+        // sequences) and must come after them.
+        let id: i64 = create(&db, "marketplace", &[]).parse().unwrap();
+        assert!(id > 300, "{}: new order got id {id}", db.backend);
+        let (code, stdout, _) = run_as(&db.url, "ada", &["verify"]);
+        assert_eq!(code, 0, "{stdout}");
+        assert!(stdout.contains("verified 301 orders"), "{stdout}");
+        assert_eq!(run_as(&db.url, "sam", &["seed", "--orders", "1"]).0, 3);
+    }
+}
