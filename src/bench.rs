@@ -581,6 +581,85 @@ pub async fn feed_writer(
     Ok(())
 }
 
+/// What one race writer did.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+pub struct RaceOutcome {
+    pub applied: usize,
+    pub conflicts: usize,
+    pub refused: usize,
+    pub errors: Vec<String>,
+}
+
+/// `transitions` random transitions on orders `first .. first + count`: a random user (or the
+/// system clock) takes, most of the time, one of the transitions legal for them, else any
+/// event, always with the version it just read, so a lost race is a conflict.
+pub async fn race_writer(
+    backoffice: &Backoffice,
+    first: i64,
+    count: i64,
+    transitions: usize,
+    seed: u64,
+) -> Result<RaceOutcome, ServiceError> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut actors: Vec<Actor> = backoffice
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| Actor::new(u.name, u.role))
+        .collect();
+    actors.push(Actor::system_clock());
+    let mut outcome = RaceOutcome::default();
+    for _ in 0..transitions {
+        let id = first + rng.i64(0..count.max(1));
+        let Some(order) = backoffice.store.order(id).await? else {
+            continue;
+        };
+        let Some(workflow) = backoffice.workflows.get(&order.workflow) else {
+            continue;
+        };
+        let now = Utc::now();
+        // Mostly someone who can move the order now; sometimes anyone, trying anything.
+        let start = rng.usize(..actors.len());
+        let purposeful = rng.u8(..10) < 8;
+        let actor = (0..actors.len())
+            .map(|offset| &actors[(start + offset) % actors.len()])
+            .find(|a| {
+                !purposeful
+                    || !workflow
+                        .available_transitions(&order, a, now)
+                        .available
+                        .is_empty()
+            })
+            .unwrap_or(&actors[start]);
+        let menu = workflow.available_transitions(&order, actor, now);
+        let event = if !menu.available.is_empty() && purposeful {
+            menu.available[rng.usize(..menu.available.len())]
+                .event
+                .clone()
+        } else {
+            let events = workflow.events();
+            events[rng.usize(..events.len())].to_string()
+        };
+        let note = rng.bool().then_some("race test");
+        match backoffice
+            .advance(actor, id, &event, note, Some(order.version), now)
+            .await
+        {
+            Ok(_) => outcome.applied += 1,
+            Err(ServiceError::Apply(crate::store::ApplyError::Conflict { .. })) => {
+                outcome.conflicts += 1
+            }
+            Err(ServiceError::Apply(
+                crate::store::ApplyError::Refused(_) | crate::store::ApplyError::NotVisible(_),
+            )) => outcome.refused += 1,
+            Err(other) => outcome.errors.push(other.to_string()),
+        }
+    }
+    Ok(outcome)
+}
+
 /// A parameter of an EXPLAINed query, typed as the real code binds it.
 enum Param {
     Text(Option<String>),

@@ -26,20 +26,16 @@ pub async fn verify_all(store: &Store, workflows: &Workflows) -> Result<VerifyRe
     let mut report = VerifyReport::default();
     let mut after = 0;
     loop {
-        let ids = store.order_ids_after(after, 1000).await?;
-        let Some(last) = ids.last() else { break };
-        after = *last;
-        for id in ids {
-            let Some(order) = store.order(id).await? else {
-                continue;
-            };
-            let history = store.history(id).await?;
-            let ledger = store.ledger(id).await?;
+        let batch = store.audit_batch(after, 1000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.order.id;
+        for audited in &batch {
             report.orders += 1;
-            report.transitions += history.len() as u64;
-            for problem in check_order(&order, &history, &ledger, workflows) {
+            report.transitions += audited.history.len() as u64;
+            for problem in check_order(&audited.order, &audited.history, &audited.ledger, workflows)
+            {
                 report.violations.push(Violation {
-                    order_id: id,
+                    order_id: audited.order.id,
                     problem,
                 });
             }

@@ -110,6 +110,19 @@ pub enum BenchCommand {
     },
     /// EXPLAIN of the board's queries on this database.
     Explain,
+    /// Random transitions by random users on shared orders, for race and crash tests
+    /// (internal): prints a JSON summary of what happened.
+    #[command(hide = true)]
+    RaceWriter {
+        #[arg(long)]
+        first: i64,
+        #[arg(long)]
+        count: i64,
+        #[arg(long)]
+        transitions: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// The writer process of `bench feed` (internal).
     #[command(hide = true)]
     FeedWriter {

@@ -615,6 +615,18 @@ pub async fn bench(context: &Context, command: &super::args::BenchCommand) -> Re
             bench::explain(&backoffice).await.map_err(service_error)?;
             return Ok(());
         }
+        BenchCommand::RaceWriter {
+            first,
+            count,
+            transitions,
+            seed,
+        } => {
+            let outcome = bench::race_writer(&backoffice, *first, *count, *transitions, *seed)
+                .await
+                .map_err(service_error)?;
+            println!("{}", serde_json::to_string(&outcome).unwrap_or_default());
+            return Ok(());
+        }
         BenchCommand::FeedWriter { first, count } => {
             bench::feed_writer(&backoffice, *first, *count)
                 .await

@@ -276,6 +276,14 @@ impl Store {
         dispatch!(self, s => s.set_user_disabled(name, disabled).await)
     }
 
+    pub async fn audit_batch(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditedOrder>, StoreError> {
+        dispatch!(self, s => s.audit_batch(after_id, limit).await)
+    }
+
     pub async fn max_order_id(&self) -> Result<i64, StoreError> {
         dispatch!(self, s => s.max_order_id().await)
     }

@@ -487,6 +487,45 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
+            /// A batch for verify: up to `limit` orders after `after_id`, with their histories
+            /// (oldest first) and ledger rows, in three queries.
+            pub async fn audit_batch(&self, after_id: i64, limit: i64) -> Result<Vec<$crate::store::types::AuditedOrder>, $crate::store::StoreError> {
+                let orders = sqlx::query_as::<$db, $crate::store::rows::OrderRow>($crate::store::sql::ORDERS_AFTER)
+                    .bind(after_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let (Some(first), Some(last)) = (orders.first().map(|o| o.id), orders.last().map(|o| o.id)) else {
+                    return Ok(Vec::new());
+                };
+                let history = sqlx::query_as::<$db, $crate::store::rows::HistoryRow>($crate::store::sql::HISTORY_BETWEEN)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let ledger = sqlx::query_as::<$db, (i64, String, i64, i64, i64, chrono::DateTime<chrono::Utc>)>($crate::store::sql::LEDGER_BETWEEN)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut audited: Vec<$crate::store::types::AuditedOrder> = Vec::with_capacity(orders.len());
+                for row in orders {
+                    audited.push($crate::store::types::AuditedOrder { order: row.into_order()?, history: Vec::new(), ledger: Vec::new() });
+                }
+                let position = |id: i64, audited: &[$crate::store::types::AuditedOrder]| audited.binary_search_by_key(&id, |a| a.order.id).ok();
+                for row in history {
+                    if let Some(index) = position(row.order_id, &audited) {
+                        audited[index].history.push(row.into_entry());
+                    }
+                }
+                for (order_id, kind, amount_cents, share_percent, version, at) in ledger {
+                    if let Some(index) = position(order_id, &audited) {
+                        audited[index].ledger.push($crate::store::types::LedgerRow { kind, amount_cents, share_percent, version, at });
+                    }
+                }
+                Ok(audited)
+            }
+
             /// The one apply path: in one write transaction, read the order, ask the engine,
             /// move the order under a version check, record effects and ledger rows, append
             /// history. A refusal commits only its audit row.

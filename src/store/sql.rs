@@ -110,6 +110,11 @@ pub const LATEST_HISTORY_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM history";
 
 pub const DUE_TIMERS: &str = "SELECT id, version, timer_event FROM orders WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";
 
+/// Verify's batches: orders after an id, and the history and ledger of an id range.
+pub const ORDERS_AFTER: &str = "SELECT id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
+pub const HISTORY_BETWEEN: &str = "SELECT id, order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects FROM history WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id";
+pub const LEDGER_BETWEEN: &str = "SELECT order_id, kind, amount_cents, CAST(share_percent AS BIGINT) AS share_percent, version, at FROM ledger WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id";
+
 pub const ORDER_IDS_AFTER: &str = "SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
 
 pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";

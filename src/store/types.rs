@@ -191,3 +191,11 @@ pub struct SeededTransition {
     pub version: i64,
     pub effects: Vec<crate::workflow::Effect>,
 }
+
+/// One order with everything `verify` checks.
+#[derive(Clone, Debug)]
+pub struct AuditedOrder {
+    pub order: crate::domain::Order,
+    pub history: Vec<HistoryEntry>,
+    pub ledger: Vec<LedgerRow>,
+}

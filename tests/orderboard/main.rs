@@ -4,6 +4,7 @@ mod cli;
 mod db;
 mod engine;
 mod races;
+mod reliability;
 mod story;
 mod support;
 mod tmux;
