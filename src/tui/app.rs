@@ -524,7 +524,18 @@ fn on_board_loaded(app: &mut App, result: Result<BoardData, String>) -> Vec<Effe
             }
         })
         .collect();
-    if board.columns.is_empty() {
+    if !data.unknown_states.is_empty() {
+        let listed: Vec<String> = data
+            .unknown_states
+            .iter()
+            .map(|(state, n)| format!("{state} ({n})"))
+            .collect();
+        app.status = Status::error(format!(
+            "orders in states workflow \"{}\" no longer has: {}; `orderboard verify` names them",
+            board.workflow,
+            listed.join(", ")
+        ));
+    } else if board.columns.is_empty() {
         app.status = Some(Status {
             text: "this workflow has no columns under the current filter".into(),
             error: false,

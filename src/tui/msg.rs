@@ -69,6 +69,8 @@ pub struct BoardData {
     pub columns: Vec<ColumnData>,
     /// Newest first, for the feed's opening lines.
     pub recent: Vec<FeedEvent>,
+    /// Orders in states the workflow no longer has (it changed under them): (state, count).
+    pub unknown_states: Vec<(String, i64)>,
 }
 
 /// The selected order with everything the order pane shows.

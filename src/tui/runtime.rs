@@ -314,6 +314,11 @@ pub async fn load_board(
             cards,
         });
     }
+    let unknown_states: Vec<(String, i64)> = counts
+        .iter()
+        .filter(|(state, _)| definition.state(state).is_none())
+        .cloned()
+        .collect();
     let recent = if with_recent {
         backoffice.store.recent_feed(&visibility, 30).await?
     } else {
@@ -324,6 +329,7 @@ pub async fn load_board(
         workflow: chosen,
         columns,
         recent,
+        unknown_states,
     })
 }
 

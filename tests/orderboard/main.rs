@@ -3,8 +3,10 @@
 mod cli;
 mod db;
 mod engine;
+mod hostile;
 mod races;
 mod reliability;
+mod security;
 mod story;
 mod support;
 mod tmux;

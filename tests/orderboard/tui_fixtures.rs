@@ -94,6 +94,7 @@ pub fn board_data() -> BoardData {
             "inprogress",
             "cancel_requested",
         )],
+        unknown_states: vec![],
     }
 }
 

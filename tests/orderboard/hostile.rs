@@ -1,0 +1,356 @@
+//! Hostile input: fuzzed loaders, terminal escapes and huge strings in stored text, SQL
+//! metacharacters in filters, unknown flags, unusable database files, and a workflow that
+//! changed under its orders.
+
+use std::path::Path;
+
+use orderboard::config::Config;
+use orderboard::domain::text::display_safe;
+use orderboard::workflow::load_workflow;
+use orderboard::workflow::registry::SHIPPED;
+use proptest::prelude::*;
+
+use crate::cli::{orderboard, run_as, set_up_users};
+use crate::db::{both, sqlite};
+use crate::story::{draft, people};
+use crate::support::test_now;
+
+fn assert_located(errors: &orderboard::workflow::LoadErrors) {
+    assert!(!errors.0.is_empty());
+    for error in &errors.0 {
+        assert!(error.line >= 1 && error.column >= 1, "{error}");
+        assert!(!error.message.trim().is_empty(), "{error}");
+        assert!(!error.message.contains('\n'), "one line: {error}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Arbitrary text: no panic, and any error is located.
+    #[test]
+    fn the_workflow_loader_never_panics_on_arbitrary_text(text in "(?s).{0,400}") {
+        if let Err(errors) = load_workflow("fuzz.toml", &text) {
+            assert_located(&errors);
+        }
+    }
+
+    /// Shipped files with a slice cut out, a line doubled, or bytes replaced: no panic,
+    /// located errors.
+    #[test]
+    fn the_workflow_loader_never_panics_on_mangled_files(
+        file in 0usize..4,
+        cut_at in any::<prop::sample::Index>(),
+        cut_len in 0usize..200,
+        insert in "(?s).{0,40}",
+    ) {
+        let text = SHIPPED[file].1;
+        let mut start = cut_at.index(text.len());
+        while !text.is_char_boundary(start) { start -= 1; }
+        let mut end = (start + cut_len).min(text.len());
+        while !text.is_char_boundary(end) { end -= 1; }
+        let mangled = format!("{}{}{}", &text[..start], insert, &text[end..]);
+        if let Err(errors) = load_workflow("mangled.toml", &mangled) {
+            assert_located(&errors);
+        }
+    }
+
+    #[test]
+    fn the_config_loader_never_panics(text in "(?s).{0,300}") {
+        if let Err(error) = Config::parse("config.toml", &text) {
+            prop_assert!(error.0.starts_with("config.toml:"), "{}", error.0);
+        }
+    }
+
+    #[test]
+    fn display_safe_text_never_holds_controls(text in "(?s).{0,200}") {
+        let safe = display_safe(&text);
+        prop_assert!(!safe.chars().any(|c| c.is_control()));
+    }
+}
+
+const HOSTILE: &[&str] = &[
+    "\u{1b}[2J\u{1b}[H\u{1b}]0;owned\u{7}Logo",
+    "bell\u{7}backspace\u{8}delete\u{7f}csi\u{9b}31m",
+    "right-to-left \u{202e}gnp.exe\u{202c} and שלום עולם",
+    "line\nbreak\r\ttab",
+];
+
+/// Stored unchanged, byte for byte, and drawn without a single control character.
+#[tokio::test]
+async fn hostile_text_is_stored_unchanged_and_drawn_safely_on_both_backends() {
+    let huge = "x".repeat(1024 * 1024);
+    for db in both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, seller, _, _) = people(&backoffice).await;
+        let mut texts: Vec<&str> = HOSTILE.to_vec();
+        texts.push(&huge);
+        for text in texts {
+            let mut order = draft("marketplace");
+            order.title = text.to_string();
+            let id = backoffice
+                .create_order(&admin, order, test_now())
+                .await
+                .unwrap();
+            backoffice
+                .advance(&seller, id, "order.rejected", Some(text), None, test_now())
+                .await
+                .unwrap();
+            let stored = backoffice.store.order(id).await.unwrap().unwrap();
+            assert_eq!(stored.title, text, "{}", db.backend);
+            let history = backoffice.store.history(id).await.unwrap();
+            assert_eq!(history[0].note.as_deref(), Some(text), "{}", db.backend);
+            // Drawn: the order pane and a card show it with no control character at all.
+            let mut screen = crate::tui_fixtures::new_app((120, 40));
+            orderboard::tui::app::update(
+                &mut screen,
+                orderboard::tui::msg::Msg::SignedIn(Ok(seller.clone())),
+            );
+            let mut data = crate::tui_fixtures::board_data();
+            data.columns[0].cards[0] = stored.clone();
+            orderboard::tui::app::update(
+                &mut screen,
+                orderboard::tui::msg::Msg::BoardLoaded(Ok(data)),
+            );
+            let mut terminal =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+            let theme = orderboard::tui::theme::Theme::dark();
+            terminal
+                .draw(|frame| {
+                    frame.render_widget(
+                        &orderboard::tui::view::Frame {
+                            app: &screen,
+                            theme: &theme,
+                        },
+                        frame.area(),
+                    )
+                })
+                .unwrap();
+            let drawn = terminal
+                .backend()
+                .buffer()
+                .content()
+                .iter()
+                .map(|cell| cell.symbol().to_string())
+                .collect::<String>();
+            assert!(
+                !drawn
+                    .chars()
+                    .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+                "{}: {drawn}",
+                db.backend
+            );
+        }
+    }
+}
+
+#[test]
+fn sql_metacharacters_in_filters_are_only_text() {
+    let db = sqlite();
+    set_up_users(&db);
+    for title in [
+        "Discount 100% off",
+        "snake_case name",
+        "O'Brien's order",
+        "plain",
+    ] {
+        let args = [
+            "order",
+            "create",
+            "--workflow",
+            "marketplace",
+            "--customer",
+            "carol",
+            "--seller",
+            "sam",
+            "--title",
+            title,
+            "--amount",
+            "1",
+        ];
+        assert_eq!(run_as(&db.url, "ada", &args).0, 0);
+    }
+    let search = |text: &str| {
+        let (code, stdout, stderr) = run_as(
+            &db.url,
+            "ada",
+            &["order", "list", "--search", text, "--json"],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+        rows.iter()
+            .map(|r| r["title"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(search("'; DROP TABLE orders; --"), Vec::<String>::new());
+    assert_eq!(search("100%"), vec!["Discount 100% off"]);
+    assert_eq!(search("%"), vec!["Discount 100% off"]);
+    assert_eq!(search("e_c"), vec!["snake_case name"]);
+    assert_eq!(search("_"), vec!["snake_case name"]);
+    assert_eq!(search("o'brien"), vec!["O'Brien's order"]);
+    // The table is still there, whole.
+    assert_eq!(search("").len(), 4);
+}
+
+#[test]
+fn unknown_flags_and_commands_are_one_sentence() {
+    for args in [
+        vec!["order", "list", "--colour"],
+        vec!["teleport"],
+        vec!["advance"],
+        vec!["order", "create", "--amount"],
+    ] {
+        let output = orderboard("sqlite:///unused.db")
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.trim().ends_with("(see --help)"), "{stderr}");
+    }
+}
+
+/// Guard that makes a file immutable (even for root) and always undoes it.
+struct Immutable<'a>(&'a Path);
+
+impl Drop for Immutable<'_> {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(self.0)
+            .status();
+    }
+}
+
+#[test]
+fn an_unwritable_database_file_is_one_sentence_and_changes_nothing() {
+    let db = sqlite();
+    set_up_users(&db);
+    let id = {
+        let args = [
+            "order",
+            "create",
+            "--workflow",
+            "marketplace",
+            "--customer",
+            "carol",
+            "--seller",
+            "sam",
+            "--title",
+            "x",
+            "--amount",
+            "1",
+        ];
+        run_as(&db.url, "ada", &args)
+            .1
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let path = Path::new(db.url.trim_start_matches("sqlite://")).to_path_buf();
+    // Fold the WAL into the file first, so the file alone holds the data.
+    let (code, _, _) = run_as(&db.url, "ada", &["verify"]);
+    assert_eq!(code, 0);
+    let made = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&path)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !made {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chattr is needed in CI for this test"
+        );
+        eprintln!("skipping: chattr +i is not available here");
+        return;
+    }
+    let _guard = Immutable(&path);
+    let (code, _, stderr) = run_as(&db.url, "sam", &["advance", &id, "order.accepted"]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    drop(_guard);
+    let (_, stdout, _) = run_as(&db.url, "sam", &["order", "show", &id, "--json"]);
+    let order: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(order["state"], "paid", "nothing changed");
+}
+
+#[test]
+fn a_workflow_changed_under_its_orders_names_them() {
+    let db = sqlite();
+    set_up_users(&db);
+    let create = || {
+        let args = [
+            "order",
+            "create",
+            "--workflow",
+            "marketplace",
+            "--customer",
+            "carol",
+            "--seller",
+            "sam",
+            "--title",
+            "x",
+            "--amount",
+            "1",
+        ];
+        run_as(&db.url, "ada", &args)
+            .1
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (stuck, fine) = (create(), create());
+    assert_eq!(
+        run_as(&db.url, "sam", &["advance", &stuck, "order.accepted"]).0,
+        0
+    );
+    // A new marketplace where "inprogress" is called "working".
+    let folder = tempfile::tempdir().unwrap();
+    let renamed = SHIPPED[0].1.replace("\"inprogress\"", "\"working\"");
+    std::fs::write(folder.path().join("marketplace.toml"), renamed).unwrap();
+    let config_folder = tempfile::tempdir().unwrap();
+    let config = config_folder.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("workflow_dir = \"{}\"\n", folder.path().display()),
+    )
+    .unwrap();
+    let with_config = |user: &str, args: &[&str]| {
+        let output = orderboard(&db.url)
+            .env("ORDERBOARD_CONFIG", &config)
+            .env("ORDERBOARD_PASSWORD", "correct horse")
+            .arg("--as")
+            .arg(user)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = with_config("sam", &["advance", &stuck, "order.delivered"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "order {stuck} is in state \"inprogress\", which workflow \"marketplace\" no longer has"
+        )
+    );
+    let (code, stdout, _) = with_config("ada", &["verify"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains(&format!("order {stuck}: is in state \"inprogress\", which workflow \"marketplace\" does not have")), "{stdout}");
+    // Orders in states that still exist carry on.
+    assert_eq!(
+        with_config("sam", &["advance", &fine, "order.accepted"]).0,
+        0
+    );
+}
