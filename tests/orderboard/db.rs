@@ -28,6 +28,17 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A database some other helper created (a private PostgreSQL cluster, say).
+    pub fn at(url: String, backend: &'static str) -> TestDb {
+        TestDb {
+            url,
+            backend,
+            _dir: None,
+        }
+    }
+}
+
 pub fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("board.db");

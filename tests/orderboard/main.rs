@@ -4,6 +4,7 @@ mod cli;
 mod db;
 mod engine;
 mod hostile;
+mod outage;
 mod races;
 mod reliability;
 mod security;

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use crate::cli::{run_as, set_up_users};
 use crate::db::sqlite;
 
-struct Tmux {
-    socket: String,
+pub struct Tmux {
+    pub socket: String,
 }
 
 impl Tmux {
-    fn available() -> bool {
+    pub fn available() -> bool {
         let found = Command::new("tmux")
             .arg("-V")
             .output()
@@ -27,7 +27,7 @@ impl Tmux {
         found
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub fn tmux(&self, args: &[&str]) -> String {
         let output = Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -37,18 +37,18 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-t", "board"])
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "board"];
         args.extend_from_slice(keys);
         self.tmux(&args);
     }
 
     /// Polls the screen until `check` holds; returns the screen and how long it took.
-    fn wait_for(
+    pub fn wait_for(
         &self,
         what: &str,
         limit: Duration,
