@@ -178,9 +178,12 @@ pub struct BoardScreen {
     pub overlay: Option<Overlay>,
     pub loading: bool,
     pub feed_started: bool,
-    /// History ids already reflected on the board, so our own change and its feed echo
-    /// move a card and its counts once.
-    pub reflected: HashSet<i64>,
+    /// History ids whose orders were already fetched (our own changes), so their feed echo
+    /// does not fetch them again.
+    pub followed: HashSet<i64>,
+    /// A counts query is running; another change meanwhile asks for one more after it.
+    pub counts_in_flight: bool,
+    pub counts_stale: bool,
     /// After our own change, the selection follows the order to its new column.
     pub follow: Option<OrderId>,
     /// After a lost race, the menu reopens on the reloaded order.
@@ -355,6 +358,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Feed(events) => on_feed(app, events),
         Msg::OrderChanged { event, order } => on_order_changed(app, event, order),
         Msg::OrderRefreshed(order) => on_order_refreshed(app, order),
+        Msg::CountsRefreshed { workflow, counts } => on_counts(app, &workflow, counts),
         Msg::Connection(state) => on_connection(app, state),
     }
 }
@@ -448,7 +452,9 @@ fn on_signed_in(app: &mut App, result: Result<crate::domain::Actor, String>) -> 
                 overlay: None,
                 loading: true,
                 feed_started: false,
-                reflected: HashSet::new(),
+                followed: HashSet::new(),
+                counts_in_flight: false,
+                counts_stale: false,
                 follow: None,
                 reopen_menu_for: None,
             };
@@ -564,6 +570,17 @@ fn on_board_loaded(app: &mut App, result: Result<BoardData, String>) -> Vec<Effe
         effects.push(Effect::StartFeed {
             actor: board.actor.clone(),
             after_id,
+        });
+    }
+    // Transitions committed after the snapshot was taken were shown in the feed but may be
+    // missing from it: place their orders again (placement is idempotent).
+    for event in board
+        .feed
+        .iter()
+        .filter(|e| e.entry.id > data.as_of && e.workflow == board.workflow)
+    {
+        effects.push(Effect::FollowEvent {
+            event: event.clone(),
         });
     }
     effects.extend(load_detail(board));
@@ -1101,6 +1118,7 @@ fn on_applied(app: &mut App, result: Result<crate::store::Applied, ApplyFailure>
         Ok(applied) => {
             board.overlay = None;
             board.follow = Some(applied.id);
+            board.followed.insert(applied.history_id);
             let text = format!(
                 "order #{}: {} → {} ({})",
                 applied.id, applied.from, applied.to, applied.event
@@ -1167,7 +1185,8 @@ fn on_feed(app: &mut App, events: Vec<FeedEvent>) -> Vec<Effect> {
         if board.feed.iter().any(|e| e.entry.id == event.entry.id) {
             continue;
         }
-        if event.workflow == board.workflow && !board.reflected.contains(&event.entry.id) {
+        // Our own changes were followed when they were applied.
+        if event.workflow == board.workflow && !board.followed.contains(&event.entry.id) {
             effects.push(Effect::FollowEvent {
                 event: event.clone(),
             });
@@ -1190,25 +1209,13 @@ fn on_order_changed(app: &mut App, event: FeedEvent, order: Option<Order>) -> Ve
     let Screen::Board(board) = &mut app.screen else {
         return Vec::new();
     };
-    if event.workflow != board.workflow || !board.reflected.insert(event.entry.id) {
+    if event.workflow != board.workflow {
         return Vec::new();
     }
     let selected_before = board.selected_id();
     let follow = board.follow.take_if(|id| *id == event.entry.order_id);
-    // Counts: the order left one column and entered another (if both pass the filters).
-    let previous_card = board
-        .columns
-        .iter()
-        .flat_map(|c| c.cards.iter())
-        .find(|c| c.id == event.entry.order_id)
-        .cloned();
-    let was_admitted = previous_card
-        .as_ref()
-        .map(|card| board.admits(card, &workflow, now, None))
-        .unwrap_or(true);
-    if was_admitted && let Some(index) = board.column_index(&event.entry.from) {
-        board.columns[index].count = (board.columns[index].count - 1).max(0);
-    }
+    // The card takes its place from the fresh snapshot: idempotent, whatever order events
+    // and reloads arrive in. Counts are re-read rather than adjusted, for the same reason.
     for column in &mut board.columns {
         column.cards.retain(|c| c.id != event.entry.order_id);
     }
@@ -1216,7 +1223,6 @@ fn on_order_changed(app: &mut App, event: FeedEvent, order: Option<Order>) -> Ve
         && board.admits(&order, &workflow, now, Some(&event.entry.actor))
         && let Some(index) = board.column_index(&order.state)
     {
-        board.columns[index].count += 1;
         insert_card(&mut board.columns[index], order);
     }
     // The selection stays on its order; our own change takes it along to the new column.
@@ -1229,12 +1235,60 @@ fn on_order_changed(app: &mut App, event: FeedEvent, order: Option<Order>) -> Ve
     }
     board.clamp_selection();
     keep_selection_visible(board, size);
-    let mut effects = Vec::new();
+    let mut effects = refresh_counts(board, now);
     if board.selected_id() == Some(event.entry.order_id) || target != board.selected_id() {
         board.detail = None;
         effects.extend(load_detail(board));
     }
     effects
+}
+
+/// Asks for fresh per-column counts, at most one request in flight.
+fn refresh_counts(board: &mut BoardScreen, now: DateTime<Utc>) -> Vec<Effect> {
+    if board.counts_in_flight {
+        board.counts_stale = true;
+        return Vec::new();
+    }
+    board.counts_in_flight = true;
+    board.counts_stale = false;
+    vec![Effect::RefreshCounts {
+        actor: board.actor.clone(),
+        workflow: board.workflow.clone(),
+        query: board.query(now),
+    }]
+}
+
+fn on_counts(
+    app: &mut App,
+    workflow: &str,
+    counts: Result<Vec<(String, i64)>, String>,
+) -> Vec<Effect> {
+    let now = app.now;
+    let Screen::Board(board) = &mut app.screen else {
+        return Vec::new();
+    };
+    board.counts_in_flight = false;
+    match counts {
+        Ok(counts) if workflow == board.workflow => {
+            for column in &mut board.columns {
+                column.count = counts
+                    .iter()
+                    .find(|(s, _)| *s == column.state)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => app.status = Status::error(error),
+    }
+    let Screen::Board(board) = &mut app.screen else {
+        return Vec::new();
+    };
+    if board.counts_stale {
+        refresh_counts(board, now)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Keeps a column sorted by id; a card beyond the loaded window waits for its page.

@@ -32,6 +32,11 @@ pub enum Msg {
     },
     /// A fresh snapshot after a lost race.
     OrderRefreshed(Option<Order>),
+    /// Fresh per-column counts for a workflow.
+    CountsRefreshed {
+        workflow: String,
+        counts: Result<Vec<(String, i64)>, String>,
+    },
     Connection(ConnectionState),
 }
 
@@ -69,6 +74,8 @@ pub struct BoardData {
     pub columns: Vec<ColumnData>,
     /// Newest first, for the feed's opening lines.
     pub recent: Vec<FeedEvent>,
+    /// The newest history id when the snapshot was taken (read before it).
+    pub as_of: i64,
     /// Orders in states the workflow no longer has (it changed under them): (state, count).
     pub unknown_states: Vec<(String, i64)>,
 }
@@ -116,6 +123,12 @@ pub enum Effect {
     },
     RefreshOrder {
         order_id: OrderId,
+    },
+    /// Re-read the per-column counts of a workflow under the board's filters.
+    RefreshCounts {
+        actor: Actor,
+        workflow: String,
+        query: OrderQuery,
     },
     /// Start the live feed after this history id.
     StartFeed {

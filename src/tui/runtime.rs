@@ -212,17 +212,38 @@ impl Executor {
                     }))
                 }
                 Effect::FollowEvent { event } => {
-                    match backoffice.store.order(event.entry.order_id).await {
+                    match retrying(|| backoffice.store.order(event.entry.order_id)).await {
                         Ok(order) => Msg::OrderChanged { event, order },
                         Err(error) => {
                             Msg::Connection(ConnectionState::Reconnecting(error.to_string()))
                         }
                     }
                 }
-                Effect::RefreshOrder { order_id } => match backoffice.store.order(order_id).await {
-                    Ok(order) => Msg::OrderRefreshed(order),
-                    Err(error) => Msg::Connection(ConnectionState::Reconnecting(error.to_string())),
-                },
+                Effect::RefreshOrder { order_id } => {
+                    match retrying(|| backoffice.store.order(order_id)).await {
+                        Ok(order) => Msg::OrderRefreshed(order),
+                        Err(error) => {
+                            Msg::Connection(ConnectionState::Reconnecting(error.to_string()))
+                        }
+                    }
+                }
+                Effect::RefreshCounts {
+                    actor,
+                    workflow,
+                    query,
+                } => {
+                    let visibility = Visibility::for_actor(&actor);
+                    let counts = retrying(|| {
+                        backoffice
+                            .store
+                            .count_by_state(&workflow, &visibility, &query)
+                    })
+                    .await;
+                    Msg::CountsRefreshed {
+                        workflow,
+                        counts: counts.map_err(|e| e.to_string()),
+                    }
+                }
                 Effect::StartFeed { actor, after_id } => {
                     // With nothing shown yet, the feed starts at the newest event, not the first.
                     let after_id = match after_id {
@@ -258,6 +279,25 @@ impl Executor {
     }
 }
 
+/// Reads that fail because the database just came back are retried for a few seconds: the
+/// pool replaces dead connections on the next attempt.
+async fn retrying<T, F, Fut>(mut read: F) -> Result<T, crate::store::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::store::StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match read().await {
+            Err(error) if error.is_connection_lost() && attempt < 20 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The start workflow (or the asked one), its per-column counts and each column's first page.
 pub async fn load_board(
     backoffice: &Backoffice,
@@ -282,6 +322,8 @@ pub async fn load_board(
         .or_else(|| query.workflow.clone().filter(|w| in_use.contains(w)))
         .unwrap_or_else(|| in_use[0].clone());
     let definition = backoffice.workflow(&chosen)?;
+    // Read first: anything committed from here on is re-placed from the feed afterwards.
+    let as_of = backoffice.store.latest_history_id().await?;
     let query = OrderQuery {
         workflow: Some(chosen.clone()),
         ..query
@@ -329,6 +371,7 @@ pub async fn load_board(
         workflow: chosen,
         columns,
         recent,
+        as_of,
         unknown_states,
     })
 }

@@ -296,8 +296,10 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
             }
         }
     });
+    // Recovered: no "reconnecting", the last event in the feed, and the board caught up.
+    let last_line = format!("#{} paid→inprogress", ids[14]);
     let (screen, _) = tmux.wait_for("recovery", Duration::from_secs(10), |s| {
-        !s.contains("reconnecting") && s.contains(&format!("#{} paid→inprogress", ids[14]))
+        !s.contains("reconnecting") && s.contains(&last_line) && s.contains("In progress (15)")
     });
     let recovered = back.elapsed();
     assert!(

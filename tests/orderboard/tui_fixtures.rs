@@ -94,6 +94,7 @@ pub fn board_data() -> BoardData {
             "inprogress",
             "cancel_requested",
         )],
+        as_of: 900,
         unknown_states: vec![],
     }
 }

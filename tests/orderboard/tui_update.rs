@@ -259,11 +259,26 @@ fn our_change_moves_the_card_once_and_the_selection_follows() {
     };
     let mut moved = card(11, "inprogress", "Logo design", "carol", 48);
     moved.version = 2;
-    update(
+    let effects = update(
         &mut app,
         Msg::OrderChanged {
             event: event.clone(),
             order: Some(moved.clone()),
+        },
+    );
+    // Counts are re-read, not guessed: one query, whose answer sets them.
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RefreshCounts { .. })),
+        "{effects:?}"
+    );
+    let fresh = vec![("paid".to_string(), 2), ("inprogress".to_string(), 3)];
+    update(
+        &mut app,
+        Msg::CountsRefreshed {
+            workflow: "marketplace".into(),
+            counts: Ok(fresh),
         },
     );
     let counts: Vec<(String, i64)> = board(&app)
@@ -329,6 +344,14 @@ fn others_changes_update_in_place_without_losing_the_selection() {
         },
     );
     assert_eq!(selected(&app), Some(12));
+    let fresh = vec![("paid".to_string(), 2), ("cancelled".to_string(), 3)];
+    update(
+        &mut app,
+        Msg::CountsRefreshed {
+            workflow: "marketplace".into(),
+            counts: Ok(fresh),
+        },
+    );
     assert_eq!(board(&app).columns[0].count, 2);
     let cancelled = board(&app)
         .columns
@@ -471,4 +494,39 @@ fn help_quit_mouse_and_details() {
     let effects = press(&mut app, [key(KeyCode::Char('q'))]);
     assert!(matches!(effects.as_slice(), [Effect::Quit]));
     assert!(app.quit);
+}
+
+#[test]
+fn a_reload_replaces_orders_moved_after_its_snapshot() {
+    let (mut app, _) = signed_in(seller(), (120, 40));
+    // An event arrives while a reload is in flight; the reload's snapshot predates it.
+    let event = feed_event(
+        950,
+        11,
+        "ada",
+        "admin",
+        "order.force_cancelled",
+        "paid",
+        "cancelled",
+    );
+    update(&mut app, Msg::Feed(vec![event]));
+    let mut stale = board_data();
+    stale.as_of = 940;
+    let effects = update(&mut app, Msg::BoardLoaded(Ok(stale)));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::FollowEvent { event } if event.entry.id == 950)),
+        "{effects:?}"
+    );
+    // A snapshot taken after the event needs nothing more.
+    let mut fresh = board_data();
+    fresh.as_of = 960;
+    let effects = update(&mut app, Msg::BoardLoaded(Ok(fresh)));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::FollowEvent { .. })),
+        "{effects:?}"
+    );
 }
