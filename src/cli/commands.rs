@@ -368,30 +368,32 @@ pub async fn history(context: &Context, args: &HistoryArgs) -> Result<(), CliErr
         .history(&actor, id, args.attempts)
         .await
         .map_err(service_error)?;
-    // Interleave by time; transitions keep their commit order among themselves.
-    let mut lines: Vec<(DateTime<Utc>, u8, usize)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.at, 0, i))
-        .collect();
-    lines.extend(attempts.iter().enumerate().map(|(i, a)| (a.at, 1, i)));
-    lines.sort_by_key(|(at, kind, index)| (*at, *kind, *index));
-    if args.attempts {
-        // Stable: entries stay in id order even if two share a time.
-    } else {
-        lines.sort_by_key(|(_, _, index)| *index);
+    // Transitions stay in commit order; each refused attempt goes before the first transition
+    // after it in time.
+    let mut lines: Vec<(u8, usize)> = Vec::with_capacity(entries.len() + attempts.len());
+    let (mut e, mut a) = (0, 0);
+    while e < entries.len() || a < attempts.len() {
+        let attempt_first =
+            a < attempts.len() && (e == entries.len() || attempts[a].at < entries[e].at);
+        if attempt_first {
+            lines.push((1, a));
+            a += 1;
+        } else {
+            lines.push((0, e));
+            e += 1;
+        }
     }
     if args.json {
         let rows: Vec<serde_json::Value> = lines
             .iter()
-            .map(|(_, kind, index)| match kind {
+            .map(|(kind, index)| match kind {
                 0 => output::history_json(&entries[*index]),
                 _ => output::attempt_json(&attempts[*index]),
             })
             .collect();
         print_json(&serde_json::Value::Array(rows));
     } else {
-        for (_, kind, index) in &lines {
+        for (kind, index) in &lines {
             match kind {
                 0 => println!("{}", output::history_line(&entries[*index])),
                 _ => println!("{}", output::attempt_line(&attempts[*index])),

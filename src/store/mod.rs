@@ -238,10 +238,6 @@ impl Store {
         dispatch!(self, s => s.due_timers(now, limit).await)
     }
 
-    pub async fn order_ids_after(&self, after_id: i64, limit: i64) -> Result<Vec<i64>, StoreError> {
-        dispatch!(self, s => s.order_ids_after(after_id, limit).await)
-    }
-
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         dispatch!(self, s => s.user_count().await)
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
-use super::types::{Attempt, EffectRow, FeedEvent, HistoryEntry, LedgerRow, UserRecord};
+use super::types::{FeedEvent, HistoryEntry, UserRecord};
 use crate::domain::{Order, Role};
 
 #[derive(sqlx::FromRow)]
@@ -71,6 +71,12 @@ pub struct HistoryRow {
     pub effects: String,
 }
 
+impl From<HistoryRow> for HistoryEntry {
+    fn from(row: HistoryRow) -> Self {
+        row.into_entry()
+    }
+}
+
 impl HistoryRow {
     pub fn into_entry(self) -> HistoryEntry {
         HistoryEntry {
@@ -105,73 +111,6 @@ impl FeedRow {
             entry: self.history.into_entry(),
             workflow: self.workflow,
             title: self.title,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct AttemptRow {
-    pub id: i64,
-    pub order_id: i64,
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub role: String,
-    pub event: String,
-    pub kind: String,
-    pub reason: String,
-}
-
-impl From<AttemptRow> for Attempt {
-    fn from(row: AttemptRow) -> Self {
-        Attempt {
-            id: row.id,
-            order_id: row.order_id,
-            at: row.at,
-            actor: row.actor,
-            role: row.role,
-            event: row.event,
-            kind: row.kind,
-            reason: row.reason,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct LedgerDbRow {
-    pub kind: String,
-    pub amount_cents: i64,
-    pub share_percent: i64,
-    pub version: i64,
-    pub at: DateTime<Utc>,
-}
-
-impl From<LedgerDbRow> for LedgerRow {
-    fn from(row: LedgerDbRow) -> Self {
-        LedgerRow {
-            kind: row.kind,
-            amount_cents: row.amount_cents,
-            share_percent: row.share_percent,
-            version: row.version,
-            at: row.at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct EffectDbRow {
-    pub kind: String,
-    pub payload: String,
-    pub status: String,
-    pub version: i64,
-}
-
-impl From<EffectDbRow> for EffectRow {
-    fn from(row: EffectDbRow) -> Self {
-        EffectRow {
-            kind: row.kind,
-            payload: row.payload,
-            status: row.status,
-            version: row.version,
         }
     }
 }

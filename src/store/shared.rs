@@ -147,56 +147,30 @@ macro_rules! shared_store_impl {
                 Ok(found)
             }
 
-            pub async fn history(
-                &self,
-                order_id: $crate::domain::OrderId,
-            ) -> Result<Vec<$crate::store::types::HistoryEntry>, $crate::store::StoreError> {
-                let rows = sqlx::query_as::<$db, $crate::store::rows::HistoryRow>(
-                    $crate::store::sql::SELECT_HISTORY,
-                )
-                .bind(order_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(|r| r.into_entry()).collect())
+            /// Rows of one order, oldest first, turned into their application type.
+            async fn rows_of_order<R, T>(&self, sql: &'static str, order_id: $crate::domain::OrderId) -> Result<Vec<T>, $crate::store::StoreError>
+            where
+                R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+                T: From<R>,
+            {
+                let rows = sqlx::query_as::<$db, R>(sql).bind(order_id).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(T::from).collect())
             }
 
-            pub async fn attempts(
-                &self,
-                order_id: $crate::domain::OrderId,
-            ) -> Result<Vec<$crate::store::types::Attempt>, $crate::store::StoreError> {
-                let rows = sqlx::query_as::<$db, $crate::store::rows::AttemptRow>(
-                    $crate::store::sql::SELECT_ATTEMPTS,
-                )
-                .bind(order_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+            pub async fn history(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::HistoryEntry>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::rows::HistoryRow, _>($crate::store::sql::SELECT_HISTORY, order_id).await
             }
 
-            pub async fn ledger(
-                &self,
-                order_id: $crate::domain::OrderId,
-            ) -> Result<Vec<$crate::store::types::LedgerRow>, $crate::store::StoreError> {
-                let rows = sqlx::query_as::<$db, $crate::store::rows::LedgerDbRow>(
-                    $crate::store::sql::SELECT_LEDGER,
-                )
-                .bind(order_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+            pub async fn attempts(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::Attempt>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::types::Attempt, _>($crate::store::sql::SELECT_ATTEMPTS, order_id).await
             }
 
-            pub async fn effects(
-                &self,
-                order_id: $crate::domain::OrderId,
-            ) -> Result<Vec<$crate::store::types::EffectRow>, $crate::store::StoreError> {
-                let rows = sqlx::query_as::<$db, $crate::store::rows::EffectDbRow>(
-                    $crate::store::sql::SELECT_EFFECTS,
-                )
-                .bind(order_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+            pub async fn ledger(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::LedgerRow>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::types::LedgerRow, _>($crate::store::sql::SELECT_LEDGER, order_id).await
+            }
+
+            pub async fn effects(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::EffectRow>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::types::EffectRow, _>($crate::store::sql::SELECT_EFFECTS, order_id).await
             }
 
             pub async fn feed_after(
@@ -264,20 +238,6 @@ macro_rules! shared_store_impl {
                         },
                     )
                     .collect())
-            }
-
-            pub async fn order_ids_after(
-                &self,
-                after_id: i64,
-                limit: i64,
-            ) -> Result<Vec<i64>, $crate::store::StoreError> {
-                Ok(
-                    sqlx::query_scalar::<$db, i64>($crate::store::sql::ORDER_IDS_AFTER)
-                        .bind(after_id)
-                        .bind(limit)
-                        .fetch_all(&self.pool)
-                        .await?,
-                )
             }
 
             pub async fn user_count(&self) -> Result<i64, $crate::store::StoreError> {

@@ -115,8 +115,6 @@ pub const ORDERS_AFTER: &str = "SELECT id, workflow, state, version, customer, s
 pub const HISTORY_BETWEEN: &str = "SELECT id, order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects FROM history WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id";
 pub const LEDGER_BETWEEN: &str = "SELECT order_id, kind, amount_cents, CAST(share_percent AS BIGINT) AS share_percent, version, at FROM ledger WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id";
 
-pub const ORDER_IDS_AFTER: &str = "SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
-
 pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 
 pub const INSERT_USER: &str = "INSERT INTO users (name, role, password_hash, disabled, failed_sign_ins, created_at) VALUES ($1, $2, $3, FALSE, 0, $4)";

@@ -51,7 +51,7 @@ pub struct HistoryEntry {
 }
 
 /// A refused attempt, kept for support and admin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Attempt {
     pub id: i64,
     pub order_id: OrderId,
@@ -63,7 +63,7 @@ pub struct Attempt {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct LedgerRow {
     pub kind: String,
     pub amount_cents: i64,
@@ -72,7 +72,7 @@ pub struct LedgerRow {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EffectRow {
     pub kind: String,
     pub payload: String,
