@@ -116,7 +116,12 @@ fn create_as(
     run_as(&db.url, user, &args)
 }
 
-fn create(db: &TestDb, workflow: &str, extra: &[&str]) -> String {
+/// `order create` as ada for carol and sam; returns the new id.
+pub fn create(db: &TestDb, workflow: &str, extra: &[&str]) -> String {
+    create_titled(db, workflow, "Logo", extra)
+}
+
+pub fn create_titled(db: &TestDb, workflow: &str, title: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "order",
         "create",
@@ -127,7 +132,7 @@ fn create(db: &TestDb, workflow: &str, extra: &[&str]) -> String {
         "--seller",
         "sam",
         "--title",
-        "Logo",
+        title,
         "--amount",
         "125.00",
     ];

@@ -10,7 +10,7 @@ use orderboard::workflow::load_workflow;
 use orderboard::workflow::registry::SHIPPED;
 use proptest::prelude::*;
 
-use crate::cli::{orderboard, run_as, set_up_users};
+use crate::cli::{create, create_titled, orderboard, run_as, set_up_users};
 use crate::db::{both, sqlite};
 use crate::story::{draft, people};
 use crate::support::test_now;
@@ -154,21 +154,7 @@ fn sql_metacharacters_in_filters_are_only_text() {
         "O'Brien's order",
         "plain",
     ] {
-        let args = [
-            "order",
-            "create",
-            "--workflow",
-            "marketplace",
-            "--customer",
-            "carol",
-            "--seller",
-            "sam",
-            "--title",
-            title,
-            "--amount",
-            "1",
-        ];
-        assert_eq!(run_as(&db.url, "ada", &args).0, 0);
+        create_titled(&db, "marketplace", title, &[]);
     }
     let search = |text: &str| {
         let (code, stdout, stderr) = run_as(
@@ -227,29 +213,7 @@ impl Drop for Immutable<'_> {
 fn an_unwritable_database_file_is_one_sentence_and_changes_nothing() {
     let db = sqlite();
     set_up_users(&db);
-    let id = {
-        let args = [
-            "order",
-            "create",
-            "--workflow",
-            "marketplace",
-            "--customer",
-            "carol",
-            "--seller",
-            "sam",
-            "--title",
-            "x",
-            "--amount",
-            "1",
-        ];
-        run_as(&db.url, "ada", &args)
-            .1
-            .lines()
-            .last()
-            .unwrap()
-            .trim()
-            .to_string()
-    };
+    let id = create(&db, "marketplace", &[]);
     let path = Path::new(db.url.trim_start_matches("sqlite://")).to_path_buf();
     // Fold the WAL into the file first, so the file alone holds the data.
     let (code, _, _) = run_as(&db.url, "ada", &["verify"]);
@@ -283,30 +247,10 @@ fn an_unwritable_database_file_is_one_sentence_and_changes_nothing() {
 fn a_workflow_changed_under_its_orders_names_them() {
     let db = sqlite();
     set_up_users(&db);
-    let create = || {
-        let args = [
-            "order",
-            "create",
-            "--workflow",
-            "marketplace",
-            "--customer",
-            "carol",
-            "--seller",
-            "sam",
-            "--title",
-            "x",
-            "--amount",
-            "1",
-        ];
-        run_as(&db.url, "ada", &args)
-            .1
-            .lines()
-            .last()
-            .unwrap()
-            .trim()
-            .to_string()
-    };
-    let (stuck, fine) = (create(), create());
+    let (stuck, fine) = (
+        create(&db, "marketplace", &[]),
+        create(&db, "marketplace", &[]),
+    );
     assert_eq!(
         run_as(&db.url, "sam", &["advance", &stuck, "order.accepted"]).0,
         0

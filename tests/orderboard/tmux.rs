@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::cli::{run_as, set_up_users};
+use crate::cli::{create_titled, run_as, set_up_users};
 use crate::db::sqlite;
 
 pub struct Tmux {
@@ -85,30 +85,8 @@ fn seller_session_in_a_real_terminal() {
     }
     let db = sqlite();
     set_up_users(&db);
-    let create = |title: &str| {
-        let (code, stdout, stderr) = run_as(
-            &db.url,
-            "ada",
-            &[
-                "order",
-                "create",
-                "--workflow",
-                "marketplace",
-                "--customer",
-                "carol",
-                "--seller",
-                "sam",
-                "--title",
-                title,
-                "--amount",
-                "42.00",
-            ],
-        );
-        assert_eq!(code, 0, "{stderr}");
-        stdout.lines().last().unwrap().trim().to_string()
-    };
-    let first = create("Logo design");
-    let second = create("Poster A2");
+    let first = create_titled(&db, "marketplace", "Logo design", &[]);
+    let second = create_titled(&db, "marketplace", "Poster A2", &[]);
 
     let tmux = Tmux {
         socket: format!("orderboard-test-{}", std::process::id()),
