@@ -706,7 +706,7 @@ fn on_board_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Action::Bottom
         | Action::PageUp
         | Action::PageDown => match board.focus {
-            Pane::Board => move_vertically(board, action, size),
+            Pane::Board => move_vertically(board, action, size, now),
             Pane::Order => {
                 board.detail_scroll = scroll(board.detail_scroll, action);
                 Vec::new()
@@ -828,7 +828,12 @@ fn scroll(current: u16, action: Action) -> u16 {
     }
 }
 
-fn move_vertically(board: &mut BoardScreen, action: Action, size: (u16, u16)) -> Vec<Effect> {
+fn move_vertically(
+    board: &mut BoardScreen,
+    action: Action,
+    size: (u16, u16),
+    now: DateTime<Utc>,
+) -> Vec<Effect> {
     let page = board_geometry(size, board).cards_per_column.max(1);
     let Some(column) = board.columns.get_mut(board.selected_column) else {
         return Vec::new();
@@ -856,7 +861,7 @@ fn move_vertically(board: &mut BoardScreen, action: Action, size: (u16, u16)) ->
             query: OrderQuery {
                 state: Some(state),
                 after_id,
-                ..board.query(Utc::now())
+                ..board.query(now)
             },
         });
     }
@@ -1342,6 +1347,7 @@ fn on_connection(app: &mut App, state: ConnectionState) -> Vec<Effect> {
 
 fn on_mouse(app: &mut App, mouse: MouseEvent) -> Vec<Effect> {
     let size = app.size;
+    let now = app.now;
     let Screen::Board(board) = &mut app.screen else {
         return Vec::new();
     };
@@ -1369,7 +1375,7 @@ fn on_mouse(app: &mut App, mouse: MouseEvent) -> Vec<Effect> {
                 } else {
                     Action::Up
                 };
-                return move_vertically(board, action, size);
+                return move_vertically(board, action, size, now);
             }
             Vec::new()
         }
