@@ -300,6 +300,11 @@ pub async fn apply(
     clients: usize,
     transitions: usize,
 ) -> Result<Report, ServiceError> {
+    if clients == 0 || transitions < clients {
+        return Err(ServiceError::BadInput(
+            "--clients must be at least 1 and --transitions at least --clients".into(),
+        ));
+    }
     let admin = ensure_users(backoffice).await?;
     let seller = Actor::new("sam", Role::Seller);
     let per_client = transitions / clients.max(1);
@@ -467,6 +472,9 @@ pub async fn feed(
     events: usize,
     poll: Duration,
 ) -> Result<Report, ServiceError> {
+    if events == 0 {
+        return Err(ServiceError::BadInput("--events must be at least 1".into()));
+    }
     let admin = ensure_users(backoffice).await?;
     let ids = paid_orders(backoffice, &admin, events).await?;
     let after = backoffice.store.latest_history_id().await?;
