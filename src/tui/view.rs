@@ -134,7 +134,14 @@ fn render_login(form: &LoginForm, app: &App, theme: &Theme, area: Rect, buf: &mu
 
 fn render_board(board: &BoardScreen, app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let geometry = board_geometry((area.width, area.height), board);
-    render_header(board, app, theme, geometry.header, buf);
+    render_header(
+        board,
+        app,
+        theme,
+        geometry.header,
+        geometry.columns.len(),
+        buf,
+    );
     for (index, column_area) in &geometry.columns {
         let column = &board.columns[*index];
         let selected = *index == board.selected_column;
@@ -171,7 +178,14 @@ fn render_board(board: &BoardScreen, app: &App, theme: &Theme, area: Rect, buf: 
     }
 }
 
-fn render_header(board: &BoardScreen, app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn render_header(
+    board: &BoardScreen,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    shown: usize,
+    buf: &mut Buffer,
+) {
     let workflow_label = app
         .workflows
         .get(&board.workflow)
@@ -205,6 +219,24 @@ fn render_header(board: &BoardScreen, app: &App, theme: &Theme, area: Rect, buf:
             theme.highlight,
         ));
         spans.push(Span::raw(" "));
+    }
+    // Columns off screen: the board scrolls sideways with the selection.
+    let total = board.visible_columns().len();
+    if shown > 0 && total > shown {
+        let first = board.first_visible_column + 1;
+        let left = if first > 1 { "◂ " } else { "" };
+        let right = if first + shown - 1 < total {
+            " ▸"
+        } else {
+            ""
+        };
+        spans.push(Span::styled(
+            format!(
+                "· {left}columns {first}–{} of {total}{right} ",
+                first + shown - 1
+            ),
+            theme.key_hint,
+        ));
     }
     let hidden: Vec<String> = board
         .columns
