@@ -177,17 +177,7 @@ pub async fn board(
         update(&mut fresh, Msg::BoardLoaded(Ok(data)));
         let mut terminal = Terminal::new(TestBackend::new(size.0, size.1))
             .map_err(|e| ServiceError::BadInput(e.to_string()))?;
-        terminal
-            .draw(|frame| {
-                frame.render_widget(
-                    &Frame {
-                        app: &fresh,
-                        theme: &theme,
-                    },
-                    frame.area(),
-                )
-            })
-            .map_err(|e| ServiceError::BadInput(e.to_string()))?;
+        draw(&mut terminal, &fresh, &theme)?;
         first_frames.push(started.elapsed().as_secs_f64() * 1000.0);
         app = Some(fresh);
     }
@@ -213,17 +203,7 @@ pub async fn board(
         let started = Instant::now();
         // The runtime draws right after update; effects (detail, next page) complete later.
         let _effects = update(&mut app, Msg::Key(key));
-        terminal
-            .draw(|frame| {
-                frame.render_widget(
-                    &Frame {
-                        app: &app,
-                        theme: &theme,
-                    },
-                    frame.area(),
-                )
-            })
-            .map_err(|e| ServiceError::BadInput(e.to_string()))?;
+        draw(&mut terminal, &app, &theme)?;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     let first = sorted(first_frames.clone());
@@ -267,6 +247,18 @@ pub async fn board(
             Figure::new("resident memory", resident_mb().unwrap_or(0.0), "MB").below(150.0),
         ],
     })
+}
+
+/// One frame into the test buffer, as the runtime would draw it.
+fn draw(
+    terminal: &mut Terminal<TestBackend>,
+    app: &App,
+    theme: &Theme,
+) -> Result<(), ServiceError> {
+    terminal
+        .draw(|frame| frame.render_widget(&Frame { app, theme }, frame.area()))
+        .map(|_| ())
+        .map_err(|e| ServiceError::BadInput(e.to_string()))
 }
 
 /// Marketplace orders in `paid`, for transition benches.
