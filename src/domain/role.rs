@@ -52,8 +52,9 @@ impl Role {
 }
 
 impl fmt::Display for Role {
+    /// `pad`, so widths in format strings (`{role:<9}`) line columns up.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
