@@ -612,10 +612,25 @@ pub async fn race_writer(
     actors.push(Actor::system_clock());
     let mut outcome = RaceOutcome::default();
     for _ in 0..transitions {
-        let id = first + rng.i64(0..count.max(1));
-        let Some(order) = backoffice.store.order(id).await? else {
+        // Prefer an order that can still move: a few draws, then whatever came up.
+        let mut picked = None;
+        for _ in 0..4 {
+            let id = first + rng.i64(0..count.max(1));
+            if let Some(order) = backoffice.store.order(id).await? {
+                let open = backoffice
+                    .workflows
+                    .get(&order.workflow)
+                    .is_some_and(|w| !w.is_terminal(&order.state));
+                picked = Some(order);
+                if open {
+                    break;
+                }
+            }
+        }
+        let Some(order) = picked else {
             continue;
         };
+        let id = order.id;
         let Some(workflow) = backoffice.workflows.get(&order.workflow) else {
             continue;
         };
