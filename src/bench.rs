@@ -202,7 +202,7 @@ pub async fn board(
         let key = KeyEvent::new(pattern[index % pattern.len()], KeyModifiers::NONE);
         let started = Instant::now();
         // The runtime draws right after update; effects (detail, next page) complete later.
-        let _effects = update(&mut app, Msg::Key(key));
+        update(&mut app, Msg::Key(key));
         draw(&mut terminal, &app, &theme)?;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
     }

@@ -478,7 +478,6 @@ fn on_signed_in(app: &mut App, result: Result<crate::domain::Actor, String>) -> 
 }
 
 fn on_board_loaded(app: &mut App, result: Result<BoardData, String>) -> Vec<Effect> {
-    let now = app.now;
     let size = app.size;
     let Screen::Board(board) = &mut app.screen else {
         return Vec::new();
@@ -584,7 +583,6 @@ fn on_board_loaded(app: &mut App, result: Result<BoardData, String>) -> Vec<Effe
         });
     }
     effects.extend(load_detail(board));
-    let _ = now;
     effects
 }
 
