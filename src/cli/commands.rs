@@ -277,8 +277,21 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
             .list(&actor, &query)
             .await
             .map_err(service_error)?;
-        let Some(last) = page.last() else { break };
-        query.after_id = Some(last.id);
+        let (Some(first), Some(last)) = (page.first().map(|o| o.id), page.last().map(|o| o.id))
+        else {
+            break;
+        };
+        query.after_id = Some(last);
+        // The page's ledger rows in one query, not one per order.
+        let ledger = if args.json {
+            backoffice
+                .store
+                .ledger_between(first, last)
+                .await
+                .map_err(|e| service_error(e.into()))?
+        } else {
+            Vec::new()
+        };
         for order in &page {
             let workflow = backoffice.workflows.get(&order.workflow);
             let late = workflow.is_some_and(|w| w.is_late(order, at));
@@ -294,12 +307,12 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
                     .filter(|w| w.state(&order.state).is_some())
                     .map(|w| w.available_transitions(order, &actor, at))
                     .unwrap_or_default();
-                let ledger = backoffice
-                    .store
-                    .ledger(order.id)
-                    .await
-                    .map_err(|e| service_error(e.into()))?;
-                json_rows.push(output::order_json(order, late, &ledger, &menu));
+                let rows: Vec<_> = ledger
+                    .iter()
+                    .filter(|(id, _)| *id == order.id)
+                    .map(|(_, row)| row.clone())
+                    .collect();
+                json_rows.push(output::order_json(order, late, &rows, &menu));
             } else {
                 println!("{}", output::order_line(order, late));
             }

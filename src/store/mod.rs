@@ -272,6 +272,14 @@ impl Store {
         dispatch!(self, s => s.set_user_disabled(name, disabled).await)
     }
 
+    pub async fn ledger_between(
+        &self,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<(i64, LedgerRow)>, StoreError> {
+        dispatch!(self, s => s.ledger_between(first, last).await)
+    }
+
     pub async fn audit_batch(
         &self,
         after_id: i64,

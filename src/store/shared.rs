@@ -447,6 +447,21 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
+            /// The ledger rows of orders `first ..= last`, with their order ids, in one query.
+            pub async fn ledger_between(&self, first: i64, last: i64) -> Result<Vec<(i64, $crate::store::types::LedgerRow)>, $crate::store::StoreError> {
+                let rows = sqlx::query_as::<$db, (i64, String, i64, i64, i64, chrono::DateTime<chrono::Utc>)>($crate::store::sql::LEDGER_BETWEEN)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(order_id, kind, amount_cents, share_percent, version, at)| {
+                        (order_id, $crate::store::types::LedgerRow { kind, amount_cents, share_percent, version, at })
+                    })
+                    .collect())
+            }
+
             /// A batch for verify: up to `limit` orders after `after_id`, with their histories
             /// (oldest first) and ledger rows, in three queries.
             pub async fn audit_batch(&self, after_id: i64, limit: i64) -> Result<Vec<$crate::store::types::AuditedOrder>, $crate::store::StoreError> {
@@ -463,11 +478,7 @@ macro_rules! shared_store_impl {
                     .bind(last)
                     .fetch_all(&self.pool)
                     .await?;
-                let ledger = sqlx::query_as::<$db, (i64, String, i64, i64, i64, chrono::DateTime<chrono::Utc>)>($crate::store::sql::LEDGER_BETWEEN)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&self.pool)
-                    .await?;
+                let ledger = self.ledger_between(first, last).await?;
                 let mut audited: Vec<$crate::store::types::AuditedOrder> = Vec::with_capacity(orders.len());
                 for row in orders {
                     audited.push($crate::store::types::AuditedOrder { order: row.into_order()?, history: Vec::new(), ledger: Vec::new() });
@@ -478,9 +489,9 @@ macro_rules! shared_store_impl {
                         audited[index].history.push(row.into_entry());
                     }
                 }
-                for (order_id, kind, amount_cents, share_percent, version, at) in ledger {
+                for (order_id, row) in ledger {
                     if let Some(index) = position(order_id, &audited) {
-                        audited[index].ledger.push($crate::store::types::LedgerRow { kind, amount_cents, share_percent, version, at });
+                        audited[index].ledger.push(row);
                     }
                 }
                 Ok(audited)
