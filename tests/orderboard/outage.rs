@@ -40,8 +40,16 @@ impl PrivateCluster {
         )
     }
 
+    /// `runuser` lives in sbin, which a bare PATH may lack.
+    fn runuser() -> &'static str {
+        ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("runuser")
+    }
+
     fn as_postgres(args: &[&str]) -> bool {
-        Command::new("runuser")
+        Command::new(Self::runuser())
             .arg("-u")
             .arg("postgres")
             .arg("--")
@@ -54,7 +62,7 @@ impl PrivateCluster {
     /// A new cluster, or None where this machine cannot make one (never under CI).
     fn create() -> Option<PrivateCluster> {
         let possible = std::path::Path::new(BIN).join("initdb").exists()
-            && Command::new("runuser").arg("--help").output().is_ok();
+            && Command::new(Self::runuser()).arg("--help").output().is_ok();
         if !possible {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -67,7 +75,7 @@ impl PrivateCluster {
             .prefix("orderboard-pg-")
             .tempdir()
             .unwrap();
-        let _ = Command::new("chown")
+        let _ = Command::new("/bin/chown")
             .arg("postgres:postgres")
             .arg(dir.path())
             .status();
