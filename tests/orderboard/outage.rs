@@ -220,33 +220,7 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
     }
 
     // The UI, signed in as an admin.
-    let tmux = Tmux {
-        socket: format!("orderboard-outage-{}", std::process::id()),
-    };
-    let command = format!(
-        "ORDERBOARD_CONFIG={config} {bin} --database '{url}' --as ada; echo EXITED $?; sleep 60",
-        config = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/config/empty.toml"
-        ),
-        bin = env!("CARGO_BIN_EXE_orderboard"),
-        url = cluster.url(),
-    );
-    tmux.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "board",
-        "-x",
-        "140",
-        "-y",
-        "40",
-        &command,
-    ]);
-    tmux.wait_for("the login screen", Duration::from_secs(10), |s| {
-        s.contains("Password")
-    });
-    tmux.keys(&["correct horse", "Enter"]);
+    let tmux = Tmux::sign_in("outage", &cluster.url(), "ada", 140);
     tmux.wait_for("the board", Duration::from_secs(10), |s| {
         s.contains("Paid (15)")
     });

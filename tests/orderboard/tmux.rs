@@ -68,6 +68,40 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// The real binary in a new session of `width`×40 on `url`, signed in as `user` (password
+    /// "correct horse"); the shell says EXITED with the exit code when the app ends.
+    pub fn sign_in(name: &str, url: &str, user: &str, width: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("orderboard-{name}-{}", std::process::id()),
+        };
+        let command = format!(
+            "ORDERBOARD_CONFIG={config} {bin} --database '{url}' --as {user}; echo EXITED $?; sleep 60",
+            config = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/config/empty.toml"
+            ),
+            bin = env!("CARGO_BIN_EXE_orderboard"),
+        );
+        tmux.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "board",
+            "-x",
+            &width.to_string(),
+            "-y",
+            "40",
+            &command,
+        ]);
+        tmux.wait_for("the login screen", Duration::from_secs(10), |s| {
+            s.contains("Password") && s.contains(user)
+        });
+        tmux.keys(&["correct horse", "Enter"]);
+        tmux
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -88,33 +122,7 @@ fn seller_session_in_a_real_terminal() {
     let first = create_titled(&db, "marketplace", "Logo design", &[]);
     let second = create_titled(&db, "marketplace", "Poster A2", &[]);
 
-    let tmux = Tmux {
-        socket: format!("orderboard-test-{}", std::process::id()),
-    };
-    let command = format!(
-        "ORDERBOARD_CONFIG={config} {bin} --database {url} --as sam; echo EXITED $?; sleep 30",
-        config = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/config/empty.toml"
-        ),
-        bin = env!("CARGO_BIN_EXE_orderboard"),
-        url = db.url,
-    );
-    tmux.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "board",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ]);
-    tmux.wait_for("the login screen", Duration::from_secs(10), |s| {
-        s.contains("Password") && s.contains("sam")
-    });
-    tmux.keys(&["correct horse", "Enter"]);
+    let tmux = Tmux::sign_in("test", &db.url, "sam", 120);
     let (screen, _) = tmux.wait_for("the board", Duration::from_secs(10), |s| {
         s.contains("Paid (2)")
     });
