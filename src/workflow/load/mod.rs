@@ -1,0 +1,206 @@
+//! Reading a workflow from TOML and validating it, each problem located as `FILE:LINE:COL`.
+
+mod board;
+mod declarations;
+mod raw;
+mod transition;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::ops::Range;
+
+use declarations::StateIndex;
+use raw::RawWorkflow;
+use transition::LoadContext;
+pub use transition::parse_duration;
+
+use super::definition::Workflow;
+
+/// `from = ["*"]` means every non-terminal state.
+pub const ANY_NON_TERMINAL: &str = "*";
+
+/// One problem in a workflow file, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Every problem found in one file, in file order.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns byte offsets into 1-based line and column (in characters).
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<(usize, LoadError)>,
+}
+
+impl<'a> Locator<'a> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let offset = span.start.min(self.text.len());
+        let (line, column) = line_column(self.text, offset);
+        self.errors.push((
+            offset,
+            LoadError {
+                file: self.file.to_string(),
+                line,
+                column,
+                message: message.into(),
+            },
+        ));
+    }
+
+    fn finish(mut self) -> Result<(), LoadErrors> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        self.errors.sort_by_key(|(offset, _)| *offset);
+        Err(LoadErrors(
+            self.errors.into_iter().map(|(_, e)| e).collect(),
+        ))
+    }
+}
+
+/// Parses and validates one workflow. `file` is only used to locate errors.
+pub fn load_workflow(file: &str, text: &str) -> Result<Workflow, LoadErrors> {
+    let mut at = Locator {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    let raw: RawWorkflow = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(error) => {
+            let message = error.message().trim().replace('\n', " ");
+            at.error(error.span().unwrap_or(0..0), message);
+            return Err(LoadErrors(at.errors.into_iter().map(|(_, e)| e).collect()));
+        }
+    };
+    let workflow = build(&raw, &mut at);
+    at.finish()?;
+    Ok(workflow)
+}
+
+fn build(raw: &RawWorkflow, at: &mut Locator<'_>) -> Workflow {
+    let name = raw.name.get_ref().trim().to_string();
+    if !is_identifier(&name) {
+        at.error(
+            raw.name.span(),
+            format!("workflow name \"{name}\" must be letters, digits, '-' or '_'"),
+        );
+    }
+    let states = StateIndex::build(&raw.states, at);
+    let counters = declarations::counters(&raw.counters, at);
+    let attributes = declarations::attributes(&raw.attributes, at);
+    let late_states = match &raw.late_states {
+        Some(list) => states.known(list, "late_states", at),
+        None => states.non_terminal_ids().collect(),
+    };
+    let sample_facts = declarations::sample_facts(&counters, &attributes);
+    let mut context = LoadContext {
+        states: &states,
+        counters: &counters,
+        sample_facts: &sample_facts,
+        at,
+    };
+    let transitions = raw
+        .transitions
+        .iter()
+        .map(|transition| context.transition(transition))
+        .collect();
+    let board = board::board(&raw.board, &states, at);
+
+    let (states, state_spans) = states.into_parts();
+    let workflow = Workflow {
+        label: raw.label.clone().unwrap_or_else(|| name.clone()),
+        name,
+        description: raw.description.clone(),
+        states,
+        counters,
+        attributes,
+        late_states,
+        transitions,
+        dispute_states: board.dispute_states,
+        start_states: board.start_states,
+    };
+    check_graph(&workflow, &state_spans, at);
+    workflow
+}
+
+/// Unreachable states and non-terminal dead ends, located at the state's id.
+fn check_graph(workflow: &Workflow, spans: &HashMap<String, Range<usize>>, at: &mut Locator<'_>) {
+    let Some(initial) = workflow.states.iter().find(|s| s.initial) else {
+        return;
+    };
+    let mut reached: HashSet<&str> = HashSet::from([initial.id.as_str()]);
+    let mut queue = VecDeque::from([initial.id.as_str()]);
+    while let Some(state) = queue.pop_front() {
+        for transition in workflow.transitions.iter().filter(|t| t.leaves(state)) {
+            if let Some(target) = transition.target()
+                && reached.insert(target)
+            {
+                queue.push_back(target);
+            }
+        }
+    }
+    for state in &workflow.states {
+        let span = spans.get(&state.id).cloned().unwrap_or(0..0);
+        if !reached.contains(state.id.as_str()) {
+            at.error(
+                span.clone(),
+                format!(
+                    "state \"{}\" is unreachable from the initial state \"{}\"",
+                    state.id, initial.id
+                ),
+            );
+        }
+        let has_exit = workflow
+            .transitions
+            .iter()
+            .any(|t| t.leaves(&state.id) && t.target().is_some());
+        if !state.terminal && !has_exit {
+            at.error(span, format!("non-terminal state \"{}\" has no way out (add a transition or mark it terminal = true)", state.id));
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, before[start..].chars().count() + 1)
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}

@@ -1,0 +1,310 @@
+//! Checking one `[[transitions]]` table against the states and declarations around it.
+
+use std::ops::Range;
+
+use chrono::Duration;
+use toml::Spanned;
+
+use super::declarations::StateIndex;
+use super::raw::RawTransition;
+use super::{ANY_NON_TERMINAL, Locator};
+use crate::domain::Role;
+use crate::workflow::definition::{NoteRule, Outcome, Transition};
+use crate::workflow::effect::Effect;
+use crate::workflow::guard::{Expression, Guard, GuardFacts, Template};
+
+/// What every transition of one file is checked against, and where its problems go.
+pub(super) struct LoadContext<'a, 'text> {
+    pub states: &'a StateIndex,
+    pub counters: &'a [String],
+    /// Guards are evaluated once on these, so unknown keys and wrong types fail the load.
+    pub sample_facts: &'a GuardFacts,
+    pub at: &'a mut Locator<'text>,
+}
+
+impl LoadContext<'_, '_> {
+    /// Always returns a transition, even a broken one, so the graph checks see every edge
+    /// and do not report a cascade of unreachable states for one typo.
+    pub fn transition(&mut self, raw: &Spanned<RawTransition>) -> Transition {
+        let t = raw.get_ref();
+        let event = t.event.get_ref().trim().to_string();
+        if event.is_empty() || event.chars().any(char::is_whitespace) {
+            self.at.error(
+                t.event.span(),
+                format!("event name \"{event}\" must be one word"),
+            );
+        }
+        let from = self.departures(&event, &t.from);
+        let outcome = self.outcome(&event, t, raw.span());
+        let roles = self.roles(t.roles.get_ref());
+        if t.roles.get_ref().is_empty() {
+            self.at.error(
+                t.roles.span(),
+                format!("transition \"{event}\" names no role that may take it"),
+            );
+        }
+        let on_behalf = self.roles(&t.on_behalf);
+        if !on_behalf.is_empty() && !roles.iter().any(|r| r.party().is_some()) {
+            self.at.error(
+                t.on_behalf[0].span(),
+                format!("transition \"{event}\" has on_behalf but names no customer or seller role to act for"),
+            );
+        }
+        let guard = self.guard(t);
+        let counter_changes = self.counter_changes(&event, t);
+        let effects = self.effects(&t.effects);
+        let note = self.note(t.note.as_ref());
+        let after = self.timer(&event, t, &roles);
+        Transition {
+            label: t.label.clone().unwrap_or_else(|| event.clone()),
+            event,
+            from,
+            outcome,
+            roles,
+            owner: t.owner,
+            on_behalf,
+            guard,
+            counter_changes,
+            effects,
+            note,
+            after,
+        }
+    }
+
+    fn departures(&mut self, event: &str, from: &Spanned<Vec<Spanned<String>>>) -> Vec<String> {
+        let list = from.get_ref();
+        if list.is_empty() {
+            self.at.error(
+                from.span(),
+                format!("transition \"{event}\" has an empty from list"),
+            );
+        }
+        let mut states = Vec::new();
+        for state in list {
+            let id = state.get_ref().as_str();
+            if id == ANY_NON_TERMINAL {
+                if list.len() > 1 {
+                    self.at.error(
+                        state.span(),
+                        "\"*\" (any non-terminal state) must stand alone in from",
+                    );
+                }
+                states.extend(self.states.non_terminal_ids());
+            } else if !self.states.contains(id) {
+                self.at.error(
+                    state.span(),
+                    format!("transition \"{event}\" leaves unknown state \"{id}\""),
+                );
+            } else if self.states.is_terminal(id) {
+                self.at.error(
+                    state.span(),
+                    format!("transition \"{event}\" leaves terminal state \"{id}\" (terminal states have no way out)"),
+                );
+            } else {
+                states.push(id.to_string());
+            }
+        }
+        states
+    }
+
+    fn outcome(&mut self, event: &str, t: &RawTransition, whole: Range<usize>) -> Outcome {
+        match (&t.to, &t.refuse) {
+            (Some(to), None) => {
+                if !self.states.contains(to.get_ref()) {
+                    self.at.error(
+                        to.span(),
+                        format!(
+                            "transition \"{event}\" goes to unknown state \"{}\"",
+                            to.get_ref()
+                        ),
+                    );
+                }
+                Outcome::MoveTo(to.get_ref().clone())
+            }
+            (None, Some(message)) => {
+                if !t.effects.is_empty() || !t.counters.is_empty() {
+                    self.at.error(message.span(), format!("transition \"{event}\" refuses, so it cannot have effects or counter changes"));
+                }
+                Outcome::Refuse(message.get_ref().clone())
+            }
+            (Some(_), Some(message)) => {
+                self.at.error(
+                    message.span(),
+                    format!("transition \"{event}\" has both to and refuse (choose one)"),
+                );
+                Outcome::Refuse(message.get_ref().clone())
+            }
+            (None, None) => {
+                self.at.error(whole, format!("transition \"{event}\" needs a target (to = \"state\") or a refusal (refuse = \"message\")"));
+                Outcome::Refuse(String::new())
+            }
+        }
+    }
+
+    fn roles(&mut self, list: &[Spanned<String>]) -> Vec<Role> {
+        list.iter()
+            .filter_map(|role| match role.get_ref().parse::<Role>() {
+                Ok(parsed) => Some(parsed),
+                Err(error) => {
+                    self.at.error(role.span(), error.to_string());
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn guard(&mut self, t: &RawTransition) -> Option<Guard> {
+        let Some(source) = &t.guard else {
+            if let Some(explain) = &t.explain {
+                self.at.error(
+                    explain.span(),
+                    "explain without a guard (it explains a failed guard)",
+                );
+            }
+            return None;
+        };
+        let explanation = match &t.explain {
+            Some(text) => match Template::compile(text.get_ref()) {
+                Ok(template) => Some(template),
+                Err(error) => {
+                    self.at.error(text.span(), format!("explain: {error}"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let compiled = Expression::compile(source.get_ref())
+            .and_then(|condition| Guard::new(condition, explanation));
+        let guard = match compiled {
+            Ok(guard) => guard,
+            Err(error) => {
+                let (column, message) = cel_syntax_error(&error.to_string());
+                // Point into the guard string: past its opening quote, at CEL's column.
+                let start = source.span().start + 1 + column.saturating_sub(1);
+                self.at.error(
+                    start..start,
+                    format!("guard `{}` does not compile: {message}", source.get_ref()),
+                );
+                return None;
+            }
+        };
+        match guard.check_against(self.sample_facts) {
+            Ok(()) => Some(guard),
+            Err(error) => {
+                let error = error.to_string();
+                let error = match error.strip_prefix("No such key: ") {
+                    Some(key) => format!(
+                        "refers to unknown key \"{key}\" (declare counters in counters = [...] and attributes under [attributes])"
+                    ),
+                    None => error,
+                };
+                self.at.error(
+                    source.span(),
+                    format!("guard `{}` {error}", source.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn counter_changes(&mut self, event: &str, t: &RawTransition) -> Vec<(String, i64)> {
+        let mut changes = Vec::new();
+        for (name, change) in &t.counters {
+            if self.counters.contains(name) {
+                changes.push((name.clone(), *change.get_ref()));
+            } else {
+                self.at.error(change.span(), format!("transition \"{event}\" changes undeclared counter \"{name}\" (declare it in counters = [...])"));
+            }
+        }
+        changes
+    }
+
+    fn effects(&mut self, list: &[Spanned<String>]) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for effect in list {
+            match effect.get_ref().parse::<Effect>() {
+                Ok(parsed) => effects.push(parsed),
+                Err(error) => self.at.error(effect.span(), error),
+            }
+        }
+        effects
+    }
+
+    fn note(&mut self, note: Option<&Spanned<String>>) -> NoteRule {
+        match note.map(|n| (n.get_ref().as_str(), n.span())) {
+            None | Some(("optional", _)) => NoteRule::Optional,
+            Some(("required", _)) => NoteRule::Required,
+            Some((other, span)) => {
+                self.at.error(
+                    span,
+                    format!("note must be \"required\" or \"optional\", not \"{other}\""),
+                );
+                NoteRule::Optional
+            }
+        }
+    }
+
+    /// `after = "72h"`: only the system fires timers, so nobody else may be among the roles.
+    fn timer(&mut self, event: &str, t: &RawTransition, roles: &[Role]) -> Option<Duration> {
+        let text = t.after.as_ref()?;
+        match parse_duration(text.get_ref()) {
+            Ok(duration) => {
+                if roles != [Role::System] {
+                    self.at.error(
+                        t.roles.span(),
+                        format!("timer transition \"{event}\" must have roles = [\"system\"]"),
+                    );
+                }
+                Some(duration)
+            }
+            Err(error) => {
+                self.at.error(text.span(), error);
+                None
+            }
+        }
+    }
+}
+
+/// `30s`, `5m`, `72h`, `7d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!("duration \"{text}\" must be a whole number followed by s, m, h or d (like 72h)")
+    };
+    let text = text.trim();
+    let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(unit_at);
+    let number: i64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(bad()),
+    };
+    if seconds <= 0 {
+        return Err(bad());
+    }
+    Ok(Duration::seconds(seconds))
+}
+
+/// CEL reports `ERROR: <input>:1:9: Syntax error: ...` followed by a drawing of the line;
+/// keep the column and the first sentence.
+fn cel_syntax_error(error: &str) -> (usize, String) {
+    let first = error
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(error)
+        .trim();
+    let Some(rest) = first.strip_prefix("ERROR: <input>:") else {
+        return (1, first.to_string());
+    };
+    let mut parts = rest.splitn(3, ':');
+    let _line = parts.next();
+    let column = parts
+        .next()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(1);
+    let message = parts.next().unwrap_or(rest).trim();
+    let message = message.strip_prefix("Syntax error: ").unwrap_or(message);
+    (column, message.to_string())
+}
