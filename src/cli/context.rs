@@ -39,7 +39,7 @@ impl Context {
             .clone()
             .or_else(|| self.config.database())
             .unwrap_or_else(default_database_url);
-        DatabaseUrl::parse(&text).map_err(CliError::bad_input)
+        DatabaseUrl::parse(&text).map_err(|error| CliError::bad_input(error.to_string()))
     }
 
     pub async fn open(&self, mode: OpenMode) -> Result<Backoffice, CliError> {

@@ -3,6 +3,20 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Why a `--database` value is not a usable database URL. Never holds a password.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error("the SQLite URL names no file (expected sqlite://PATH)")]
+    NoSqliteFile,
+    #[error(
+        "an in-memory SQLite database would lose everything on exit; name a file (sqlite://PATH)"
+    )]
+    InMemorySqlite,
+    /// Holds the URL already redacted.
+    #[error("database URL \"{redacted}\" is neither sqlite://PATH nor postgres://...")]
+    UnknownScheme { redacted: String },
+}
+
 /// A parsed `--database` value.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -11,7 +25,7 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
+    pub fn parse(text: &str) -> Result<DatabaseUrl, DatabaseUrlError> {
         let text = text.trim();
         if let Some(rest) = text
             .strip_prefix("sqlite://")
@@ -19,10 +33,10 @@ impl DatabaseUrl {
         {
             let path = rest.split('?').next().unwrap_or(rest);
             if path.is_empty() {
-                return Err("the SQLite URL names no file (expected sqlite://PATH)".into());
+                return Err(DatabaseUrlError::NoSqliteFile);
             }
             if path == ":memory:" {
-                return Err("an in-memory SQLite database would lose everything on exit; name a file (sqlite://PATH)".into());
+                return Err(DatabaseUrlError::InMemorySqlite);
             }
             return Ok(DatabaseUrl::Sqlite {
                 path: PathBuf::from(path),
@@ -33,10 +47,9 @@ impl DatabaseUrl {
                 url: text.to_string(),
             });
         }
-        Err(format!(
-            "database URL \"{}\" is neither sqlite://PATH nor postgres://...",
-            redact(text)
-        ))
+        Err(DatabaseUrlError::UnknownScheme {
+            redacted: redact(text),
+        })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -114,7 +127,9 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
-        let error = DatabaseUrl::parse("mysql://u:pw@h/db").unwrap_err();
+        let error = DatabaseUrl::parse("mysql://u:pw@h/db")
+            .unwrap_err()
+            .to_string();
         assert!(!error.contains("pw"), "{error}");
     }
 }

@@ -122,25 +122,43 @@ impl fmt::Display for Effect {
     }
 }
 
+/// Why an `effects = [...]` entry is not an effect.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EffectError {
+    #[error("effect \"{0}\" is missing its closing parenthesis")]
+    UnclosedParenthesis(String),
+    #[error("effect \"{0}\" takes no argument")]
+    TakesNoArgument(String),
+    #[error("refund share \"{0}\" must be \"full\" or a percentage from 1% to 100%")]
+    BadRefundShare(String),
+    #[error("effect \"refund\" needs a share: refund(full) or refund(NN%)")]
+    MissingRefundShare,
+    #[error("effect \"notify\" needs at least one of customer, seller, support")]
+    MissingNotifyParty,
+    /// The party parser's own message.
+    #[error("{0}")]
+    UnknownParty(String),
+    #[error(
+        "unknown effect \"{0}\" (expected refund, payout, credit, notify, payment_link, inventory.reserve or inventory.release)"
+    )]
+    Unknown(String),
+}
+
 impl FromStr for Effect {
-    type Err = String;
+    type Err = EffectError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         let (name, argument) = match text.split_once('(') {
             Some((name, rest)) => match rest.strip_suffix(')') {
                 Some(arg) => (name.trim(), Some(arg.trim())),
-                None => {
-                    return Err(format!(
-                        "effect \"{text}\" is missing its closing parenthesis"
-                    ));
-                }
+                None => return Err(EffectError::UnclosedParenthesis(text.to_string())),
             },
             None => (text, None),
         };
         let no_argument = |effect: Effect| match argument {
             None => Ok(effect),
-            Some(_) => Err(format!("effect \"{name}\" takes no argument")),
+            Some(_) => Err(EffectError::TakesNoArgument(name.to_string())),
         };
         match name {
             "refund" => match argument {
@@ -150,16 +168,14 @@ impl FromStr for Effect {
                         .strip_suffix('%')
                         .and_then(|p| p.trim().parse::<u8>().ok())
                         .filter(|p| (1..=100).contains(p))
-                        .ok_or_else(|| {
-                            format!("refund share \"{arg}\" must be \"full\" or a percentage from 1% to 100%")
-                        })?;
+                        .ok_or_else(|| EffectError::BadRefundShare(arg.to_string()))?;
                     Ok(Effect::Refund(if percent == 100 {
                         RefundShare::Full
                     } else {
                         RefundShare::Percent(percent)
                     }))
                 }
-                None => Err("effect \"refund\" needs a share: refund(full) or refund(NN%)".into()),
+                None => Err(EffectError::MissingRefundShare),
             },
             "payout" => no_argument(Effect::Payout),
             "credit" => no_argument(Effect::Credit),
@@ -169,18 +185,14 @@ impl FromStr for Effect {
             "notify" => {
                 let parties = argument
                     .filter(|a| !a.is_empty())
-                    .ok_or_else(|| {
-                        "effect \"notify\" needs at least one of customer, seller, support"
-                            .to_string()
-                    })?
+                    .ok_or(EffectError::MissingNotifyParty)?
                     .split(',')
                     .map(|p| p.trim().parse::<Party>())
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(EffectError::UnknownParty)?;
                 Ok(Effect::Notify(parties))
             }
-            other => Err(format!(
-                "unknown effect \"{other}\" (expected refund, payout, credit, notify, payment_link, inventory.reserve or inventory.release)"
-            )),
+            other => Err(EffectError::Unknown(other.to_string())),
         }
     }
 }

@@ -39,6 +39,27 @@ pub const GUARD_VARIABLES: &[&str] = &[
 /// Stack for compiling: the generated CEL parser needs far more than a test thread's 2 MiB.
 const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// Why a guard or an explanation could not be compiled or evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    /// CEL's own parse error, with its `ERROR: <input>:LINE:COL:` prefix and line drawing.
+    #[error("{0}")]
+    Syntax(String),
+    #[error("could not start the guard compiler: {0}")]
+    CompilerNotStarted(String),
+    #[error("the guard compiler crashed on this expression")]
+    CompilerCrashed,
+    #[error("refers to unknown field \"{field}\" (known: {})", GUARD_VARIABLES.join(", "))]
+    UnknownField { field: String },
+    /// CEL's evaluation error, e.g. `No such key: typo`.
+    #[error("{0}")]
+    Evaluation(String),
+    #[error("guard gives {0} instead of true or false")]
+    NotBoolean(String),
+    #[error("explanation has a \"{{\" without its closing \"}}\"")]
+    UnclosedHole,
+}
+
 /// A compiled CEL expression with its source, shared between workflow copies.
 #[derive(Clone)]
 pub struct Expression {
@@ -54,25 +75,24 @@ impl std::fmt::Debug for Expression {
 
 impl Expression {
     /// Parses `source` and checks that it names only guard variables.
-    pub fn compile(source: &str) -> Result<Expression, String> {
+    pub fn compile(source: &str) -> Result<Expression, GuardError> {
         let owned = source.to_string();
         let program = std::thread::Builder::new()
             .name("cel-compile".into())
             .stack_size(COMPILE_STACK_BYTES)
-            .spawn(move || Program::compile(&owned).map_err(|e| e.to_string()))
-            .map_err(|e| format!("could not start the guard compiler: {e}"))?
+            .spawn(move || Program::compile(&owned).map_err(|e| GuardError::Syntax(e.to_string())))
+            .map_err(|e| GuardError::CompilerNotStarted(e.to_string()))?
             .join()
-            .map_err(|_| "the guard compiler crashed on this expression".to_string())??;
+            .map_err(|_| GuardError::CompilerCrashed)??;
         let references = program.references();
         if let Some(unknown) = references
             .variables()
             .into_iter()
             .find(|name| !GUARD_VARIABLES.contains(name))
         {
-            return Err(format!(
-                "refers to unknown field \"{unknown}\" (known: {})",
-                GUARD_VARIABLES.join(", ")
-            ));
+            return Err(GuardError::UnknownField {
+                field: unknown.to_string(),
+            });
         }
         Ok(Expression {
             source: source.to_string(),
@@ -80,9 +100,11 @@ impl Expression {
         })
     }
 
-    pub fn evaluate(&self, facts: &GuardFacts) -> Result<Value, String> {
+    pub fn evaluate(&self, facts: &GuardFacts) -> Result<Value, GuardError> {
         let context = facts.context();
-        self.program.execute(&context).map_err(|e| e.to_string())
+        self.program
+            .execute(&context)
+            .map_err(|e| GuardError::Evaluation(e.to_string()))
     }
 }
 
@@ -198,7 +220,7 @@ pub enum GuardVerdict {
 impl Guard {
     /// Without an explicit explanation, the guard explains itself as its source followed by
     /// the current value of each field it reads, compiled now so no check compiles anything.
-    pub fn new(condition: Expression, explanation: Option<Template>) -> Result<Guard, String> {
+    pub fn new(condition: Expression, explanation: Option<Template>) -> Result<Guard, GuardError> {
         let explanation = match explanation {
             Some(template) => template,
             None => {
@@ -239,15 +261,10 @@ impl Guard {
 
     /// Evaluates the guard and its explanation once on sample facts, so a workflow load
     /// rejects fields that do not exist (`counters.typo`) and values of the wrong type.
-    pub fn check_against(&self, facts: &GuardFacts) -> Result<(), String> {
+    pub fn check_against(&self, facts: &GuardFacts) -> Result<(), GuardError> {
         match self.condition.evaluate(facts)? {
             Value::Bool(_) => {}
-            other => {
-                return Err(format!(
-                    "guard gives {} instead of true or false",
-                    render_value(&other)
-                ));
-            }
+            other => return Err(GuardError::NotBoolean(render_value(&other))),
         }
         self.explanation.check(facts)
     }
@@ -318,7 +335,7 @@ enum TemplatePart {
 }
 
 impl Template {
-    pub fn compile(source: &str) -> Result<Template, String> {
+    pub fn compile(source: &str) -> Result<Template, GuardError> {
         let mut parts = Vec::new();
         let mut rest = source;
         while let Some(start) = rest.find('{') {
@@ -326,9 +343,7 @@ impl Template {
                 parts.push(TemplatePart::Text(rest[..start].to_string()));
             }
             let after = &rest[start + 1..];
-            let end = after
-                .find('}')
-                .ok_or_else(|| "explanation has a \"{\" without its closing \"}\"".to_string())?;
+            let end = after.find('}').ok_or(GuardError::UnclosedHole)?;
             parts.push(TemplatePart::Hole(Expression::compile(&after[..end])?));
             rest = &after[end + 1..];
         }
@@ -352,7 +367,7 @@ impl Template {
     }
 
     /// Evaluates every hole, so a load can reject holes that name unknown fields.
-    pub fn check(&self, facts: &GuardFacts) -> Result<(), String> {
+    pub fn check(&self, facts: &GuardFacts) -> Result<(), GuardError> {
         for part in &self.parts {
             if let TemplatePart::Hole(expression) = part {
                 expression.evaluate(facts)?;
@@ -380,7 +395,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_refused_at_compile_time() {
-        let error = Expression::compile("amountt > 3").unwrap_err();
+        let error = Expression::compile("amountt > 3").unwrap_err().to_string();
         assert!(error.contains("unknown field \"amountt\""), "{error}");
         assert!(Expression::compile("amount >").is_err());
     }

@@ -10,10 +10,11 @@ pub mod load;
 pub mod registry;
 
 pub use definition::{NoteRule, Outcome, State, Transition, Workflow};
-pub use effect::{Effect, LedgerEntry, LedgerKind, RefundShare};
+pub use effect::{Effect, EffectError, LedgerEntry, LedgerKind, RefundShare};
 pub use engine::{
     ArmedTimer, AvailableTransition, BlockReason, BlockedTransition, Decision, Refusal,
     TransitionMenu,
 };
+pub use guard::GuardError;
 pub use load::{LoadError, LoadErrors, load_workflow};
 pub use registry::Workflows;

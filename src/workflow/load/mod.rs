@@ -12,7 +12,7 @@ use std::ops::Range;
 use declarations::StateIndex;
 use raw::RawWorkflow;
 use transition::LoadContext;
-pub use transition::parse_duration;
+pub use transition::{BadDuration, parse_duration};
 
 use super::definition::Workflow;
 

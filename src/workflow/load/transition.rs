@@ -11,7 +11,7 @@ use super::{ANY_NON_TERMINAL, Locator};
 use crate::domain::Role;
 use crate::workflow::definition::{NoteRule, Outcome, Transition};
 use crate::workflow::effect::Effect;
-use crate::workflow::guard::{Expression, Guard, GuardFacts, Template};
+use crate::workflow::guard::{Expression, Guard, GuardError, GuardFacts, Template};
 
 /// What every transition of one file is checked against, and where its problems go.
 pub(super) struct LoadContext<'a, 'text> {
@@ -191,12 +191,15 @@ impl LoadContext<'_, '_> {
         match guard.check_against(self.sample_facts) {
             Ok(()) => Some(guard),
             Err(error) => {
-                let error = error.to_string();
-                let error = match error.strip_prefix("No such key: ") {
+                let unknown_key = match &error {
+                    GuardError::Evaluation(text) => text.strip_prefix("No such key: "),
+                    _ => None,
+                };
+                let error = match unknown_key {
                     Some(key) => format!(
                         "refers to unknown key \"{key}\" (declare counters in counters = [...] and attributes under [attributes])"
                     ),
-                    None => error,
+                    None => error.to_string(),
                 };
                 self.at.error(
                     source.span(),
@@ -224,7 +227,7 @@ impl LoadContext<'_, '_> {
         for effect in list {
             match effect.get_ref().parse::<Effect>() {
                 Ok(parsed) => effects.push(parsed),
-                Err(error) => self.at.error(effect.span(), error),
+                Err(error) => self.at.error(effect.span(), error.to_string()),
             }
         }
         effects
@@ -258,17 +261,29 @@ impl LoadContext<'_, '_> {
                 Some(duration)
             }
             Err(error) => {
-                self.at.error(text.span(), error);
+                self.at.error(text.span(), error.to_string());
                 None
             }
         }
     }
 }
 
+/// A timer's `after` that is not a positive whole number of seconds, minutes, hours or days.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("duration \"{text}\" must be a whole number followed by s, m, h or d (like 72h)")]
+pub struct BadDuration {
+    /// As written, untrimmed.
+    pub text: String,
+}
+
+const SECONDS_PER_MINUTE: i64 = 60;
+const SECONDS_PER_HOUR: i64 = 60 * SECONDS_PER_MINUTE;
+const SECONDS_PER_DAY: i64 = 24 * SECONDS_PER_HOUR;
+
 /// `30s`, `5m`, `72h`, `7d`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!("duration \"{text}\" must be a whole number followed by s, m, h or d (like 72h)")
+pub fn parse_duration(text: &str) -> Result<Duration, BadDuration> {
+    let bad = || BadDuration {
+        text: text.to_string(),
     };
     let text = text.trim();
     let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
@@ -276,9 +291,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let number: i64 = number.parse().map_err(|_| bad())?;
     let seconds = match unit {
         "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
+        "m" => number * SECONDS_PER_MINUTE,
+        "h" => number * SECONDS_PER_HOUR,
+        "d" => number * SECONDS_PER_DAY,
         _ => return Err(bad()),
     };
     if seconds <= 0 {
