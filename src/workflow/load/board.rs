@@ -13,15 +13,7 @@ pub(super) struct Board {
 }
 
 pub(super) fn board(raw: &RawBoard, states: &StateIndex, at: &mut Locator<'_>) -> Board {
-    let dispute_states = match &raw.disputes {
-        Some(list) => states.known(list, "board.disputes", at),
-        None => states
-            .states()
-            .iter()
-            .filter(|s| s.id.contains("disput"))
-            .map(|s| s.id.clone())
-            .collect(),
-    };
+    let dispute_states = states.known(&raw.disputes, "board.disputes", at);
     let mut start_states = BTreeMap::new();
     for (role, list) in &raw.start {
         match role.get_ref().parse::<Role>() {

@@ -55,10 +55,6 @@ impl StateIndex {
         });
     }
 
-    pub fn states(&self) -> &[State] {
-        &self.states
-    }
-
     pub fn contains(&self, id: &str) -> bool {
         self.spans.contains_key(id)
     }

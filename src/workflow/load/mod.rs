@@ -204,3 +204,48 @@ fn is_identifier(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::workflow::Workflows;
+
+    /// The lists each shipped workflow had while a state id containing "disput" still made
+    /// a dispute state by default; naming them in `[board]` must not change the board.
+    #[test]
+    fn shipped_workflows_keep_their_dispute_states() {
+        let workflows = Workflows::shipped().expect("shipped workflows load");
+        let disputes = |name: &str| {
+            workflows
+                .get(name)
+                .map(|w| w.dispute_states.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(disputes("marketplace"), ["disputing", "cancel_requested"]);
+        assert_eq!(disputes("artist-shop"), Vec::<String>::new());
+        assert_eq!(disputes("checkout"), ["refund_pending"]);
+        assert_eq!(disputes("fulfilment"), ["payment_failed"]);
+    }
+
+    #[test]
+    fn a_state_named_like_a_dispute_is_not_one_unless_listed() {
+        let text = r#"
+name = "plain"
+
+[[states]]
+id = "open"
+initial = true
+
+[[states]]
+id = "disputed"
+terminal = true
+
+[[transitions]]
+event = "dispute"
+from = ["open"]
+to = "disputed"
+roles = ["customer"]
+"#;
+        let workflow = super::load_workflow("plain.toml", text).expect("valid workflow");
+        assert!(workflow.dispute_states.is_empty());
+    }
+}

@@ -29,7 +29,9 @@ pub(super) struct RawWorkflow {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBoard {
-    pub disputes: Option<Vec<Spanned<String>>>,
+    /// Absent means the workflow has no dispute states.
+    #[serde(default)]
+    pub disputes: Vec<Spanned<String>>,
     #[serde(default)]
     pub start: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
