@@ -51,10 +51,6 @@ impl DatabaseUrl {
             redacted: redact(text),
         })
     }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, DatabaseUrl::Postgres { .. })
-    }
 }
 
 /// The URL with any password replaced by `***`, for errors and logs.

@@ -51,15 +51,6 @@ impl LedgerKind {
             LedgerKind::Credit => "credit",
         }
     }
-
-    pub fn parse(text: &str) -> Option<LedgerKind> {
-        match text {
-            "refund" => Some(LedgerKind::Refund),
-            "payout" => Some(LedgerKind::Payout),
-            "credit" => Some(LedgerKind::Credit),
-            _ => None,
-        }
-    }
 }
 
 /// One ledger row a money effect produces for an order of `amount_cents`.
