@@ -58,7 +58,7 @@ pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
-    let after_scheme = scheme_end + 3;
+    let after_scheme = scheme_end + "://".len();
     let authority_end = url[after_scheme..]
         .find(['/', '?', '#'])
         .map(|i| after_scheme + i)

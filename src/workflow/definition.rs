@@ -123,7 +123,9 @@ impl Workflow {
         self.transitions.iter().filter(move |t| t.event == event)
     }
 
-    /// The seed's `isLate()`: past its due date while in one of the late states.
+    /// Late means past its due date (an order without one is never late) while in one of
+    /// `late_states`, the states where it still waits on someone; a workflow that does not
+    /// list them makes every non-terminal state count.
     pub fn is_late(&self, order: &Order, now: DateTime<Utc>) -> bool {
         order.due_at.is_some_and(|due| due < now) && self.late_states.contains(&order.state)
     }

@@ -5,6 +5,9 @@ use std::str::FromStr;
 
 use crate::domain::Party;
 
+/// The share, in percent, that is the whole order: what payouts, credits and full refunds move.
+pub const FULL_PERCENT: u8 = 100;
+
 /// How much of the order a refund returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefundShare {
@@ -16,7 +19,7 @@ pub enum RefundShare {
 impl RefundShare {
     pub fn percent(self) -> u8 {
         match self {
-            RefundShare::Full => 100,
+            RefundShare::Full => FULL_PERCENT,
             RefundShare::Percent(p) => p,
         }
     }
@@ -68,11 +71,13 @@ impl Effect {
     pub fn ledger_entry(&self, order_amount_cents: i64) -> Option<LedgerEntry> {
         let (kind, share_percent) = match self {
             Effect::Refund(share) => (LedgerKind::Refund, share.percent()),
-            Effect::Payout => (LedgerKind::Payout, 100),
-            Effect::Credit => (LedgerKind::Credit, 100),
+            Effect::Payout => (LedgerKind::Payout, FULL_PERCENT),
+            Effect::Credit => (LedgerKind::Credit, FULL_PERCENT),
             _ => return None,
         };
-        let amount_cents = (order_amount_cents * i64::from(share_percent) + 50) / 100;
+        let whole = i64::from(FULL_PERCENT);
+        // Adding half the divisor before dividing rounds half up.
+        let amount_cents = (order_amount_cents * i64::from(share_percent) + whole / 2) / whole;
         Some(LedgerEntry {
             kind,
             amount_cents,
@@ -98,7 +103,8 @@ impl Effect {
     }
 }
 
-/// Written exactly as in `workflows.md`: `refund(full)`, `refund(75%)`, `notify(customer, seller)`.
+/// Written as a workflow file's `effects = [...]` writes it, so `FromStr` reads it back:
+/// `refund(full)`, `refund(75%)`, `notify(customer, seller)`.
 impl fmt::Display for Effect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -158,9 +164,9 @@ impl FromStr for Effect {
                     let percent = arg
                         .strip_suffix('%')
                         .and_then(|p| p.trim().parse::<u8>().ok())
-                        .filter(|p| (1..=100).contains(p))
+                        .filter(|p| (1..=FULL_PERCENT).contains(p))
                         .ok_or_else(|| EffectError::BadRefundShare(arg.to_string()))?;
-                    Ok(Effect::Refund(if percent == 100 {
+                    Ok(Effect::Refund(if percent == FULL_PERCENT {
                         RefundShare::Full
                     } else {
                         RefundShare::Percent(percent)

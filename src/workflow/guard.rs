@@ -36,6 +36,14 @@ pub const GUARD_VARIABLES: &[&str] = &[
     "seller",
 ];
 
+// Guards read time spans in the units people set policies in ("refunds within 14 days").
+const MILLISECONDS_PER_SECOND: f64 = 1_000.0;
+const SECONDS_PER_HOUR: f64 = 3_600.0;
+const SECONDS_PER_DAY: f64 = 86_400.0;
+
+/// Orders store amounts in cents; `amount` gives guards the same figure the board shows.
+const CENTS_PER_UNIT: f64 = 100.0;
+
 /// Stack for compiling: the generated CEL parser needs far more than a test thread's 2 MiB.
 const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
 
@@ -141,18 +149,22 @@ impl GuardFacts {
             ("name".to_string(), Value::from(actor.name.clone())),
             ("role".to_string(), Value::from(actor.role.as_str())),
         ]);
-        let seconds = |from: DateTime<Utc>| (now - from).num_milliseconds() as f64 / 1000.0;
+        let seconds =
+            |from: DateTime<Utc>| (now - from).num_milliseconds() as f64 / MILLISECONDS_PER_SECOND;
         let variables = vec![
-            ("amount", Value::Float(order.amount_cents as f64 / 100.0)),
+            (
+                "amount",
+                Value::Float(order.amount_cents as f64 / CENTS_PER_UNIT),
+            ),
             ("amount_cents", Value::Int(order.amount_cents)),
             ("currency", Value::from(order.currency.clone())),
             (
                 "days_since_placed",
-                Value::Float(seconds(order.placed_at) / 86_400.0),
+                Value::Float(seconds(order.placed_at) / SECONDS_PER_DAY),
             ),
             (
                 "hours_in_state",
-                Value::Float(seconds(order.state_entered_at) / 3_600.0),
+                Value::Float(seconds(order.state_entered_at) / SECONDS_PER_HOUR),
             ),
             ("now", timestamp(now)),
             ("placed_at", timestamp(order.placed_at)),

@@ -181,6 +181,7 @@ fn toml_scalar_to_json(value: &toml::Value) -> Option<serde_json::Value> {
 }
 
 /// A made-up order with every declared counter and attribute, to try guards on at load.
+/// Only names and types matter there; the moment is fixed so a load never depends on the clock.
 pub(super) fn sample_facts(
     counters: &[String],
     attributes: &BTreeMap<String, serde_json::Value>,
