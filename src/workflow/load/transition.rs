@@ -289,17 +289,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, BadDuration> {
     let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (number, unit) = text.split_at(unit_at);
     let number: i64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => number,
-        "m" => number * SECONDS_PER_MINUTE,
-        "h" => number * SECONDS_PER_HOUR,
-        "d" => number * SECONDS_PER_DAY,
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => SECONDS_PER_MINUTE,
+        "h" => SECONDS_PER_HOUR,
+        "d" => SECONDS_PER_DAY,
         _ => return Err(bad()),
     };
-    if seconds <= 0 {
-        return Err(bad());
-    }
-    Ok(Duration::seconds(seconds))
+    // Checked, so a hostile file's `after = "99999999999999999d"` is refused, not a panic.
+    number
+        .checked_mul(seconds_per_unit)
+        .filter(|seconds| *seconds > 0)
+        .and_then(Duration::try_seconds)
+        .ok_or_else(bad)
 }
 
 /// CEL reports `ERROR: <input>:1:9: Syntax error: ...` followed by a drawing of the line;
@@ -322,4 +324,17 @@ fn cel_syntax_error(error: &str) -> (usize, String) {
     let message = parts.next().unwrap_or(rest).trim();
     let message = message.strip_prefix("Syntax error: ").unwrap_or(message);
     (column, message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_out_of_range_are_refused() {
+        assert_eq!(parse_duration("72h"), Ok(Duration::hours(72)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("99999999999999999d").is_err());
+        assert!(parse_duration("9223372036854775807s").is_err());
+    }
 }
