@@ -92,14 +92,17 @@ pub async fn sign_in(store: &Store, name: &str, password: &Secret) -> Result<Act
     match user {
         Some(user) if matches && !user.disabled => {
             store.reset_failed_sign_ins(&user.name).await?;
+            tracing::info!(user = %user.name, role = %user.role, "signed in");
             Ok(Actor::new(user.name, user.role))
         }
         Some(user) => {
             store.count_failed_sign_in(&user.name).await?;
+            tracing::warn!(user = %user.name, disabled = user.disabled, "sign-in refused");
             tokio::time::sleep(FAILED_SIGN_IN_DELAY).await;
             Err(SignInError::InvalidCredentials)
         }
         None => {
+            tracing::warn!(user = %crate::domain::text::display_safe(name), "sign-in refused: no such user");
             tokio::time::sleep(FAILED_SIGN_IN_DELAY).await;
             Err(SignInError::InvalidCredentials)
         }

@@ -22,9 +22,10 @@ pub struct Config {
     /// Theme: `dark` or `light`, with named colours overridden under [theme.colors].
     #[serde(default)]
     pub theme: ThemeConfig,
-    /// Key bindings: action name = key or list of keys (`"ctrl-r"`, `"enter"`, `"j"`).
+    /// Key bindings: action name = key or list of keys (`"ctrl-r"`, `"enter"`, `"j"`), the
+    /// board's directly under [keys], each overlay's under [keys.MODE].
     #[serde(default)]
-    pub keys: BTreeMap<String, KeySpec>,
+    pub keys: KeysConfig,
     /// Where relative paths in the file are resolved from (the file's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -39,6 +40,24 @@ pub struct ThemeConfig {
     pub base: Option<String>,
     #[serde(default)]
     pub colors: BTreeMap<String, String>,
+}
+
+/// [keys]: the board's bindings, and a table per overlay or screen.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeysConfig {
+    #[serde(default)]
+    pub menu: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub input: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub confirm: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub help: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub login: BTreeMap<String, KeySpec>,
+    /// Everything else under [keys] is a board action.
+    #[serde(flatten)]
+    pub board: BTreeMap<String, KeySpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::Secret;
-use crate::backoffice::{Backoffice, OrderDraft, ServiceError};
 use crate::domain::{Actor, Role};
+use crate::service::{Backoffice, OrderDraft, ServiceError};
 
 /// The demo's users: one or two per role. Passwords are `NAME-demo`.
 pub const DEMO_USERS: &[(&str, Role)] = &[
@@ -17,6 +17,13 @@ pub const DEMO_USERS: &[(&str, Role)] = &[
     ("dave", Role::Customer),
     ("payments", Role::System),
 ];
+
+/// The demo's random seed: the same demo data on every fresh database.
+pub const DEMO_SEED: u64 = 2026;
+
+/// Orders simulated per batch while bulk seeding: large enough to amortise a transaction,
+/// small enough to keep memory flat at a million orders.
+const SEED_CHUNK: usize = 20_000;
 
 pub fn demo_password(name: &str) -> String {
     format!("{name}-demo")
@@ -66,7 +73,7 @@ pub async fn create_demo(
     now: DateTime<Utc>,
     seed: u64,
 ) -> Result<DemoSummary, ServiceError> {
-    if backoffice.store.user_count().await? > 0 {
+    if !backoffice.is_fresh().await? {
         return Err(ServiceError::BadInput(
             "this database already has users; demo data goes into a fresh database (--database sqlite://NEW.db)".into(),
         ));
@@ -89,7 +96,7 @@ pub async fn create_demo(
     let actors: Vec<Actor> = DEMO_USERS.iter().map(|(n, r)| Actor::new(*n, *r)).collect();
     let mut rng = fastrand::Rng::with_seed(seed);
     let workflows: Vec<String> = backoffice
-        .workflows
+        .workflows()
         .names()
         .iter()
         .map(|s| s.to_string())
@@ -120,14 +127,9 @@ async fn cover_every_state(
         .cloned()
         .chain(std::iter::once(Actor::system_clock()))
         .collect();
-    for workflow in backoffice.workflows.iter() {
+    for workflow in backoffice.workflows().iter() {
         let counts = backoffice
-            .store
-            .count_by_state(
-                &workflow.name,
-                &crate::domain::Visibility::Everything,
-                &Default::default(),
-            )
+            .counts(admin, &workflow.name, &Default::default())
             .await?;
         for state in &workflow.states {
             if counts.iter().any(|(s, n)| *s == state.id && *n > 0) {
@@ -224,11 +226,7 @@ async fn walk_path(
             // The last step happens recently, so the order's age counts for its guards.
             clock = clock.max(now - Duration::minutes(rng.i64(5..600)));
         }
-        let order = backoffice
-            .store
-            .order(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("order {id} vanished")))?;
+        let order = backoffice.visible_order(admin, id).await?;
         let taker = everyone.iter().find(|actor| {
             workflow
                 .available_transitions(&order, actor, clock)
@@ -302,11 +300,7 @@ pub async fn generate_orders(
             if clock > now {
                 break;
             }
-            let order = backoffice
-                .store
-                .order(id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("order {id} vanished")))?;
+            let order = backoffice.visible_order(admin, id).await?;
             let workflow = backoffice.workflow(&order.workflow)?;
             let mut choices = Vec::new();
             for actor in actors.iter().chain(std::iter::once(&Actor::system_clock())) {
@@ -358,13 +352,13 @@ pub async fn generate_orders(
 /// (orders, transitions).
 pub async fn seed_bulk(
     backoffice: &Backoffice,
+    admin: &Actor,
     actors: &[Actor],
     workflow_names: &[String],
     count: usize,
     now: DateTime<Utc>,
     rng: &mut fastrand::Rng,
 ) -> Result<(usize, usize), ServiceError> {
-    const CHUNK: usize = 20_000;
     let customers: Vec<Actor> = actors
         .iter()
         .filter(|a| a.role == Role::Customer)
@@ -385,11 +379,11 @@ pub async fn seed_bulk(
         .map(|name| {
             backoffice
                 .workflow(name)
-                .map(|_| backoffice.workflows.get(name).cloned())
+                .map(|_| backoffice.workflows().get(name).cloned())
         })
         .collect::<Result<Option<Vec<_>>, _>>()?
         .unwrap_or_default();
-    let first_id = backoffice.store.max_order_id().await? + 1;
+    let first_id = backoffice.next_seed_id(admin).await?;
     let plan = SeedPlan {
         workflows,
         customers,
@@ -403,22 +397,23 @@ pub async fn seed_bulk(
         tokio::task::spawn_blocking(move || plan.simulate(first_id, start, size, seed))
     };
     let (mut made, mut transitions) = (0, 0);
-    let mut next = (count > 0).then(|| simulate(plan.clone(), 0, CHUNK.min(count), rng.u64(..)));
+    let mut next =
+        (count > 0).then(|| simulate(plan.clone(), 0, SEED_CHUNK.min(count), rng.u64(..)));
     while let Some(pending) = next.take() {
         let batch = pending
             .await
-            .map_err(|e| ServiceError::BadInput(format!("seeding failed: {e}")))?;
+            .map_err(|e| ServiceError::Internal(format!("seeding failed: {e}")))?;
         let size = batch.len();
         if made + size < count {
             next = Some(simulate(
                 plan.clone(),
                 made + size,
-                CHUNK.min(count - made - size),
+                SEED_CHUNK.min(count - made - size),
                 rng.u64(..),
             ));
         }
         transitions += batch.iter().map(|o| o.history.len()).sum::<usize>();
-        backoffice.store.bulk_insert(&batch).await?;
+        backoffice.seed_batch(admin, &batch).await?;
         made += size;
     }
     Ok((made, transitions))

@@ -5,12 +5,12 @@
 //! `cli` and `tui` are the two faces, both going through `service` for every read and change.
 
 pub mod auth;
-pub mod backoffice;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod logging;
+pub mod service;
 pub mod store;
 pub mod tui;
 pub mod verify;

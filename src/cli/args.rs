@@ -1,4 +1,4 @@
-//! The command line, as `shared/spec/cli.md` gives it.
+//! The command line: its commands, flags and environment variables (README, "The command line").
 
 use std::path::PathBuf;
 
@@ -35,6 +35,9 @@ pub struct GlobalArgs {
     /// Who is acting; the password comes from ORDERBOARD_PASSWORD or a hidden prompt.
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
+    /// Append structured logs to this file (level from RUST_LOG, default info).
+    #[arg(long, global = true, env = "ORDERBOARD_LOG", value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,69 +71,6 @@ pub enum Command {
     Verify(JsonFlag),
     /// Bulk synthetic orders with histories, for benchmarks.
     Seed(SeedArgs),
-    /// Measure the figures of BENCHMARKS.md on this database (admin; build with --release).
-    #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BenchCommand {
-    /// Time `seed --orders N` (creates the demo users if the database has none).
-    Seed {
-        #[arg(long, default_value_t = 1_000_000)]
-        orders: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// First frame after sign-in, key press to next frame, and memory, on this database.
-    Board {
-        /// Whose board (default: the acting admin).
-        #[arg(long)]
-        view_as: Option<String>,
-        #[arg(long, default_value_t = 2000)]
-        presses: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Transitions per second: the apply path against a raw-SQL baseline.
-    Apply {
-        #[arg(long, default_value_t = 1)]
-        clients: usize,
-        #[arg(long, default_value_t = 2000)]
-        transitions: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Live feed latency from a commit in another process.
-    Feed {
-        #[arg(long, default_value_t = 300)]
-        events: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// EXPLAIN of the board's queries on this database.
-    Explain,
-    /// Random transitions by random users on shared orders, for race and crash tests
-    /// (internal): prints a JSON summary of what happened.
-    #[command(hide = true)]
-    RaceWriter {
-        #[arg(long)]
-        first: i64,
-        #[arg(long)]
-        count: i64,
-        #[arg(long)]
-        transitions: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
-    /// The writer process of `bench feed` (internal).
-    #[command(hide = true)]
-    FeedWriter {
-        #[arg(long)]
-        first: i64,
-        #[arg(long)]
-        count: usize,
-    },
 }
 
 #[derive(Args, Debug)]

@@ -10,15 +10,14 @@ use super::args::{
     AdvanceArgs, CreateOrderArgs, HistoryArgs, InitArgs, ListOrdersArgs, SeedArgs, TickArgs,
     UserCommand,
 };
-use super::context::{Context, service_error};
+use super::context::Context;
 use super::exit::{CliError, ExitKind};
 use super::output;
 use crate::auth::Secret;
-use crate::backoffice::{Backoffice, OrderDraft, ServiceError};
 use crate::demo;
-use crate::domain::access::Permission;
 use crate::domain::order::parse_amount_cents;
-use crate::domain::{Actor, OrderId, Role};
+use crate::domain::{OrderId, Role};
+use crate::service::OrderDraft;
 use crate::store::{OpenMode, OrderQuery};
 
 fn now() -> DateTime<Utc> {
@@ -59,21 +58,13 @@ pub async fn init(context: &Context, args: &InitArgs) -> Result<(), CliError> {
         println!("{url}: schema is up to date");
         return Ok(());
     }
-    if backoffice
-        .store
-        .user_count()
-        .await
-        .map_err(|e| service_error(e.into()))?
-        > 0
-    {
+    if !backoffice.is_fresh().await? {
         println!(
             "{url}: already has users; demo data is only added to a fresh database (nothing changed)"
         );
         return Ok(());
     }
-    let summary = demo::create_demo(&backoffice, args.orders, now(), 2026)
-        .await
-        .map_err(service_error)?;
+    let summary = demo::create_demo(&backoffice, args.orders, now(), demo::DEMO_SEED).await?;
     println!(
         "{url}: demo data created: {} orders, {} transitions",
         summary.orders, summary.transitions
@@ -102,23 +93,15 @@ pub async fn user(context: &Context, command: &UserCommand) -> Result<(), CliErr
             let password = new_password(*password_stdin)?;
             backoffice
                 .add_user(actor.as_ref(), name, role, &password, now())
-                .await
-                .map_err(service_error)?;
+                .await?;
             println!("added {role} {name}");
             Ok(())
         }
         UserCommand::List(flags) => {
             let actor = context.actor(&backoffice).await?;
-            if !Permission::AddUsers.allows(actor.role) {
-                return Err(CliError::not_permitted("only an admin may list users"));
-            }
-            let users = backoffice
-                .store
-                .users()
-                .await
-                .map_err(|e| service_error(e.into()))?;
+            let users = backoffice.users(&actor).await?;
             if flags.json {
-                print_json(&json!(users.iter().map(|u| json!({"name": u.name, "role": u.role, "disabled": u.disabled, "failed_sign_ins": u.failed_sign_ins})).collect::<Vec<_>>()));
+                print_json(&json!(users));
             } else {
                 for user in users {
                     println!(
@@ -174,7 +157,7 @@ pub async fn create_order(context: &Context, args: &CreateOrderArgs) -> Result<(
         .transpose()?;
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
-    let workflow = backoffice.workflow(&args.workflow).map_err(service_error)?;
+    let workflow = backoffice.workflow(&args.workflow)?;
     let mut attrs = BTreeMap::new();
     for pair in &args.attrs {
         let (key, value) = pair
@@ -195,15 +178,9 @@ pub async fn create_order(context: &Context, args: &CreateOrderArgs) -> Result<(
         attrs,
     };
     let at = now();
-    let id = backoffice
-        .create_order(&actor, draft, at)
-        .await
-        .map_err(service_error)?;
+    let id = backoffice.create_order(&actor, draft, at).await?;
     if args.json {
-        let view = backoffice
-            .show(&actor, id, at)
-            .await
-            .map_err(service_error)?;
+        let view = backoffice.show(&actor, id, at).await?;
         print_json(&output::order_view_json(&view));
     } else {
         println!(
@@ -257,7 +234,7 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
     if let Some(workflow) = &args.workflow {
-        backoffice.workflow(workflow).map_err(service_error)?;
+        backoffice.workflow(workflow)?;
     }
     let at = now();
     let mut query = OrderQuery {
@@ -273,27 +250,19 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
     let mut shown = 0;
     let mut json_rows = Vec::new();
     'pages: loop {
-        let page = backoffice
-            .list(&actor, &query)
-            .await
-            .map_err(service_error)?;
-        let (Some(first), Some(last)) = (page.first().map(|o| o.id), page.last().map(|o| o.id))
-        else {
+        // The page's ledger rows come in one query, not one per order.
+        let page = if args.json {
+            backoffice.list_with_ledger(&actor, &query).await?
+        } else {
+            let orders = backoffice.list(&actor, &query).await?;
+            orders.into_iter().map(|o| (o, Vec::new())).collect()
+        };
+        let Some((last, _)) = page.last() else {
             break;
         };
-        query.after_id = Some(last);
-        // The page's ledger rows in one query, not one per order.
-        let ledger = if args.json {
-            backoffice
-                .store
-                .ledger_between(first, last)
-                .await
-                .map_err(|e| service_error(e.into()))?
-        } else {
-            Vec::new()
-        };
-        for order in &page {
-            let workflow = backoffice.workflows.get(&order.workflow);
+        query.after_id = Some(last.id);
+        for (order, ledger) in &page {
+            let workflow = backoffice.workflows().get(&order.workflow);
             let late = workflow.is_some_and(|w| w.is_late(order, at));
             if args.late && !late {
                 continue;
@@ -307,12 +276,7 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
                     .filter(|w| w.state(&order.state).is_some())
                     .map(|w| w.available_transitions(order, &actor, at))
                     .unwrap_or_default();
-                let rows: Vec<_> = ledger
-                    .iter()
-                    .filter(|(id, _)| *id == order.id)
-                    .map(|(_, row)| row.clone())
-                    .collect();
-                json_rows.push(output::order_json(order, late, &rows, &menu));
+                json_rows.push(output::order_json(order, late, ledger, &menu));
             } else {
                 println!("{}", output::order_line(order, late));
             }
@@ -330,10 +294,7 @@ pub async fn show_order(context: &Context, id: &str, json: bool) -> Result<(), C
     let id = parse_order_id(id)?;
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
-    let view = backoffice
-        .show(&actor, id, now())
-        .await
-        .map_err(service_error)?;
+    let view = backoffice.show(&actor, id, now()).await?;
     if json {
         print_json(&output::order_view_json(&view));
     } else {
@@ -355,8 +316,7 @@ pub async fn advance(context: &Context, args: &AdvanceArgs) -> Result<(), CliErr
             args.expect_version,
             now(),
         )
-        .await
-        .map_err(service_error)?;
+        .await?;
     if args.json {
         print_json(&output::applied_json(&applied));
     } else {
@@ -377,42 +337,15 @@ pub async fn history(context: &Context, args: &HistoryArgs) -> Result<(), CliErr
     let id = parse_order_id(&args.id)?;
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
-    let (entries, attempts) = backoffice
-        .history(&actor, id, args.attempts)
-        .await
-        .map_err(service_error)?;
-    // Transitions stay in commit order; each refused attempt goes before the first transition
-    // after it in time.
-    let mut lines: Vec<(u8, usize)> = Vec::with_capacity(entries.len() + attempts.len());
-    let (mut e, mut a) = (0, 0);
-    while e < entries.len() || a < attempts.len() {
-        let attempt_first =
-            a < attempts.len() && (e == entries.len() || attempts[a].at < entries[e].at);
-        if attempt_first {
-            lines.push((1, a));
-            a += 1;
-        } else {
-            lines.push((0, e));
-            e += 1;
-        }
-    }
+    let timeline = backoffice.timeline(&actor, id, args.attempts).await?;
     if args.json {
-        let rows: Vec<serde_json::Value> = lines
-            .iter()
-            .map(|(kind, index)| match kind {
-                0 => output::history_json(&entries[*index]),
-                _ => output::attempt_json(&attempts[*index]),
-            })
-            .collect();
+        let rows: Vec<serde_json::Value> = timeline.iter().map(output::timeline_json).collect();
         print_json(&serde_json::Value::Array(rows));
     } else {
-        for (kind, index) in &lines {
-            match kind {
-                0 => println!("{}", output::history_line(&entries[*index])),
-                _ => println!("{}", output::attempt_line(&attempts[*index])),
-            }
+        for entry in &timeline {
+            println!("{}", output::timeline_line(entry));
         }
-        if lines.is_empty() {
+        if timeline.is_empty() {
             println!("order {id} has no transitions yet");
         }
     }
@@ -428,7 +361,7 @@ pub async fn tick(context: &Context, args: &TickArgs) -> Result<(), CliError> {
         .unwrap_or_else(now);
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
-    let report = backoffice.tick(&actor, at).await.map_err(service_error)?;
+    let report = backoffice.tick(&actor, at).await?;
     if args.json {
         print_json(&json!({
             "fired": report.fired.iter().map(output::applied_json).collect::<Vec<_>>(),
@@ -453,10 +386,7 @@ pub async fn tick(context: &Context, args: &TickArgs) -> Result<(), CliError> {
 pub async fn verify(context: &Context, json: bool) -> Result<(), CliError> {
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
-    require(&actor, Permission::Verify)?;
-    let report = crate::verify::verify_all(&backoffice.store, &backoffice.workflows)
-        .await
-        .map_err(|e| service_error(e.into()))?;
+    let report = backoffice.verify(&actor).await?;
     if json {
         print_json(&serde_json::to_value(&report).unwrap_or_default());
     } else {
@@ -483,23 +413,16 @@ pub async fn verify(context: &Context, json: bool) -> Result<(), CliError> {
 pub async fn seed(context: &Context, args: &SeedArgs) -> Result<(), CliError> {
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
-    require(&actor, Permission::Seed)?;
+    let actors = backoffice.seed_actors(&actor).await?;
     let workflows: Vec<String> = match &args.workflow {
-        Some(name) => vec![
-            backoffice
-                .workflow(name)
-                .map_err(service_error)?
-                .name
-                .clone(),
-        ],
+        Some(name) => vec![backoffice.workflow(name)?.name.clone()],
         None => backoffice
-            .workflows
+            .workflows()
             .names()
             .iter()
             .map(|s| s.to_string())
             .collect(),
     };
-    let actors = seed_actors(&backoffice).await?;
     let mut rng = fastrand::Rng::new();
     let started = std::time::Instant::now();
     let (orders, transitions) = if args.one_by_one {
@@ -516,6 +439,7 @@ pub async fn seed(context: &Context, args: &SeedArgs) -> Result<(), CliError> {
     } else {
         demo::seed_bulk(
             &backoffice,
+            &actor,
             &actors,
             &workflows,
             args.orders,
@@ -523,133 +447,10 @@ pub async fn seed(context: &Context, args: &SeedArgs) -> Result<(), CliError> {
             &mut rng,
         )
         .await
-    }
-    .map_err(service_error)?;
+    }?;
     println!(
         "seeded {orders} orders with {transitions} transitions in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    Ok(())
-}
-
-/// Everyone in the database, as actors for synthetic walks.
-async fn seed_actors(backoffice: &Backoffice) -> Result<Vec<Actor>, CliError> {
-    let users = backoffice
-        .store
-        .users()
-        .await
-        .map_err(|e| service_error(e.into()))?;
-    Ok(users
-        .into_iter()
-        .filter(|u| !u.disabled)
-        .map(|u| Actor::new(u.name, u.role))
-        .collect())
-}
-
-fn require(actor: &Actor, permission: Permission) -> Result<(), CliError> {
-    if permission.allows(actor.role) {
-        Ok(())
-    } else {
-        Err(service_error(ServiceError::NotPermitted(
-            permission.refusal().to_string(),
-        )))
-    }
-}
-
-pub async fn bench(context: &Context, command: &super::args::BenchCommand) -> Result<(), CliError> {
-    use super::args::BenchCommand;
-    use crate::bench;
-    let mode = if matches!(command, BenchCommand::Seed { .. }) {
-        OpenMode::CreateIfMissing
-    } else {
-        OpenMode::ExistingOnly
-    };
-    let backoffice = context.open(mode).await?;
-    // The seed bench may start from an empty database: it creates the demo users itself.
-    let fresh = backoffice
-        .store
-        .user_count()
-        .await
-        .map_err(|e| service_error(e.into()))?
-        == 0;
-    let actor = if fresh {
-        bench::ensure_users(&backoffice)
-            .await
-            .map_err(service_error)?
-    } else {
-        let actor = context.actor(&backoffice).await?;
-        require(&actor, Permission::Seed)?;
-        actor
-    };
-    let report = match command {
-        BenchCommand::Seed { orders, json } => (bench::seed(&backoffice, *orders).await, *json),
-        BenchCommand::Board {
-            view_as,
-            presses,
-            json,
-        } => {
-            let viewer = match view_as {
-                Some(name) => {
-                    let user = backoffice
-                        .store
-                        .user(name)
-                        .await
-                        .map_err(|e| service_error(e.into()))?
-                        .ok_or_else(|| {
-                            CliError::bad_input(format!("there is no user named \"{name}\""))
-                        })?;
-                    Actor::new(user.name, user.role)
-                }
-                None => actor.clone(),
-            };
-            (bench::board(&backoffice, &viewer, *presses).await, *json)
-        }
-        BenchCommand::Apply {
-            clients,
-            transitions,
-            json,
-        } => (
-            bench::apply(&backoffice, *clients, *transitions).await,
-            *json,
-        ),
-        BenchCommand::Feed { events, json } => {
-            let url = context.database_url()?;
-            let database = match &url {
-                crate::store::DatabaseUrl::Sqlite { path } => {
-                    format!("sqlite://{}", path.display())
-                }
-                crate::store::DatabaseUrl::Postgres { url } => url.clone(),
-            };
-            let poll = std::time::Duration::from_millis(context.config.feed_interval_ms());
-            (
-                bench::feed(&backoffice, &database, *events, poll).await,
-                *json,
-            )
-        }
-        BenchCommand::Explain => {
-            bench::explain(&backoffice).await.map_err(service_error)?;
-            return Ok(());
-        }
-        BenchCommand::RaceWriter {
-            first,
-            count,
-            transitions,
-            seed,
-        } => {
-            let outcome = bench::race_writer(&backoffice, *first, *count, *transitions, *seed)
-                .await
-                .map_err(service_error)?;
-            println!("{}", serde_json::to_string(&outcome).unwrap_or_default());
-            return Ok(());
-        }
-        BenchCommand::FeedWriter { first, count } => {
-            bench::feed_writer(&backoffice, *first, *count)
-                .await
-                .map_err(service_error)?;
-            return Ok(());
-        }
-    };
-    let (report, json) = report;
-    report.map_err(service_error)?.print(json);
     Ok(())
 }

@@ -5,11 +5,11 @@ use std::io::IsTerminal;
 use super::args::GlobalArgs;
 use super::exit::{CliError, ExitKind};
 use crate::auth::Secret;
-use crate::backoffice::{Backoffice, ServiceError};
 use crate::config::{Config, default_database_url};
 use crate::domain::Actor;
-use crate::store::{ApplyError, DatabaseUrl, OpenMode, Store};
-use crate::workflow::{Refusal, Workflows};
+use crate::service::Backoffice;
+use crate::store::{DatabaseUrl, OpenMode, Store};
+use crate::workflow::Workflows;
 
 #[derive(Clone)]
 pub struct Context {
@@ -72,10 +72,7 @@ impl Context {
             ));
         };
         let password = read_password(name)?;
-        backoffice
-            .sign_in(name, &password)
-            .await
-            .map_err(service_error)
+        Ok(backoffice.sign_in(name, &password).await?)
     }
 
     /// The actor when `--as` is given, else none (for the bootstrap `user add`).
@@ -99,31 +96,4 @@ fn read_password(name: &str) -> Result<Secret, CliError> {
     Err(CliError::not_permitted(
         "--as needs a password: set ORDERBOARD_PASSWORD or run in a terminal",
     ))
-}
-
-/// Every service failure as one sentence and its exit code.
-pub fn service_error(error: ServiceError) -> CliError {
-    let kind = match &error {
-        ServiceError::NotPermitted(_) => ExitKind::NotPermitted,
-        ServiceError::BadInput(_) | ServiceError::NotFound(_) => ExitKind::BadInput,
-        ServiceError::SignIn(crate::auth::SignInError::InvalidCredentials) => {
-            ExitKind::NotPermitted
-        }
-        ServiceError::SignIn(_) | ServiceError::Store(_) => ExitKind::Unexpected,
-        ServiceError::Apply(apply) => match apply {
-            ApplyError::NotFound(_) => ExitKind::BadInput,
-            ApplyError::NotVisible(_) => ExitKind::NotPermitted,
-            ApplyError::Refused(refusal) => match refusal {
-                Refusal::UnknownEvent { .. } | Refusal::NoteRequired { .. } => ExitKind::BadInput,
-                Refusal::NotPermitted { .. } => ExitKind::NotPermitted,
-                Refusal::NotAllowedNow { .. } => ExitKind::NotAllowedNow,
-            },
-            ApplyError::Conflict { .. } => ExitKind::Conflict,
-            ApplyError::UnknownWorkflow { .. }
-            | ApplyError::UnknownState { .. }
-            | ApplyError::LedgerRefused { .. }
-            | ApplyError::Store(_) => ExitKind::Unexpected,
-        },
-    };
-    CliError::new(kind, error.to_string())
 }

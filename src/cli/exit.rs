@@ -1,6 +1,12 @@
-//! The exit codes of `shared/spec/cli.md`, and the one-sentence error every command ends with.
+//! The exit codes of the command-line contract (README, "The command line"), and the
+//! one-sentence error every command ends with.
 
 use std::fmt;
+
+use crate::auth::SignInError;
+use crate::service::ServiceError;
+use crate::store::{ApplyError, StoreError};
+use crate::workflow::Refusal;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
@@ -55,3 +61,42 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// Every service failure as one sentence and its exit code.
+impl From<ServiceError> for CliError {
+    fn from(error: ServiceError) -> CliError {
+        let kind = match &error {
+            ServiceError::NotPermitted(_) => ExitKind::NotPermitted,
+            ServiceError::BadInput(_) | ServiceError::NotFound(_) => ExitKind::BadInput,
+            ServiceError::SignIn(SignInError::InvalidCredentials) => ExitKind::NotPermitted,
+            ServiceError::SignIn(_) | ServiceError::Store(_) | ServiceError::Internal(_) => {
+                ExitKind::Unexpected
+            }
+            ServiceError::Apply(apply) => apply_exit_kind(apply),
+        };
+        CliError::new(kind, error.to_string())
+    }
+}
+
+fn apply_exit_kind(error: &ApplyError) -> ExitKind {
+    match error {
+        ApplyError::NotFound(_) => ExitKind::BadInput,
+        ApplyError::NotVisible(_) => ExitKind::NotPermitted,
+        ApplyError::Refused(refusal) => match refusal {
+            Refusal::UnknownEvent { .. } | Refusal::NoteRequired { .. } => ExitKind::BadInput,
+            Refusal::NotPermitted { .. } => ExitKind::NotPermitted,
+            Refusal::NotAllowedNow { .. } => ExitKind::NotAllowedNow,
+        },
+        ApplyError::Conflict { .. } => ExitKind::Conflict,
+        ApplyError::UnknownWorkflow { .. }
+        | ApplyError::UnknownState { .. }
+        | ApplyError::LedgerRefused { .. }
+        | ApplyError::Store(_) => ExitKind::Unexpected,
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> CliError {
+        CliError::unexpected(error.to_string())
+    }
+}

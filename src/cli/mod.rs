@@ -16,6 +16,8 @@ use context::Context;
 
 /// Runs the parsed command line; the caller prints the error and exits with its code.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    crate::logging::init(cli.global.log.as_deref())
+        .map_err(|e| CliError::bad_input(e.to_string()))?;
     let context = Context::load(&cli.global)?;
     match &cli.command {
         None | Some(Command::Tui) => tui_cmd::tui(&context).await,
@@ -37,6 +39,5 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Tick(args)) => commands::tick(&context, args).await,
         Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,
         Some(Command::Seed(args)) => commands::seed(&context, args).await,
-        Some(Command::Bench(command)) => commands::bench(&context, command).await,
     }
 }

@@ -1,12 +1,12 @@
-//! What commands print: the JSON shapes of `shared/spec/cli.md`, and plain text for people.
+//! What commands print: the JSON shapes of the command-line contract, and plain text for people.
 //! Text from the database is made display-safe before it reaches a terminal.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::backoffice::OrderView;
 use crate::domain::Order;
 use crate::domain::text::display_safe;
+use crate::service::{OrderView, TimelineEntry};
 use crate::store::{Applied, Attempt, HistoryEntry, LedgerRow};
 use crate::workflow::TransitionMenu;
 
@@ -76,6 +76,20 @@ pub fn attempt_json(attempt: &Attempt) -> Value {
         "refused": attempt.kind,
         "reason": attempt.reason,
     })
+}
+
+pub fn timeline_json(entry: &TimelineEntry) -> Value {
+    match entry {
+        TimelineEntry::Transition(transition) => history_json(transition),
+        TimelineEntry::Attempt(attempt) => attempt_json(attempt),
+    }
+}
+
+pub fn timeline_line(entry: &TimelineEntry) -> String {
+    match entry {
+        TimelineEntry::Transition(transition) => history_line(transition),
+        TimelineEntry::Attempt(attempt) => attempt_line(attempt),
+    }
 }
 
 pub fn money(cents: i64, currency: &str) -> String {

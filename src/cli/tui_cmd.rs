@@ -3,9 +3,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use super::context::{Context, service_error};
+use super::context::Context;
 use super::exit::CliError;
-use crate::demo::{self, DEMO_USERS, demo_password};
+use crate::demo::{self, DEMO_SEED, DEMO_USERS, demo_password};
 use crate::store::OpenMode;
 use crate::tui::keymap::KeyMap;
 use crate::tui::runtime::{Options, run};
@@ -28,26 +28,14 @@ pub async fn demo(context: &Context, orders: usize) -> Result<(), CliError> {
     }
     let url = context_for_demo.database_url()?;
     let backoffice = context_for_demo.open(OpenMode::CreateIfMissing).await?;
-    let users = backoffice
-        .store
-        .user_count()
-        .await
-        .map_err(|e| service_error(e.into()))?;
-    if users == 0 {
+    if backoffice.is_fresh().await? {
         eprintln!("creating demo data in {url} …");
-        demo::create_demo(&backoffice, orders, chrono::Utc::now(), 2026)
-            .await
-            .map_err(service_error)?;
+        demo::create_demo(&backoffice, orders, chrono::Utc::now(), DEMO_SEED).await?;
     }
     // The login screen lists the demo sign-ins that exist in this database.
-    for (name, role) in DEMO_USERS {
-        if let Ok(Some(user)) = backoffice.store.user(name).await
-            && user.role == *role
-        {
-            options
-                .demo_logins
-                .push((name.to_string(), demo_password(name), *role));
-        }
+    for (name, role) in backoffice.existing_demo_users(DEMO_USERS).await? {
+        let password = demo_password(&name);
+        options.demo_logins.push((name, password, role));
     }
     start(backoffice, options).await
 }
@@ -86,10 +74,7 @@ fn options(context: &Context) -> Result<Options, CliError> {
     })
 }
 
-async fn start(
-    backoffice: crate::backoffice::Backoffice,
-    options: Options,
-) -> Result<(), CliError> {
+async fn start(backoffice: crate::service::Backoffice, options: Options) -> Result<(), CliError> {
     run(backoffice, options)
         .await
         .map_err(|e| CliError::unexpected(format!("the terminal failed: {e}")))

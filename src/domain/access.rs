@@ -9,6 +9,7 @@ use super::role::Role;
 pub enum Permission {
     CreateOrders,
     AddUsers,
+    ListUsers,
     FireTimers,
     Verify,
     Seed,
@@ -21,6 +22,7 @@ impl Permission {
         match self {
             Permission::CreateOrders
             | Permission::AddUsers
+            | Permission::ListUsers
             | Permission::Verify
             | Permission::Seed => role == Role::Admin,
             Permission::FireTimers => matches!(role, Role::Admin | Role::System),
@@ -33,6 +35,7 @@ impl Permission {
         match self {
             Permission::CreateOrders => "only an admin may create orders",
             Permission::AddUsers => "only an admin may add users",
+            Permission::ListUsers => "only an admin may list users",
             Permission::FireTimers => "only an admin or a system account may fire timers",
             Permission::Verify => "only an admin may verify the database",
             Permission::Seed => "only an admin may seed synthetic orders",

@@ -13,7 +13,7 @@ use super::url::redact;
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
 
 /// Any constant works; it only has to be the same for every writer.
-const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
+pub const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
 
 #[derive(Clone, Debug)]
 pub struct PgStore {

@@ -1,9 +1,26 @@
-//! The key-binding vocabulary: what a key can mean on the board. The same enum is what
-//! `config.toml` names under [keys] (snake_case) and what tests feed to `update`.
+//! The key-binding vocabulary, one enum per mode: what a key can mean on the board and in each
+//! overlay. The same enums are what `config.toml` names (snake_case) under [keys] and
+//! [keys.MODE], what the help and the footer describe, and what tests feed to `update`.
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+/// A mode's actions: their names in `config.toml`, their defaults and their descriptions.
+pub trait ActionSet: Copy + Eq + Ord + DeserializeOwned + 'static {
+    /// Where the mode's keys are configured, for messages: "[keys]", "[keys.menu]".
+    const TABLE: &'static str;
+    /// Every action, in the order help lists them.
+    const ALL: &'static [Self];
+    /// The default bindings (key, action); several keys may share an action.
+    const DEFAULTS: &'static [(&'static str, Self)];
+    /// The line the help screen shows.
+    fn description(self) -> &'static str;
+    /// The short word a footer or overlay hint shows.
+    fn hint(self) -> &'static str;
+}
+
+/// Keys on the board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Quit,
@@ -29,8 +46,9 @@ pub enum Action {
     Refresh,
 }
 
-impl Action {
-    pub const ALL: [Action; 21] = [
+impl ActionSet for Action {
+    const TABLE: &'static str = "[keys]";
+    const ALL: &'static [Action] = &[
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -53,9 +71,36 @@ impl Action {
         Action::ToggleTerminalColumns,
         Action::Refresh,
     ];
+    const DEFAULTS: &'static [(&'static str, Action)] = &[
+        ("q", Action::Quit),
+        ("ctrl-c", Action::Quit),
+        ("?", Action::Help),
+        ("up", Action::Up),
+        ("k", Action::Up),
+        ("down", Action::Down),
+        ("j", Action::Down),
+        ("left", Action::Left),
+        ("h", Action::Left),
+        ("right", Action::Right),
+        ("l", Action::Right),
+        ("home", Action::Top),
+        ("end", Action::Bottom),
+        ("pageup", Action::PageUp),
+        ("pagedown", Action::PageDown),
+        ("enter", Action::OpenMenu),
+        ("esc", Action::Back),
+        ("tab", Action::NextPane),
+        ("backtab", Action::PreviousPane),
+        ("/", Action::Filter),
+        ("m", Action::MineOnly),
+        ("L", Action::LateOnly),
+        ("d", Action::DisputesOnly),
+        ("w", Action::SwitchWorkflow),
+        ("c", Action::ToggleTerminalColumns),
+        ("ctrl-r", Action::Refresh),
+    ];
 
-    /// The line the help screen and the footer show.
-    pub fn description(self) -> &'static str {
+    fn description(self) -> &'static str {
         match self {
             Action::Quit => "quit",
             Action::Help => "show or hide this help",
@@ -81,8 +126,7 @@ impl Action {
         }
     }
 
-    /// The short word the footer uses.
-    pub fn hint(self) -> &'static str {
+    fn hint(self) -> &'static str {
         match self {
             Action::Quit => "quit",
             Action::Help => "help",
@@ -96,5 +140,183 @@ impl Action {
             Action::ToggleTerminalColumns => "finished",
             other => other.description(),
         }
+    }
+}
+
+/// Keys in the transitions menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MenuAction {
+    Up,
+    Down,
+    Choose,
+    Close,
+}
+
+impl ActionSet for MenuAction {
+    const TABLE: &'static str = "[keys.menu]";
+    const ALL: &'static [MenuAction] = &[
+        MenuAction::Up,
+        MenuAction::Down,
+        MenuAction::Choose,
+        MenuAction::Close,
+    ];
+    const DEFAULTS: &'static [(&'static str, MenuAction)] = &[
+        ("up", MenuAction::Up),
+        ("k", MenuAction::Up),
+        ("down", MenuAction::Down),
+        ("j", MenuAction::Down),
+        ("enter", MenuAction::Choose),
+        ("esc", MenuAction::Close),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            MenuAction::Up => "previous transition",
+            MenuAction::Down => "next transition",
+            MenuAction::Choose => "apply the chosen transition",
+            MenuAction::Close => "close the menu",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            MenuAction::Up => "up",
+            MenuAction::Down => "down",
+            MenuAction::Choose => "apply",
+            MenuAction::Close => "close",
+        }
+    }
+}
+
+/// Keys in a text box (the note, the filter): every other key types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputAction {
+    Submit,
+    Cancel,
+}
+
+impl ActionSet for InputAction {
+    const TABLE: &'static str = "[keys.input]";
+    const ALL: &'static [InputAction] = &[InputAction::Submit, InputAction::Cancel];
+    const DEFAULTS: &'static [(&'static str, InputAction)] =
+        &[("enter", InputAction::Submit), ("esc", InputAction::Cancel)];
+
+    fn description(self) -> &'static str {
+        match self {
+            InputAction::Submit => "accept the text",
+            InputAction::Cancel => "cancel",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            InputAction::Submit => "accept",
+            InputAction::Cancel => "cancel",
+        }
+    }
+}
+
+/// Keys in a confirmation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmAction {
+    Yes,
+    No,
+}
+
+impl ActionSet for ConfirmAction {
+    const TABLE: &'static str = "[keys.confirm]";
+    const ALL: &'static [ConfirmAction] = &[ConfirmAction::Yes, ConfirmAction::No];
+    const DEFAULTS: &'static [(&'static str, ConfirmAction)] = &[
+        ("y", ConfirmAction::Yes),
+        ("Y", ConfirmAction::Yes),
+        ("enter", ConfirmAction::Yes),
+        ("n", ConfirmAction::No),
+        ("N", ConfirmAction::No),
+        ("esc", ConfirmAction::No),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            ConfirmAction::Yes => "yes, apply",
+            ConfirmAction::No => "no, go back",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            ConfirmAction::Yes => "yes, apply",
+            ConfirmAction::No => "no",
+        }
+    }
+}
+
+/// Keys on the help screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelpAction {
+    Close,
+}
+
+impl ActionSet for HelpAction {
+    const TABLE: &'static str = "[keys.help]";
+    const ALL: &'static [HelpAction] = &[HelpAction::Close];
+    const DEFAULTS: &'static [(&'static str, HelpAction)] = &[
+        ("?", HelpAction::Close),
+        ("esc", HelpAction::Close),
+        ("q", HelpAction::Close),
+        ("enter", HelpAction::Close),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            HelpAction::Close => "close the help",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            HelpAction::Close => "close",
+        }
+    }
+}
+
+/// Keys on the sign-in screen: every other key types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginAction {
+    SignIn,
+    NextField,
+    Quit,
+}
+
+impl ActionSet for LoginAction {
+    const TABLE: &'static str = "[keys.login]";
+    const ALL: &'static [LoginAction] = &[
+        LoginAction::SignIn,
+        LoginAction::NextField,
+        LoginAction::Quit,
+    ];
+    const DEFAULTS: &'static [(&'static str, LoginAction)] = &[
+        ("enter", LoginAction::SignIn),
+        ("tab", LoginAction::NextField),
+        ("backtab", LoginAction::NextField),
+        ("up", LoginAction::NextField),
+        ("down", LoginAction::NextField),
+        ("esc", LoginAction::Quit),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            LoginAction::SignIn => "sign in",
+            LoginAction::NextField => "next field",
+            LoginAction::Quit => "quit",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        self.description()
     }
 }

@@ -1,12 +1,38 @@
-//! Keys to actions: defaults, overridden from `config.toml` [keys]. The help screen and the
-//! footer read the same map, so what they show is what the keys do.
+//! Keys to actions, one map per mode: defaults, overridden from `config.toml` ([keys] for
+//! the board, [keys.menu], [keys.input], [keys.confirm], [keys.help], [keys.login]). The help
+//! screen, the footer and every overlay's hints read the same maps, so what they show is
+//! what the keys do.
 
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
-use crate::config::KeySpec;
+use super::action::{
+    Action, ActionSet, ConfirmAction, HelpAction, InputAction, LoginAction, MenuAction,
+};
+use crate::config::{KeySpec, KeysConfig};
+
+/// Why a [keys] table was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyMapError {
+    #[error("unknown key \"{0}\"")]
+    UnknownKey(String),
+    #[error("{table}: unknown action \"{name}\"")]
+    UnknownAction { table: &'static str, name: String },
+    #[error("{table} {name}: {source}")]
+    BadKey {
+        table: &'static str,
+        name: String,
+        source: Box<KeyMapError>,
+    },
+    #[error("{table} {name}: \"{key}\" is also bound to {other}")]
+    Conflict {
+        table: &'static str,
+        name: String,
+        key: String,
+        other: String,
+    },
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
@@ -61,7 +87,7 @@ impl Key {
         })
     }
 
-    pub fn parse(text: &str) -> Result<Key, String> {
+    pub fn parse(text: &str) -> Result<Key, KeyMapError> {
         let (ctrl, name) = match text.strip_prefix("ctrl-") {
             Some(rest) => (true, rest),
             None => (false, text),
@@ -83,7 +109,7 @@ impl Key {
             single if single.chars().count() == 1 => {
                 KeyCodeKey::Char(single.chars().next().unwrap_or(' '))
             }
-            other => return Err(format!("unknown key \"{other}\"")),
+            other => return Err(KeyMapError::UnknownKey(other.to_string())),
         };
         Ok(Key { code, ctrl })
     }
@@ -113,83 +139,144 @@ impl Key {
     }
 }
 
+/// One mode's bindings, in the order they were given: hints show an action's first key.
 #[derive(Clone, Debug)]
-pub struct KeyMap {
-    bindings: BTreeMap<Key, Action>,
+pub struct Bindings<A> {
+    bindings: Vec<(Key, A)>,
 }
 
-const DEFAULTS: &[(&str, Action)] = &[
-    ("q", Action::Quit),
-    ("ctrl-c", Action::Quit),
-    ("?", Action::Help),
-    ("up", Action::Up),
-    ("k", Action::Up),
-    ("down", Action::Down),
-    ("j", Action::Down),
-    ("left", Action::Left),
-    ("h", Action::Left),
-    ("right", Action::Right),
-    ("l", Action::Right),
-    ("home", Action::Top),
-    ("end", Action::Bottom),
-    ("pageup", Action::PageUp),
-    ("pagedown", Action::PageDown),
-    ("enter", Action::OpenMenu),
-    ("esc", Action::Back),
-    ("tab", Action::NextPane),
-    ("backtab", Action::PreviousPane),
-    ("/", Action::Filter),
-    ("m", Action::MineOnly),
-    ("L", Action::LateOnly),
-    ("d", Action::DisputesOnly),
-    ("w", Action::SwitchWorkflow),
-    ("c", Action::ToggleTerminalColumns),
-    ("ctrl-r", Action::Refresh),
-];
-
-impl Default for KeyMap {
+impl<A: ActionSet> Default for Bindings<A> {
     fn default() -> Self {
-        let bindings = DEFAULTS
+        let bindings = A::DEFAULTS
             .iter()
             .filter_map(|(key, action)| Key::parse(key).ok().map(|k| (k, *action)))
             .collect();
-        KeyMap { bindings }
+        Bindings { bindings }
     }
 }
 
-impl KeyMap {
+impl<A: ActionSet + std::fmt::Debug> Bindings<A> {
     /// Defaults, with each action named in `overrides` bound to exactly the keys given there.
-    pub fn with_overrides(overrides: &BTreeMap<String, KeySpec>) -> Result<KeyMap, String> {
-        let mut map = KeyMap::default();
+    /// A key bound to two actions of the mode is refused: one of them could never be used.
+    pub fn with_overrides(overrides: &BTreeMap<String, KeySpec>) -> Result<Self, KeyMapError> {
+        let mut map = Self::default();
+        let mut parsed = Vec::new();
         for (name, spec) in overrides {
-            let action: Action = serde_json::from_value(serde_json::Value::String(name.clone()))
-                .map_err(|_| format!("[keys]: unknown action \"{name}\""))?;
-            map.bindings.retain(|_, bound| *bound != action);
-            for key in spec.keys() {
-                let key = Key::parse(key).map_err(|e| format!("[keys] {name}: {e}"))?;
-                map.bindings.insert(key, action);
+            let action: A = serde_json::from_value(serde_json::Value::String(name.clone()))
+                .map_err(|_| KeyMapError::UnknownAction {
+                    table: A::TABLE,
+                    name: name.clone(),
+                })?;
+            map.bindings.retain(|(_, bound)| *bound != action);
+            for text in spec.keys() {
+                let key = Key::parse(text).map_err(|e| KeyMapError::BadKey {
+                    table: A::TABLE,
+                    name: name.clone(),
+                    source: Box::new(e),
+                })?;
+                parsed.push((name, key, action));
+            }
+        }
+        for (name, key, action) in parsed {
+            match map.lookup(key) {
+                Some(other) if other != action => {
+                    return Err(KeyMapError::Conflict {
+                        table: A::TABLE,
+                        name: name.clone(),
+                        key: key.label(),
+                        other: action_name(other),
+                    });
+                }
+                Some(_) => {}
+                None => map.bindings.push((key, action)),
             }
         }
         Ok(map)
     }
 
-    pub fn action(&self, event: &KeyEvent) -> Option<Action> {
-        let key = Key::from_event(event)?;
-        self.bindings.get(&key).copied()
+    fn lookup(&self, key: Key) -> Option<A> {
+        self.bindings
+            .iter()
+            .find(|(bound, _)| *bound == key)
+            .map(|(_, action)| *action)
     }
 
-    /// The keys bound to an action, for hints ("enter", "q, ctrl-c").
-    pub fn keys_for(&self, action: Action) -> String {
-        let mut keys: Vec<&Key> = self
-            .bindings
+    pub fn action(&self, event: &KeyEvent) -> Option<A> {
+        self.lookup(Key::from_event(event)?)
+    }
+
+    /// The keys bound to an action, in the order they were given.
+    pub fn keys(&self, action: A) -> Vec<Key> {
+        self.bindings
             .iter()
-            .filter(|(_, a)| **a == action)
-            .map(|(k, _)| k)
-            .collect();
-        // Plain keys first: the footer shows the first one.
-        keys.sort_by_key(|k| (k.ctrl, !matches!(k.code, KeyCodeKey::Char(_))));
-        let keys: Vec<String> = keys.iter().map(|k| k.label()).collect();
+            .filter(|(_, a)| *a == action)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// The keys bound to an action, for help ("q, ctrl-c").
+    pub fn keys_for(&self, action: A) -> String {
+        let keys: Vec<String> = self.keys(action).iter().map(Key::label).collect();
         keys.join(", ")
+    }
+
+    /// The first key of each action with its hint, for a footer or an overlay's last line;
+    /// actions with no key are left out.
+    pub fn hints(&self, actions: &[A]) -> Vec<(String, &'static str)> {
+        actions
+            .iter()
+            .filter_map(|action| {
+                let key = self.keys(*action).first()?.label();
+                Some((key, action.hint()))
+            })
+            .collect()
+    }
+}
+
+/// An action's name as `config.toml` writes it.
+fn action_name<A: std::fmt::Debug>(action: A) -> String {
+    let debug = format!("{action:?}");
+    let mut name = String::new();
+    for (index, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
+/// Every mode's bindings.
+#[derive(Clone, Debug, Default)]
+pub struct KeyMap {
+    pub board: Bindings<Action>,
+    pub menu: Bindings<MenuAction>,
+    pub input: Bindings<InputAction>,
+    pub confirm: Bindings<ConfirmAction>,
+    pub help: Bindings<HelpAction>,
+    pub login: Bindings<LoginAction>,
+}
+
+impl KeyMap {
+    pub fn with_overrides(config: &KeysConfig) -> Result<KeyMap, KeyMapError> {
+        Ok(KeyMap {
+            board: Bindings::with_overrides(&config.board)?,
+            menu: Bindings::with_overrides(&config.menu)?,
+            input: Bindings::with_overrides(&config.input)?,
+            confirm: Bindings::with_overrides(&config.confirm)?,
+            help: Bindings::with_overrides(&config.help)?,
+            login: Bindings::with_overrides(&config.login)?,
+        })
+    }
+
+    /// The board's action for a key.
+    pub fn action(&self, event: &KeyEvent) -> Option<Action> {
+        self.board.action(event)
+    }
+
+    /// The keys bound to a board action ("q, ctrl-c").
+    pub fn keys_for(&self, action: Action) -> String {
+        self.board.keys_for(action)
     }
 }
 
@@ -197,15 +284,37 @@ impl KeyMap {
 mod tests {
     use super::*;
 
+    fn board(pairs: &[(&str, &str)]) -> KeysConfig {
+        KeysConfig {
+            board: pairs
+                .iter()
+                .map(|(a, k)| (a.to_string(), KeySpec::One(k.to_string())))
+                .collect(),
+            ..KeysConfig::default()
+        }
+    }
+
     #[test]
     fn overrides_replace_an_actions_keys() {
-        let overrides = BTreeMap::from([("quit".to_string(), KeySpec::One("x".into()))]);
-        let map = KeyMap::with_overrides(&overrides).unwrap();
+        let map = KeyMap::with_overrides(&board(&[("quit", "x")])).unwrap();
         assert_eq!(map.keys_for(Action::Quit), "x");
-        let bad = BTreeMap::from([("teleport".to_string(), KeySpec::One("x".into()))]);
         assert_eq!(
-            KeyMap::with_overrides(&bad).unwrap_err(),
+            KeyMap::with_overrides(&board(&[("teleport", "x")]))
+                .unwrap_err()
+                .to_string(),
             "[keys]: unknown action \"teleport\""
         );
+    }
+
+    #[test]
+    fn a_key_bound_to_two_actions_is_refused() {
+        let error = KeyMap::with_overrides(&board(&[("quit", "j")])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "[keys] quit: \"j\" is also bound to down"
+        );
+        // Swapping two actions' keys is no conflict.
+        let swapped = KeyMap::with_overrides(&board(&[("up", "j"), ("down", "k")])).unwrap();
+        assert_eq!(swapped.keys_for(Action::Up), "j");
     }
 }

@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 
-use super::app::BoardScreen;
+use super::board::BoardScreen;
 
 /// Below this the layout breaks; a "terminal too small" message shows instead.
 pub const MIN_WIDTH: u16 = 60;
@@ -50,7 +50,7 @@ pub fn board_geometry(size: (u16, u16), board: &BoardScreen) -> BoardGeometry {
     let shown: Vec<usize> = visible
         .iter()
         .copied()
-        .skip(board.first_visible_column)
+        .skip(board.selection.first_visible_column)
         .take(fit)
         .collect();
     let column_width = if shown.is_empty() {

@@ -1,11 +1,27 @@
-//! The terminal UI: a pure state machine (`app`), rendering that only reads it (`view`), and
-//! a runtime that owns the terminal, carries out effects and feeds results back (`runtime`).
+//! The terminal UI: a pure state machine (`app` and the screens), rendering that only reads
+//! it (`view` and each screen's `draw`), and a runtime that owns the terminal, carries out
+//! effects through the service boundary and feeds results back (`runtime`).
+//!
+//! Screens and overlays are modules holding their state, keys and drawing: `login`, `board`
+//! (with `order_pane` and `feed_pane`), and `overlays` (menu, note, confirm, help).
 
 pub mod action;
 pub mod app;
+pub mod board;
+pub mod feed_pane;
 pub mod keymap;
 pub mod layout;
+pub mod login;
 pub mod msg;
+pub mod order_pane;
+pub mod overlays;
 pub mod runtime;
 pub mod theme;
 pub mod view;
+pub mod widgets;
+
+pub use app::{App, update};
+pub use keymap::KeyMap;
+pub use msg::Msg;
+pub use theme::Theme;
+pub use view::Frame;

@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::auth::Secret;
-use crate::backoffice::OrderView;
 use crate::domain::{Actor, Order, OrderId};
-use crate::store::{Applied, Attempt, FeedEvent, HistoryEntry, OrderQuery};
+pub use crate::service::{BoardData, ColumnData};
+use crate::service::{OrderView, TimelineEntry};
+use crate::store::{Applied, FeedEvent, OrderQuery};
 
 /// Inputs to `update`: terminal events, the clock, and results of effects.
 #[derive(Debug)]
@@ -58,34 +59,12 @@ pub enum ApplyFailure {
     Refused(String),
 }
 
-/// One column's first page and count.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ColumnData {
-    pub state: String,
-    pub count: i64,
-    pub cards: Vec<Order>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct BoardData {
-    /// Workflows that hold orders this user may see.
-    pub workflows: Vec<String>,
-    pub workflow: String,
-    pub columns: Vec<ColumnData>,
-    /// Newest first, for the feed's opening lines.
-    pub recent: Vec<FeedEvent>,
-    /// The newest history id when the snapshot was taken (read before it).
-    pub as_of: i64,
-    /// Orders in states the workflow no longer has (it changed under them): (state, count).
-    pub unknown_states: Vec<(String, i64)>,
-}
-
 /// The selected order with everything the order pane shows.
 #[derive(Clone, Debug)]
 pub struct Detail {
     pub view: OrderView,
-    pub history: Vec<HistoryEntry>,
-    pub attempts: Vec<Attempt>,
+    /// Transitions and, for support and admin, refused attempts: the service's one timeline.
+    pub timeline: Vec<TimelineEntry>,
 }
 
 /// IO for the runtime to carry out; results come back as `Msg`s.
@@ -117,11 +96,14 @@ pub enum Effect {
         note: Option<String>,
         version: i64,
     },
-    /// Fetch the order a feed event names.
+    /// Fetch the order a feed event names, as the actor may see it.
     FollowEvent {
+        actor: Actor,
         event: FeedEvent,
     },
+    /// Fetch an order again after a lost race, as the actor may see it.
     RefreshOrder {
+        actor: Actor,
         order_id: OrderId,
     },
     /// Re-read the per-column counts of a workflow under the board's filters.

@@ -90,20 +90,19 @@ impl Theme {
     }
 
     /// The base theme with [theme.colors] overrides (foreground colours by meaning).
-    pub fn from_config(config: &ThemeConfig) -> Result<Theme, String> {
+    pub fn from_config(config: &ThemeConfig) -> Result<Theme, ThemeError> {
         let mut theme = match config.base.as_deref() {
             None | Some("dark") => Theme::dark(),
             Some("light") => Theme::light(),
             Some(other) => {
-                return Err(format!(
-                    "[theme] base \"{other}\" is neither \"dark\" nor \"light\""
-                ));
+                return Err(ThemeError::UnknownBase(other.to_string()));
             }
         };
         for (meaning, colour) in &config.colors {
-            let colour: Color = colour
-                .parse()
-                .map_err(|_| format!("[theme.colors] {meaning}: \"{colour}\" is not a colour"))?;
+            let colour: Color = colour.parse().map_err(|_| ThemeError::NotAColour {
+                meaning: meaning.clone(),
+                colour: colour.clone(),
+            })?;
             let slot = match meaning.as_str() {
                 "text" => &mut theme.text,
                 "muted" => &mut theme.muted,
@@ -125,9 +124,7 @@ impl Theme {
                 "reconnecting" => &mut theme.reconnecting,
                 "key_hint" => &mut theme.key_hint,
                 other => {
-                    return Err(format!(
-                        "[theme.colors]: unknown colour meaning \"{other}\""
-                    ));
+                    return Err(ThemeError::UnknownMeaning(other.to_string()));
                 }
             };
             // Highlighted meanings keep their foreground and take the colour as background.
@@ -139,4 +136,15 @@ impl Theme {
         }
         Ok(theme)
     }
+}
+
+/// Why a [theme] table was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeError {
+    #[error("[theme] base \"{0}\" is neither \"dark\" nor \"light\"")]
+    UnknownBase(String),
+    #[error("[theme.colors] {meaning}: \"{colour}\" is not a colour")]
+    NotAColour { meaning: String, colour: String },
+    #[error("[theme.colors]: unknown colour meaning \"{0}\"")]
+    UnknownMeaning(String),
 }

@@ -6,7 +6,16 @@ use crate::db::{TestDb, both, postgres_admin_url, sqlite};
 
 /// The binary with a database and an empty config, no inherited orderboard variables.
 pub fn orderboard(url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orderboard"));
+    binary(env!("CARGO_BIN_EXE_orderboard"), url)
+}
+
+/// The benchmark binary, set up like `orderboard`.
+pub fn bench(url: &str) -> Command {
+    binary(env!("CARGO_BIN_EXE_orderboard-bench"), url)
+}
+
+fn binary(path: &str, url: &str) -> Command {
+    let mut command = Command::new(path);
     command
         .env_remove("ORDERBOARD_DATABASE")
         .env_remove("ORDERBOARD_PASSWORD")

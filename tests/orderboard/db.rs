@@ -2,7 +2,7 @@
 //! through DATABASE_URL. Without DATABASE_URL the Postgres tests skip locally, but under CI
 //! (the CI variable set) they fail: CI must run them.
 
-use orderboard::backoffice::Backoffice;
+use orderboard::service::Backoffice;
 use orderboard::store::{DatabaseUrl, OpenMode, Store};
 use orderboard::workflow::Workflows;
 use sqlx::Connection;
@@ -25,6 +25,15 @@ impl TestDb {
 
     pub async fn backoffice(&self) -> Backoffice {
         Backoffice::new(self.store().await, Workflows::shipped().unwrap())
+    }
+
+    /// The service and, for assertions on what was stored, the store under it.
+    pub async fn parts(&self) -> (Backoffice, Store) {
+        let store = self.store().await;
+        (
+            Backoffice::new(store.clone(), Workflows::shipped().unwrap()),
+            store,
+        )
     }
 }
 

@@ -81,7 +81,7 @@ const HOSTILE: &[&str] = &[
 async fn hostile_text_is_stored_unchanged_and_drawn_safely_on_both_backends() {
     let huge = "x".repeat(1024 * 1024);
     for db in both().await {
-        let backoffice = db.backoffice().await;
+        let (backoffice, store) = db.parts().await;
         let (admin, seller, _, _) = people(&backoffice).await;
         let mut texts: Vec<&str> = HOSTILE.to_vec();
         texts.push(&huge);
@@ -96,9 +96,9 @@ async fn hostile_text_is_stored_unchanged_and_drawn_safely_on_both_backends() {
                 .advance(&seller, id, "order.rejected", Some(text), None, test_now())
                 .await
                 .unwrap();
-            let stored = backoffice.store.order(id).await.unwrap().unwrap();
+            let stored = store.order(id).await.unwrap().unwrap();
             assert_eq!(stored.title, text, "{}", db.backend);
-            let history = backoffice.store.history(id).await.unwrap();
+            let history = store.history(id).await.unwrap();
             assert_eq!(history[0].note.as_deref(), Some(text), "{}", db.backend);
             // Drawn: the order pane and a card show it with no control character at all.
             let mut screen = crate::tui_fixtures::new_app((120, 40));

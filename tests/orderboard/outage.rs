@@ -8,8 +8,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use orderboard::backoffice::Backoffice;
 use orderboard::domain::{Actor, Role, Visibility};
+use orderboard::service::Backoffice;
 use orderboard::store::live::{LiveUpdate, follow};
 use orderboard::store::{DatabaseUrl, OpenMode, Store};
 use orderboard::workflow::Workflows;
@@ -165,16 +165,16 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
     let db = TestDb::at(cluster.url(), "postgres");
     set_up_users(&db);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let open = || async {
-        let store = Store::open(
+    let open_store = || async {
+        Store::open(
             &DatabaseUrl::parse(&cluster.url()).unwrap(),
             OpenMode::ExistingOnly,
         )
         .await
-        .unwrap();
-        Backoffice::new(store, Workflows::shipped().unwrap())
+        .unwrap()
     };
-    let writer = runtime.block_on(open());
+    let writer_store = runtime.block_on(open_store());
+    let writer = Backoffice::new(writer_store.clone(), Workflows::shipped().unwrap());
     let admin = Actor::new("ada", Role::Admin);
     let seller = Actor::new("sam", Role::Seller);
     let ids: Vec<i64> = runtime.block_on(async {
@@ -189,12 +189,12 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
         }
         ids
     });
-    let start_id = runtime.block_on(writer.store.latest_history_id()).unwrap();
+    let start_id = runtime.block_on(writer_store.latest_history_id()).unwrap();
 
     // A follower, as the UI runs it, recording everything it delivers.
     let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
     let states: Arc<Mutex<Vec<String>>> = Arc::default();
-    let follower_store = runtime.block_on(open()).store;
+    let follower_store = runtime.block_on(open_store());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     runtime.spawn(follow(
         follower_store,
@@ -300,8 +300,7 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
 
     // No gap: the follower delivered exactly the committed ids after the start, in order.
     let committed: Vec<i64> = runtime.block_on(async {
-        let history = writer
-            .store
+        let history = writer_store
             .feed_after(start_id, &Visibility::Everything, 1000)
             .await
             .unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use orderboard::backoffice::ServiceError;
+use orderboard::service::ServiceError;
 use orderboard::store::ApplyError;
 
 use crate::cli::{orderboard, run_as};
@@ -12,7 +12,7 @@ use crate::story::{draft, people};
 use crate::support::test_now;
 
 async fn sixteen_racers(db: &TestDb) {
-    let backoffice = db.backoffice().await;
+    let (backoffice, store) = db.parts().await;
     let (admin, seller, _, _) = people(&backoffice).await;
     let id = backoffice
         .create_order(&admin, draft("marketplace"), test_now())
@@ -45,7 +45,7 @@ async fn sixteen_racers(db: &TestDb) {
         "{}",
         db.backend
     );
-    let history = backoffice.store.history(id).await.unwrap();
+    let history = store.history(id).await.unwrap();
     assert_eq!(history.len(), 1);
 }
 
@@ -66,7 +66,7 @@ async fn sixteen_processes_one_winner_on_both_backends() {
             .create_order(&admin, draft("marketplace"), test_now())
             .await
             .unwrap();
-        backoffice.store.close().await;
+        backoffice.close().await;
         let children: Vec<_> = (0..16)
             .map(|_| {
                 orderboard(&db.url)
@@ -113,7 +113,7 @@ async fn killed_writer_leaves_a_consistent_database_on_both_backends() {
     for db in both().await {
         let backoffice = db.backoffice().await;
         people(&backoffice).await;
-        backoffice.store.close().await;
+        backoffice.close().await;
         for round in 0..3 {
             let mut child = orderboard(&db.url)
                 .args(["--as", "ada", "seed", "--orders", "400", "--one-by-one"])

@@ -4,20 +4,28 @@
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use orderboard::bench::RaceOutcome;
 use orderboard::store::Store;
 use orderboard::workflow::Workflows;
 
-use crate::cli::{orderboard, run_as, set_up_users};
+use crate::cli::{bench, run_as, set_up_users};
 use crate::db::{TestDb, both};
+
+/// What one race writer (`orderboard-bench race-writer`) reports.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RaceOutcome {
+    applied: usize,
+    conflicts: usize,
+    refused: usize,
+    errors: Vec<String>,
+}
 
 fn long() -> bool {
     std::env::var_os("ORDERBOARD_LONG").is_some()
 }
 
 fn race_writer(db: &TestDb, first: i64, count: i64, transitions: usize, seed: u64) -> Child {
-    orderboard(&db.url)
-        .args(["--as", "ada", "bench", "race-writer"])
+    bench(&db.url)
+        .args(["--as", "ada", "race-writer"])
         .args(["--first", &first.to_string(), "--count", &count.to_string()])
         .args([
             "--transitions",
@@ -52,7 +60,7 @@ fn shared_orders(db: &TestDb) -> (i64, i64) {
                     .unwrap(),
             );
         }
-        backoffice.store.close().await;
+        backoffice.close().await;
         (ids[0], ids.len() as i64)
     })
 }

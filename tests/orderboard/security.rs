@@ -4,8 +4,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
 use orderboard::auth::Secret;
-use orderboard::backoffice::ServiceError;
 use orderboard::domain::Role;
+use orderboard::service::ServiceError;
+use orderboard::tui::msg::Msg;
+use orderboard::tui::update;
 use orderboard::workflow::{Refusal, Workflows};
 
 use crate::cli::{orderboard, run_as, set_up_users};
@@ -184,10 +186,50 @@ async fn the_cli_and_the_ui_refuse_with_the_same_check() {
     );
 }
 
+/// The TUI re-reads an order after a feed event or a lost race through the service, which
+/// answers another seller's order exactly as a missing one; and a snapshot that reaches the
+/// board anyway passes the same filter as a loaded card, so it is never placed.
+#[tokio::test]
+async fn a_sellers_refresh_of_another_sellers_order_is_refused() {
+    let db = sqlite();
+    let backoffice = db.backoffice().await;
+    let (admin, sam, _, _) = people(&backoffice).await;
+    let zoe = orderboard::domain::Actor::new("zoe", Role::Seller);
+    let id = backoffice
+        .create_order(&admin, draft("marketplace"), test_now())
+        .await
+        .unwrap();
+    assert!(backoffice.order_snapshot(&sam, id).await.unwrap().is_some());
+    assert_eq!(backoffice.order_snapshot(&zoe, id).await.unwrap(), None);
+    assert_eq!(
+        backoffice.order_snapshot(&zoe, 999_999).await.unwrap(),
+        None
+    );
+
+    // Zoe's board, handed sam's order as if a refresh had returned it: it is not placed.
+    let stored = db.store().await.order(id).await.unwrap().unwrap();
+    let mut app = crate::tui_fixtures::new_app((120, 40));
+    update(&mut app, Msg::SignedIn(Ok(zoe.clone())));
+    let mut data = crate::tui_fixtures::board_data();
+    for column in &mut data.columns {
+        column.cards.clear();
+    }
+    update(&mut app, Msg::BoardLoaded(Ok(data)));
+    update(&mut app, Msg::OrderRefreshed(Some(stored)));
+    let board = app.board().unwrap();
+    assert!(
+        board
+            .columns
+            .iter()
+            .all(|c| c.cards.iter().all(|card| card.id != id)),
+        "another seller's order reached zoe's board"
+    );
+}
+
 #[tokio::test]
 async fn failed_sign_ins_are_slowed_counted_and_alike() {
     let db = sqlite();
-    let backoffice = db.backoffice().await;
+    let (backoffice, store) = db.parts().await;
     people(&backoffice).await;
     let started = Instant::now();
     let wrong = backoffice
@@ -207,36 +249,14 @@ async fn failed_sign_ins_are_slowed_counted_and_alike() {
         .sign_in("sam", &Secret::new("wrong again"))
         .await
         .unwrap_err();
-    assert_eq!(
-        backoffice
-            .store
-            .user("sam")
-            .await
-            .unwrap()
-            .unwrap()
-            .failed_sign_ins,
-        2
-    );
+    assert_eq!(store.user("sam").await.unwrap().unwrap().failed_sign_ins, 2);
     backoffice
         .sign_in("sam", &Secret::new("correct horse"))
         .await
         .unwrap();
-    assert_eq!(
-        backoffice
-            .store
-            .user("sam")
-            .await
-            .unwrap()
-            .unwrap()
-            .failed_sign_ins,
-        0
-    );
+    assert_eq!(store.user("sam").await.unwrap().unwrap().failed_sign_ins, 0);
     // Disabled users get the same message, even with the right password.
-    backoffice
-        .store
-        .set_user_disabled("sam", true)
-        .await
-        .unwrap();
+    store.set_user_disabled("sam", true).await.unwrap();
     let disabled = backoffice
         .sign_in("sam", &Secret::new("correct horse"))
         .await

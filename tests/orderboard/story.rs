@@ -2,8 +2,8 @@
 
 use chrono::Duration;
 use orderboard::auth::Secret;
-use orderboard::backoffice::{Backoffice, OrderDraft, ServiceError};
 use orderboard::domain::{Actor, Role, Visibility};
+use orderboard::service::{Backoffice, OrderDraft, ServiceError};
 use orderboard::store::{ApplyError, Store};
 use orderboard::workflow::Refusal;
 
@@ -52,7 +52,7 @@ pub fn draft(workflow: &str) -> OrderDraft {
 }
 
 async fn story(db: &TestDb) {
-    let backoffice = db.backoffice().await;
+    let (backoffice, store) = db.parts().await;
     let (admin, seller, customer, support) = people(&backoffice).await;
     let mut now = test_now();
     let id = backoffice
@@ -240,29 +240,27 @@ async fn story(db: &TestDb) {
     ));
 
     // The feed shows the seller every transition of their order, in commit order.
-    let feed = backoffice
-        .store
+    let feed = store
         .feed_after(0, &Visibility::for_actor(&seller), 100)
         .await
         .unwrap();
     assert_eq!(feed.len(), 7);
     assert!(
-        backoffice
-            .store
+        store
             .feed_after(0, &Visibility::for_actor(&other), 100)
             .await
             .unwrap()
             .is_empty()
     );
 
-    let report = orderboard::verify::verify_all(&backoffice.store, &backoffice.workflows)
+    let report = orderboard::verify::verify_all(&store, backoffice.workflows())
         .await
         .unwrap();
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert_eq!((report.orders, report.transitions), (1, 7));
 
-    append_only(&backoffice.store, id).await;
-    backoffice.store.close().await;
+    append_only(&store, id).await;
+    backoffice.close().await;
 }
 
 /// History, ledger and attempts refuse UPDATE and DELETE, and the ledger a second refund,

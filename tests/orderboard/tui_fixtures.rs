@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use orderboard::backoffice::OrderView;
 use orderboard::domain::{Actor, Order, Role};
+use orderboard::service::{OrderView, TimelineEntry};
 use orderboard::store::{Attempt, FeedEvent, HistoryEntry, LedgerRow};
 use orderboard::tui::app::{App, update};
 use orderboard::tui::keymap::KeyMap;
@@ -185,7 +185,7 @@ pub fn detail_for(order: Order) -> Detail {
         effects: vec![],
         order: order.clone(),
     };
-    let history = vec![HistoryEntry {
+    let history = HistoryEntry {
         id: 5,
         order_id: order.id,
         at: now - Duration::hours(30),
@@ -198,8 +198,8 @@ pub fn detail_for(order: Order) -> Detail {
         note: Some("on it \u{1b}[31mred".into()),
         version: 2,
         effects: vec!["notify(customer)".into()],
-    }];
-    let attempts = vec![Attempt {
+    };
+    let attempt = Attempt {
         id: 1,
         order_id: order.id,
         at: now - Duration::hours(2),
@@ -208,10 +208,13 @@ pub fn detail_for(order: Order) -> Detail {
         event: "order.completed".into(),
         kind: "not_allowed_now".into(),
         reason: "needs the order in delivered (it is in inprogress)".into(),
-    }];
+    };
+    // The service's timeline order: the attempt came after the transition.
     Detail {
         view,
-        history,
-        attempts,
+        timeline: vec![
+            TimelineEntry::Transition(history),
+            TimelineEntry::Attempt(attempt),
+        ],
     }
 }

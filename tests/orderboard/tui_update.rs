@@ -51,7 +51,7 @@ fn signing_in_sends_the_typed_name_and_keeps_the_password_masked() {
 fn a_seller_starts_on_paid_work_and_support_on_disputes() {
     let (app, effects) = signed_in(seller(), (120, 40));
     assert_eq!(
-        board(&app).columns[board(&app).selected_column].state,
+        board(&app).columns[board(&app).selection.column].state,
         "paid"
     );
     assert_eq!(selected(&app), Some(11));
@@ -76,7 +76,7 @@ fn a_seller_starts_on_paid_work_and_support_on_disputes() {
         [Effect::LoadBoard { query, .. }] => assert!(query.due_before.is_none()),
         other => panic!("{other:?}"),
     }
-    assert_eq!(board(&app).quick, QuickFilter::Disputes);
+    assert_eq!(board(&app).filters.quick, QuickFilter::Disputes);
     update(&mut app, Msg::BoardLoaded(Ok(board_data())));
     let states: Vec<&str> = board(&app)
         .columns
@@ -110,7 +110,7 @@ fn arrows_and_vim_keys_move_and_finished_columns_fold() {
         ],
     );
     // Terminal columns are folded: the last open column is the end of the road.
-    let column = &board(&app).columns[board(&app).selected_column];
+    let column = &board(&app).columns[board(&app).selection.column];
     assert!(!column.terminal);
     press(
         &mut app,
@@ -121,12 +121,12 @@ fn arrows_and_vim_keys_move_and_finished_columns_fold() {
             key(KeyCode::Right),
         ],
     );
-    assert!(board(&app).columns[board(&app).selected_column].terminal);
+    assert!(board(&app).columns[board(&app).selection.column].terminal);
     press(&mut app, [key(KeyCode::Char('h'))]);
     press(&mut app, [key(KeyCode::Tab)]);
-    assert_eq!(board(&app).focus, Pane::Order);
+    assert_eq!(board(&app).selection.focus, Pane::Order);
     press(&mut app, [key(KeyCode::Esc)]);
-    assert_eq!(board(&app).focus, Pane::Board);
+    assert_eq!(board(&app).selection.focus, Pane::Board);
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn our_change_moves_the_card_once_and_the_selection_follows() {
             1001,
         ))),
     );
-    let [Effect::FollowEvent { event }] = effects.as_slice() else {
+    let [Effect::FollowEvent { event, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     let mut moved = card(11, "inprogress", "Logo design", "carol", 48);
@@ -293,7 +293,7 @@ fn our_change_moves_the_card_once_and_the_selection_follows() {
     );
     assert_eq!(selected(&app), Some(11));
     assert_eq!(
-        board(&app).columns[board(&app).selected_column].state,
+        board(&app).columns[board(&app).selection.column].state,
         "inprogress"
     );
     // The feed echoes our own change: shown in the feed, but the board is not moved twice.
@@ -316,7 +316,10 @@ fn our_change_moves_the_card_once_and_the_selection_follows() {
         },
     );
     assert_eq!(board(&app).columns[0].count, 2);
-    assert_eq!(board(&app).feed.front().map(|e| e.entry.id), Some(1001));
+    assert_eq!(
+        board(&app).feed.events.front().map(|e| e.entry.id),
+        Some(1001)
+    );
 }
 
 #[test]
@@ -375,7 +378,7 @@ fn a_lost_race_reloads_the_order_and_offers_the_new_legal_ones() {
     );
     assert!(matches!(
         effects.as_slice(),
-        [Effect::RefreshOrder { order_id: 11 }]
+        [Effect::RefreshOrder { order_id: 11, .. }]
     ));
     assert_eq!(app.status.as_ref().map(|s| s.text.clone()), Some(message));
     let mut reloaded = card(11, "paid", "Logo design", "carol", 48);
@@ -475,7 +478,7 @@ fn help_quit_mouse_and_details() {
             10,
         )))),
     );
-    assert!(board(&app).detail.is_some());
+    assert!(board(&app).order_pane.detail.is_some());
     // A detail for an order no longer selected is dropped.
     update(
         &mut app,
@@ -488,7 +491,11 @@ fn help_quit_mouse_and_details() {
         )))),
     );
     assert_eq!(
-        board(&app).detail.as_ref().map(|d| d.view.order.id),
+        board(&app)
+            .order_pane
+            .detail
+            .as_ref()
+            .map(|d| d.view.order.id),
         Some(21)
     );
     let effects = press(&mut app, [key(KeyCode::Char('q'))]);
@@ -516,7 +523,7 @@ fn a_reload_replaces_orders_moved_after_its_snapshot() {
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::FollowEvent { event } if event.entry.id == 950)),
+            .any(|e| matches!(e, Effect::FollowEvent { event, .. } if event.entry.id == 950)),
         "{effects:?}"
     );
     // A snapshot taken after the event needs nothing more.

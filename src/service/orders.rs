@@ -1,35 +1,19 @@
-//! The application's one interface to orders, used by the CLI and the TUI alike: every read
-//! is filtered by what the actor may see and every change goes through the one apply path.
+//! Reading and moving orders: every read filtered by visibility, every change through the
+//! one apply path.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::auth::{self, Secret, SignInError};
+use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
-use crate::store::{
-    Applied, ApplyError, ApplyRequest, Attempt, EffectRow, HistoryEntry, LedgerRow, NewOrder,
-    OrderQuery, Store, StoreError,
-};
-use crate::workflow::{TransitionMenu, Workflow, Workflows};
+use crate::store::{Applied, ApplyError, ApplyRequest, EffectRow, LedgerRow, NewOrder, OrderQuery};
+use crate::workflow::TransitionMenu;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("{0}")]
-    NotPermitted(String),
-    #[error("{0}")]
-    BadInput(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Apply(#[from] ApplyError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    SignIn(#[from] SignInError),
-}
+/// How many due timers one tick round reads at a time.
+const TIMER_BATCH: i64 = 500;
 
 /// An order with everything a detail view shows.
 #[derive(Clone, Debug)]
@@ -64,38 +48,7 @@ pub struct TickReport {
     pub refused: Vec<String>,
 }
 
-#[derive(Clone)]
-pub struct Backoffice {
-    pub store: Store,
-    pub workflows: Workflows,
-}
-
 impl Backoffice {
-    pub fn new(store: Store, workflows: Workflows) -> Backoffice {
-        Backoffice { store, workflows }
-    }
-
-    pub async fn sign_in(&self, name: &str, password: &Secret) -> Result<Actor, ServiceError> {
-        Ok(auth::sign_in(&self.store, name, password).await?)
-    }
-
-    pub fn workflow(&self, name: &str) -> Result<&Workflow, ServiceError> {
-        self.workflows.get(name).map(|w| w.as_ref()).ok_or_else(|| {
-            ServiceError::BadInput(format!(
-                "unknown workflow \"{name}\" (known: {})",
-                self.workflows.names().join(", ")
-            ))
-        })
-    }
-
-    fn require(actor: &Actor, permission: Permission) -> Result<(), ServiceError> {
-        if permission.allows(actor.role) {
-            Ok(())
-        } else {
-            Err(ServiceError::NotPermitted(permission.refusal().to_string()))
-        }
-    }
-
     pub async fn list(
         &self,
         actor: &Actor,
@@ -105,6 +58,29 @@ impl Backoffice {
             .store
             .list_orders(&Visibility::for_actor(actor), query)
             .await?)
+    }
+
+    /// A page of orders with their ledger rows, read in one query for the whole page.
+    pub async fn list_with_ledger(
+        &self,
+        actor: &Actor,
+        query: &OrderQuery,
+    ) -> Result<Vec<(Order, Vec<LedgerRow>)>, ServiceError> {
+        let page = self.list(actor, query).await?;
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            return Ok(Vec::new());
+        };
+        let mut ledger: BTreeMap<OrderId, Vec<LedgerRow>> = BTreeMap::new();
+        for (id, row) in self.store.ledger_between(first.id, last.id).await? {
+            ledger.entry(id).or_default().push(row);
+        }
+        Ok(page
+            .into_iter()
+            .map(|order| {
+                let rows = ledger.remove(&order.id).unwrap_or_default();
+                (order, rows)
+            })
+            .collect())
     }
 
     /// The order if it exists and the actor may see it.
@@ -120,6 +96,20 @@ impl Backoffice {
             )));
         }
         Ok(order)
+    }
+
+    /// The current snapshot of an order for a live view: `None` when it is gone or the actor
+    /// may not see it (the same answer for both, so a view learns nothing it may not).
+    pub async fn order_snapshot(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+    ) -> Result<Option<Order>, ServiceError> {
+        Ok(self
+            .store
+            .order(id)
+            .await?
+            .filter(|order| order.is_visible_to(actor)))
     }
 
     pub async fn show(
@@ -166,27 +156,20 @@ impl Backoffice {
             expected_version,
             now,
         };
-        Ok(self.store.apply(&self.workflows, &request).await?)
-    }
-
-    /// The order's transitions, and with `attempts` (support and admin) its refused attempts.
-    pub async fn history(
-        &self,
-        actor: &Actor,
-        id: OrderId,
-        attempts: bool,
-    ) -> Result<(Vec<HistoryEntry>, Vec<Attempt>), ServiceError> {
-        if attempts {
-            Self::require(actor, Permission::SeeAttempts)?;
+        let applied = self.store.apply(&self.workflows, &request).await;
+        match &applied {
+            Ok(applied) => tracing::info!(
+                order = id,
+                actor = %actor.name,
+                event,
+                from = %applied.from,
+                to = %applied.to,
+                version = applied.version,
+                "applied"
+            ),
+            Err(error) => tracing::info!(order = id, actor = %actor.name, event, %error, "refused"),
         }
-        self.visible_order(actor, id).await?;
-        let history = self.store.history(id).await?;
-        let attempts = if attempts {
-            self.store.attempts(id).await?
-        } else {
-            Vec::new()
-        };
-        Ok((history, attempts))
+        Ok(applied?)
     }
 
     pub async fn create_order(
@@ -226,7 +209,9 @@ impl Backoffice {
             timer,
             now,
         };
-        Ok(self.store.create_order(&new).await?)
+        let id = self.store.create_order(&new).await?;
+        tracing::info!(order = id, actor = %actor.name, workflow = %new.workflow, "created");
+        Ok(id)
     }
 
     async fn check_party(&self, name: &str, role: Role) -> Result<(), ServiceError> {
@@ -242,51 +227,6 @@ impl Backoffice {
         }
     }
 
-    /// Adds a user. With no users yet, the first one must be an admin and needs no actor.
-    pub async fn add_user(
-        &self,
-        actor: Option<&Actor>,
-        name: &str,
-        role: Role,
-        password: &Secret,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
-        let bootstrap = self.store.user_count().await? == 0;
-        if bootstrap {
-            if role != Role::Admin {
-                return Err(ServiceError::BadInput(
-                    "the first user must be an admin (--role admin)".into(),
-                ));
-            }
-        } else {
-            match actor {
-                Some(actor) => Self::require(actor, Permission::AddUsers)?,
-                None => {
-                    return Err(ServiceError::NotPermitted(
-                        "adding a user needs --as an admin".into(),
-                    ));
-                }
-            }
-        }
-        validate_user_name(name)?;
-        if password.expose().chars().count() < auth::MIN_PASSWORD_LENGTH {
-            return Err(ServiceError::BadInput(format!(
-                "the password must be at least {} characters",
-                auth::MIN_PASSWORD_LENGTH
-            )));
-        }
-        let hash = auth::hash_password(password)
-            .await
-            .map_err(|e| ServiceError::BadInput(e.to_string()))?;
-        self.store
-            .add_user(name, role, &hash, now)
-            .await
-            .map_err(|e| match e {
-                StoreError::Duplicate(message) => ServiceError::BadInput(message),
-                other => other.into(),
-            })
-    }
-
     /// Fires every due timer as `system`. Two ticks at once fire each timer once: the loser of
     /// the version check counts it as already fired.
     pub async fn tick(
@@ -298,13 +238,13 @@ impl Backoffice {
         let clock = Actor::system_clock();
         let mut report = TickReport::default();
         loop {
-            let due = self.store.due_timers(now, 500).await?;
+            let due = self.store.due_timers(now, TIMER_BATCH).await?;
             if due.is_empty() {
                 break;
             }
             let mut progressed = false;
             for timer in due {
-                match self
+                let outcome = self
                     .advance(
                         &clock,
                         timer.order_id,
@@ -313,8 +253,8 @@ impl Backoffice {
                         Some(timer.version),
                         now,
                     )
-                    .await
-                {
+                    .await;
+                match outcome {
                     Ok(applied) => {
                         progressed = true;
                         report.fired.push(applied);
@@ -336,22 +276,5 @@ impl Backoffice {
             }
         }
         Ok(report)
-    }
-}
-
-/// User names: letters, digits, '.', '-' and '_', up to 64, so they are safe everywhere.
-pub fn validate_user_name(name: &str) -> Result<(), ServiceError> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if valid {
-        Ok(())
-    } else {
-        Err(ServiceError::BadInput(format!(
-            "user name \"{}\" must be 1 to 64 letters, digits, '.', '-' or '_'",
-            crate::domain::text::display_safe(name)
-        )))
     }
 }

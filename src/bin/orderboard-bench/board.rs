@@ -1,0 +1,106 @@
+//! The board as a user sees it, drawn into a test buffer exactly as the runtime draws it:
+//! first frame after sign-in, key press to next frame, and memory.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use color_eyre::Result;
+use color_eyre::eyre::eyre;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use orderboard::domain::Actor;
+use orderboard::service::Backoffice;
+use orderboard::store::OrderQuery;
+use orderboard::tui::{App, Frame, KeyMap, Msg, Theme, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::report::{Figure, Report, percentile, resident_mb, sorted};
+
+/// The size of the measured terminal: the larger of the two the UI is designed for.
+const SIZE: (u16, u16) = (160, 48);
+/// Cold first frame, then warm ones: the median shows the steady state.
+const FIRST_FRAMES: usize = 5;
+/// The keys a user presses most, cycled.
+const PATTERN: [KeyCode; 8] = [
+    KeyCode::Char('j'),
+    KeyCode::Char('j'),
+    KeyCode::Char('l'),
+    KeyCode::Char('j'),
+    KeyCode::Char('k'),
+    KeyCode::Char('h'),
+    KeyCode::PageDown,
+    KeyCode::Home,
+];
+
+pub async fn board(backoffice: &Backoffice, actor: &Actor, presses: usize) -> Result<Report> {
+    let now = Utc::now();
+    let theme = Theme::dark();
+    let mut first_frames = Vec::new();
+    let mut app = None;
+    for _ in 0..FIRST_FRAMES {
+        let started = Instant::now();
+        let mut fresh = App::new(KeyMap::default(), backoffice.workflows().clone(), now, SIZE);
+        update(&mut fresh, Msg::SignedIn(Ok(actor.clone())));
+        let query = fresh.board_query().unwrap_or_default();
+        let data = backoffice.board(actor, None, query, true).await?;
+        update(&mut fresh, Msg::BoardLoaded(Ok(data)));
+        let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?;
+        draw(&mut terminal, &fresh, &theme)?;
+        first_frames.push(started.elapsed().as_secs_f64() * 1000.0);
+        app = Some(fresh);
+    }
+    let mut app = app.ok_or_else(|| eyre!("no board was drawn"))?;
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?;
+    let mut latencies = Vec::with_capacity(presses);
+    for index in 0..presses {
+        let key = KeyEvent::new(PATTERN[index % PATTERN.len()], KeyModifiers::NONE);
+        let started = Instant::now();
+        // The runtime draws right after update; effects (detail, next page) complete later.
+        update(&mut app, Msg::Key(key));
+        draw(&mut terminal, &app, &theme)?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let first = sorted(first_frames.clone());
+    let keys = sorted(latencies);
+    let workflow = app.board_workflow().unwrap_or_default();
+    let orders: i64 = backoffice
+        .counts(actor, &workflow, &OrderQuery::default())
+        .await?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    Ok(Report {
+        bench: format!(
+            "board as {} ({}), {} orders in the shown workflow",
+            actor.name, actor.role, orders
+        ),
+        backend: backoffice.backend_name().into(),
+        figures: vec![
+            Figure::new("first frame after sign-in, cold", first_frames[0], "ms").below(300.0),
+            Figure::new(
+                "first frame after sign-in, median of 5",
+                percentile(&first, 50.0),
+                "ms",
+            )
+            .below(300.0),
+            Figure::new(
+                "key press to next frame, p50",
+                percentile(&keys, 50.0),
+                "ms",
+            ),
+            Figure::new(
+                "key press to next frame, p99",
+                percentile(&keys, 99.0),
+                "ms",
+            )
+            .below(16.0),
+            Figure::new("resident memory", resident_mb().unwrap_or(0.0), "MB").below(150.0),
+        ],
+    })
+}
+
+/// One frame into the test buffer, as the runtime would draw it.
+fn draw(terminal: &mut Terminal<TestBackend>, app: &App, theme: &Theme) -> Result<()> {
+    terminal.draw(|frame| frame.render_widget(&Frame { app, theme }, frame.area()))?;
+    Ok(())
+}

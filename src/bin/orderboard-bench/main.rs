@@ -1,0 +1,204 @@
+//! `orderboard-bench …`: the figures of BENCHMARKS.md, measured on a real database in a
+//! release build. Each bench prints a table, or JSON with --json. It uses the library's
+//! public interfaces only: the service boundary for everything the app does, and a store of
+//! its own for the raw-SQL baselines and query plans.
+
+mod apply;
+mod board;
+mod explain;
+mod feed;
+mod race;
+mod report;
+mod seed;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use color_eyre::Result;
+use color_eyre::eyre::eyre;
+use orderboard::cli::args::GlobalArgs;
+use orderboard::cli::context::Context;
+use orderboard::domain::{Actor, Role};
+use orderboard::store::{DatabaseUrl, OpenMode, Store};
+
+#[derive(Parser, Debug)]
+#[command(name = "orderboard-bench", about = "Measure orderboard on a database")]
+struct BenchCli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Time `seed --orders N` (creates the demo users if the database has none).
+    Seed {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// First frame after sign-in, key press to next frame, and memory, on this database.
+    Board {
+        /// Whose board (default: the acting admin).
+        #[arg(long)]
+        view_as: Option<String>,
+        #[arg(long, default_value_t = 2000)]
+        presses: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Transitions per second: the apply path against a raw-SQL baseline.
+    Apply {
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        #[arg(long, default_value_t = 2000)]
+        transitions: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Live feed latency from a commit in another process.
+    Feed {
+        #[arg(long, default_value_t = 300)]
+        events: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// EXPLAIN of the board's queries on this database.
+    Explain,
+    /// Random transitions by random users on shared orders, for race and crash tests
+    /// (internal): prints a JSON summary of what happened.
+    #[command(hide = true)]
+    RaceWriter {
+        #[arg(long)]
+        first: i64,
+        #[arg(long)]
+        count: i64,
+        #[arg(long)]
+        transitions: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// The writer process of `feed` (internal).
+    #[command(hide = true)]
+    FeedWriter {
+        #[arg(long)]
+        first: i64,
+        #[arg(long)]
+        count: usize,
+    },
+}
+
+fn main() {
+    let cli = BenchCli::parse();
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(color_eyre::Report::from)
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    if let Err(error) = outcome {
+        eprintln!("{error}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: BenchCli) -> Result<()> {
+    let context = Context::load(&cli.global)?;
+    let mode = if matches!(cli.command, BenchCommand::Seed { .. }) {
+        OpenMode::CreateIfMissing
+    } else {
+        OpenMode::ExistingOnly
+    };
+    let backoffice = context.open(mode).await?;
+    // The seed bench may start from an empty database: it creates the demo users itself.
+    let actor = if backoffice.is_fresh().await? {
+        seed::ensure_users(&backoffice).await?
+    } else {
+        context.actor(&backoffice).await?
+    };
+    if actor.role != Role::Admin {
+        return Err(eyre!("benchmarks run as an admin (--as ADMIN)"));
+    }
+    let report = match cli.command {
+        BenchCommand::Seed { orders, json } => (seed::seed(&backoffice, orders).await?, json),
+        BenchCommand::Board {
+            view_as,
+            presses,
+            json,
+        } => {
+            let viewer = match view_as {
+                Some(name) => viewer(&backoffice, &actor, &name).await?,
+                None => actor.clone(),
+            };
+            (board::board(&backoffice, &viewer, presses).await?, json)
+        }
+        BenchCommand::Apply {
+            clients,
+            transitions,
+            json,
+        } => {
+            let raw = raw_store(&context).await?;
+            let report = apply::apply(&backoffice, &raw, clients, transitions).await?;
+            (report, json)
+        }
+        BenchCommand::Feed { events, json } => {
+            let database = match context.database_url()? {
+                DatabaseUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
+                DatabaseUrl::Postgres { url } => url,
+            };
+            let poll = Duration::from_millis(context.config.feed_interval_ms());
+            (
+                feed::feed(&backoffice, &database, events, poll).await?,
+                json,
+            )
+        }
+        BenchCommand::Explain => {
+            let seller = backoffice
+                .users(&actor)
+                .await?
+                .into_iter()
+                .find(|u| u.role == Role::Seller)
+                .map(|u| u.name)
+                .unwrap_or_default();
+            return explain::explain(&raw_store(&context).await?, &seller).await;
+        }
+        BenchCommand::RaceWriter {
+            first,
+            count,
+            transitions,
+            seed,
+        } => {
+            let outcome =
+                race::race_writer(&backoffice, &actor, first, count, transitions, seed).await?;
+            println!("{}", serde_json::to_string(&outcome)?);
+            return Ok(());
+        }
+        BenchCommand::FeedWriter { first, count } => {
+            return feed::feed_writer(&backoffice, first, count).await;
+        }
+    };
+    let (report, json) = report;
+    report.print(json);
+    Ok(())
+}
+
+/// Another user, as the admin may name them, for "the board as this user sees it".
+async fn viewer(
+    backoffice: &orderboard::service::Backoffice,
+    admin: &Actor,
+    name: &str,
+) -> Result<Actor> {
+    backoffice
+        .users(admin)
+        .await?
+        .into_iter()
+        .find(|u| u.name == name)
+        .map(|u| Actor::new(u.name, u.role))
+        .ok_or_else(|| eyre!("there is no user named \"{name}\""))
+}
+
+/// A store of the bench's own, for the baselines that bypass the app on purpose.
+async fn raw_store(context: &Context) -> Result<Store> {
+    Ok(Store::open(&context.database_url()?, OpenMode::ExistingOnly).await?)
+}

@@ -1,0 +1,167 @@
+//! What a board shows, and the live feed that keeps it current: both filtered by what the
+//! actor may see.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{Backoffice, ServiceError};
+use crate::domain::{Actor, Order, Visibility};
+use crate::store::live::{self, LiveUpdate};
+use crate::store::{FeedEvent, OrderQuery};
+
+/// Feed lines a board opens with.
+pub const FEED_RECENT: i64 = 30;
+
+/// One column's first page and count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnData {
+    pub state: String,
+    pub count: i64,
+    pub cards: Vec<Order>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoardData {
+    /// Workflows that hold orders this user may see.
+    pub workflows: Vec<String>,
+    pub workflow: String,
+    pub columns: Vec<ColumnData>,
+    /// Newest first, for the feed's opening lines.
+    pub recent: Vec<FeedEvent>,
+    /// The newest history id when the snapshot was taken (read before it).
+    pub as_of: i64,
+    /// Orders in states the workflow no longer has (it changed under them): (state, count).
+    pub unknown_states: Vec<(String, i64)>,
+}
+
+impl Backoffice {
+    /// The start workflow (or the asked one), its per-column counts and each column's first
+    /// page of `query.limit` cards.
+    pub async fn board(
+        &self,
+        actor: &Actor,
+        workflow: Option<String>,
+        query: OrderQuery,
+        with_recent: bool,
+    ) -> Result<BoardData, ServiceError> {
+        let visibility = Visibility::for_actor(actor);
+        let in_use = self.workflows_in_use(&visibility).await?;
+        let chosen = workflow
+            .filter(|w| self.workflows.get(w).is_some())
+            .or_else(|| query.workflow.clone().filter(|w| in_use.contains(w)))
+            .unwrap_or_else(|| in_use[0].clone());
+        let definition = self.workflow(&chosen)?;
+        // Read first: anything committed from here on is re-placed from the feed afterwards.
+        let as_of = self.store.latest_history_id().await?;
+        let query = OrderQuery {
+            workflow: Some(chosen.clone()),
+            ..query
+        };
+        let counts = self
+            .store
+            .count_by_state(&chosen, &visibility, &query)
+            .await?;
+        let mut columns = Vec::new();
+        for state in &definition.states {
+            let count = counts
+                .iter()
+                .find(|(s, _)| *s == state.id)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            let cards = if count > 0 {
+                let page = OrderQuery {
+                    state: Some(state.id.clone()),
+                    after_id: None,
+                    ..query.clone()
+                };
+                self.list(actor, &page).await?
+            } else {
+                Vec::new()
+            };
+            columns.push(ColumnData {
+                state: state.id.clone(),
+                count,
+                cards,
+            });
+        }
+        let unknown_states = counts
+            .into_iter()
+            .filter(|(state, _)| definition.state(state).is_none())
+            .collect();
+        let recent = if with_recent {
+            self.recent_feed(actor, FEED_RECENT).await?
+        } else {
+            Vec::new()
+        };
+        Ok(BoardData {
+            workflows: in_use,
+            workflow: chosen,
+            columns,
+            recent,
+            as_of,
+            unknown_states,
+        })
+    }
+
+    /// Workflows holding orders this viewer may see, in definition order (all when none do).
+    async fn workflows_in_use(&self, visibility: &Visibility) -> Result<Vec<String>, ServiceError> {
+        let names: Vec<String> = self
+            .workflows
+            .names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let in_use = self.store.workflows_with_orders(&names, visibility).await?;
+        Ok(if in_use.is_empty() { names } else { in_use })
+    }
+
+    /// Per-state counts of a workflow's orders under the query's filters.
+    pub async fn counts(
+        &self,
+        actor: &Actor,
+        workflow: &str,
+        query: &OrderQuery,
+    ) -> Result<Vec<(String, i64)>, ServiceError> {
+        Ok(self
+            .store
+            .count_by_state(workflow, &Visibility::for_actor(actor), query)
+            .await?)
+    }
+
+    /// The newest transitions the actor may see, newest first.
+    pub async fn recent_feed(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<Vec<FeedEvent>, ServiceError> {
+        Ok(self
+            .store
+            .recent_feed(&Visibility::for_actor(actor), limit)
+            .await?)
+    }
+
+    /// Where a new follower starts: the newest event id (ids are not secret; events are).
+    pub async fn latest_event_id(&self) -> Result<i64, ServiceError> {
+        Ok(self.store.latest_history_id().await?)
+    }
+
+    /// Follows every transition the actor may see after `after_id` until `sink` is dropped.
+    pub async fn follow_feed(
+        &self,
+        actor: &Actor,
+        after_id: i64,
+        poll: Duration,
+        sink: UnboundedSender<LiveUpdate>,
+    ) {
+        tracing::debug!(actor = %actor.name, after_id, "following the feed");
+        live::follow(
+            self.store.clone(),
+            Visibility::for_actor(actor),
+            after_id,
+            poll,
+            sink,
+        )
+        .await
+    }
+}

@@ -1,0 +1,101 @@
+//! The service boundary: the application's one door to orders, users and the feed. The CLI,
+//! the TUI (and the benchmarks) call `Backoffice` and nothing below it, so every read is
+//! filtered by what the actor may see and every change goes through the one apply path.
+//!
+//! The store stays private: a caller that could reach it could skip the checks.
+
+mod board;
+mod maintenance;
+mod orders;
+mod timeline;
+mod users;
+
+pub use board::{BoardData, ColumnData, FEED_RECENT};
+pub use orders::{OrderDraft, OrderView, TickReport};
+pub use timeline::TimelineEntry;
+pub use users::validate_user_name;
+
+use crate::auth::{self, Secret, SignInError};
+use crate::domain::Actor;
+use crate::domain::access::Permission;
+use crate::store::{ApplyError, Store, StoreError};
+use crate::workflow::{Workflow, Workflows};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    NotPermitted(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    SignIn(#[from] SignInError),
+    /// Something failed that is not the caller's doing (a worker thread died, say).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// Whether the database went away: the UI shows "reconnecting" and keeps what was typed.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            ServiceError::Store(store) | ServiceError::Apply(ApplyError::Store(store)) => {
+                store.is_connection_lost()
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Backoffice {
+    store: Store,
+    workflows: Workflows,
+}
+
+impl Backoffice {
+    pub fn new(store: Store, workflows: Workflows) -> Backoffice {
+        Backoffice { store, workflows }
+    }
+
+    pub fn workflows(&self) -> &Workflows {
+        &self.workflows
+    }
+
+    /// "sqlite" or "postgres", for reports.
+    pub fn backend_name(&self) -> &'static str {
+        self.store.backend_name()
+    }
+
+    /// Closes the database connections (tests and short-lived commands).
+    pub async fn close(&self) {
+        self.store.close().await
+    }
+
+    pub async fn sign_in(&self, name: &str, password: &Secret) -> Result<Actor, ServiceError> {
+        Ok(auth::sign_in(&self.store, name, password).await?)
+    }
+
+    pub fn workflow(&self, name: &str) -> Result<&Workflow, ServiceError> {
+        self.workflows.get(name).map(|w| w.as_ref()).ok_or_else(|| {
+            ServiceError::BadInput(format!(
+                "unknown workflow \"{name}\" (known: {})",
+                self.workflows.names().join(", ")
+            ))
+        })
+    }
+
+    /// The one check of rights outside the workflows, for every face.
+    pub fn require(actor: &Actor, permission: Permission) -> Result<(), ServiceError> {
+        if permission.allows(actor.role) {
+            Ok(())
+        } else {
+            Err(ServiceError::NotPermitted(permission.refusal().to_string()))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! An order's timeline: its transitions and, for support and admin, its refused attempts, in
+//! one order that every face shows the same way.
+
+use super::{Backoffice, ServiceError};
+use crate::domain::access::Permission;
+use crate::domain::{Actor, OrderId};
+use crate::store::{Attempt, HistoryEntry};
+
+/// One line of an order's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimelineEntry {
+    Transition(HistoryEntry),
+    Attempt(Attempt),
+}
+
+impl Backoffice {
+    /// The order's transitions, and with `attempts` (support and admin) its refused attempts.
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        attempts: bool,
+    ) -> Result<(Vec<HistoryEntry>, Vec<Attempt>), ServiceError> {
+        if attempts {
+            Self::require(actor, Permission::SeeAttempts)?;
+        }
+        self.visible_order(actor, id).await?;
+        let history = self.store.history(id).await?;
+        let attempts = if attempts {
+            self.store.attempts(id).await?
+        } else {
+            Vec::new()
+        };
+        Ok((history, attempts))
+    }
+
+    /// The timeline, oldest first: transitions in commit order (never reordered by their
+    /// clocks, which may disagree), each refused attempt placed before the first transition
+    /// committed after it.
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        attempts: bool,
+    ) -> Result<Vec<TimelineEntry>, ServiceError> {
+        let (history, attempts) = self.history(actor, id, attempts).await?;
+        Ok(interleave(history, attempts))
+    }
+}
+
+fn interleave(history: Vec<HistoryEntry>, attempts: Vec<Attempt>) -> Vec<TimelineEntry> {
+    let mut timeline = Vec::with_capacity(history.len() + attempts.len());
+    let mut attempts = attempts.into_iter().peekable();
+    for entry in history {
+        while let Some(attempt) = attempts.next_if(|a| a.at < entry.at) {
+            timeline.push(TimelineEntry::Attempt(attempt));
+        }
+        timeline.push(TimelineEntry::Transition(entry));
+    }
+    timeline.extend(attempts.map(TimelineEntry::Attempt));
+    timeline
+}

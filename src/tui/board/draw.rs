@@ -1,0 +1,369 @@
+//! Drawing the board: the header, the columns and their cards, the panes, the footer, and
+//! the overlay on top.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{BoardScreen, Column, Pane};
+use crate::domain::text::display_safe;
+use crate::domain::{Money, Order, Role};
+use crate::tui::action::Action;
+use crate::tui::layout::{CARD_HEIGHT, COLUMN_HEADER, board_geometry};
+use crate::tui::msg::ConnectionState;
+use crate::tui::view::DrawContext;
+use crate::tui::widgets::{age, hint_spans, pad, truncate};
+
+/// The board actions the footer names, most used first.
+const FOOTER_ACTIONS: [Action; 10] = [
+    Action::OpenMenu,
+    Action::Filter,
+    Action::MineOnly,
+    Action::LateOnly,
+    Action::DisputesOnly,
+    Action::SwitchWorkflow,
+    Action::ToggleTerminalColumns,
+    Action::NextPane,
+    Action::Help,
+    Action::Quit,
+];
+
+impl BoardScreen {
+    pub fn draw(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
+        let geometry = board_geometry((area.width, area.height), self);
+        self.draw_header(context, geometry.header, geometry.columns.len(), buf);
+        for (index, column_area) in &geometry.columns {
+            let focused = *index == self.selection.column && self.selection.focus == Pane::Board;
+            self.draw_column(*index, focused, context, *column_area, buf);
+        }
+        if geometry.columns.is_empty() {
+            let text = if self.loading {
+                "loading…"
+            } else {
+                "no columns to show"
+            };
+            Paragraph::new(Span::styled(text, context.theme.muted))
+                .alignment(Alignment::Center)
+                .render(geometry.board, buf);
+        }
+        let focus = self.selection.focus;
+        self.order_pane.draw(
+            self.selected_order(),
+            focus == Pane::Order,
+            context,
+            geometry.order,
+            buf,
+        );
+        self.feed.draw(
+            &self.workflow,
+            focus == Pane::Feed,
+            context,
+            geometry.feed,
+            buf,
+        );
+        self.draw_footer(context, geometry.footer, buf);
+        if let Some(overlay) = &self.overlay {
+            overlay.draw(context, area, buf);
+        }
+    }
+
+    fn draw_header(&self, context: &DrawContext, area: Rect, shown: usize, buf: &mut Buffer) {
+        let theme = context.theme;
+        let workflow_label = context
+            .workflows
+            .get(&self.workflow)
+            .map(|w| w.label.clone())
+            .unwrap_or_else(|| self.workflow.clone());
+        let position = self
+            .workflow_names
+            .iter()
+            .position(|w| *w == self.workflow)
+            .map(|i| format!(" ({}/{})", i + 1, self.workflow_names.len()))
+            .unwrap_or_default();
+        let mut spans = vec![
+            Span::styled(" orderboard ", theme.title),
+            Span::styled(format!("· {workflow_label}{position} "), theme.text),
+            Span::styled(
+                format!(
+                    "· {} ({}) ",
+                    display_safe(&self.actor.name),
+                    self.actor.role
+                ),
+                theme.muted,
+            ),
+        ];
+        if let Some(label) = self.filters.quick.label() {
+            spans.push(Span::styled(format!(" {label} "), theme.highlight));
+            spans.push(Span::raw(" "));
+        }
+        if !self.filters.text.is_empty() {
+            spans.push(Span::styled(
+                format!(" filter: {} ", display_safe(&self.filters.text)),
+                theme.highlight,
+            ));
+            spans.push(Span::raw(" "));
+        }
+        spans.extend(self.scroll_position(shown, context));
+        let hidden: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| c.terminal && !self.selection.show_terminal)
+            .map(|c| format!("{} {}", c.label, c.count))
+            .collect();
+        if !hidden.is_empty() {
+            spans.push(Span::styled(
+                format!("· finished: {} ", hidden.join(", ")),
+                theme.terminal_column,
+            ));
+        }
+        if self.loading {
+            spans.push(Span::styled("· loading… ", theme.muted));
+        }
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        if let ConnectionState::Reconnecting(_) = context.connection {
+            let text = " ⟳ reconnecting… ";
+            let width = text.chars().count() as u16;
+            if area.width > width {
+                Paragraph::new(Span::styled(text, theme.reconnecting)).render(
+                    Rect::new(area.x + area.width - width, area.y, width, 1),
+                    buf,
+                );
+            }
+        }
+    }
+
+    /// Columns off screen: the board scrolls sideways with the selection.
+    fn scroll_position(&self, shown: usize, context: &DrawContext) -> Option<Span<'static>> {
+        let total = self.visible_columns().len();
+        if shown == 0 || total <= shown {
+            return None;
+        }
+        let first = self.selection.first_visible_column + 1;
+        let last = first + shown - 1;
+        let left = if first > 1 { "◂ " } else { "" };
+        let right = if last < total { " ▸" } else { "" };
+        Some(Span::styled(
+            format!("· {left}columns {first}–{last} of {total}{right} "),
+            context.theme.key_hint,
+        ))
+    }
+
+    fn draw_column(
+        &self,
+        index: usize,
+        focused: bool,
+        context: &DrawContext,
+        area: Rect,
+        buf: &mut Buffer,
+    ) {
+        let theme = context.theme;
+        let column = &self.columns[index];
+        let header_style = if column.terminal {
+            theme.terminal_column
+        } else {
+            theme.column_header
+        };
+        let marker = if focused { "▸ " } else { "  " };
+        let header = format!("{marker}{} ({})", display_safe(&column.label), column.count);
+        Paragraph::new(Span::styled(
+            truncate(&header, area.width as usize),
+            header_style,
+        ))
+        .render(Rect::new(area.x, area.y, area.width, 1), buf);
+        let rule_style = if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        };
+        Paragraph::new(Span::styled(
+            "─".repeat(area.width.saturating_sub(1) as usize),
+            rule_style,
+        ))
+        .render(Rect::new(area.x, area.y + 1, area.width, 1), buf);
+        let cards_area = Rect::new(
+            area.x,
+            area.y + COLUMN_HEADER,
+            area.width.saturating_sub(1),
+            area.height.saturating_sub(COLUMN_HEADER),
+        );
+        let visible = (cards_area.height / CARD_HEIGHT) as usize;
+        let is_selected_column = index == self.selection.column;
+        for (slot, card) in column
+            .cards
+            .iter()
+            .skip(column.offset)
+            .take(visible)
+            .enumerate()
+        {
+            let card_index = column.offset + slot;
+            let card_area = Rect::new(
+                cards_area.x,
+                cards_area.y + slot as u16 * CARD_HEIGHT,
+                cards_area.width,
+                CARD_HEIGHT,
+            );
+            let selected = card_index == column.selected && is_selected_column;
+            let highlight = CardHighlight {
+                selected,
+                focused: focused && card_index == column.selected,
+            };
+            self.draw_card(card, highlight, context, card_area, buf);
+        }
+        draw_column_footer(column, visible, context, area, cards_area, buf);
+    }
+
+    fn draw_card(
+        &self,
+        order: &Order,
+        highlight: CardHighlight,
+        context: &DrawContext,
+        area: Rect,
+        buf: &mut Buffer,
+    ) {
+        let theme = context.theme;
+        let width = area.width as usize;
+        let CardHighlight { selected, focused } = highlight;
+        let base = if selected && focused {
+            theme.selected_card
+        } else if selected {
+            theme.card.add_modifier(Modifier::REVERSED)
+        } else {
+            theme.card
+        };
+        let title = format!(" #{} {}", order.id, display_safe(&order.title));
+        let counterpart = match self.actor.role {
+            Role::Seller => display_safe(&order.customer).into_owned(),
+            Role::Customer => display_safe(&order.seller).into_owned(),
+            _ => format!(
+                "{} → {}",
+                display_safe(&order.customer),
+                display_safe(&order.seller)
+            ),
+        };
+        let money = Money {
+            cents: order.amount_cents,
+            currency: &order.currency,
+        };
+        let meta = format!(
+            " {counterpart} · {money} · {}",
+            age(order.state_entered_at, context.now)
+        );
+        let late = context
+            .workflows
+            .get(&order.workflow)
+            .is_some_and(|w| w.is_late(order, context.now));
+        let due = order
+            .due_at
+            .map(|d| format!(" due {}", d.format("%b %d")))
+            .unwrap_or_default();
+        let mut last = vec![Span::styled(
+            due.clone(),
+            if selected { base } else { theme.muted },
+        )];
+        if late {
+            last.push(Span::raw(" "));
+            last.push(Span::styled(" LATE ", theme.late_badge));
+        }
+        let used: usize = due.chars().count() + if late { 7 } else { 0 };
+        last.push(Span::styled(
+            " ".repeat(width.saturating_sub(used)),
+            if selected { base } else { Style::default() },
+        ));
+        let lines = vec![
+            Line::from(Span::styled(
+                pad(&title, width),
+                base.add_modifier(Modifier::BOLD),
+            )),
+            Line::from(Span::styled(pad(&meta, width), base)),
+            Line::from(last),
+        ];
+        Paragraph::new(lines).render(area, buf);
+    }
+
+    fn draw_footer(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
+        let theme = context.theme;
+        if let Some(input) = &self.filters.input {
+            let mut spans = vec![
+                Span::styled("filter: ", theme.key_hint),
+                Span::styled(display_safe(input.value()).into_owned(), theme.text),
+                Span::styled("▏", theme.key_hint),
+                Span::raw("   "),
+            ];
+            let hints = context.keymap.input.hints(&[
+                crate::tui::action::InputAction::Submit,
+                crate::tui::action::InputAction::Cancel,
+            ]);
+            spans.extend(hint_spans(&hints, " · ", theme));
+            Paragraph::new(Line::from(spans)).render(area, buf);
+            return;
+        }
+        let mut status_width = 0;
+        if let Some(status) = context.status {
+            let style = if status.error {
+                theme.status_error
+            } else {
+                theme.status_info
+            };
+            let text = truncate(&display_safe(&status.text), area.width as usize / 2);
+            let width = text.chars().count() as u16;
+            status_width = width + 1;
+            Paragraph::new(Span::styled(text, style)).render(
+                Rect::new(area.x + area.width - width, area.y, width, 1),
+                buf,
+            );
+        }
+        // The hints come from the key map, so they show what the keys do.
+        let hints = context.keymap.board.hints(&FOOTER_ACTIONS);
+        Paragraph::new(Line::from(hint_spans(&hints, "  ", theme))).render(
+            Rect::new(area.x, area.y, area.width.saturating_sub(status_width), 1),
+            buf,
+        );
+    }
+}
+
+#[derive(Clone, Copy)]
+struct CardHighlight {
+    /// The column's selected card in the selected column.
+    selected: bool,
+    /// ... and the board has focus.
+    focused: bool,
+}
+
+/// "(empty)", "↓ 12 more", and the separator to the next column.
+fn draw_column_footer(
+    column: &Column,
+    visible: usize,
+    context: &DrawContext,
+    area: Rect,
+    cards_area: Rect,
+    buf: &mut Buffer,
+) {
+    let theme = context.theme;
+    if column.cards.is_empty() {
+        Paragraph::new(Span::styled("  (empty)", theme.muted)).render(
+            Rect::new(cards_area.x, cards_area.y, cards_area.width, 1),
+            buf,
+        );
+    }
+    let shown_to = (column.offset + visible).min(column.cards.len());
+    if (column.count as usize) > shown_to && cards_area.height > 0 {
+        let more = format!(" ↓ {} more ", column.count as usize - shown_to);
+        let width = (more.chars().count() as u16).min(cards_area.width);
+        Paragraph::new(Span::styled(more, theme.muted)).render(
+            Rect::new(
+                cards_area.x + cards_area.width - width,
+                area.y + area.height - 1,
+                width,
+                1,
+            ),
+            buf,
+        );
+    }
+    for y in area.y..area.y + area.height {
+        if let Some(cell) = buf.cell_mut((area.x + area.width - 1, y)) {
+            cell.set_symbol("│").set_style(theme.border);
+        }
+    }
+}

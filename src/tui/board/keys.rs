@@ -1,0 +1,412 @@
+//! The board's keys and mouse: moving, filtering, switching workflow, and carrying out what
+//! an overlay returns.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::{BoardScreen, Pane, QuickFilter};
+use crate::domain::text::display_safe;
+use crate::store::OrderQuery;
+use crate::tui::action::{Action, InputAction};
+use crate::tui::app::{Context, Status};
+use crate::tui::layout::board_geometry;
+use crate::tui::msg::Effect;
+use crate::tui::overlays::{Choice, Confirmation, Menu, NoteForm, Outcome, Overlay};
+use crate::workflow::BlockReason;
+
+/// Lines a pane scrolls for page up and page down.
+const PANE_PAGE: u16 = 10;
+/// Far enough down for End: the pane stops at its content.
+const PANE_END: u16 = 1000;
+
+impl BoardScreen {
+    pub(super) fn on_key(&mut self, context: &mut Context, key: KeyEvent) -> Vec<Effect> {
+        // Text entry owns the keys while it is open.
+        if let Some(input) = &mut self.filters.input {
+            return match context.keymap.input.action(&key) {
+                Some(InputAction::Submit) => {
+                    self.filters.text = input.value().trim().to_string();
+                    self.filters.input = None;
+                    self.loading = true;
+                    vec![self.reload(context.now)]
+                }
+                Some(InputAction::Cancel) => {
+                    self.filters.input = None;
+                    Vec::new()
+                }
+                None => {
+                    input.handle_event(&crossterm::event::Event::Key(key));
+                    Vec::new()
+                }
+            };
+        }
+        if let Some(overlay) = &mut self.overlay {
+            let outcome = overlay.on_key(context.keymap, key);
+            return self.carry_out(context, outcome);
+        }
+        match context.keymap.action(&key) {
+            Some(action) => self.on_action(context, action),
+            None => Vec::new(),
+        }
+    }
+
+    fn on_action(&mut self, context: &mut Context, action: Action) -> Vec<Effect> {
+        let now = context.now;
+        match action {
+            Action::Quit => {
+                *context.quit = true;
+                Vec::new()
+            }
+            Action::Help => {
+                self.overlay = Some(Overlay::Help);
+                Vec::new()
+            }
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown => self.move_or_scroll(action, context.size, now),
+            Action::Left | Action::Right => self.move_sideways(action, context.size),
+            Action::OpenMenu => self.open_menu(context),
+            Action::Back => self.back(context),
+            Action::NextPane | Action::PreviousPane => {
+                self.cycle_focus(action);
+                Vec::new()
+            }
+            Action::Filter => {
+                self.filters.input = Some(Input::new(self.filters.text.clone()));
+                Vec::new()
+            }
+            Action::MineOnly | Action::LateOnly | Action::DisputesOnly => {
+                self.toggle_quick_filter(context, action)
+            }
+            Action::SwitchWorkflow => self.switch_workflow(context),
+            Action::ToggleTerminalColumns => {
+                self.selection.show_terminal = !self.selection.show_terminal;
+                self.clamp_selection();
+                self.keep_selection_visible(context.size);
+                self.load_detail()
+            }
+            Action::Refresh => {
+                self.loading = true;
+                vec![self.reload(now)]
+            }
+        }
+    }
+
+    fn move_or_scroll(
+        &mut self,
+        action: Action,
+        size: (u16, u16),
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        match self.selection.focus {
+            Pane::Board => self.move_vertically(action, size, now),
+            Pane::Order => {
+                self.order_pane.scroll = scroll(self.order_pane.scroll, action);
+                Vec::new()
+            }
+            Pane::Feed => {
+                self.feed.scroll = scroll(self.feed.scroll, action);
+                Vec::new()
+            }
+        }
+    }
+
+    fn move_sideways(&mut self, action: Action, size: (u16, u16)) -> Vec<Effect> {
+        let visible = self.visible_columns();
+        if let Some(position) = visible.iter().position(|i| *i == self.selection.column) {
+            let next = if action == Action::Left {
+                position.checked_sub(1)
+            } else {
+                (position + 1 < visible.len()).then_some(position + 1)
+            };
+            if let Some(next) = next {
+                self.selection.column = visible[next];
+            }
+        }
+        self.keep_selection_visible(size);
+        self.load_detail()
+    }
+
+    fn back(&mut self, context: &mut Context) -> Vec<Effect> {
+        if self.selection.focus != Pane::Board {
+            self.selection.focus = Pane::Board;
+            Vec::new()
+        } else if !self.filters.text.is_empty() || self.filters.quick != QuickFilter::All {
+            self.filters.text.clear();
+            self.filters.quick = QuickFilter::All;
+            self.loading = true;
+            *context.status = Status::info("filters cleared");
+            vec![self.reload(context.now)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn cycle_focus(&mut self, action: Action) {
+        let order = [Pane::Board, Pane::Order, Pane::Feed];
+        let at = order
+            .iter()
+            .position(|p| *p == self.selection.focus)
+            .unwrap_or(0);
+        let step = if action == Action::NextPane {
+            1
+        } else {
+            order.len() - 1
+        };
+        self.selection.focus = order[(at + step) % order.len()];
+    }
+
+    fn toggle_quick_filter(&mut self, context: &mut Context, action: Action) -> Vec<Effect> {
+        let wanted = match action {
+            Action::MineOnly => QuickFilter::Mine,
+            Action::LateOnly => QuickFilter::Late,
+            _ => QuickFilter::Disputes,
+        };
+        self.filters.quick = if self.filters.quick == wanted {
+            QuickFilter::All
+        } else {
+            wanted
+        };
+        if self.filters.quick == QuickFilter::Mine && !self.actor.role.sees_every_order() {
+            *context.status = Status::info(format!(
+                "as a {} you only see your own orders",
+                self.actor.role
+            ));
+        }
+        self.loading = true;
+        vec![self.reload(context.now)]
+    }
+
+    fn switch_workflow(&mut self, context: &mut Context) -> Vec<Effect> {
+        if self.workflow_names.len() < 2 {
+            *context.status = Status::info("this database holds orders of one workflow only");
+            return Vec::new();
+        }
+        let at = self
+            .workflow_names
+            .iter()
+            .position(|w| *w == self.workflow)
+            .unwrap_or(0);
+        let next = self.workflow_names[(at + 1) % self.workflow_names.len()].clone();
+        self.loading = true;
+        self.order_pane.detail = None;
+        vec![Effect::LoadBoard {
+            actor: self.actor.clone(),
+            workflow: Some(next),
+            query: OrderQuery {
+                workflow: None,
+                ..self.query(context.now)
+            },
+            with_recent: false,
+        }]
+    }
+
+    fn move_vertically(
+        &mut self,
+        action: Action,
+        size: (u16, u16),
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let page = board_geometry(size, self).cards_per_column.max(1);
+        let query = self.query(now);
+        let actor = self.actor.clone();
+        let Some(column) = self.columns.get_mut(self.selection.column) else {
+            return Vec::new();
+        };
+        if column.cards.is_empty() {
+            return Vec::new();
+        }
+        let last = column.cards.len() - 1;
+        column.selected = match action {
+            Action::Up => column.selected.saturating_sub(1),
+            Action::Down => (column.selected + 1).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::PageUp => column.selected.saturating_sub(page),
+            _ => (column.selected + page).min(last),
+        };
+        let mut effects = Vec::new();
+        // Near the end of what is loaded: fetch the next page (keyset, by id).
+        if column.selected + page >= column.cards.len() && !column.exhausted && !column.loading_more
+        {
+            column.loading_more = true;
+            effects.push(Effect::LoadMore {
+                actor,
+                query: OrderQuery {
+                    state: Some(column.state.clone()),
+                    after_id: column.cards.last().map(|c| c.id),
+                    ..query
+                },
+            });
+        }
+        self.keep_selection_visible(size);
+        effects.extend(self.load_detail());
+        effects
+    }
+
+    pub(super) fn on_mouse(&mut self, context: &mut Context, mouse: MouseEvent) -> Vec<Effect> {
+        if self.overlay.is_some() || self.filters.input.is_some() {
+            return Vec::new();
+        }
+        let geometry = board_geometry(context.size, self);
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let Some((column, card)) = geometry.card_at(mouse.column, mouse.row, self) else {
+                    return Vec::new();
+                };
+                self.selection.column = column;
+                self.columns[column].selected = card;
+                self.selection.focus = Pane::Board;
+                self.keep_selection_visible(context.size);
+                self.load_detail()
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let Some(column) = geometry.column_at(mouse.column, mouse.row) else {
+                    return Vec::new();
+                };
+                self.selection.column = column;
+                let action = if mouse.kind == MouseEventKind::ScrollDown {
+                    Action::Down
+                } else {
+                    Action::Up
+                };
+                self.move_vertically(action, context.size, context.now)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The transitions menu for the selected order.
+    pub(super) fn open_menu(&mut self, context: &mut Context) -> Vec<Effect> {
+        let Some(order) = self.selected_order().cloned() else {
+            *context.status = Status::info("no order selected");
+            return Vec::new();
+        };
+        let Some(workflow) = context.workflows.get(&order.workflow) else {
+            *context.status =
+                Status::error(format!("workflow \"{}\" is not loaded", order.workflow));
+            return Vec::new();
+        };
+        if workflow.state(&order.state).is_none() {
+            *context.status = Status::error(format!(
+                "order #{} is in state \"{}\", which workflow \"{}\" no longer has",
+                order.id, order.state, workflow.name
+            ));
+            return Vec::new();
+        }
+        let menu = workflow.available_transitions(&order, &self.actor, context.now);
+        let (blocked, other_states): (Vec<_>, Vec<_>) = menu
+            .blocked
+            .into_iter()
+            .partition(|b| !matches!(b.reason, BlockReason::WrongState { .. }));
+        self.overlay = Some(Overlay::Menu(Menu {
+            order_id: order.id,
+            version: order.version,
+            title: format!(
+                "#{} {} · {}",
+                order.id,
+                display_safe(&order.title),
+                workflow.state_label(&order.state)
+            ),
+            available: menu.available,
+            blocked,
+            other_states: other_states.len(),
+            selected: 0,
+        }));
+        Vec::new()
+    }
+
+    /// Carries out what a key did in an overlay: a chosen transition asks for its note, then
+    /// its confirmation, then is applied.
+    fn carry_out(&mut self, context: &mut Context, outcome: Outcome) -> Vec<Effect> {
+        match outcome {
+            Outcome::Stay => Vec::new(),
+            Outcome::Close => {
+                self.overlay = None;
+                Vec::new()
+            }
+            Outcome::Chosen(choice) if choice.transition.note_required => {
+                self.overlay = Some(Overlay::Note(NoteForm::new(choice)));
+                Vec::new()
+            }
+            Outcome::Chosen(choice) => self.confirm_or_apply(context, choice, None),
+            Outcome::Noted(choice, note) => self.confirm_or_apply(context, choice, Some(note)),
+            Outcome::Confirmed(choice, note) => {
+                if let Some(Overlay::Confirm(confirm)) = &mut self.overlay {
+                    confirm.busy = true;
+                }
+                self.apply(choice, note)
+            }
+        }
+    }
+
+    fn confirm_or_apply(
+        &mut self,
+        context: &mut Context,
+        choice: Choice,
+        note: Option<String>,
+    ) -> Vec<Effect> {
+        if choice.transition.needs_confirmation {
+            let effects = self.effects_of(context, &choice);
+            self.overlay = Some(Overlay::Confirm(Confirmation {
+                choice,
+                note,
+                effects,
+                busy: false,
+            }));
+            return Vec::new();
+        }
+        match &mut self.overlay {
+            Some(Overlay::Note(form)) => form.busy = true,
+            Some(Overlay::Menu(_)) => self.overlay = None,
+            _ => {}
+        }
+        self.apply(choice, note)
+    }
+
+    /// The effects a choice will record, as written in the workflow, for the confirmation.
+    fn effects_of(&self, context: &Context, choice: &Choice) -> Vec<String> {
+        let Some(order) = self.find_order(choice.order_id) else {
+            return Vec::new();
+        };
+        let Some(workflow) = context.workflows.get(&order.workflow) else {
+            return Vec::new();
+        };
+        workflow
+            .decide(
+                order,
+                &self.actor,
+                &choice.transition.event,
+                Some("-"),
+                context.now,
+            )
+            .map(|d| d.effects.iter().map(|e| e.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn apply(&mut self, choice: Choice, note: Option<String>) -> Vec<Effect> {
+        vec![Effect::Apply {
+            actor: self.actor.clone(),
+            order_id: choice.order_id,
+            event: choice.transition.event,
+            note,
+            version: choice.version,
+        }]
+    }
+}
+
+fn scroll(current: u16, action: Action) -> u16 {
+    match action {
+        Action::Up => current.saturating_sub(1),
+        Action::Down => current.saturating_add(1),
+        Action::PageUp => current.saturating_sub(PANE_PAGE),
+        Action::PageDown => current.saturating_add(PANE_PAGE),
+        Action::Top => 0,
+        _ => current.saturating_add(PANE_END),
+    }
+}

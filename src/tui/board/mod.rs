@@ -1,0 +1,317 @@
+//! The board screen: a column per workflow state, the order pane, the live feed and the
+//! overlays. This module holds its state; `keys` turns keys and the mouse into changes,
+//! `sync` applies what the database sends back, `draw` renders it.
+
+mod draw;
+mod keys;
+mod sync;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use tui_input::Input;
+
+use super::app::{Context, PAGE};
+use super::feed_pane::FeedPane;
+use super::layout::{BoardGeometry, board_geometry};
+use super::msg::{Effect, Msg};
+use super::order_pane::OrderPane;
+use super::overlays::Overlay;
+use crate::domain::{Actor, Order, OrderId, Role};
+use crate::store::OrderQuery;
+use crate::workflow::Workflow;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Board,
+    Order,
+    Feed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum QuickFilter {
+    #[default]
+    All,
+    Mine,
+    Late,
+    Disputes,
+}
+
+impl QuickFilter {
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            QuickFilter::All => None,
+            QuickFilter::Mine => Some("mine"),
+            QuickFilter::Late => Some("late"),
+            QuickFilter::Disputes => Some("disputes"),
+        }
+    }
+}
+
+pub struct Column {
+    pub state: String,
+    pub label: String,
+    pub terminal: bool,
+    pub count: i64,
+    pub cards: Vec<Order>,
+    pub selected: usize,
+    pub offset: usize,
+    /// Every card of the column is loaded.
+    pub exhausted: bool,
+    pub loading_more: bool,
+}
+
+/// Where the user is: the column, the sideways scroll, folded columns and the focused pane.
+pub struct Selection {
+    pub column: usize,
+    pub first_visible_column: usize,
+    pub show_terminal: bool,
+    pub focus: Pane,
+}
+
+/// What narrows the board: the text filter (and its box while typing) and a quick filter.
+#[derive(Default)]
+pub struct Filters {
+    pub text: String,
+    pub input: Option<Input>,
+    pub quick: QuickFilter,
+}
+
+/// Keeping the board in step with the database while changes arrive.
+#[derive(Default)]
+pub struct LiveSync {
+    pub feed_started: bool,
+    /// History ids whose orders were already fetched (our own changes), so their feed echo
+    /// does not fetch them again.
+    pub followed: HashSet<i64>,
+    /// A counts query is running; another change meanwhile asks for one more after it.
+    pub counts_in_flight: bool,
+    pub counts_stale: bool,
+    /// After our own change, the selection follows the order to its new column.
+    pub follow: Option<OrderId>,
+    /// After a lost race, the menu reopens on the reloaded order.
+    pub reopen_menu_for: Option<OrderId>,
+}
+
+pub struct BoardScreen {
+    pub actor: Actor,
+    /// Workflows holding orders this user may see, and the one shown.
+    pub workflow_names: Vec<String>,
+    pub workflow: String,
+    pub columns: Vec<Column>,
+    pub selection: Selection,
+    pub filters: Filters,
+    pub order_pane: OrderPane,
+    pub feed: FeedPane,
+    pub overlay: Option<Overlay>,
+    pub loading: bool,
+    pub sync: LiveSync,
+}
+
+impl BoardScreen {
+    /// The board right after sign-in, and the load that fills it.
+    pub fn open(actor: Actor, context: &mut Context) -> (BoardScreen, Vec<Effect>) {
+        let quick = if actor.role == Role::Support {
+            QuickFilter::Disputes
+        } else {
+            QuickFilter::All
+        };
+        let board = BoardScreen {
+            actor: actor.clone(),
+            workflow_names: Vec::new(),
+            workflow: String::new(),
+            columns: Vec::new(),
+            selection: Selection {
+                column: 0,
+                first_visible_column: 0,
+                show_terminal: false,
+                focus: Pane::Board,
+            },
+            filters: Filters {
+                quick,
+                ..Filters::default()
+            },
+            order_pane: OrderPane::default(),
+            feed: FeedPane::default(),
+            overlay: None,
+            loading: true,
+            sync: LiveSync::default(),
+        };
+        let effect = Effect::LoadBoard {
+            actor,
+            workflow: context.default_workflow.map(str::to_string),
+            query: board.query(context.now),
+            with_recent: true,
+        };
+        (board, vec![effect])
+    }
+
+    /// One message for the board.
+    pub fn update(&mut self, context: &mut Context, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Resize(..) => {
+                self.keep_selection_visible(context.size);
+                Vec::new()
+            }
+            Msg::Key(key) => self.on_key(context, key),
+            Msg::Mouse(mouse) => self.on_mouse(context, mouse),
+            Msg::BoardLoaded(result) => self.on_board_loaded(context, result),
+            Msg::MoreCards { state, cards } => self.on_more_cards(context, &state, cards),
+            Msg::DetailLoaded(result) => {
+                let selected = self.selected_id();
+                self.order_pane.on_detail_loaded(context, selected, result);
+                Vec::new()
+            }
+            Msg::Applied(result) => self.on_applied(context, result),
+            Msg::Feed(events) => self.on_feed(events),
+            Msg::OrderChanged { event, order } => self.on_order_changed(context, event, order),
+            Msg::OrderRefreshed(order) => self.on_order_refreshed(context, order),
+            Msg::CountsRefreshed { workflow, counts } => self.on_counts(context, &workflow, counts),
+            Msg::SignedIn(_) | Msg::Tick(_) | Msg::Connection(_) => Vec::new(),
+        }
+    }
+
+    /// Indices of the columns shown (terminal ones hidden when collapsed).
+    pub fn visible_columns(&self) -> Vec<usize> {
+        (0..self.columns.len())
+            .filter(|i| self.selection.show_terminal || !self.columns[*i].terminal)
+            .collect()
+    }
+
+    pub fn selected_order(&self) -> Option<&Order> {
+        let column = self.columns.get(self.selection.column)?;
+        column.cards.get(column.selected)
+    }
+
+    /// The query behind the board: visibility comes from the actor in the service; this adds
+    /// the filters.
+    pub fn query(&self, now: DateTime<Utc>) -> OrderQuery {
+        let quick = self.filters.quick;
+        OrderQuery {
+            workflow: Some(self.workflow.clone()),
+            state: None,
+            due_before: (quick == QuickFilter::Late).then_some(now),
+            text: (!self.filters.text.is_empty()).then(|| self.filters.text.clone()),
+            acted_by: (quick == QuickFilter::Mine && self.actor.role.sees_every_order())
+                .then(|| self.actor.name.clone()),
+            after_id: None,
+            limit: PAGE,
+        }
+    }
+
+    /// Reloads the workflow on screen under the current filters.
+    pub fn reload(&self, now: DateTime<Utc>) -> Effect {
+        Effect::LoadBoard {
+            actor: self.actor.clone(),
+            workflow: Some(self.workflow.clone()),
+            query: self.query(now),
+            with_recent: false,
+        }
+    }
+
+    /// Whether an order belongs on the board under the current filters: the one check for
+    /// a card placed by a load, a feed event or a refresh.
+    pub fn admits(
+        &self,
+        order: &Order,
+        workflow: &Workflow,
+        now: DateTime<Utc>,
+        acted_now_by: Option<&str>,
+    ) -> bool {
+        if order.workflow != self.workflow || !order.is_visible_to(&self.actor) {
+            return false;
+        }
+        let text = &self.filters.text;
+        let text_ok = text.is_empty() || {
+            let needle = text.to_lowercase();
+            let id = needle.trim_start_matches('#');
+            order.title.to_lowercase().contains(&needle)
+                || order.customer.to_lowercase().contains(&needle)
+                || order.seller.to_lowercase().contains(&needle)
+                || order.id.to_string() == id
+        };
+        let quick_ok = match self.filters.quick {
+            QuickFilter::All => true,
+            QuickFilter::Late => workflow.is_late(order, now),
+            QuickFilter::Disputes => workflow.dispute_states.contains(&order.state),
+            QuickFilter::Mine => {
+                !self.actor.role.sees_every_order()
+                    || acted_now_by == Some(self.actor.name.as_str())
+            }
+        };
+        text_ok && quick_ok
+    }
+
+    fn column_index(&self, state: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.state == state)
+    }
+
+    fn selected_id(&self) -> Option<OrderId> {
+        self.selected_order().map(|o| o.id)
+    }
+
+    fn find_order(&self, id: OrderId) -> Option<&Order> {
+        self.columns
+            .iter()
+            .flat_map(|c| c.cards.iter())
+            .find(|o| o.id == id)
+    }
+
+    fn clamp_selection(&mut self) {
+        let visible = self.visible_columns();
+        if !visible.contains(&self.selection.column) {
+            self.selection.column = visible.first().copied().unwrap_or(0);
+        }
+        for column in &mut self.columns {
+            if column.selected >= column.cards.len() {
+                column.selected = column.cards.len().saturating_sub(1);
+            }
+        }
+    }
+
+    fn select_order(&mut self, id: OrderId) -> bool {
+        for (index, column) in self.columns.iter_mut().enumerate() {
+            if let Some(position) = column.cards.iter().position(|c| c.id == id) {
+                column.selected = position;
+                self.selection.column = index;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Asks for the selected order's details unless they are loaded for its version.
+    fn load_detail(&mut self) -> Vec<Effect> {
+        let selected = self.selected_order().map(|o| (o.id, o.version));
+        self.order_pane
+            .load_for(&self.actor, selected)
+            .into_iter()
+            .collect()
+    }
+
+    /// Scrolls the selected column so its selected card shows, and the board sideways so the
+    /// selected column shows.
+    pub fn keep_selection_visible(&mut self, size: (u16, u16)) {
+        let geometry: BoardGeometry = board_geometry(size, self);
+        let per_column = geometry.cards_per_column.max(1);
+        if let Some(column) = self.columns.get_mut(self.selection.column) {
+            if column.selected < column.offset {
+                column.offset = column.selected;
+            } else if column.selected >= column.offset + per_column {
+                column.offset = column.selected + 1 - per_column;
+            }
+        }
+        let visible = self.visible_columns();
+        let Some(position) = visible.iter().position(|i| *i == self.selection.column) else {
+            return;
+        };
+        let fit = geometry.columns_that_fit.max(1);
+        let first = &mut self.selection.first_visible_column;
+        if position < *first {
+            *first = position;
+        } else if position >= *first + fit {
+            *first = position + 1 - fit;
+        }
+        *first = (*first).min(visible.len().saturating_sub(fit));
+    }
+}

@@ -1,0 +1,390 @@
+//! Keeping the board in step with the database: loads, pages, our own applies, the live
+//! feed, refreshed orders and counts. Each card takes its place from a fresh snapshot, so
+//! the result is the same whatever order the answers arrive in.
+
+use super::{BoardScreen, Column, QuickFilter};
+use crate::domain::Order;
+use crate::service::BoardData;
+use crate::store::{Applied, FeedEvent, HistoryEntry};
+use crate::tui::app::{Context, PAGE, Status};
+use crate::tui::msg::{ApplyFailure, Effect};
+use crate::tui::overlays::Overlay;
+use crate::workflow::Workflow;
+
+impl BoardScreen {
+    pub(super) fn on_board_loaded(
+        &mut self,
+        context: &mut Context,
+        result: Result<BoardData, String>,
+    ) -> Vec<Effect> {
+        self.loading = false;
+        let data = match result {
+            Ok(data) => data,
+            Err(error) => {
+                *context.status = Status::error(error);
+                return Vec::new();
+            }
+        };
+        let Some(workflow) = context.workflows.get(&data.workflow).cloned() else {
+            *context.status =
+                Status::error(format!("workflow \"{}\" is not loaded", data.workflow));
+            return Vec::new();
+        };
+        let keep = self.selected_id();
+        let first_load = self.columns.is_empty() || self.workflow != data.workflow;
+        self.workflow_names = data.workflows;
+        self.workflow = data.workflow;
+        self.columns = columns(&workflow, self.filters.quick, &data.columns);
+        if !data.unknown_states.is_empty() {
+            let listed: Vec<String> = data
+                .unknown_states
+                .iter()
+                .map(|(state, n)| format!("{state} ({n})"))
+                .collect();
+            *context.status = Status::error(format!(
+                "orders in states workflow \"{}\" no longer has: {}; `orderboard verify` names them",
+                self.workflow,
+                listed.join(", ")
+            ));
+        } else if self.columns.is_empty() {
+            *context.status = Status::info("this workflow has no columns under the current filter");
+        }
+        self.place_selection(&workflow, first_load, keep, context.size);
+        let mut effects = Vec::new();
+        if !data.recent.is_empty() && self.feed.events.is_empty() {
+            self.feed.events = data.recent.into_iter().collect();
+        }
+        if !self.sync.feed_started {
+            self.sync.feed_started = true;
+            effects.push(Effect::StartFeed {
+                actor: self.actor.clone(),
+                after_id: self.feed.newest_id().unwrap_or(0),
+            });
+        }
+        // Transitions committed after the snapshot was taken were shown in the feed but may be
+        // missing from it: place their orders again (placement is idempotent).
+        for event in self
+            .feed
+            .events
+            .iter()
+            .filter(|e| e.entry.id > data.as_of && e.workflow == self.workflow)
+        {
+            effects.push(Effect::FollowEvent {
+                actor: self.actor.clone(),
+                event: event.clone(),
+            });
+        }
+        effects.extend(self.load_detail());
+        effects
+    }
+
+    /// Where each role starts (the first of its start columns), else the first column; the
+    /// selected order keeps its selection across reloads.
+    fn place_selection(
+        &mut self,
+        workflow: &Workflow,
+        first_load: bool,
+        keep: Option<i64>,
+        size: (u16, u16),
+    ) {
+        self.selection.column = 0;
+        if first_load
+            && let Some(starts) = workflow.start_states.get(&self.actor.role)
+            && let Some(index) = starts.iter().find_map(|s| self.column_index(s))
+        {
+            self.selection.column = index;
+        }
+        if let Some(id) = keep {
+            self.select_order(id);
+        }
+        self.clamp_selection();
+        self.keep_selection_visible(size);
+    }
+
+    pub(super) fn on_more_cards(
+        &mut self,
+        context: &mut Context,
+        state: &str,
+        cards: Result<Vec<Order>, String>,
+    ) -> Vec<Effect> {
+        let Some(index) = self.column_index(state) else {
+            return Vec::new();
+        };
+        let column = &mut self.columns[index];
+        column.loading_more = false;
+        match cards {
+            Ok(cards) => {
+                column.exhausted = (cards.len() as i64) < PAGE;
+                for card in cards {
+                    if !column.cards.iter().any(|c| c.id == card.id) {
+                        column.cards.push(card);
+                    }
+                }
+            }
+            Err(error) => *context.status = Status::error(error),
+        }
+        Vec::new()
+    }
+
+    pub(super) fn on_applied(
+        &mut self,
+        context: &mut Context,
+        result: Result<Applied, ApplyFailure>,
+    ) -> Vec<Effect> {
+        match result {
+            Ok(applied) => {
+                self.overlay = None;
+                self.sync.follow = Some(applied.id);
+                self.sync.followed.insert(applied.history_id);
+                *context.status = Status::info(format!(
+                    "order #{}: {} → {} ({})",
+                    applied.id, applied.from, applied.to, applied.event
+                ));
+                let event = self.own_event(&applied, context);
+                vec![Effect::FollowEvent {
+                    actor: self.actor.clone(),
+                    event,
+                }]
+            }
+            Err(ApplyFailure::Conflict { order_id, message }) => {
+                self.overlay = None;
+                self.sync.reopen_menu_for = Some(order_id);
+                *context.status = Status::error(message);
+                vec![Effect::RefreshOrder {
+                    actor: self.actor.clone(),
+                    order_id,
+                }]
+            }
+            Err(ApplyFailure::ConnectionLost(message)) => {
+                // Keep the overlay and what was typed: the user can retry when it is back.
+                match &mut self.overlay {
+                    Some(Overlay::Note(form)) => form.busy = false,
+                    Some(Overlay::Confirm(confirm)) => confirm.busy = false,
+                    _ => {}
+                }
+                *context.status = Status::error(format!(
+                    "not applied, the database is unreachable: {message}"
+                ));
+                Vec::new()
+            }
+            Err(ApplyFailure::Refused(message)) => {
+                match &mut self.overlay {
+                    Some(Overlay::Note(form)) => {
+                        form.busy = false;
+                        form.error = Some(message.clone());
+                    }
+                    _ => self.overlay = None,
+                }
+                *context.status = Status::error(message);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Our own transition as a feed line, so the board follows it at once.
+    fn own_event(&self, applied: &Applied, context: &Context) -> FeedEvent {
+        FeedEvent {
+            entry: HistoryEntry {
+                id: applied.history_id,
+                order_id: applied.id,
+                at: context.now,
+                actor: self.actor.name.clone(),
+                role: self.actor.role.as_str().to_string(),
+                on_behalf_of: None,
+                event: applied.event.clone(),
+                from: applied.from.clone(),
+                to: applied.to.clone(),
+                note: None,
+                version: applied.version,
+                effects: applied.effects.clone(),
+            },
+            workflow: self.workflow.clone(),
+            title: String::new(),
+        }
+    }
+
+    pub(super) fn on_feed(&mut self, events: Vec<FeedEvent>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for event in events {
+            if self.feed.contains(event.entry.id) {
+                continue;
+            }
+            // Our own changes were followed when they were applied.
+            if event.workflow == self.workflow && !self.sync.followed.contains(&event.entry.id) {
+                effects.push(Effect::FollowEvent {
+                    actor: self.actor.clone(),
+                    event: event.clone(),
+                });
+            }
+            self.feed.push_newest(event);
+        }
+        effects
+    }
+
+    /// Moves a card in place after a transition: the card from the fresh snapshot, counts
+    /// re-read. Each history id is reflected once, whether from our own apply or the feed.
+    pub(super) fn on_order_changed(
+        &mut self,
+        context: &mut Context,
+        event: FeedEvent,
+        order: Option<Order>,
+    ) -> Vec<Effect> {
+        let Some(workflow) = context.workflows.get(&event.workflow).cloned() else {
+            return Vec::new();
+        };
+        if event.workflow != self.workflow {
+            return Vec::new();
+        }
+        let order_id = event.entry.order_id;
+        let selected_before = self.selected_id();
+        let follow = self.sync.follow.take_if(|id| *id == order_id);
+        self.remove_card(order_id);
+        if let Some(order) = order
+            && self.admits(&order, &workflow, context.now, Some(&event.entry.actor))
+        {
+            self.place_card(order);
+        }
+        // The selection stays on its order; our own change takes it along to the new column.
+        let target = follow.or(selected_before);
+        if let Some(id) = target
+            && !self.select_order(id)
+            && let Some(column) = self.columns.get_mut(self.selection.column)
+        {
+            column.selected = column.selected.min(column.cards.len().saturating_sub(1));
+        }
+        self.clamp_selection();
+        self.keep_selection_visible(context.size);
+        let mut effects = self.refresh_counts(context);
+        if self.selected_id() == Some(order_id) || target != self.selected_id() {
+            self.order_pane.detail = None;
+            effects.extend(self.load_detail());
+        }
+        effects
+    }
+
+    /// A fresh snapshot after a lost race: placed under the same filter check as any card,
+    /// and the menu reopened on it.
+    pub(super) fn on_order_refreshed(
+        &mut self,
+        context: &mut Context,
+        order: Option<Order>,
+    ) -> Vec<Effect> {
+        let Some(order) = order else {
+            return Vec::new();
+        };
+        let id = order.id;
+        self.remove_card(id);
+        if let Some(workflow) = context.workflows.get(&order.workflow).cloned()
+            && self.admits(&order, &workflow, context.now, None)
+        {
+            self.place_card(order);
+        }
+        let reopen = self.sync.reopen_menu_for.take() == Some(id) && self.select_order(id);
+        self.clamp_selection();
+        self.keep_selection_visible(context.size);
+        self.order_pane.detail = None;
+        let mut effects = self.load_detail();
+        if reopen {
+            // The conflict's message stays on screen over the menu's own status.
+            let status = context.status.clone();
+            effects.extend(self.open_menu(context));
+            *context.status = status;
+        }
+        effects
+    }
+
+    fn remove_card(&mut self, id: i64) {
+        for column in &mut self.columns {
+            column.cards.retain(|c| c.id != id);
+        }
+    }
+
+    fn place_card(&mut self, order: Order) {
+        if let Some(index) = self.column_index(&order.state) {
+            insert_card(&mut self.columns[index], order);
+        }
+    }
+
+    /// Asks for fresh per-column counts, at most one request in flight.
+    fn refresh_counts(&mut self, context: &Context) -> Vec<Effect> {
+        if self.sync.counts_in_flight {
+            self.sync.counts_stale = true;
+            return Vec::new();
+        }
+        self.sync.counts_in_flight = true;
+        self.sync.counts_stale = false;
+        vec![Effect::RefreshCounts {
+            actor: self.actor.clone(),
+            workflow: self.workflow.clone(),
+            query: self.query(context.now),
+        }]
+    }
+
+    pub(super) fn on_counts(
+        &mut self,
+        context: &mut Context,
+        workflow: &str,
+        counts: Result<Vec<(String, i64)>, String>,
+    ) -> Vec<Effect> {
+        self.sync.counts_in_flight = false;
+        match counts {
+            Ok(counts) if workflow == self.workflow => {
+                for column in &mut self.columns {
+                    column.count = counts
+                        .iter()
+                        .find(|(s, _)| *s == column.state)
+                        .map(|(_, n)| *n)
+                        .unwrap_or(0);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => *context.status = Status::error(error),
+        }
+        if self.sync.counts_stale {
+            self.refresh_counts(context)
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// The columns a quick filter shows, each with its loaded first page.
+fn columns(
+    workflow: &Workflow,
+    quick: QuickFilter,
+    loaded: &[crate::service::ColumnData],
+) -> Vec<Column> {
+    workflow
+        .states
+        .iter()
+        .filter(|state| match quick {
+            QuickFilter::Late => workflow.late_states.contains(&state.id),
+            QuickFilter::Disputes => workflow.dispute_states.contains(&state.id),
+            QuickFilter::All | QuickFilter::Mine => true,
+        })
+        .map(|state| {
+            let loaded = loaded.iter().find(|c| c.state == state.id);
+            let cards = loaded.map(|c| c.cards.clone()).unwrap_or_default();
+            Column {
+                state: state.id.clone(),
+                label: state.label.clone(),
+                terminal: state.terminal,
+                count: loaded.map(|c| c.count).unwrap_or(0),
+                exhausted: (cards.len() as i64) < PAGE,
+                cards,
+                selected: 0,
+                offset: 0,
+                loading_more: false,
+            }
+        })
+        .collect()
+}
+
+/// Keeps a column sorted by id; a card beyond the loaded window waits for its page.
+fn insert_card(column: &mut Column, order: Order) {
+    let position = column.cards.partition_point(|c| c.id < order.id);
+    if position == column.cards.len() && !column.exhausted {
+        return;
+    }
+    column.cards.insert(position, order);
+}

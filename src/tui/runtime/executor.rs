@@ -1,0 +1,212 @@
+//! Carries out the effects `update` returns, each on its own task, through the service
+//! boundary only; every result comes back as a message.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use crate::domain::access::Permission;
+use crate::domain::{Actor, OrderId};
+use crate::service::{Backoffice, ServiceError};
+use crate::store::ApplyError;
+use crate::store::live::LiveUpdate;
+use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg};
+
+/// Reads that fail because the database just came back are retried this often, this long
+/// apart (about five seconds in all): the pool replaces dead connections on the next try.
+const READ_RETRIES: u32 = 20;
+const READ_RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+pub struct Executor {
+    backoffice: Backoffice,
+    tx: UnboundedSender<Msg>,
+    feed_interval: Duration,
+}
+
+impl Executor {
+    pub fn new(backoffice: Backoffice, tx: UnboundedSender<Msg>, feed_interval: Duration) -> Self {
+        Executor {
+            backoffice,
+            tx,
+            feed_interval,
+        }
+    }
+
+    pub fn spawn(&self, effect: Effect) {
+        if let Effect::Quit = effect {
+            return;
+        }
+        let backoffice = self.backoffice.clone();
+        let tx = self.tx.clone();
+        let feed_interval = self.feed_interval;
+        tokio::spawn(async move {
+            if let Effect::StartFeed { actor, after_id } = effect {
+                follow_feed(&backoffice, &tx, actor, after_id, feed_interval).await;
+                return;
+            }
+            if let Some(msg) = carry_out(&backoffice, effect).await {
+                let _ = tx.send(msg);
+            }
+        });
+    }
+}
+
+/// One effect's IO, and the message that reports it (none for the effects that are not IO).
+async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+    let text = |error: ServiceError| error.to_string();
+    let msg = match effect {
+        Effect::SignIn { name, password } => {
+            Msg::SignedIn(backoffice.sign_in(&name, &password).await.map_err(text))
+        }
+        Effect::LoadBoard {
+            actor,
+            workflow,
+            query,
+            with_recent,
+        } => Msg::BoardLoaded(
+            backoffice
+                .board(&actor, workflow, query, with_recent)
+                .await
+                .map_err(text),
+        ),
+        Effect::LoadMore { actor, query } => Msg::MoreCards {
+            state: query.state.clone().unwrap_or_default(),
+            cards: backoffice.list(&actor, &query).await.map_err(text),
+        },
+        Effect::LoadDetail { actor, order_id } => Msg::DetailLoaded(
+            load_detail(backoffice, &actor, order_id)
+                .await
+                .map_err(text),
+        ),
+        Effect::Apply {
+            actor,
+            order_id,
+            event,
+            note,
+            version,
+        } => {
+            let outcome = backoffice
+                .advance(
+                    &actor,
+                    order_id,
+                    &event,
+                    note.as_deref(),
+                    Some(version),
+                    Utc::now(),
+                )
+                .await;
+            Msg::Applied(outcome.map_err(apply_failure))
+        }
+        Effect::FollowEvent { actor, event } => {
+            let order_id = event.entry.order_id;
+            snapshot(backoffice, &actor, order_id, |order| Msg::OrderChanged {
+                event,
+                order,
+            })
+            .await
+        }
+        Effect::RefreshOrder { actor, order_id } => {
+            snapshot(backoffice, &actor, order_id, Msg::OrderRefreshed).await
+        }
+        Effect::RefreshCounts {
+            actor,
+            workflow,
+            query,
+        } => {
+            let counts = retrying(|| backoffice.counts(&actor, &workflow, &query)).await;
+            Msg::CountsRefreshed {
+                workflow,
+                counts: counts.map_err(text),
+            }
+        }
+        Effect::StartFeed { .. } | Effect::Quit => return None,
+    };
+    Some(msg)
+}
+
+/// The order as the actor may see it now (`None` when gone or not theirs), or the
+/// connection lost.
+async fn snapshot(
+    backoffice: &Backoffice,
+    actor: &Actor,
+    order_id: OrderId,
+    message: impl FnOnce(Option<crate::domain::Order>) -> Msg,
+) -> Msg {
+    match retrying(|| backoffice.order_snapshot(actor, order_id)).await {
+        Ok(order) => message(order),
+        Err(error) => Msg::Connection(ConnectionState::Reconnecting(error.to_string())),
+    }
+}
+
+fn apply_failure(error: ServiceError) -> ApplyFailure {
+    match error {
+        ServiceError::Apply(ApplyError::Conflict { order_id, .. }) => ApplyFailure::Conflict {
+            order_id,
+            message: error.to_string(),
+        },
+        error if error.is_connection_lost() => ApplyFailure::ConnectionLost(error.to_string()),
+        other => ApplyFailure::Refused(other.to_string()),
+    }
+}
+
+/// Follows the live feed for the actor until the UI goes away.
+async fn follow_feed(
+    backoffice: &Backoffice,
+    tx: &UnboundedSender<Msg>,
+    actor: Actor,
+    after_id: i64,
+    poll: Duration,
+) {
+    // With nothing shown yet, the feed starts at the newest event, not the first.
+    let after_id = match after_id {
+        0 => backoffice.latest_event_id().await.unwrap_or(0),
+        id => id,
+    };
+    let (live_tx, mut live_rx) = unbounded_channel();
+    let follower = backoffice.clone();
+    tokio::spawn(async move { follower.follow_feed(&actor, after_id, poll, live_tx).await });
+    while let Some(update) = live_rx.recv().await {
+        let msg = match update {
+            LiveUpdate::Events(events) => Msg::Feed(events),
+            LiveUpdate::Online => Msg::Connection(ConnectionState::Online),
+            LiveUpdate::Lost(reason) => {
+                tracing::warn!(%reason, "feed lost the database; reconnecting");
+                Msg::Connection(ConnectionState::Reconnecting(reason))
+            }
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads that fail because the database just came back are retried for a few seconds.
+async fn retrying<T, F, Fut>(mut read: F) -> Result<T, ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ServiceError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match read().await {
+            Err(error) if error.is_connection_lost() && attempt < READ_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(READ_RETRY_PAUSE).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn load_detail(
+    backoffice: &Backoffice,
+    actor: &Actor,
+    order_id: OrderId,
+) -> Result<Detail, ServiceError> {
+    let view = backoffice.show(actor, order_id, Utc::now()).await?;
+    let with_attempts = Permission::SeeAttempts.allows(actor.role);
+    let timeline = backoffice.timeline(actor, order_id, with_attempts).await?;
+    Ok(Detail { view, timeline })
+}

@@ -1,0 +1,136 @@
+//! The impure edge of the UI: owns the terminal, turns terminal events and IO results into
+//! messages, and carries out the effects `update` returns (`executor`).
+
+mod executor;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use super::app::{App, update};
+use super::keymap::KeyMap;
+use super::msg::Msg;
+use super::theme::Theme;
+use super::view::Frame;
+use crate::domain::Role;
+use crate::service::Backoffice;
+use executor::Executor;
+
+/// The UI's clock: countdowns and ages move once a second.
+const CLOCK_TICK: Duration = Duration::from_secs(1);
+
+/// What the UI is started with.
+pub struct Options {
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub default_workflow: Option<String>,
+    pub feed_interval: Duration,
+    pub as_user: Option<String>,
+    pub demo_logins: Vec<(String, String, Role)>,
+}
+
+/// Runs the UI until the user quits. The terminal is restored on every way out, panics
+/// included (ratatui's hook restores it; ours also releases the mouse first).
+pub async fn run(backoffice: Backoffice, options: Options) -> std::io::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        previous(info);
+    }));
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    let outcome = event_loop(&mut terminal, backoffice, options).await;
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    outcome
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    backoffice: Backoffice,
+    options: Options,
+) -> std::io::Result<()> {
+    let size = terminal.size()?;
+    let mut app = App::new(
+        options.keymap,
+        backoffice.workflows().clone(),
+        Utc::now(),
+        (size.width, size.height),
+    );
+    app.default_workflow = options.default_workflow;
+    if let Some(name) = &options.as_user {
+        app.prefill_user(name);
+    }
+    app.show_demo_logins(options.demo_logins);
+    let (tx, mut rx) = unbounded_channel::<Msg>();
+    let inputs = [terminal_events(tx.clone()), clock(tx.clone())];
+    let executor = Executor::new(backoffice, tx, options.feed_interval);
+    let result = draw_and_update(terminal, &mut app, &options.theme, &executor, &mut rx).await;
+    for input in inputs {
+        input.abort();
+    }
+    result
+}
+
+/// Draws, waits for messages, applies everything queued, repeats until the app quits.
+async fn draw_and_update(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    theme: &Theme,
+    executor: &Executor,
+    rx: &mut UnboundedReceiver<Msg>,
+) -> std::io::Result<()> {
+    loop {
+        terminal.draw(|frame| frame.render_widget(&Frame { app, theme }, frame.area()))?;
+        let Some(first) = rx.recv().await else {
+            return Ok(());
+        };
+        // Everything already queued is applied before the next frame.
+        let mut pending = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            pending.push(more);
+        }
+        for msg in pending {
+            for effect in update(app, msg) {
+                executor.spawn(effect);
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+/// One task owns the terminal's events: key presses, mouse and resizes.
+fn terminal_events(tx: UnboundedSender<Msg>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut stream = EventStream::new();
+        while let Some(Ok(event)) = stream.next().await {
+            let msg = match event {
+                Event::Key(key) => Msg::Key(key),
+                Event::Mouse(mouse) => Msg::Mouse(mouse),
+                Event::Resize(w, h) => Msg::Resize(w, h),
+                _ => continue,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+fn clock(tx: UnboundedSender<Msg>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(CLOCK_TICK);
+        loop {
+            interval.tick().await;
+            if tx.send(Msg::Tick(Utc::now())).is_err() {
+                break;
+            }
+        }
+    })
+}
