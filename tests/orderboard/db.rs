@@ -11,6 +11,36 @@ pub struct TestDb {
     pub url: String,
     pub backend: &'static str,
     _dir: Option<tempfile::TempDir>,
+    /// A per-test PostgreSQL database: (admin URL, name), dropped with the TestDb.
+    owned_database: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    /// Per-test PostgreSQL databases go away with the test, connections still open or not.
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.owned_database.take() else {
+            return;
+        };
+        // Drop runs inside a test's runtime or none: a thread of its own has neither.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut connection = sqlx::PgConnection::connect(&admin).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut connection)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("could not drop the test database {}", self.url);
+        }
+    }
 }
 
 impl TestDb {
@@ -44,6 +74,7 @@ impl TestDb {
             url,
             backend,
             _dir: None,
+            owned_database: None,
         }
     }
 }
@@ -55,6 +86,7 @@ pub fn sqlite() -> TestDb {
         url: format!("sqlite://{}", path.display()),
         backend: "sqlite",
         _dir: Some(dir),
+        owned_database: None,
     }
 }
 
@@ -91,6 +123,7 @@ pub async fn postgres() -> Option<TestDb> {
         url: with_database(&admin, &name),
         backend: "postgres",
         _dir: None,
+        owned_database: Some((admin, name)),
     })
 }
 

@@ -10,10 +10,10 @@ use orderboard::workflow::load_workflow;
 use orderboard::workflow::registry::SHIPPED;
 use proptest::prelude::*;
 
-use crate::cli::{create, create_titled, orderboard, run_as, set_up_users};
 use crate::db::{both, sqlite};
-use crate::story::{draft, people};
 use crate::support::test_now;
+use crate::support::{create, create_titled, orderboard, run_as, set_up_users};
+use crate::support::{draft, people};
 
 fn assert_located(errors: &orderboard::workflow::LoadErrors) {
     assert!(!errors.0.is_empty());

@@ -14,11 +14,11 @@ use orderboard::store::live::{LiveUpdate, follow};
 use orderboard::store::{DatabaseUrl, OpenMode, Store};
 use orderboard::workflow::Workflows;
 
-use crate::cli::set_up_users;
 use crate::db::TestDb;
-use crate::story::draft;
+use crate::support::Tmux;
+use crate::support::draft;
+use crate::support::set_up_users;
 use crate::support::test_now;
-use crate::tmux::Tmux;
 
 const BIN: &str = "/usr/lib/postgresql/15/bin";
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 use orderboard::service::ServiceError;
 use orderboard::store::ApplyError;
 
-use crate::cli::{orderboard, run_as};
 use crate::db::{TestDb, both};
-use crate::story::{draft, people};
 use crate::support::test_now;
+use crate::support::{draft, people};
+use crate::support::{orderboard, run_as};
 
 async fn sixteen_racers(db: &TestDb) {
     let (backoffice, store) = db.parts().await;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use orderboard::store::Store;
 use orderboard::workflow::Workflows;
 
-use crate::cli::{bench, run_as, set_up_users};
 use crate::db::{TestDb, both};
+use crate::support::{bench, run_as, set_up_users};
 
 /// What one race writer (`orderboard-bench race-writer`) reports.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -51,7 +51,7 @@ fn shared_orders(db: &TestDb) -> (i64, i64) {
         let mut ids = Vec::new();
         for index in 0..100 {
             let workflow = ["marketplace", "checkout", "fulfilment", "artist-shop"][index % 4];
-            let mut draft = crate::story::draft(workflow);
+            let mut draft = crate::support::draft(workflow);
             draft.title = format!("Shared order {index}");
             ids.push(
                 backoffice

@@ -10,10 +10,10 @@ use orderboard::tui::msg::Msg;
 use orderboard::tui::update;
 use orderboard::workflow::{Refusal, Workflows};
 
-use crate::cli::{orderboard, run_as, set_up_users};
 use crate::db::sqlite;
-use crate::story::{draft, people};
 use crate::support::{actor, order, test_now};
+use crate::support::{draft, people};
+use crate::support::{orderboard, run_as, set_up_users};
 
 /// Who may take each event, from `shared/spec/workflows.md`: (event, roles in their own right,
 /// owner required for customers and sellers, roles that may act on the customer's behalf).

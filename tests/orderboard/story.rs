@@ -1,55 +1,13 @@
 //! The story test: one marketplace order's life, run against SQLite and PostgreSQL alike.
 
 use chrono::Duration;
-use orderboard::auth::Secret;
 use orderboard::domain::{Actor, Role, Visibility};
-use orderboard::service::{Backoffice, OrderDraft, ServiceError};
+use orderboard::service::ServiceError;
 use orderboard::store::{ApplyError, Store};
 use orderboard::workflow::Refusal;
 
 use crate::db::{TestDb, both};
-use crate::support::test_now;
-
-pub async fn people(backoffice: &Backoffice) -> (Actor, Actor, Actor, Actor) {
-    let now = test_now();
-    let password = Secret::new("correct horse");
-    backoffice
-        .add_user(None, "ada", Role::Admin, &password, now)
-        .await
-        .unwrap();
-    let admin = backoffice.sign_in("ada", &password).await.unwrap();
-    for (name, role) in [
-        ("sam", Role::Seller),
-        ("carol", Role::Customer),
-        ("sue", Role::Support),
-        ("zoe", Role::Seller),
-    ] {
-        backoffice
-            .add_user(Some(&admin), name, role, &password, now)
-            .await
-            .unwrap();
-    }
-    (
-        admin,
-        Actor::new("sam", Role::Seller),
-        Actor::new("carol", Role::Customer),
-        Actor::new("sue", Role::Support),
-    )
-}
-
-pub fn draft(workflow: &str) -> OrderDraft {
-    OrderDraft {
-        workflow: workflow.into(),
-        customer: "carol".into(),
-        seller: "sam".into(),
-        title: "Logo design".into(),
-        amount_cents: 12_500,
-        currency: "EUR".into(),
-        placed_at: None,
-        due_at: Some(test_now() + Duration::days(3)),
-        attrs: Default::default(),
-    }
-}
+use crate::support::{draft, people, test_now};
 
 async fn story(db: &TestDb) {
     let (backoffice, store) = db.parts().await;

@@ -1,0 +1,153 @@
+//! The real binaries as a test runs them: a database, an empty config, no inherited
+//! orderboard variables, and the users every test signs in as.
+
+use std::process::{Command, Stdio};
+
+use crate::db::TestDb;
+
+/// The binary with a database and an empty config, no inherited orderboard variables.
+pub fn orderboard(url: &str) -> Command {
+    binary(env!("CARGO_BIN_EXE_orderboard"), url)
+}
+
+/// The benchmark binary, set up like `orderboard`.
+pub fn bench(url: &str) -> Command {
+    binary(env!("CARGO_BIN_EXE_orderboard-bench"), url)
+}
+
+fn binary(path: &str, url: &str) -> Command {
+    let mut command = Command::new(path);
+    command
+        .env_remove("ORDERBOARD_DATABASE")
+        .env_remove("ORDERBOARD_PASSWORD")
+        .env(
+            "ORDERBOARD_CONFIG",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/config/empty.toml"
+            ),
+        )
+        .arg("--database")
+        .arg(url)
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs as USER (password "correct horse"); returns (exit code, stdout, stderr).
+pub fn run_as(url: &str, user: &str, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--as", user];
+    all.extend_from_slice(args);
+    run(url, &all, None)
+}
+
+/// Runs with ORDERBOARD_PASSWORD "correct horse" and optional stdin.
+pub fn run(url: &str, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = orderboard(url)
+        .args(args)
+        .env("ORDERBOARD_PASSWORD", "correct horse")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// init, the bootstrap admin, and a few users, all through the CLI.
+pub fn set_up_users(db: &TestDb) {
+    let (code, _, stderr) = run(&db.url, &["init"], None);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(
+        &db.url,
+        &["user", "add", "ada", "--role", "admin", "--password-stdin"],
+        Some("correct horse\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for (name, role) in [
+        ("sam", "seller"),
+        ("zoe", "seller"),
+        ("carol", "customer"),
+        ("sue", "support"),
+        ("clock", "system"),
+    ] {
+        let args = [
+            "--as",
+            "ada",
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+        ];
+        let (code, _, stderr) = run(&db.url, &args, Some("correct horse\n"));
+        assert_eq!(code, 0, "{stderr}");
+    }
+}
+
+/// `order create` as USER with [workflow, customer, seller, amount].
+pub fn create_as(
+    db: &TestDb,
+    user: &str,
+    [workflow, customer, seller, amount]: [&str; 4],
+) -> (i32, String, String) {
+    let args = [
+        "order",
+        "create",
+        "--workflow",
+        workflow,
+        "--customer",
+        customer,
+        "--seller",
+        seller,
+        "--title",
+        "x",
+        "--amount",
+        amount,
+    ];
+    run_as(&db.url, user, &args)
+}
+
+/// `order create` as ada for carol and sam; returns the new id.
+pub fn create(db: &TestDb, workflow: &str, extra: &[&str]) -> String {
+    create_titled(db, workflow, "Logo", extra)
+}
+
+pub fn create_titled(db: &TestDb, workflow: &str, title: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "order",
+        "create",
+        "--workflow",
+        workflow,
+        "--customer",
+        "carol",
+        "--seller",
+        "sam",
+        "--title",
+        title,
+        "--amount",
+        "125.00",
+    ];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = run_as(&db.url, "ada", &args);
+    assert_eq!(code, 0, "{stderr}");
+    stdout.lines().last().unwrap().trim().to_string()
+}
