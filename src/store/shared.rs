@@ -66,24 +66,28 @@ macro_rules! shared_store_impl {
                 let sql = if query.workflow.is_some() && query.state.is_some() {
                     $crate::store::by_visibility(
                         visibility,
-                        [$crate::store::sql::BOARD_PAGE_ALL, $crate::store::sql::BOARD_PAGE_CUSTOMER, $crate::store::sql::BOARD_PAGE_SELLER],
+                        [
+                            $crate::store::sql::BOARD_PAGE_ALL,
+                            $crate::store::sql::BOARD_PAGE_CUSTOMER,
+                            $crate::store::sql::BOARD_PAGE_SELLER,
+                        ],
                     )
                 } else {
                     $crate::store::sql::LIST_ORDERS
                 };
                 let rows = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(sql)
-                .bind(customer)
-                .bind(seller)
-                .bind(query.workflow.as_deref())
-                .bind(query.state.as_deref())
-                .bind(query.due_before.map($crate::store::micros))
-                .bind(pattern)
-                .bind(exact_id)
-                .bind(query.after_id.unwrap_or(0))
-                .bind(query.limit)
-                .bind(query.acted_by.as_deref())
-                .fetch_all(&self.pool)
-                .await?;
+                    .bind(customer)
+                    .bind(seller)
+                    .bind(query.workflow.as_deref())
+                    .bind(query.state.as_deref())
+                    .bind(query.due_before.map($crate::store::micros))
+                    .bind(pattern)
+                    .bind(exact_id)
+                    .bind(query.after_id.unwrap_or(0))
+                    .bind(query.limit)
+                    .bind(query.acted_by.as_deref())
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.into_iter().map(|r| r.into_order()).collect()
             }
 
@@ -97,9 +101,17 @@ macro_rules! shared_store_impl {
                 use $crate::store::sql;
                 let (customer, seller) = $crate::store::visibility_binds(visibility);
                 let (pattern, exact_id) = $crate::store::text_binds(query.text.as_deref());
-                let filtered = pattern.is_some() || query.due_before.is_some() || query.acted_by.is_some();
+                let filtered =
+                    pattern.is_some() || query.due_before.is_some() || query.acted_by.is_some();
                 let rows = if filtered {
-                    let sql = $crate::store::by_visibility(visibility, [sql::COUNT_FILTERED_ALL, sql::COUNT_FILTERED_CUSTOMER, sql::COUNT_FILTERED_SELLER]);
+                    let sql = $crate::store::by_visibility(
+                        visibility,
+                        [
+                            sql::COUNT_FILTERED_ALL,
+                            sql::COUNT_FILTERED_CUSTOMER,
+                            sql::COUNT_FILTERED_SELLER,
+                        ],
+                    );
                     sqlx::query_as::<$db, (String, i64)>(sql)
                         .bind(workflow)
                         .bind(customer)
@@ -111,7 +123,10 @@ macro_rules! shared_store_impl {
                         .fetch_all(&self.pool)
                         .await?
                 } else {
-                    let sql = $crate::store::by_visibility(visibility, [sql::COUNT_ALL, sql::COUNT_CUSTOMER, sql::COUNT_SELLER]);
+                    let sql = $crate::store::by_visibility(
+                        visibility,
+                        [sql::COUNT_ALL, sql::COUNT_CUSTOMER, sql::COUNT_SELLER],
+                    );
                     sqlx::query_as::<$db, (String, i64)>(sql)
                         .bind(workflow)
                         .bind(customer)
@@ -131,7 +146,14 @@ macro_rules! shared_store_impl {
             ) -> Result<Vec<String>, $crate::store::StoreError> {
                 use $crate::store::sql;
                 let (customer, seller) = $crate::store::visibility_binds(visibility);
-                let sql = $crate::store::by_visibility(visibility, [sql::HAS_ORDERS_ALL, sql::HAS_ORDERS_CUSTOMER, sql::HAS_ORDERS_SELLER]);
+                let sql = $crate::store::by_visibility(
+                    visibility,
+                    [
+                        sql::HAS_ORDERS_ALL,
+                        sql::HAS_ORDERS_CUSTOMER,
+                        sql::HAS_ORDERS_SELLER,
+                    ],
+                );
                 let mut found = Vec::new();
                 for name in names {
                     let hit = sqlx::query_scalar::<$db, i64>(sql)
@@ -148,29 +170,64 @@ macro_rules! shared_store_impl {
             }
 
             /// Rows of one order, oldest first, turned into their application type.
-            async fn rows_of_order<R, T>(&self, sql: &'static str, order_id: $crate::domain::OrderId) -> Result<Vec<T>, $crate::store::StoreError>
+            async fn rows_of_order<R, T>(
+                &self,
+                sql: &'static str,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<T>, $crate::store::StoreError>
             where
                 R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
                 T: From<R>,
             {
-                let rows = sqlx::query_as::<$db, R>(sql).bind(order_id).fetch_all(&self.pool).await?;
+                let rows = sqlx::query_as::<$db, R>(sql)
+                    .bind(order_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok(rows.into_iter().map(T::from).collect())
             }
 
-            pub async fn history(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::HistoryEntry>, $crate::store::StoreError> {
-                self.rows_of_order::<$crate::store::rows::HistoryRow, _>($crate::store::sql::SELECT_HISTORY, order_id).await
+            pub async fn history(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::HistoryEntry>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::rows::HistoryRow, _>(
+                    $crate::store::sql::SELECT_HISTORY,
+                    order_id,
+                )
+                .await
             }
 
-            pub async fn attempts(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::Attempt>, $crate::store::StoreError> {
-                self.rows_of_order::<$crate::store::types::Attempt, _>($crate::store::sql::SELECT_ATTEMPTS, order_id).await
+            pub async fn attempts(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::Attempt>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::types::Attempt, _>(
+                    $crate::store::sql::SELECT_ATTEMPTS,
+                    order_id,
+                )
+                .await
             }
 
-            pub async fn ledger(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::LedgerRow>, $crate::store::StoreError> {
-                self.rows_of_order::<$crate::store::types::LedgerRow, _>($crate::store::sql::SELECT_LEDGER, order_id).await
+            pub async fn ledger(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::LedgerRow>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::types::LedgerRow, _>(
+                    $crate::store::sql::SELECT_LEDGER,
+                    order_id,
+                )
+                .await
             }
 
-            pub async fn effects(&self, order_id: $crate::domain::OrderId) -> Result<Vec<$crate::store::types::EffectRow>, $crate::store::StoreError> {
-                self.rows_of_order::<$crate::store::types::EffectRow, _>($crate::store::sql::SELECT_EFFECTS, order_id).await
+            pub async fn effects(
+                &self,
+                order_id: $crate::domain::OrderId,
+            ) -> Result<Vec<$crate::store::types::EffectRow>, $crate::store::StoreError> {
+                self.rows_of_order::<$crate::store::types::EffectRow, _>(
+                    $crate::store::sql::SELECT_EFFECTS,
+                    order_id,
+                )
+                .await
             }
 
             pub async fn feed_after(
@@ -333,28 +390,34 @@ macro_rules! shared_store_impl {
             }
 
             pub async fn ping(&self) -> Result<(), $crate::store::StoreError> {
-                sqlx::query::<$db>("SELECT 1").execute(&self.pool).await?;
+                sqlx::query::<$db>($crate::store::sql::PING)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 
             /// The highest order id so far (bulk seeding numbers new orders after it).
             pub async fn max_order_id(&self) -> Result<i64, $crate::store::StoreError> {
-                Ok(sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(id), 0) FROM orders")
-                    .fetch_one(&self.pool)
-                    .await?)
+                Ok(
+                    sqlx::query_scalar::<$db, i64>($crate::store::sql::MAX_ORDER_ID)
+                        .fetch_one(&self.pool)
+                        .await?,
+                )
             }
 
             /// Writes seeded orders with their histories, effects and ledger rows in one
             /// transaction, many rows per statement.
-            pub async fn bulk_insert(&self, orders: &[$crate::store::types::SeededOrder]) -> Result<(), $crate::store::StoreError> {
+            pub async fn bulk_insert(
+                &self,
+                orders: &[$crate::store::types::SeededOrder],
+            ) -> Result<(), $crate::store::StoreError> {
                 const ROWS: usize = 1000;
                 let mut tx = self.begin_write().await?;
                 Self::prepare_bulk(&mut tx).await?;
                 Self::serialise_event_ids(&mut tx).await?;
                 for chunk in orders.chunks(ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO orders (id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, timer_event, timer_due_at, attrs, counters, created_at, updated_at) ",
-                    );
+                    let mut insert =
+                        sqlx::QueryBuilder::<$db>::new($crate::store::sql::SEED_ORDERS);
                     insert.push_values(chunk, |mut row, seeded| {
                         let order = &seeded.order;
                         row.push_bind(order.id)
@@ -371,23 +434,31 @@ macro_rules! shared_store_impl {
                             .push_bind($crate::store::micros(order.state_entered_at))
                             .push_bind(seeded.timer.as_ref().map(|t| t.0.clone()))
                             .push_bind(seeded.timer.as_ref().map(|t| $crate::store::micros(t.1)))
-                            .push_bind(serde_json::to_string(&order.attrs).unwrap_or_else(|_| "{}".into()))
-                            .push_bind(serde_json::to_string(&order.counters).unwrap_or_else(|_| "{}".into()))
+                            .push_bind(
+                                serde_json::to_string(&order.attrs).unwrap_or_else(|_| "{}".into()),
+                            )
+                            .push_bind(
+                                serde_json::to_string(&order.counters)
+                                    .unwrap_or_else(|_| "{}".into()),
+                            )
                             .push_bind($crate::store::micros(order.placed_at))
                             .push_bind($crate::store::micros(order.state_entered_at));
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
-                let transitions: Vec<(&$crate::domain::Order, &$crate::store::types::SeededTransition)> = orders
+                let transitions: Vec<(
+                    &$crate::domain::Order,
+                    &$crate::store::types::SeededTransition,
+                )> = orders
                     .iter()
                     .flat_map(|o| o.history.iter().map(move |h| (&o.order, h)))
                     .collect();
                 for chunk in transitions.chunks(ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO history (order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects) ",
-                    );
+                    let mut insert =
+                        sqlx::QueryBuilder::<$db>::new($crate::store::sql::SEED_HISTORY);
                     insert.push_values(chunk, |mut row, (order, h)| {
-                        let effects: Vec<String> = h.effects.iter().map(|e| e.to_string()).collect();
+                        let effects: Vec<String> =
+                            h.effects.iter().map(|e| e.to_string()).collect();
                         row.push_bind(order.id)
                             .push_bind($crate::store::micros(h.at))
                             .push_bind(h.actor.name.clone())
@@ -398,18 +469,30 @@ macro_rules! shared_store_impl {
                             .push_bind(h.to.clone())
                             .push_bind(h.note.clone())
                             .push_bind(h.version)
-                            .push_bind(serde_json::to_string(&effects).unwrap_or_else(|_| "[]".into()));
+                            .push_bind(
+                                serde_json::to_string(&effects).unwrap_or_else(|_| "[]".into()),
+                            );
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
-                let effects: Vec<(i64, i64, usize, &$crate::workflow::Effect, chrono::DateTime<chrono::Utc>)> = transitions
+                let effects: Vec<(
+                    i64,
+                    i64,
+                    usize,
+                    &$crate::workflow::Effect,
+                    chrono::DateTime<chrono::Utc>,
+                )> = transitions
                     .iter()
-                    .flat_map(|(order, h)| h.effects.iter().enumerate().map(move |(i, e)| (order.id, h.version, i, e, h.at)))
+                    .flat_map(|(order, h)| {
+                        h.effects
+                            .iter()
+                            .enumerate()
+                            .map(move |(i, e)| (order.id, h.version, i, e, h.at))
+                    })
                     .collect();
                 for chunk in effects.chunks(ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO effects (order_id, version, kind, payload, idempotency_key, created_at) ",
-                    );
+                    let mut insert =
+                        sqlx::QueryBuilder::<$db>::new($crate::store::sql::SEED_EFFECTS);
                     insert.push_values(chunk, |mut row, (order_id, version, index, effect, at)| {
                         row.push_bind(*order_id)
                             .push_bind(*version)
@@ -420,18 +503,23 @@ macro_rules! shared_store_impl {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
-                let ledger: Vec<(i64, i64, $crate::workflow::LedgerEntry, chrono::DateTime<chrono::Utc>)> = transitions
+                let ledger: Vec<(
+                    i64,
+                    i64,
+                    $crate::workflow::LedgerEntry,
+                    chrono::DateTime<chrono::Utc>,
+                )> = transitions
                     .iter()
                     .flat_map(|(order, h)| {
-                        h.effects
-                            .iter()
-                            .filter_map(move |e| e.ledger_entry(order.amount_cents).map(|entry| (order.id, h.version, entry, h.at)))
+                        h.effects.iter().filter_map(move |e| {
+                            e.ledger_entry(order.amount_cents)
+                                .map(|entry| (order.id, h.version, entry, h.at))
+                        })
                     })
                     .collect();
                 for chunk in ledger.chunks(ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO ledger (order_id, version, kind, amount_cents, share_percent, at) ",
-                    );
+                    let mut insert =
+                        sqlx::QueryBuilder::<$db>::new($crate::store::sql::SEED_LEDGER);
                     insert.push_values(chunk, |mut row, (order_id, version, entry, at)| {
                         row.push_bind(*order_id)
                             .push_bind(*version)
@@ -448,42 +536,78 @@ macro_rules! shared_store_impl {
             }
 
             /// The ledger rows of orders `first ..= last`, with their order ids, in one query.
-            pub async fn ledger_between(&self, first: i64, last: i64) -> Result<Vec<(i64, $crate::store::types::LedgerRow)>, $crate::store::StoreError> {
-                let rows = sqlx::query_as::<$db, (i64, String, i64, i64, i64, chrono::DateTime<chrono::Utc>)>($crate::store::sql::LEDGER_BETWEEN)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&self.pool)
-                    .await?;
+            pub async fn ledger_between(
+                &self,
+                first: i64,
+                last: i64,
+            ) -> Result<Vec<(i64, $crate::store::types::LedgerRow)>, $crate::store::StoreError>
+            {
+                let rows = sqlx::query_as::<
+                    $db,
+                    (i64, String, i64, i64, i64, chrono::DateTime<chrono::Utc>),
+                >($crate::store::sql::LEDGER_BETWEEN)
+                .bind(first)
+                .bind(last)
+                .fetch_all(&self.pool)
+                .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(order_id, kind, amount_cents, share_percent, version, at)| {
-                        (order_id, $crate::store::types::LedgerRow { kind, amount_cents, share_percent, version, at })
-                    })
+                    .map(
+                        |(order_id, kind, amount_cents, share_percent, version, at)| {
+                            (
+                                order_id,
+                                $crate::store::types::LedgerRow {
+                                    kind,
+                                    amount_cents,
+                                    share_percent,
+                                    version,
+                                    at,
+                                },
+                            )
+                        },
+                    )
                     .collect())
             }
 
             /// A batch for verify: up to `limit` orders after `after_id`, with their histories
             /// (oldest first) and ledger rows, in three queries.
-            pub async fn audit_batch(&self, after_id: i64, limit: i64) -> Result<Vec<$crate::store::types::AuditedOrder>, $crate::store::StoreError> {
-                let orders = sqlx::query_as::<$db, $crate::store::rows::OrderRow>($crate::store::sql::ORDERS_AFTER)
-                    .bind(after_id)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let (Some(first), Some(last)) = (orders.first().map(|o| o.id), orders.last().map(|o| o.id)) else {
+            pub async fn audit_batch(
+                &self,
+                after_id: i64,
+                limit: i64,
+            ) -> Result<Vec<$crate::store::types::AuditedOrder>, $crate::store::StoreError> {
+                let orders = sqlx::query_as::<$db, $crate::store::rows::OrderRow>(
+                    $crate::store::sql::ORDERS_AFTER,
+                )
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let (Some(first), Some(last)) =
+                    (orders.first().map(|o| o.id), orders.last().map(|o| o.id))
+                else {
                     return Ok(Vec::new());
                 };
-                let history = sqlx::query_as::<$db, $crate::store::rows::HistoryRow>($crate::store::sql::HISTORY_BETWEEN)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&self.pool)
-                    .await?;
+                let history = sqlx::query_as::<$db, $crate::store::rows::HistoryRow>(
+                    $crate::store::sql::HISTORY_BETWEEN,
+                )
+                .bind(first)
+                .bind(last)
+                .fetch_all(&self.pool)
+                .await?;
                 let ledger = self.ledger_between(first, last).await?;
-                let mut audited: Vec<$crate::store::types::AuditedOrder> = Vec::with_capacity(orders.len());
+                let mut audited: Vec<$crate::store::types::AuditedOrder> =
+                    Vec::with_capacity(orders.len());
                 for row in orders {
-                    audited.push($crate::store::types::AuditedOrder { order: row.into_order()?, history: Vec::new(), ledger: Vec::new() });
+                    audited.push($crate::store::types::AuditedOrder {
+                        order: row.into_order()?,
+                        history: Vec::new(),
+                        ledger: Vec::new(),
+                    });
                 }
-                let position = |id: i64, audited: &[$crate::store::types::AuditedOrder]| audited.binary_search_by_key(&id, |a| a.order.id).ok();
+                let position = |id: i64, audited: &[$crate::store::types::AuditedOrder]| {
+                    audited.binary_search_by_key(&id, |a| a.order.id).ok()
+                };
                 for row in history {
                     if let Some(index) = position(row.order_id, &audited) {
                         audited[index].history.push(row.into_entry());
