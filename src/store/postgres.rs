@@ -56,8 +56,8 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     /// History ids are taken at INSERT, not at COMMIT, so two writers can commit out of id
@@ -65,7 +65,7 @@ impl PgStore {
     /// taken just before the insert, as the last statements, makes ids commit in order.
     async fn serialise_event_ids(
         tx: &mut Transaction<'static, Postgres>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(EVENT_ID_LOCK)
             .execute(&mut **tx)
@@ -73,13 +73,13 @@ impl PgStore {
         Ok(())
     }
 
-    async fn prepare_bulk(_tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+    async fn prepare_bulk(_tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
         Ok(())
     }
 
     /// Bulk seeding numbers orders itself: move the id sequence past them, or the next
     /// order created the ordinary way would collide.
-    async fn finish_bulk(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+    async fn finish_bulk(tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
         sqlx::query("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT COALESCE(MAX(id), 1) FROM orders))")
             .execute(&mut **tx)
             .await?;
@@ -90,7 +90,7 @@ impl PgStore {
     async fn announce_event(
         tx: &mut Transaction<'static, Postgres>,
         history_id: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(EVENTS_CHANNEL)
             .bind(history_id.to_string())

@@ -88,27 +88,25 @@ impl SqliteStore {
 
     /// Every write starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
     /// writes fails at once with "database is locked" under contention, busy timeout or not.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// SQLite has one writer at a time: history ids already commit in order.
-    async fn serialise_event_ids(
-        _tx: &mut Transaction<'static, Sqlite>,
-    ) -> Result<(), sqlx::Error> {
+    async fn serialise_event_ids(_tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         Ok(())
     }
 
     /// Bulk writes touch index pages all over the file: a large page cache for this one
     /// connection keeps them in memory instead of re-reading them for every batch.
-    async fn prepare_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+    async fn prepare_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         sqlx::query("PRAGMA cache_size = -262144")
             .execute(&mut **tx)
             .await?;
         Ok(())
     }
 
-    async fn finish_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+    async fn finish_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         sqlx::query("PRAGMA cache_size = -8000")
             .execute(&mut **tx)
             .await?;
@@ -119,7 +117,7 @@ impl SqliteStore {
     async fn announce_event(
         _tx: &mut Transaction<'static, Sqlite>,
         _history_id: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         Ok(())
     }
 
