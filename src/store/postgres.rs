@@ -12,6 +12,10 @@ use super::url::redact;
 /// The channel commits announce their history id on (a wake-up; readers re-read by id).
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
 
+/// How long a caller waits for a connection, opening included: a server that does not answer
+/// is reported unreachable rather than leaving the user at a silent terminal.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Any constant works; it only has to be the same for every writer.
 const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
 
@@ -30,7 +34,7 @@ impl PgStore {
         })?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(|e| pg_connect_error(url, e))?;
@@ -122,7 +126,10 @@ fn pg_connect_error(url: &str, error: sqlx::Error) -> StoreError {
             e.message()
         ),
         sqlx::Error::PoolTimedOut => {
-            format!("cannot reach the database at {shown}: no answer within 5 seconds")
+            format!(
+                "cannot reach the database at {shown}: no answer within {} seconds",
+                CONNECT_TIMEOUT.as_secs()
+            )
         }
         sqlx::Error::Io(e) => format!("cannot reach the database at {shown}: {e}"),
         sqlx::Error::Tls(e) => format!("cannot set up TLS with the database at {shown}: {e}"),
