@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::domain::{Actor, Order, Role};
 use crate::store::{HistoryEntry, LedgerRow, Store, StoreError};
-use crate::workflow::{Effect, LedgerKind, Workflows};
+use crate::workflow::{Decision, Effect, LedgerKind, Workflow, Workflows};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -22,11 +22,15 @@ pub struct VerifyReport {
     pub violations: Vec<Violation>,
 }
 
+/// Orders per audit batch: three queries a batch, and memory holds one batch's histories and
+/// ledgers at a time, whatever the size of the database.
+const ORDERS_PER_BATCH: i64 = 1000;
+
 pub async fn verify_all(store: &Store, workflows: &Workflows) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     let mut after = 0;
     loop {
-        let batch = store.audit_batch(after, 1000).await?;
+        let batch = store.audit_batch(after, ORDERS_PER_BATCH).await?;
         let Some(last) = batch.last() else { break };
         after = last.order.id;
         for audited in &batch {
@@ -65,13 +69,35 @@ pub fn check_order(
             order.state, workflow.name
         ));
     }
-    // Replay: the snapshot as it was before each transition, decided again by the engine.
+    let replayed = replay(order, history, workflow, &mut problems);
+    check_replayed_snapshot(order, &replayed, &mut problems);
+    check_ledger(order, ledger, &replayed.money_moves, &mut problems);
+    problems
+}
+
+/// Where an order's history leads when the engine decides each transition again.
+struct Replayed {
+    state: String,
+    version: i64,
+    counters: BTreeMap<String, i64>,
+    /// Each effect that moves money, with the version whose transition made it.
+    money_moves: Vec<(i64, Effect)>,
+}
+
+/// Replays the history from the workflow's initial state, checking each transition against
+/// the snapshot as it was just before it.
+fn replay(
+    order: &Order,
+    history: &[HistoryEntry],
+    workflow: &Workflow,
+    problems: &mut Vec<String>,
+) -> Replayed {
     let mut snapshot = order.clone();
     snapshot.state = workflow.initial_state().id.clone();
     snapshot.version = 1;
     snapshot.counters = BTreeMap::new();
     snapshot.state_entered_at = order.placed_at;
-    let mut expected_money: Vec<(i64, Effect)> = Vec::new();
+    let mut money_moves = Vec::new();
     for entry in history {
         if entry.from != snapshot.state {
             problems.push(format!(
@@ -85,71 +111,117 @@ pub fn check_order(
                 entry.id, entry.version, snapshot.version
             ));
         }
-        let decided = match entry.role.parse::<Role>() {
-            Ok(role) => workflow
-                .decide(
-                    &snapshot,
-                    &Actor::new(entry.actor.clone(), role),
-                    &entry.event,
-                    entry.note.as_deref(),
-                    entry.at,
-                )
-                .map_err(|refusal| refusal.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        match decided {
-            Ok(decision) if decision.to == entry.to => {
-                let written: Vec<String> = decision.effects.iter().map(|e| e.to_string()).collect();
-                if written != entry.effects {
-                    problems.push(format!(
-                        "history {} records effects {:?}, the workflow gives {:?}",
-                        entry.id, entry.effects, written
-                    ));
-                }
-                for effect in decision.effects.iter().filter(|e| e.moves_money()) {
-                    expected_money.push((entry.version, effect.clone()));
-                }
-                snapshot.counters = decision.counters;
-            }
-            Ok(decision) => problems.push(format!(
-                "history {}: {} --{}--> {} by {}, but the workflow leads to {}",
-                entry.id, entry.from, entry.event, entry.to, entry.actor, decision.to
-            )),
-            Err(refusal) => problems.push(format!(
-                "history {}: {} --{}--> {} by {} ({}) is not allowed: {refusal}",
-                entry.id, entry.from, entry.event, entry.to, entry.actor, entry.role
-            )),
+        if let Some(decision) = decide_again(workflow, &snapshot, entry, problems) {
+            let moves = decision.effects.iter().filter(|e| e.moves_money());
+            money_moves.extend(moves.map(|effect| (entry.version, effect.clone())));
+            snapshot.counters = decision.counters;
         }
         snapshot.state = entry.to.clone();
         snapshot.version = entry.version;
         snapshot.state_entered_at = entry.at;
     }
-    let (state, version, counters) = (snapshot.state, snapshot.version, snapshot.counters);
-    if state != order.state {
+    Replayed {
+        state: snapshot.state,
+        version: snapshot.version,
+        counters: snapshot.counters,
+        money_moves,
+    }
+}
+
+/// The engine's decision for one recorded transition, if it leads where the history says.
+fn decide_again(
+    workflow: &Workflow,
+    snapshot: &Order,
+    entry: &HistoryEntry,
+    problems: &mut Vec<String>,
+) -> Option<Decision> {
+    let decided = match entry.role.parse::<Role>() {
+        Ok(role) => workflow
+            .decide(
+                snapshot,
+                &Actor::new(entry.actor.clone(), role),
+                &entry.event,
+                entry.note.as_deref(),
+                entry.at,
+            )
+            .map_err(|refusal| refusal.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    match decided {
+        Ok(decision) if decision.to == entry.to => {
+            let written: Vec<String> = decision.effects.iter().map(|e| e.to_string()).collect();
+            if written != entry.effects {
+                problems.push(format!(
+                    "history {} records effects {:?}, the workflow gives {:?}",
+                    entry.id, entry.effects, written
+                ));
+            }
+            Some(decision)
+        }
+        Ok(decision) => {
+            problems.push(format!(
+                "history {}: {} --{}--> {} by {}, but the workflow leads to {}",
+                entry.id, entry.from, entry.event, entry.to, entry.actor, decision.to
+            ));
+            None
+        }
+        Err(refusal) => {
+            problems.push(format!(
+                "history {}: {} --{}--> {} by {} ({}) is not allowed: {refusal}",
+                entry.id, entry.from, entry.event, entry.to, entry.actor, entry.role
+            ));
+            None
+        }
+    }
+}
+
+/// The stored snapshot must be where the history leads.
+fn check_replayed_snapshot(order: &Order, replayed: &Replayed, problems: &mut Vec<String>) {
+    let Replayed {
+        state,
+        version,
+        counters,
+        ..
+    } = replayed;
+    if *state != order.state {
         problems.push(format!(
             "is in \"{}\" but its history ends in \"{state}\"",
             order.state
         ));
     }
-    if version != order.version {
+    if *version != order.version {
         problems.push(format!(
             "is at version {} but its history ends at version {version}",
             order.version
         ));
     }
+    // A counter at zero and a missing one mean the same.
     let stored: BTreeMap<String, i64> = order
         .counters
         .iter()
         .filter(|(_, v)| **v != 0)
         .map(|(k, v)| (k.clone(), *v))
         .collect();
-    let replayed: BTreeMap<String, i64> = counters.into_iter().filter(|(_, v)| *v != 0).collect();
+    let replayed: BTreeMap<String, i64> = counters
+        .iter()
+        .filter(|(_, v)| **v != 0)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
     if stored != replayed {
         problems.push(format!(
             "counters are {stored:?} but the history gives {replayed:?}"
         ));
     }
-    for (version, effect) in &expected_money {
+}
+
+/// The ledger must hold exactly the money the history moves, and money moves once per order.
+fn check_ledger(
+    order: &Order,
+    ledger: &[LedgerRow],
+    money_moves: &[(i64, Effect)],
+    problems: &mut Vec<String>,
+) {
+    for (version, effect) in money_moves {
         let Some(entry) = effect.ledger_entry(order.amount_cents) else {
             continue;
         };
@@ -164,11 +236,11 @@ pub fn check_order(
             ));
         }
     }
-    if ledger.len() != expected_money.len() {
+    if ledger.len() != money_moves.len() {
         problems.push(format!(
             "has {} ledger rows but its history moves money {} times",
             ledger.len(),
-            expected_money.len()
+            money_moves.len()
         ));
     }
     let payouts = ledger
@@ -191,5 +263,4 @@ pub fn check_order(
     if payouts > 0 && full_refunds > 0 {
         problems.push("was both paid out and fully refunded".into());
     }
-    problems
 }

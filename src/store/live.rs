@@ -8,14 +8,14 @@
 
 use std::time::Duration;
 
-use sqlx::Connection;
 use sqlx::postgres::PgListener;
 use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, SqliteConnection};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::postgres::EVENTS_CHANNEL;
 use super::types::FeedEvent;
-use super::{Store, StoreError};
+use super::{PgStore, SqliteStore, Store, StoreError};
 use crate::domain::Visibility;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +28,27 @@ pub enum LiveUpdate {
     Lost(String),
 }
 
-const BATCH: i64 = 500;
-const RETRY: Duration = Duration::from_millis(500);
+/// One read's worth of events: bounds a message after a long outage, and `catch_up` reads
+/// again at once while reads come back full.
+const EVENTS_PER_READ: i64 = 500;
+
+/// Between attempts to reach a lost database: soon enough that the UI shows it online within
+/// a second of its return, slow enough not to spin on refused connections.
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
+/// PostgreSQL's reader also reads when no notification came for this many polls: the read
+/// doubles as a heartbeat that notices a dead server, which a silent socket would not.
+const POLLS_PER_HEARTBEAT: u32 = 4;
+
+/// The poll interval is SQLite's; notifications wake PostgreSQL, so its heartbeat keeps a
+/// floor rather than reading as often as a tiny poll would.
+const MIN_HEARTBEAT_POLL: Duration = Duration::from_millis(250);
+
+/// How one connection's loop ended.
+enum Ended {
+    ReceiverDropped,
+    ConnectionLost,
+}
 
 /// Follows the feed after `after_id` until the receiver is dropped.
 pub async fn follow(
@@ -39,7 +58,7 @@ pub async fn follow(
     poll: Duration,
     sink: UnboundedSender<LiveUpdate>,
 ) {
-    let mut reader = Reader {
+    let reader = Reader {
         store,
         visibility,
         last: after_id,
@@ -47,97 +66,48 @@ pub async fn follow(
         lost: false,
     };
     match reader.store.clone() {
-        Store::Postgres(pg) => loop {
-            if reader.sink.is_closed() {
-                return;
-            }
-            let mut listener = match PgListener::connect_with(pg.pool()).await {
-                Ok(listener) => listener,
-                Err(error) => {
-                    reader.lost(&StoreError::from(error));
-                    tokio::time::sleep(RETRY).await;
-                    continue;
-                }
-            };
-            if let Err(error) = listener.listen(EVENTS_CHANNEL).await {
-                reader.lost(&StoreError::from(error));
-                tokio::time::sleep(RETRY).await;
-                continue;
-            }
-            // Anything committed while not listening is read now.
-            if !reader.catch_up().await {
-                tokio::time::sleep(RETRY).await;
-                continue;
-            }
-            loop {
-                if reader.sink.is_closed() {
-                    return;
-                }
-                // The poll doubles as a heartbeat that notices a dead server.
-                match tokio::time::timeout(
-                    poll.max(Duration::from_millis(250)) * 4,
-                    listener.try_recv(),
-                )
-                .await
-                {
-                    Ok(Ok(Some(_))) | Err(_) => {
-                        if !reader.catch_up().await {
-                            break;
-                        }
-                    }
-                    Ok(Ok(None)) | Ok(Err(_)) => {
-                        reader.lost(&StoreError::Unreachable(
-                            "the connection to PostgreSQL was lost".into(),
-                        ));
-                        break;
-                    }
-                }
-            }
-            tokio::time::sleep(RETRY).await;
-        },
-        Store::Sqlite(sqlite) => {
-            let options = SqliteConnectOptions::new()
-                .filename(sqlite.path())
-                .read_only(true);
-            let mut last_version: Option<i64> = None;
-            loop {
-                if reader.sink.is_closed() {
-                    return;
-                }
-                let mut connection = match sqlx::SqliteConnection::connect_with(&options).await {
-                    Ok(connection) => connection,
-                    Err(error) => {
-                        reader.lost(&StoreError::from(error));
-                        tokio::time::sleep(RETRY).await;
-                        continue;
-                    }
-                };
-                loop {
-                    if reader.sink.is_closed() {
-                        return;
-                    }
-                    let version = sqlx::query_scalar::<_, i64>("PRAGMA data_version")
-                        .fetch_one(&mut connection)
-                        .await;
-                    match version {
-                        Ok(version) => {
-                            if last_version != Some(version) {
-                                last_version = Some(version);
-                                if !reader.catch_up().await {
-                                    break;
-                                }
-                            }
-                        }
-                        Err(error) => {
-                            reader.lost(&StoreError::from(error));
-                            break;
-                        }
-                    }
-                    tokio::time::sleep(poll).await;
-                }
-                tokio::time::sleep(RETRY).await;
-            }
+        Store::Postgres(pg) => follow_postgres(reader, &pg, poll).await,
+        Store::Sqlite(sqlite) => follow_sqlite(reader, &sqlite, poll).await,
+    }
+}
+
+async fn follow_postgres(mut reader: Reader, pg: &PgStore, poll: Duration) {
+    loop {
+        if reader.sink.is_closed() {
+            return;
         }
+        if let Some(mut listener) = reader.listen(pg).await
+            // Anything committed while not listening is read now.
+            && reader.catch_up().await
+            && let Ended::ReceiverDropped = reader.follow_notifications(&mut listener, poll).await
+        {
+            return;
+        }
+        tokio::time::sleep(RECONNECT_DELAY).await;
+    }
+}
+
+async fn follow_sqlite(mut reader: Reader, sqlite: &SqliteStore, poll: Duration) {
+    let options = SqliteConnectOptions::new()
+        .filename(sqlite.path())
+        .read_only(true);
+    let mut last_version: Option<i64> = None;
+    loop {
+        if reader.sink.is_closed() {
+            return;
+        }
+        match SqliteConnection::connect_with(&options).await {
+            Ok(mut connection) => {
+                let ended = reader
+                    .poll_data_version(&mut connection, &mut last_version, poll)
+                    .await;
+                if let Ended::ReceiverDropped = ended {
+                    return;
+                }
+            }
+            Err(error) => reader.lost(&StoreError::from(error)),
+        }
+        tokio::time::sleep(RECONNECT_DELAY).await;
     }
 }
 
@@ -150,12 +120,82 @@ struct Reader {
 }
 
 impl Reader {
+    /// A listener on the events channel, or `None` (reported as lost) when there is none.
+    async fn listen(&mut self, pg: &PgStore) -> Option<PgListener> {
+        let mut listener = match PgListener::connect_with(pg.pool()).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                self.lost(&StoreError::from(error));
+                return None;
+            }
+        };
+        if let Err(error) = listener.listen(EVENTS_CHANNEL).await {
+            self.lost(&StoreError::from(error));
+            return None;
+        }
+        Some(listener)
+    }
+
+    async fn follow_notifications(&mut self, listener: &mut PgListener, poll: Duration) -> Ended {
+        let heartbeat = poll.max(MIN_HEARTBEAT_POLL) * POLLS_PER_HEARTBEAT;
+        loop {
+            if self.sink.is_closed() {
+                return Ended::ReceiverDropped;
+            }
+            match tokio::time::timeout(heartbeat, listener.try_recv()).await {
+                Ok(Ok(Some(_))) | Err(_) => {
+                    if !self.catch_up().await {
+                        return Ended::ConnectionLost;
+                    }
+                }
+                Ok(Ok(None)) | Ok(Err(_)) => {
+                    self.lost(&StoreError::Unreachable(
+                        "the connection to PostgreSQL was lost".into(),
+                    ));
+                    return Ended::ConnectionLost;
+                }
+            }
+        }
+    }
+
+    /// `PRAGMA data_version` changes when another connection commits: then read the feed.
+    async fn poll_data_version(
+        &mut self,
+        connection: &mut SqliteConnection,
+        last_version: &mut Option<i64>,
+        poll: Duration,
+    ) -> Ended {
+        loop {
+            if self.sink.is_closed() {
+                return Ended::ReceiverDropped;
+            }
+            let version = sqlx::query_scalar::<_, i64>("PRAGMA data_version")
+                .fetch_one(&mut *connection)
+                .await;
+            match version {
+                Ok(version) => {
+                    if *last_version != Some(version) {
+                        *last_version = Some(version);
+                        if !self.catch_up().await {
+                            return Ended::ConnectionLost;
+                        }
+                    }
+                }
+                Err(error) => {
+                    self.lost(&StoreError::from(error));
+                    return Ended::ConnectionLost;
+                }
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
     /// Reads everything after the last id; false when the database did not answer.
     async fn catch_up(&mut self) -> bool {
         loop {
             match self
                 .store
-                .feed_after(self.last, &self.visibility, BATCH)
+                .feed_after(self.last, &self.visibility, EVENTS_PER_READ)
                 .await
             {
                 Ok(events) => {
@@ -167,7 +207,7 @@ impl Reader {
                         return true;
                     };
                     self.last = newest.entry.id;
-                    let full = events.len() as i64 == BATCH;
+                    let full = events.len() as i64 == EVENTS_PER_READ;
                     let _ = self.sink.send(LiveUpdate::Events(events));
                     if !full {
                         return true;

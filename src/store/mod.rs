@@ -112,6 +112,10 @@ pub(crate) fn text_binds(text: Option<&str>) -> (Option<String>, Option<String>)
     (Some(pattern), exact)
 }
 
+/// Connections per process to PostgreSQL: sqlx's default, so that ten back-office processes
+/// at full pool stay within the server's default `max_connections` of 100.
+const POSTGRES_POOL_SIZE: u32 = 10;
+
 /// Whether opening may create a new, empty database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpenMode {
@@ -141,7 +145,9 @@ impl Store {
             DatabaseUrl::Sqlite { path } => Ok(Store::Sqlite(
                 SqliteStore::open(path, mode == OpenMode::CreateIfMissing).await?,
             )),
-            DatabaseUrl::Postgres { url } => Ok(Store::Postgres(PgStore::open(url, 10).await?)),
+            DatabaseUrl::Postgres { url } => Ok(Store::Postgres(
+                PgStore::open(url, POSTGRES_POOL_SIZE).await?,
+            )),
         }
     }
 

@@ -12,6 +12,10 @@ use super::url::redact;
 /// The channel commits announce their history id on (a wake-up; readers re-read by id).
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
 
+/// How long a caller waits for a connection, opening included: a server that does not answer
+/// is reported unreachable rather than leaving the user at a silent terminal.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Any constant works; it only has to be the same for every writer.
 pub const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
 
@@ -30,7 +34,7 @@ impl PgStore {
         })?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(|e| pg_connect_error(url, e))?;
@@ -56,8 +60,8 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     /// History ids are taken at INSERT, not at COMMIT, so two writers can commit out of id
@@ -65,7 +69,7 @@ impl PgStore {
     /// taken just before the insert, as the last statements, makes ids commit in order.
     async fn serialise_event_ids(
         tx: &mut Transaction<'static, Postgres>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(EVENT_ID_LOCK)
             .execute(&mut **tx)
@@ -73,13 +77,13 @@ impl PgStore {
         Ok(())
     }
 
-    async fn prepare_bulk(_tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+    async fn prepare_bulk(_tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
         Ok(())
     }
 
     /// Bulk seeding numbers orders itself: move the id sequence past them, or the next
     /// order created the ordinary way would collide.
-    async fn finish_bulk(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+    async fn finish_bulk(tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {
         sqlx::query("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT COALESCE(MAX(id), 1) FROM orders))")
             .execute(&mut **tx)
             .await?;
@@ -90,7 +94,7 @@ impl PgStore {
     async fn announce_event(
         tx: &mut Transaction<'static, Postgres>,
         history_id: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(EVENTS_CHANNEL)
             .bind(history_id.to_string())
@@ -122,7 +126,10 @@ fn pg_connect_error(url: &str, error: sqlx::Error) -> StoreError {
             e.message()
         ),
         sqlx::Error::PoolTimedOut => {
-            format!("cannot reach the database at {shown}: no answer within 5 seconds")
+            format!(
+                "cannot reach the database at {shown}: no answer within {} seconds",
+                CONNECT_TIMEOUT.as_secs()
+            )
         }
         sqlx::Error::Io(e) => format!("cannot reach the database at {shown}: {e}"),
         sqlx::Error::Tls(e) => format!("cannot set up TLS with the database at {shown}: {e}"),

@@ -1,17 +1,80 @@
 //! SQL text shared by both backends: SQLite accepts `$1` placeholders and RETURNING, so only
 //! the migrations and a few statements (begin, advisory lock, notify) differ.
 
-pub const SELECT_ORDER: &str = "SELECT id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters FROM orders WHERE id = $1";
+// Column lists are macros rather than constants because `concat!` takes only literals, and
+// `concat!` keeps every statement one `&'static str` built at compile time.
+
+/// What `OrderRow` reads.
+macro_rules! order_columns {
+    () => {
+        "id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters"
+    };
+}
+
+/// What a new order is written with; seeding adds its own `id` in front.
+macro_rules! order_insert_columns {
+    () => {
+        "workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, timer_event, timer_due_at, attrs, counters, created_at, updated_at"
+    };
+}
+
+/// What a transition is written with; `HistoryRow` reads these after `id`.
+macro_rules! history_insert_columns {
+    () => {
+        "order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects"
+    };
+}
+
+/// What `FeedRow` reads: the transition (`h`) and its order's workflow and title (`o`).
+macro_rules! feed_columns {
+    () => {
+        "h.id, h.order_id, h.at, h.actor, h.role, h.on_behalf_of, h.event, h.from_state, h.to_state, h.note, h.version, h.effects, o.workflow, o.title"
+    };
+}
+
+/// What `LedgerRow` reads.
+macro_rules! ledger_columns {
+    () => {
+        "kind, amount_cents, CAST(share_percent AS BIGINT) AS share_percent, version, at"
+    };
+}
+
+macro_rules! ledger_insert_columns {
+    () => {
+        "order_id, version, kind, amount_cents, share_percent, at"
+    };
+}
+
+macro_rules! effect_insert_columns {
+    () => {
+        "order_id, version, kind, payload, idempotency_key, created_at"
+    };
+}
+
+/// What `UserRow` reads.
+macro_rules! user_columns {
+    () => {
+        "name, role, password_hash, disabled, CAST(failed_sign_ins AS BIGINT) AS failed_sign_ins"
+    };
+}
+
+pub(super) const PING: &str = "SELECT 1";
+
+pub const SELECT_ORDER: &str = concat!("SELECT ", order_columns!(), " FROM orders WHERE id = $1");
 
 /// Visibility ($1 customer, $2 seller: NULL for staff) and filters, keyset-paged by id.
-pub const LIST_ORDERS: &str = "SELECT id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters FROM orders \
+pub const LIST_ORDERS: &str = concat!(
+    "SELECT ",
+    order_columns!(),
+    " FROM orders \
      WHERE ($1 IS NULL OR customer = $1) AND ($2 IS NULL OR seller = $2) \
        AND ($3 IS NULL OR workflow = $3) AND ($4 IS NULL OR state = $4) \
        AND ($5 IS NULL OR due_at < $5) \
        AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
        AND id > $8 \
        AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
-     ORDER BY id LIMIT $9";
+     ORDER BY id LIMIT $9"
+);
 
 // The board's queries come in one variant per visibility, so that the seller's or the
 // customer's index drives the scan (`seller = $x` is sargable; `$x IS NULL OR seller = $x` is
@@ -21,7 +84,9 @@ pub const LIST_ORDERS: &str = "SELECT id, workflow, state, version, customer, se
 macro_rules! board_page {
     ($who:literal) => {
         concat!(
-            "SELECT id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters FROM orders WHERE ",
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE ",
             $who,
             " AND workflow = $3 AND state = $4 AND ($5 IS NULL OR due_at < $5) \
               AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
@@ -67,61 +132,120 @@ pub const HAS_ORDERS_CUSTOMER: &str =
 pub const HAS_ORDERS_SELLER: &str =
     "SELECT id FROM orders WHERE seller = $3 AND workflow = $1 AND $2 IS NULL LIMIT 1";
 
-pub const INSERT_ORDER: &str = "INSERT INTO orders (workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, timer_event, timer_due_at, attrs, counters, created_at, updated_at) \
-     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '{}', $14, $14) RETURNING id";
+pub const INSERT_ORDER: &str = concat!(
+    "INSERT INTO orders (",
+    order_insert_columns!(),
+    ") \
+     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '{}', $14, $14) RETURNING id"
+);
 
 /// The optimistic lock: no row back means someone else moved the order first.
 pub const UPDATE_ORDER_STATE: &str = "UPDATE orders SET state = $1, version = version + 1, counters = $2, state_entered_at = $3, \
      timer_event = $4, timer_due_at = $5, updated_at = $3 WHERE id = $6 AND version = $7 RETURNING version";
 
-pub const INSERT_EFFECT: &str = "INSERT INTO effects (order_id, version, kind, payload, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const INSERT_EFFECT: &str = concat!(
+    "INSERT INTO effects (",
+    effect_insert_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6)"
+);
 
-pub const INSERT_LEDGER: &str = "INSERT INTO ledger (order_id, version, kind, amount_cents, share_percent, at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const INSERT_LEDGER: &str = concat!(
+    "INSERT INTO ledger (",
+    ledger_insert_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6)"
+);
 
-pub const INSERT_HISTORY: &str = "INSERT INTO history (order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+pub const INSERT_HISTORY: &str = concat!(
+    "INSERT INTO history (",
+    history_insert_columns!(),
+    ") \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+);
 
 pub const INSERT_ATTEMPT: &str = "INSERT INTO attempts (order_id, at, actor, role, event, kind, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-pub const SELECT_HISTORY: &str = "SELECT id, order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects FROM history WHERE order_id = $1 ORDER BY id";
+pub const SELECT_HISTORY: &str = concat!(
+    "SELECT id, ",
+    history_insert_columns!(),
+    " FROM history WHERE order_id = $1 ORDER BY id"
+);
 
-pub const LAST_HISTORY: &str = "SELECT id, order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects FROM history WHERE order_id = $1 ORDER BY id DESC LIMIT 1";
+pub const LAST_HISTORY: &str = concat!(
+    "SELECT id, ",
+    history_insert_columns!(),
+    " FROM history WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
+);
 
 pub const SELECT_ATTEMPTS: &str = "SELECT id, order_id, at, actor, role, event, kind, reason FROM attempts WHERE order_id = $1 ORDER BY id";
 
-pub const SELECT_LEDGER: &str = "SELECT kind, amount_cents, CAST(share_percent AS BIGINT) AS share_percent, version, at FROM ledger WHERE order_id = $1 ORDER BY id";
+pub const SELECT_LEDGER: &str = concat!(
+    "SELECT ",
+    ledger_columns!(),
+    " FROM ledger WHERE order_id = $1 ORDER BY id"
+);
 
 pub const SELECT_EFFECTS: &str =
     "SELECT kind, payload, status, version FROM effects WHERE order_id = $1 ORDER BY id";
 
 /// The feed: transitions after a cursor that the actor may see, oldest first.
-pub const FEED_AFTER: &str = "SELECT h.id, h.order_id, h.at, h.actor, h.role, h.on_behalf_of, h.event, h.from_state, h.to_state, h.note, h.version, h.effects, o.workflow, o.title \
+pub const FEED_AFTER: &str = concat!(
+    "SELECT ",
+    feed_columns!(),
+    " \
      FROM history h JOIN orders o ON o.id = h.order_id \
      WHERE h.id > $1 AND ($2 IS NULL OR o.customer = $2) AND ($3 IS NULL OR o.seller = $3) \
-     ORDER BY h.id LIMIT $4";
+     ORDER BY h.id LIMIT $4"
+);
 
 /// The newest transitions the actor may see, newest first (the feed's opening lines).
-pub const FEED_RECENT: &str = "SELECT h.id, h.order_id, h.at, h.actor, h.role, h.on_behalf_of, h.event, h.from_state, h.to_state, h.note, h.version, h.effects, o.workflow, o.title \
+pub const FEED_RECENT: &str = concat!(
+    "SELECT ",
+    feed_columns!(),
+    " \
      FROM history h JOIN orders o ON o.id = h.order_id \
      WHERE ($1 IS NULL OR o.customer = $1) AND ($2 IS NULL OR o.seller = $2) \
-     ORDER BY h.id DESC LIMIT $3";
+     ORDER BY h.id DESC LIMIT $3"
+);
 
 pub const LATEST_HISTORY_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM history";
 
 pub const DUE_TIMERS: &str = "SELECT id, version, timer_event FROM orders WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";
 
 /// Verify's batches: orders after an id, and the history and ledger of an id range.
-pub const ORDERS_AFTER: &str = "SELECT id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters FROM orders WHERE id > $1 ORDER BY id LIMIT $2";
-pub const HISTORY_BETWEEN: &str = "SELECT id, order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects FROM history WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id";
-pub const LEDGER_BETWEEN: &str = "SELECT order_id, kind, amount_cents, CAST(share_percent AS BIGINT) AS share_percent, version, at FROM ledger WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id";
+pub const ORDERS_AFTER: &str = concat!(
+    "SELECT ",
+    order_columns!(),
+    " FROM orders WHERE id > $1 ORDER BY id LIMIT $2"
+);
+pub const HISTORY_BETWEEN: &str = concat!(
+    "SELECT id, ",
+    history_insert_columns!(),
+    " FROM history WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id"
+);
+pub const LEDGER_BETWEEN: &str = concat!(
+    "SELECT order_id, ",
+    ledger_columns!(),
+    " FROM ledger WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id"
+);
+
+/// Seeding's statements: `QueryBuilder::push_values` appends the VALUES rows.
+pub(super) const MAX_ORDER_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM orders";
+pub(super) const SEED_ORDERS: &str =
+    concat!("INSERT INTO orders (id, ", order_insert_columns!(), ") ");
+pub(super) const SEED_HISTORY: &str =
+    concat!("INSERT INTO history (", history_insert_columns!(), ") ");
+pub(super) const SEED_EFFECTS: &str =
+    concat!("INSERT INTO effects (", effect_insert_columns!(), ") ");
+pub(super) const SEED_LEDGER: &str =
+    concat!("INSERT INTO ledger (", ledger_insert_columns!(), ") ");
 
 pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 
 pub const INSERT_USER: &str = "INSERT INTO users (name, role, password_hash, disabled, failed_sign_ins, created_at) VALUES ($1, $2, $3, FALSE, 0, $4)";
 
-pub const SELECT_USER: &str = "SELECT name, role, password_hash, disabled, CAST(failed_sign_ins AS BIGINT) AS failed_sign_ins FROM users WHERE name = $1";
+pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE name = $1");
 
-pub const SELECT_USERS: &str = "SELECT name, role, password_hash, disabled, CAST(failed_sign_ins AS BIGINT) AS failed_sign_ins FROM users ORDER BY name";
+pub const SELECT_USERS: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY name");
 
 pub const COUNT_FAILED_SIGN_IN: &str =
     "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE name = $1";

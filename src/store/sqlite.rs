@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
 use super::StoreError;
 use super::shared::shared_store_impl;
@@ -16,6 +16,12 @@ pub struct SqliteStore {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+
+/// Page cache per connection: 8 MB, where SQLite's default is 2 MB.
+const PAGE_CACHE_KIB: u32 = 8000;
+
+/// A bulk write's page cache, 256 MiB: see `prepare_bulk`.
+const BULK_PAGE_CACHE_KIB: u32 = 262_144;
 
 impl SqliteStore {
     /// Opens the file, creating it (owner-only permissions) when `create` is set. A file this
@@ -54,10 +60,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            // 8 MB of page cache per connection (SQLite's default is 2 MB).
-            .pragma("cache_size", "-8000")
-            // 8 MB of page cache per connection (SQLite's default is 2 MB).
-            .pragma("cache_size", "-8000");
+            .pragma("cache_size", cache_size(PAGE_CACHE_KIB));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
@@ -88,38 +91,31 @@ impl SqliteStore {
 
     /// Every write starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
     /// writes fails at once with "database is locked" under contention, busy timeout or not.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// SQLite has one writer at a time: history ids already commit in order.
-    async fn serialise_event_ids(
-        _tx: &mut Transaction<'static, Sqlite>,
-    ) -> Result<(), sqlx::Error> {
+    async fn serialise_event_ids(_tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
         Ok(())
     }
 
     /// Bulk writes touch index pages all over the file: a large page cache for this one
     /// connection keeps them in memory instead of re-reading them for every batch.
-    async fn prepare_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
-        sqlx::query("PRAGMA cache_size = -262144")
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    async fn prepare_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
+        set_cache_size(tx, BULK_PAGE_CACHE_KIB).await
     }
 
-    async fn finish_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
-        sqlx::query("PRAGMA cache_size = -8000")
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    /// The connection goes back to the pool: back to the ordinary cache.
+    async fn finish_bulk(tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
+        set_cache_size(tx, PAGE_CACHE_KIB).await
     }
 
     /// Other processes notice commits through `PRAGMA data_version`; nothing to send.
     async fn announce_event(
         _tx: &mut Transaction<'static, Sqlite>,
         _history_id: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         Ok(())
     }
 
@@ -134,6 +130,20 @@ impl SqliteStore {
 }
 
 shared_store_impl!(SqliteStore, Sqlite);
+
+/// `PRAGMA cache_size` counts pages when positive and KiB when negative.
+fn cache_size(kib: u32) -> String {
+    format!("-{kib}")
+}
+
+async fn set_cache_size(tx: &mut Transaction<'static, Sqlite>, kib: u32) -> Result<(), StoreError> {
+    // PRAGMA takes no bind parameters; the value is a number formatted here.
+    let statement = format!("PRAGMA cache_size = {}", cache_size(kib));
+    sqlx::query(AssertSqlSafe(statement))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 #[cfg(unix)]
 fn create_owner_only(path: &Path) -> Result<(), StoreError> {

@@ -1,0 +1,267 @@
+//! The one apply path, and the steps it is split into.
+
+use crate::domain::Order;
+use crate::store::types::ApplyError;
+use crate::workflow::{Workflow, Workflows};
+
+macro_rules! apply_path {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use chrono::{DateTime, Utc};
+            use sqlx::Transaction;
+
+            use $crate::domain::{Order, OrderId};
+            use $crate::store::rows::HistoryRow;
+            use $crate::store::shared::apply::loaded_workflow;
+            use $crate::store::shared::json_text;
+            use $crate::store::types::{Applied, ApplyError, ApplyRequest};
+            use $crate::store::{StoreError, micros, sql};
+            use $crate::workflow::{Decision, LedgerKind, Refusal, Workflows};
+
+            impl $store {
+                /// In one write transaction: read the order, ask the engine, move the order
+                /// under a version check, record effects and ledger rows, append history. A
+                /// refusal commits only its audit row.
+                pub async fn apply(
+                    &self,
+                    workflows: &Workflows,
+                    request: &ApplyRequest,
+                ) -> Result<Applied, ApplyError> {
+                    let now = micros(request.now);
+                    let order_id = request.order_id;
+                    let mut tx = self.begin_write().await?;
+                    let order = Self::fetch_order(&mut *tx, order_id)
+                        .await?
+                        .ok_or(ApplyError::NotFound(order_id))?;
+                    if !order.is_visible_to(&request.actor) {
+                        return Err(ApplyError::NotVisible(order_id));
+                    }
+                    if let Some(expected) = request.expected_version
+                        && expected != order.version
+                    {
+                        return Err(self.lost_race(tx, order_id).await);
+                    }
+                    let workflow = loaded_workflow(workflows, &order)?;
+                    let decided = workflow.decide(
+                        &order,
+                        &request.actor,
+                        &request.event,
+                        request.note.as_deref(),
+                        now,
+                    );
+                    let decision = match decided {
+                        Ok(decision) => decision,
+                        Err(refusal) => {
+                            Self::record_refusal(tx, request, &refusal, now).await?;
+                            return Err(ApplyError::Refused(refusal));
+                        }
+                    };
+                    let Some(version) = Self::move_order(&mut tx, &order, &decision, now).await?
+                    else {
+                        return Err(self.lost_race(tx, order_id).await);
+                    };
+                    let refused_kind =
+                        Self::record_effects(&mut tx, &order, &decision, version, now).await?;
+                    if let Some(kind) = refused_kind {
+                        tx.rollback().await.map_err(StoreError::from)?;
+                        return Err(ApplyError::LedgerRefused {
+                            order_id,
+                            kind: kind.as_str().to_string(),
+                        });
+                    }
+                    let effects: Vec<String> =
+                        decision.effects.iter().map(|e| e.to_string()).collect();
+                    let history_id =
+                        Self::append_history(&mut tx, request, &decision, version, &effects, now)
+                            .await?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                    Ok(Applied {
+                        id: order_id,
+                        event: decision.event,
+                        from: decision.from,
+                        to: decision.to,
+                        version,
+                        effects,
+                        history_id,
+                    })
+                }
+
+                /// Kept for support and admin, so the refusal's transaction commits this row.
+                async fn record_refusal(
+                    mut tx: Transaction<'static, $db>,
+                    request: &ApplyRequest,
+                    refusal: &Refusal,
+                    now: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query::<$db>(sql::INSERT_ATTEMPT)
+                        .bind(request.order_id)
+                        .bind(now)
+                        .bind(&request.actor.name)
+                        .bind(request.actor.role.as_str())
+                        .bind(&request.event)
+                        .bind(refusal.kind())
+                        .bind(refusal.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                /// The new version, or `None` when another writer moved the order since it
+                /// was read.
+                async fn move_order(
+                    tx: &mut Transaction<'static, $db>,
+                    order: &Order,
+                    decision: &Decision,
+                    now: DateTime<Utc>,
+                ) -> Result<Option<i64>, StoreError> {
+                    let (timer_event, timer_due) = decision
+                        .timer
+                        .as_ref()
+                        .map(|timer| (timer.event.clone(), micros(timer.due_at)))
+                        .unzip();
+                    Ok(sqlx::query_scalar::<$db, i64>(sql::UPDATE_ORDER_STATE)
+                        .bind(&decision.to)
+                        .bind(json_text(&decision.counters)?)
+                        .bind(now)
+                        .bind(timer_event)
+                        .bind(timer_due)
+                        .bind(order.id)
+                        .bind(order.version)
+                        .fetch_optional(&mut **tx)
+                        .await?)
+                }
+
+                /// The effects and their ledger rows. `Some(kind)` when the ledger's unique
+                /// index refused a second movement of that kind.
+                async fn record_effects(
+                    tx: &mut Transaction<'static, $db>,
+                    order: &Order,
+                    decision: &Decision,
+                    version: i64,
+                    now: DateTime<Utc>,
+                ) -> Result<Option<LedgerKind>, StoreError> {
+                    let order_id = order.id;
+                    for (index, effect) in decision.effects.iter().enumerate() {
+                        sqlx::query::<$db>(sql::INSERT_EFFECT)
+                            .bind(order_id)
+                            .bind(version)
+                            .bind(effect.kind())
+                            .bind(effect.to_string())
+                            .bind(format!("{order_id}:{version}:{index}"))
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await?;
+                        let Some(entry) = effect.ledger_entry(order.amount_cents) else {
+                            continue;
+                        };
+                        let inserted = sqlx::query::<$db>(sql::INSERT_LEDGER)
+                            .bind(order_id)
+                            .bind(version)
+                            .bind(entry.kind.as_str())
+                            .bind(entry.amount_cents)
+                            .bind(i32::from(entry.share_percent))
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await;
+                        match inserted {
+                            Ok(_) => {}
+                            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                                return Ok(Some(entry.kind));
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    Ok(None)
+                }
+
+                /// The history row and its id. The backend's hooks around the insert make ids
+                /// commit in order and wake the live feed.
+                async fn append_history(
+                    tx: &mut Transaction<'static, $db>,
+                    request: &ApplyRequest,
+                    decision: &Decision,
+                    version: i64,
+                    effects: &[String],
+                    now: DateTime<Utc>,
+                ) -> Result<i64, StoreError> {
+                    Self::serialise_event_ids(tx).await?;
+                    let history_id = sqlx::query_scalar::<$db, i64>(sql::INSERT_HISTORY)
+                        .bind(request.order_id)
+                        .bind(now)
+                        .bind(&request.actor.name)
+                        .bind(request.actor.role.as_str())
+                        .bind(decision.on_behalf_of.as_deref())
+                        .bind(&decision.event)
+                        .bind(&decision.from)
+                        .bind(&decision.to)
+                        .bind(decision.note.as_deref())
+                        .bind(version)
+                        .bind(serde_json::to_string(effects).unwrap_or_else(|_| "[]".into()))
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    Self::announce_event(tx, history_id).await?;
+                    Ok(history_id)
+                }
+
+                /// Gives the transaction up after a lost race and says who won it.
+                async fn lost_race(
+                    &self,
+                    tx: Transaction<'static, $db>,
+                    order_id: OrderId,
+                ) -> ApplyError {
+                    match tx.rollback().await {
+                        Ok(()) => self.conflict(order_id).await,
+                        Err(error) => StoreError::from(error).into(),
+                    }
+                }
+
+                /// A lost race: the order as it is now, and who moved it last.
+                async fn conflict(&self, order_id: OrderId) -> ApplyError {
+                    let current = match self.order(order_id).await {
+                        Ok(Some(order)) => order,
+                        Ok(None) => return ApplyError::NotFound(order_id),
+                        Err(e) => return e.into(),
+                    };
+                    let last = sqlx::query_as::<$db, HistoryRow>(sql::LAST_HISTORY)
+                        .bind(order_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|row| (row.actor, row.event));
+                    ApplyError::Conflict {
+                        order_id,
+                        state: current.state,
+                        version: current.version,
+                        moved_by: last,
+                    }
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use apply_path;
+
+/// The order's workflow, provided it is loaded and still has the order's state.
+pub(crate) fn loaded_workflow<'w>(
+    workflows: &'w Workflows,
+    order: &Order,
+) -> Result<&'w Workflow, ApplyError> {
+    let workflow: &Workflow =
+        workflows
+            .get(&order.workflow)
+            .ok_or_else(|| ApplyError::UnknownWorkflow {
+                order_id: order.id,
+                workflow: order.workflow.clone(),
+            })?;
+    if workflow.state(&order.state).is_none() {
+        return Err(ApplyError::UnknownState {
+            order_id: order.id,
+            workflow: order.workflow.clone(),
+            state: order.state.clone(),
+        });
+    }
+    Ok(workflow)
+}

@@ -1,0 +1,104 @@
+//! What happened to orders: each order's history, refused attempts, ledger and effects, and
+//! the feed of transitions across orders.
+
+macro_rules! history_queries {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use $crate::domain::{OrderId, Visibility};
+            use $crate::store::rows::{FeedRow, HistoryRow};
+            use $crate::store::types::{Attempt, EffectRow, FeedEvent, HistoryEntry, LedgerRow};
+            use $crate::store::{StoreError, sql, visibility_binds};
+
+            impl $store {
+                /// Rows of one order, oldest first, turned into their application type.
+                async fn rows_of_order<R, T>(
+                    &self,
+                    sql: &'static str,
+                    order_id: OrderId,
+                ) -> Result<Vec<T>, StoreError>
+                where
+                    R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+                    T: From<R>,
+                {
+                    let rows = sqlx::query_as::<$db, R>(sql)
+                        .bind(order_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows.into_iter().map(T::from).collect())
+                }
+
+                pub async fn history(
+                    &self,
+                    order_id: OrderId,
+                ) -> Result<Vec<HistoryEntry>, StoreError> {
+                    self.rows_of_order::<HistoryRow, _>(sql::SELECT_HISTORY, order_id)
+                        .await
+                }
+
+                pub async fn attempts(
+                    &self,
+                    order_id: OrderId,
+                ) -> Result<Vec<Attempt>, StoreError> {
+                    self.rows_of_order::<Attempt, _>(sql::SELECT_ATTEMPTS, order_id)
+                        .await
+                }
+
+                pub async fn ledger(
+                    &self,
+                    order_id: OrderId,
+                ) -> Result<Vec<LedgerRow>, StoreError> {
+                    self.rows_of_order::<LedgerRow, _>(sql::SELECT_LEDGER, order_id)
+                        .await
+                }
+
+                pub async fn effects(
+                    &self,
+                    order_id: OrderId,
+                ) -> Result<Vec<EffectRow>, StoreError> {
+                    self.rows_of_order::<EffectRow, _>(sql::SELECT_EFFECTS, order_id)
+                        .await
+                }
+
+                pub async fn feed_after(
+                    &self,
+                    after_id: i64,
+                    visibility: &Visibility,
+                    limit: i64,
+                ) -> Result<Vec<FeedEvent>, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let rows = sqlx::query_as::<$db, FeedRow>(sql::FEED_AFTER)
+                        .bind(after_id)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows.into_iter().map(FeedRow::into_event).collect())
+                }
+
+                pub async fn recent_feed(
+                    &self,
+                    visibility: &Visibility,
+                    limit: i64,
+                ) -> Result<Vec<FeedEvent>, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let rows = sqlx::query_as::<$db, FeedRow>(sql::FEED_RECENT)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows.into_iter().map(FeedRow::into_event).collect())
+                }
+
+                pub async fn latest_history_id(&self) -> Result<i64, StoreError> {
+                    Ok(sqlx::query_scalar::<$db, i64>(sql::LATEST_HISTORY_ID)
+                        .fetch_one(&self.pool)
+                        .await?)
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use history_queries;

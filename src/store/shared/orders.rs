@@ -1,0 +1,203 @@
+//! Orders: creating one, reading one, and the board's lists and counts.
+
+macro_rules! order_queries {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use chrono::{DateTime, Utc};
+
+            use $crate::domain::{Order, OrderId, Visibility};
+            use $crate::store::rows::OrderRow;
+            use $crate::store::shared::json_text;
+            use $crate::store::types::{DueTimer, NewOrder, OrderQuery};
+            use $crate::store::{
+                StoreError, by_visibility, micros, sql, text_binds, visibility_binds,
+            };
+
+            impl $store {
+                pub async fn ping(&self) -> Result<(), StoreError> {
+                    sqlx::query::<$db>(sql::PING).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                pub async fn create_order(&self, new: &NewOrder) -> Result<OrderId, StoreError> {
+                    let now = micros(new.now);
+                    let attrs = json_text(&new.attrs)?;
+                    let (timer_event, timer_due) = new
+                        .timer
+                        .as_ref()
+                        .map(|(event, due)| (event.clone(), micros(*due)))
+                        .unzip();
+                    let mut tx = self.begin_write().await?;
+                    let id = sqlx::query_scalar::<$db, i64>(sql::INSERT_ORDER)
+                        .bind(&new.workflow)
+                        .bind(&new.state)
+                        .bind(&new.customer)
+                        .bind(&new.seller)
+                        .bind(&new.title)
+                        .bind(new.amount_cents)
+                        .bind(&new.currency)
+                        .bind(micros(new.placed_at))
+                        .bind(new.due_at.map(micros))
+                        .bind(now)
+                        .bind(timer_event)
+                        .bind(timer_due)
+                        .bind(attrs)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(id)
+                }
+
+                pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+                    Self::fetch_order(&self.pool, id).await
+                }
+
+                /// One order, read through the pool or inside a transaction.
+                async fn fetch_order<'e>(
+                    executor: impl sqlx::Executor<'e, Database = $db>,
+                    id: OrderId,
+                ) -> Result<Option<Order>, StoreError> {
+                    let row = sqlx::query_as::<$db, OrderRow>(sql::SELECT_ORDER)
+                        .bind(id)
+                        .fetch_optional(executor)
+                        .await?;
+                    row.map(OrderRow::into_order).transpose()
+                }
+
+                pub async fn list_orders(
+                    &self,
+                    visibility: &Visibility,
+                    query: &OrderQuery,
+                ) -> Result<Vec<Order>, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let (pattern, exact_id) = text_binds(query.text.as_deref());
+                    // A board column (workflow and state given) has its own index-driven query.
+                    let sql = if query.workflow.is_some() && query.state.is_some() {
+                        by_visibility(
+                            visibility,
+                            [
+                                sql::BOARD_PAGE_ALL,
+                                sql::BOARD_PAGE_CUSTOMER,
+                                sql::BOARD_PAGE_SELLER,
+                            ],
+                        )
+                    } else {
+                        sql::LIST_ORDERS
+                    };
+                    let rows = sqlx::query_as::<$db, OrderRow>(sql)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(query.workflow.as_deref())
+                        .bind(query.state.as_deref())
+                        .bind(query.due_before.map(micros))
+                        .bind(pattern)
+                        .bind(exact_id)
+                        .bind(query.after_id.unwrap_or(0))
+                        .bind(query.limit)
+                        .bind(query.acted_by.as_deref())
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.into_iter().map(OrderRow::into_order).collect()
+                }
+
+                /// Per-state counts for one workflow under the query's filters (its state and
+                /// paging are ignored).
+                pub async fn count_by_state(
+                    &self,
+                    workflow: &str,
+                    visibility: &Visibility,
+                    query: &OrderQuery,
+                ) -> Result<Vec<(String, i64)>, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let (pattern, exact_id) = text_binds(query.text.as_deref());
+                    let filtered =
+                        pattern.is_some() || query.due_before.is_some() || query.acted_by.is_some();
+                    if !filtered {
+                        let sql = by_visibility(
+                            visibility,
+                            [sql::COUNT_ALL, sql::COUNT_CUSTOMER, sql::COUNT_SELLER],
+                        );
+                        return Ok(sqlx::query_as::<$db, (String, i64)>(sql)
+                            .bind(workflow)
+                            .bind(customer)
+                            .bind(seller)
+                            .fetch_all(&self.pool)
+                            .await?);
+                    }
+                    let sql = by_visibility(
+                        visibility,
+                        [
+                            sql::COUNT_FILTERED_ALL,
+                            sql::COUNT_FILTERED_CUSTOMER,
+                            sql::COUNT_FILTERED_SELLER,
+                        ],
+                    );
+                    Ok(sqlx::query_as::<$db, (String, i64)>(sql)
+                        .bind(workflow)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(pattern)
+                        .bind(exact_id)
+                        .bind(query.due_before.map(micros))
+                        .bind(query.acted_by.as_deref())
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
+                /// The workflows among `names` that hold an order the actor may see (an index
+                /// probe each, never a scan).
+                pub async fn workflows_with_orders(
+                    &self,
+                    names: &[String],
+                    visibility: &Visibility,
+                ) -> Result<Vec<String>, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let sql = by_visibility(
+                        visibility,
+                        [
+                            sql::HAS_ORDERS_ALL,
+                            sql::HAS_ORDERS_CUSTOMER,
+                            sql::HAS_ORDERS_SELLER,
+                        ],
+                    );
+                    let mut found = Vec::new();
+                    for name in names {
+                        let hit = sqlx::query_scalar::<$db, i64>(sql)
+                            .bind(name)
+                            .bind(customer)
+                            .bind(seller)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        if hit.is_some() {
+                            found.push(name.clone());
+                        }
+                    }
+                    Ok(found)
+                }
+
+                pub async fn due_timers(
+                    &self,
+                    now: DateTime<Utc>,
+                    limit: i64,
+                ) -> Result<Vec<DueTimer>, StoreError> {
+                    let rows = sqlx::query_as::<$db, (i64, i64, String)>(sql::DUE_TIMERS)
+                        .bind(micros(now))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(order_id, version, event)| DueTimer {
+                            order_id,
+                            version,
+                            event,
+                        })
+                        .collect())
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use order_queries;
