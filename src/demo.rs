@@ -302,37 +302,7 @@ pub async fn generate_orders(
             }
             let order = backoffice.visible_order(admin, id).await?;
             let workflow = backoffice.workflow(&order.workflow)?;
-            let mut choices = Vec::new();
-            for actor in actors.iter().chain(std::iter::once(&Actor::system_clock())) {
-                for option in workflow
-                    .available_transitions(&order, actor, clock)
-                    .available
-                {
-                    // Admin overrides are rare in real life; keep them rare here.
-                    // and endings less likely than progress, so every column fills.
-                    let weight = if actor.role == Role::Admin {
-                        1
-                    } else if workflow.is_terminal(&option.to) {
-                        4
-                    } else {
-                        10
-                    };
-                    choices.push((actor.clone(), option, weight));
-                }
-            }
-            let total: u32 = choices.iter().map(|c| c.2).sum();
-            if total == 0 {
-                break;
-            }
-            let mut pick = rng.u32(..total);
-            let Some((actor, option, _)) = choices.into_iter().find(|c| {
-                if pick < c.2 {
-                    true
-                } else {
-                    pick -= c.2;
-                    false
-                }
-            }) else {
+            let Some((actor, option)) = pick_step(workflow, &order, actors, clock, rng) else {
                 break;
             };
             let note = option
@@ -345,6 +315,47 @@ pub async fn generate_orders(
         }
     }
     Ok((count, transitions))
+}
+
+/// One legal step for the order at `clock`, by whoever may take it, chosen at random with
+/// weights: admin overrides are rare in real life, and endings less likely than progress, so
+/// every column fills.
+fn pick_step(
+    workflow: &crate::workflow::Workflow,
+    order: &crate::domain::Order,
+    actors: &[Actor],
+    clock: DateTime<Utc>,
+    rng: &mut fastrand::Rng,
+) -> Option<(Actor, crate::workflow::AvailableTransition)> {
+    let mut choices = Vec::new();
+    for actor in actors.iter().chain(std::iter::once(&Actor::system_clock())) {
+        for option in workflow
+            .available_transitions(order, actor, clock)
+            .available
+        {
+            let weight = if actor.role == Role::Admin {
+                1
+            } else if workflow.is_terminal(&option.to) {
+                4
+            } else {
+                10
+            };
+            choices.push((actor.clone(), option, weight));
+        }
+    }
+    let total: u32 = choices.iter().map(|c| c.2).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut pick = rng.u32(..total);
+    choices.into_iter().find_map(|(actor, option, weight)| {
+        if pick < weight {
+            Some((actor, option))
+        } else {
+            pick -= weight;
+            None
+        }
+    })
 }
 
 /// Bulk synthetic orders for benchmarks: each order's life is decided by the engine in

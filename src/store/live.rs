@@ -201,11 +201,13 @@ impl Reader {
                 Ok(events) => {
                     if self.lost {
                         self.lost = false;
+                        tracing::info!(after = self.last, "feed reconnected");
                         let _ = self.sink.send(LiveUpdate::Online);
                     }
                     let Some(newest) = events.last() else {
                         return true;
                     };
+                    tracing::debug!(after = self.last, events = events.len(), "feed woke up");
                     self.last = newest.entry.id;
                     let full = events.len() as i64 == EVENTS_PER_READ;
                     let _ = self.sink.send(LiveUpdate::Events(events));
@@ -224,6 +226,7 @@ impl Reader {
     fn lost(&mut self, error: &StoreError) {
         if !self.lost {
             self.lost = true;
+            tracing::warn!(%error, after = self.last, "feed lost the database; reconnecting");
             let _ = self.sink.send(LiveUpdate::Lost(error.to_string()));
         }
     }

@@ -171,10 +171,7 @@ async fn follow_feed(
         let msg = match update {
             LiveUpdate::Events(events) => Msg::Feed(events),
             LiveUpdate::Online => Msg::Connection(ConnectionState::Online),
-            LiveUpdate::Lost(reason) => {
-                tracing::warn!(%reason, "feed lost the database; reconnecting");
-                Msg::Connection(ConnectionState::Reconnecting(reason))
-            }
+            LiveUpdate::Lost(reason) => Msg::Connection(ConnectionState::Reconnecting(reason)),
         };
         if tx.send(msg).is_err() {
             return;
