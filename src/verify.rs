@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::domain::ledger::{Movement, check_ledger as check_ledger_rules};
 use crate::domain::{Actor, Order, Role};
 use crate::store::{HistoryEntry, LedgerRow, Store, StoreError};
-use crate::workflow::{Decision, Effect, LedgerKind, Workflow, Workflows};
+use crate::workflow::{Decision, Effect, Workflow, Workflows};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -222,8 +223,13 @@ fn check_ledger(
     problems: &mut Vec<String>,
 ) {
     for (version, effect) in money_moves {
-        let Some(entry) = effect.ledger_entry(order.amount_cents) else {
-            continue;
+        let entry = match effect.ledger_entry(order.amount_cents) {
+            Ok(Some(entry)) => entry,
+            Ok(None) => continue,
+            Err(refusal) => {
+                problems.push(format!("{effect} at version {version}: {refusal}"));
+                continue;
+            }
         };
         let found = ledger.iter().any(|row| {
             row.version == *version
@@ -243,24 +249,9 @@ fn check_ledger(
             money_moves.len()
         ));
     }
-    let payouts = ledger
-        .iter()
-        .filter(|r| r.kind == LedgerKind::Payout.as_str())
-        .count();
-    let refunds = ledger
-        .iter()
-        .filter(|r| r.kind == LedgerKind::Refund.as_str())
-        .count();
-    let full_refunds = ledger
-        .iter()
-        .filter(|r| r.kind == LedgerKind::Refund.as_str() && r.share_percent == 100)
-        .count();
-    if payouts > 1 || refunds > 1 {
-        problems.push(format!(
-            "money moved twice: {payouts} payouts, {refunds} refunds"
-        ));
-    }
-    if payouts > 0 && full_refunds > 0 {
-        problems.push("was both paid out and fully refunded".into());
+    // The rules every ledger keeps, in the order its rows were written.
+    let movements: Vec<Movement> = ledger.iter().filter_map(LedgerRow::movement).collect();
+    for refusal in check_ledger_rules(order.amount_cents, &movements) {
+        problems.push(format!("ledger: {refusal}"));
     }
 }

@@ -88,9 +88,10 @@ fn apply_exit_kind(error: &ApplyError) -> ExitKind {
             Refusal::NotAllowedNow { .. } => ExitKind::NotAllowedNow,
         },
         ApplyError::Conflict { .. } => ExitKind::Conflict,
+        // The ledger's rules refuse it now: like a guard, not a failure.
+        ApplyError::LedgerRefused { .. } => ExitKind::NotAllowedNow,
         ApplyError::UnknownWorkflow { .. }
         | ApplyError::UnknownState { .. }
-        | ApplyError::LedgerRefused { .. }
         | ApplyError::Store(_) => ExitKind::Unexpected,
     }
 }

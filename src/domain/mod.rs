@@ -1,6 +1,7 @@
 //! The domain: orders, roles and the rules about who may see what. No SQL, no terminal.
 
 pub mod access;
+pub mod ledger;
 pub mod order;
 pub mod role;
 pub mod text;

@@ -100,12 +100,16 @@ impl fmt::Display for Money<'_> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not an amount (expected a number with at most two decimals, like 12.50)")]
-pub struct BadAmount(pub String);
+pub enum BadAmount {
+    #[error("\"{0}\" is not an amount (expected a number with at most two decimals, like 12.50)")]
+    NotAnAmount(String),
+    #[error("{0} is more than the largest amount orderboard takes, 999999999.99")]
+    TooLarge(String),
+}
 
 /// Parses `12`, `12.5` or `12.50` into cents without going through floating point.
 pub fn parse_amount_cents(text: &str) -> Result<i64, BadAmount> {
-    let bad = || BadAmount(text.to_string());
+    let bad = || BadAmount::NotAnAmount(text.to_string());
     let trimmed = text.trim();
     let (whole, fraction) = match trimmed.split_once('.') {
         Some((w, f)) => (w, f),
@@ -125,10 +129,15 @@ pub fn parse_amount_cents(text: &str) -> Result<i64, BadAmount> {
         1 => fraction.parse::<i64>().map_err(|_| bad())? * 10,
         _ => fraction.parse().map_err(|_| bad())?,
     };
-    whole
+    let too_large = || BadAmount::TooLarge(trimmed.to_string());
+    let cents = whole
         .checked_mul(100)
         .and_then(|c| c.checked_add(fraction_cents))
-        .ok_or_else(bad)
+        .ok_or_else(too_large)?;
+    if cents > crate::domain::ledger::MAX_AMOUNT_CENTS {
+        return Err(too_large());
+    }
+    Ok(cents)
 }
 
 #[cfg(test)]
@@ -146,6 +155,11 @@ mod tests {
         assert!(parse_amount_cents("1.234").is_err());
         assert!(parse_amount_cents("abc").is_err());
         assert!(parse_amount_cents("99999999999999999999").is_err());
+        assert_eq!(parse_amount_cents("999999999.99"), Ok(99_999_999_999));
+        assert_eq!(
+            parse_amount_cents("1000000000").unwrap_err().to_string(),
+            "1000000000 is more than the largest amount orderboard takes, 999999999.99"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
+use crate::domain::ledger::MAX_AMOUNT_CENTS;
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
 use crate::store::{Applied, ApplyError, ApplyRequest, EffectRow, LedgerRow, NewOrder, OrderQuery};
 use crate::workflow::TransitionMenu;
@@ -83,19 +84,14 @@ impl Backoffice {
             .collect())
     }
 
-    /// The order if it exists and the actor may see it.
+    /// The order if it exists and the actor may see it. An order the actor may not see is
+    /// answered exactly like a missing one (`unseen`), so nobody learns that it exists.
     pub async fn visible_order(&self, actor: &Actor, id: OrderId) -> Result<Order, ServiceError> {
-        let order = self
-            .store
+        self.store
             .order(id)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("order {id} does not exist")))?;
-        if !order.is_visible_to(actor) {
-            return Err(ServiceError::NotPermitted(format!(
-                "order {id} is not visible to you"
-            )));
-        }
-        Ok(order)
+            .filter(|order| order.is_visible_to(actor))
+            .ok_or_else(|| unseen(actor, id))
     }
 
     /// The current snapshot of an order for a live view: `None` when it is gone or the actor
@@ -156,7 +152,12 @@ impl Backoffice {
             expected_version,
             now,
         };
-        let applied = self.store.apply(&self.workflows, &request).await;
+        let applied = match self.store.apply(&self.workflows, &request).await {
+            Err(ApplyError::NotFound(_) | ApplyError::NotVisible(_)) => {
+                return Err(unseen(actor, id));
+            }
+            other => other,
+        };
         match &applied {
             Ok(applied) => tracing::info!(
                 order = id,
@@ -184,6 +185,12 @@ impl Backoffice {
         self.check_party(&draft.seller, Role::Seller).await?;
         if draft.title.trim().is_empty() {
             return Err(ServiceError::BadInput("the order needs a title".into()));
+        }
+        if !(0..=MAX_AMOUNT_CENTS).contains(&draft.amount_cents) {
+            return Err(ServiceError::BadInput(format!(
+                "an amount of {} cents is outside 0 to {MAX_AMOUNT_CENTS} cents",
+                draft.amount_cents
+            )));
         }
         if draft.currency.len() != 3 || !draft.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(ServiceError::BadInput(format!(
@@ -276,5 +283,18 @@ impl Backoffice {
             }
         }
         Ok(report)
+    }
+}
+
+/// The one answer for an order that is missing or that the actor may not see: staff, who see
+/// every order, learn that it is missing (bad input); everyone else gets the same sentence
+/// and exit code for both.
+pub(super) fn unseen(actor: &Actor, id: OrderId) -> ServiceError {
+    if actor.role.sees_every_order() {
+        ServiceError::NotFound(format!("order {id} does not exist"))
+    } else {
+        ServiceError::NotPermitted(format!(
+            "order {id} does not exist or is not visible to you"
+        ))
     }
 }

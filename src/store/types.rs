@@ -72,6 +72,18 @@ pub struct LedgerRow {
     pub at: DateTime<Utc>,
 }
 
+impl LedgerRow {
+    /// The row as a movement the ledger rules understand (`None` for an unknown kind, which
+    /// the schema's CHECK keeps out).
+    pub fn movement(&self) -> Option<crate::domain::ledger::Movement> {
+        Some(crate::domain::ledger::Movement {
+            kind: crate::domain::ledger::LedgerKind::parse(&self.kind)?,
+            amount_cents: self.amount_cents,
+            share_percent: u8::try_from(self.share_percent).ok()?,
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EffectRow {
     pub kind: String,
@@ -147,8 +159,11 @@ pub enum ApplyError {
         workflow: String,
         state: String,
     },
-    #[error("the ledger refused a second {kind} for order {order_id}: money moves once per order")]
-    LedgerRefused { order_id: OrderId, kind: String },
+    #[error("order {order_id}: {refusal}")]
+    LedgerRefused {
+        order_id: OrderId,
+        refusal: crate::domain::ledger::LedgerRefusal,
+    },
     #[error(transparent)]
     Store(#[from] super::StoreError),
 }

@@ -229,10 +229,10 @@ pub enum ConfirmAction {
 impl ActionSet for ConfirmAction {
     const TABLE: &'static str = "[keys.confirm]";
     const ALL: &'static [ConfirmAction] = &[ConfirmAction::Yes, ConfirmAction::No];
+    // No Enter for yes: money moves or an order ends only on an explicit key.
     const DEFAULTS: &'static [(&'static str, ConfirmAction)] = &[
         ("y", ConfirmAction::Yes),
         ("Y", ConfirmAction::Yes),
-        ("enter", ConfirmAction::Yes),
         ("n", ConfirmAction::No),
         ("N", ConfirmAction::No),
         ("esc", ConfirmAction::No),

@@ -162,7 +162,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Connection(state) => return on_connection(app, state),
         _ => {}
     }
-    if let (Msg::Key(_) | Msg::Mouse(_), true) = (&msg, app.too_small()) {
+    if let (Msg::Key(_) | Msg::Mouse(_) | Msg::Paste(_), true) = (&msg, app.too_small()) {
         // The "terminal too small" screen hides the board: keys would act blind.
         return match &msg {
             Msg::Key(key) if app.keymap.action(key) == Some(super::action::Action::Quit) => {

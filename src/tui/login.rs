@@ -63,6 +63,14 @@ impl LoginForm {
                     self.error = None;
                 }
             },
+            Msg::Paste(text) if !self.busy => {
+                let field = match self.focus {
+                    LoginField::Name => &mut self.name,
+                    LoginField::Password => &mut self.password,
+                };
+                super::paste::insert(field, &text);
+                self.error = None;
+            }
             Msg::SignedIn(result) => {
                 self.busy = false;
                 match result {

@@ -15,6 +15,7 @@ pub mod login;
 pub mod msg;
 pub mod order_pane;
 pub mod overlays;
+pub mod paste;
 pub mod runtime;
 pub mod theme;
 pub mod view;

@@ -13,6 +13,9 @@ use crate::store::{Applied, FeedEvent, OrderQuery};
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): text for the focused input, never
+    /// keys, so a pasted newline submits nothing and a pasted "y" confirms nothing.
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     Tick(DateTime<Utc>),

@@ -38,51 +38,31 @@ pub enum Effect {
     InventoryRelease,
 }
 
-/// The ledger side of a money effect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LedgerKind {
-    Refund,
-    Payout,
-    Credit,
-}
-
-impl LedgerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LedgerKind::Refund => "refund",
-            LedgerKind::Payout => "payout",
-            LedgerKind::Credit => "credit",
-        }
-    }
-}
-
-/// One ledger row a money effect produces for an order of `amount_cents`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LedgerEntry {
-    pub kind: LedgerKind,
-    pub amount_cents: i64,
-    /// 100 for full refunds, payouts and credits.
-    pub share_percent: u8,
-}
+pub use crate::domain::ledger::{LedgerKind, Movement as LedgerEntry};
+use crate::domain::ledger::{LedgerRefusal, share_of};
 
 impl Effect {
-    /// The ledger entry this effect moves, if it moves money. Partial refunds round half up
-    /// to the cent, so 75 % of 0.05 is 0.04.
-    pub fn ledger_entry(&self, order_amount_cents: i64) -> Option<LedgerEntry> {
+    /// The ledger entry this effect moves on an order of `order_amount_cents`, if it moves
+    /// money; refused when the amount cannot be computed with (see `domain::ledger`).
+    pub fn ledger_entry(
+        &self,
+        order_amount_cents: i64,
+    ) -> Result<Option<LedgerEntry>, LedgerRefusal> {
         let (kind, share_percent) = match self {
             Effect::Refund(share) => (LedgerKind::Refund, share.percent()),
             Effect::Payout => (LedgerKind::Payout, FULL_PERCENT),
             Effect::Credit => (LedgerKind::Credit, FULL_PERCENT),
-            _ => return None,
+            _ => return Ok(None),
         };
-        let whole = i64::from(FULL_PERCENT);
-        // Adding half the divisor before dividing rounds half up.
-        let amount_cents = (order_amount_cents * i64::from(share_percent) + whole / 2) / whole;
-        Some(LedgerEntry {
+        let amount_cents =
+            share_of(order_amount_cents, share_percent).ok_or(LedgerRefusal::Unrepresentable {
+                amount_cents: order_amount_cents,
+            })?;
+        Ok(Some(LedgerEntry {
             kind,
             amount_cents,
             share_percent,
-        })
+        }))
     }
 
     pub fn moves_money(&self) -> bool {
@@ -230,10 +210,12 @@ mod tests {
     fn partial_refunds_round_half_up_to_the_cent() {
         let entry = Effect::Refund(RefundShare::Percent(75))
             .ledger_entry(5)
+            .unwrap()
             .unwrap();
         assert_eq!(entry.amount_cents, 4);
         let entry = Effect::Refund(RefundShare::Percent(50))
             .ledger_entry(12_345)
+            .unwrap()
             .unwrap();
         assert_eq!(entry.amount_cents, 6_173);
     }

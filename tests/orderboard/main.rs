@@ -11,6 +11,7 @@ mod security;
 mod story;
 mod support;
 mod tmux;
+mod trust;
 mod tui_fixtures;
 mod tui_snapshots;
 mod tui_update;

@@ -10,13 +10,15 @@ macro_rules! apply_path {
             use chrono::{DateTime, Utc};
             use sqlx::Transaction;
 
+            use $crate::domain::ledger::{LedgerRefusal, Movement, check_movement};
             use $crate::domain::{Order, OrderId};
             use $crate::store::rows::HistoryRow;
             use $crate::store::shared::apply::loaded_workflow;
             use $crate::store::shared::json_text;
+            use $crate::store::types::LedgerRow;
             use $crate::store::types::{Applied, ApplyError, ApplyRequest};
             use $crate::store::{StoreError, micros, sql};
-            use $crate::workflow::{Decision, LedgerKind, Refusal, Workflows};
+            use $crate::workflow::{Decision, Refusal, Workflows};
 
             impl $store {
                 /// In one write transaction: read the order, ask the engine, move the order
@@ -60,15 +62,15 @@ macro_rules! apply_path {
                     else {
                         return Err(self.lost_race(tx, order_id).await);
                     };
-                    let refused_kind =
-                        Self::record_effects(&mut tx, &order, &decision, version, now).await?;
-                    if let Some(kind) = refused_kind {
-                        tx.rollback().await.map_err(StoreError::from)?;
-                        return Err(ApplyError::LedgerRefused {
-                            order_id,
-                            kind: kind.as_str().to_string(),
-                        });
-                    }
+                    let movements = match Self::plan_movements(&mut tx, &order, &decision).await? {
+                        Ok(movements) => movements,
+                        Err(refusal) => {
+                            tx.rollback().await.map_err(StoreError::from)?;
+                            return Err(ApplyError::LedgerRefused { order_id, refusal });
+                        }
+                    };
+                    Self::record_effects(&mut tx, &order, &decision, &movements, version, now)
+                        .await?;
                     let effects: Vec<String> =
                         decision.effects.iter().map(|e| e.to_string()).collect();
                     let history_id =
@@ -132,15 +134,47 @@ macro_rules! apply_path {
                         .await?)
                 }
 
-                /// The effects and their ledger rows. `Some(kind)` when the ledger's unique
-                /// index refused a second movement of that kind.
+                /// The money the decision moves, checked against the order's ledger as it is
+                /// inside this transaction (the order row is already locked by the move, so no
+                /// other writer can add to it meanwhile).
+                async fn plan_movements(
+                    tx: &mut Transaction<'static, $db>,
+                    order: &Order,
+                    decision: &Decision,
+                ) -> Result<Result<Vec<Movement>, LedgerRefusal>, StoreError> {
+                    let recorded: Vec<LedgerRow> =
+                        sqlx::query_as::<$db, LedgerRow>(sql::SELECT_LEDGER)
+                            .bind(order.id)
+                            .fetch_all(&mut **tx)
+                            .await?;
+                    let mut existing: Vec<Movement> =
+                        recorded.iter().filter_map(LedgerRow::movement).collect();
+                    let mut planned = Vec::new();
+                    for effect in &decision.effects {
+                        let entry = match effect.ledger_entry(order.amount_cents) {
+                            Ok(Some(entry)) => entry,
+                            Ok(None) => continue,
+                            Err(refusal) => return Ok(Err(refusal)),
+                        };
+                        if let Err(refusal) = check_movement(order.amount_cents, &existing, &entry)
+                        {
+                            return Ok(Err(refusal));
+                        }
+                        existing.push(entry);
+                        planned.push(entry);
+                    }
+                    Ok(Ok(planned))
+                }
+
+                /// The effects, and the ledger rows of the planned movements.
                 async fn record_effects(
                     tx: &mut Transaction<'static, $db>,
                     order: &Order,
                     decision: &Decision,
+                    movements: &[Movement],
                     version: i64,
                     now: DateTime<Utc>,
-                ) -> Result<Option<LedgerKind>, StoreError> {
+                ) -> Result<(), StoreError> {
                     let order_id = order.id;
                     for (index, effect) in decision.effects.iter().enumerate() {
                         sqlx::query::<$db>(sql::INSERT_EFFECT)
@@ -152,27 +186,19 @@ macro_rules! apply_path {
                             .bind(now)
                             .execute(&mut **tx)
                             .await?;
-                        let Some(entry) = effect.ledger_entry(order.amount_cents) else {
-                            continue;
-                        };
-                        let inserted = sqlx::query::<$db>(sql::INSERT_LEDGER)
+                    }
+                    for movement in movements {
+                        sqlx::query::<$db>(sql::INSERT_LEDGER)
                             .bind(order_id)
                             .bind(version)
-                            .bind(entry.kind.as_str())
-                            .bind(entry.amount_cents)
-                            .bind(i32::from(entry.share_percent))
+                            .bind(movement.kind.as_str())
+                            .bind(movement.amount_cents)
+                            .bind(i32::from(movement.share_percent))
                             .bind(now)
                             .execute(&mut **tx)
-                            .await;
-                        match inserted {
-                            Ok(_) => {}
-                            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                                return Ok(Some(entry.kind));
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
+                            .await?;
                     }
-                    Ok(None)
+                    Ok(())
                 }
 
                 /// The history row and its id. The backend's hooks around the insert make ids

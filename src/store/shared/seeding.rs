@@ -215,8 +215,11 @@ pub(crate) fn seeded_ledger(transitions: &[(&Order, &SeededTransition)]) -> Vec<
         .iter()
         .flat_map(|(order, step)| {
             step.effects.iter().filter_map(move |effect| {
+                // Seeded amounts are within bounds: an entry that cannot be computed is none.
                 effect
                     .ledger_entry(order.amount_cents)
+                    .ok()
+                    .flatten()
                     .map(|entry| SeededLedgerRow {
                         order_id: order.id,
                         version: step.version,

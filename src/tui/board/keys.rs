@@ -13,7 +13,7 @@ use crate::tui::action::{Action, InputAction};
 use crate::tui::app::{Context, Status};
 use crate::tui::layout::board_geometry;
 use crate::tui::msg::Effect;
-use crate::tui::overlays::{Choice, Confirmation, Menu, NoteForm, Outcome, Overlay};
+use crate::tui::overlays::{Choice, Confirmation, Menu, NoteForm, Outcome, Overlay, consequences};
 use crate::workflow::BlockReason;
 
 /// Lines a pane scrolls for page up and page down.
@@ -352,11 +352,12 @@ impl BoardScreen {
         note: Option<String>,
     ) -> Vec<Effect> {
         if choice.transition.needs_confirmation {
-            let effects = self.effects_of(context, &choice);
+            let (effects, consequences) = self.effects_of(context, &choice);
             self.overlay = Some(Overlay::Confirm(Confirmation {
                 choice,
                 note,
                 effects,
+                consequences,
                 busy: false,
             }));
             return Vec::new();
@@ -369,24 +370,29 @@ impl BoardScreen {
         self.apply(choice, note)
     }
 
-    /// The effects a choice will record, as written in the workflow, for the confirmation.
-    fn effects_of(&self, context: &Context, choice: &Choice) -> Vec<String> {
+    /// The effects a choice will record, as the workflow writes them, and what they do to
+    /// this order in words and numbers, for the confirmation.
+    fn effects_of(&self, context: &Context, choice: &Choice) -> (Vec<String>, Vec<String>) {
         let Some(order) = self.find_order(choice.order_id) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let Some(workflow) = context.workflows.get(&order.workflow) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
-        workflow
-            .decide(
-                order,
-                &self.actor,
-                &choice.transition.event,
-                Some("-"),
-                context.now,
-            )
-            .map(|d| d.effects.iter().map(|e| e.to_string()).collect())
-            .unwrap_or_default()
+        let Ok(decision) = workflow.decide(
+            order,
+            &self.actor,
+            &choice.transition.event,
+            Some("-"),
+            context.now,
+        ) else {
+            return (Vec::new(), Vec::new());
+        };
+        let ends = workflow
+            .is_terminal(&decision.to)
+            .then(|| workflow.state_label(&decision.to));
+        let written = decision.effects.iter().map(|e| e.to_string()).collect();
+        (written, consequences(&decision.effects, order, ends))
     }
 
     fn apply(&mut self, choice: Choice, note: Option<String>) -> Vec<Effect> {

@@ -154,6 +154,10 @@ impl BoardScreen {
                 Vec::new()
             }
             Msg::Key(key) => self.on_key(context, key),
+            Msg::Paste(text) => {
+                self.on_paste(&text);
+                Vec::new()
+            }
             Msg::Mouse(mouse) => self.on_mouse(context, mouse),
             Msg::BoardLoaded(result) => self.on_board_loaded(context, result),
             Msg::MoreCards { state, cards } => self.on_more_cards(context, &state, cards),
@@ -168,6 +172,18 @@ impl BoardScreen {
             Msg::OrderRefreshed(order) => self.on_order_refreshed(context, order),
             Msg::CountsRefreshed { workflow, counts } => self.on_counts(context, &workflow, counts),
             Msg::SignedIn(_) | Msg::Tick(_) | Msg::Connection(_) => Vec::new(),
+        }
+    }
+
+    /// Pasted text goes into the text box that is open, if one is; otherwise nowhere.
+    fn on_paste(&mut self, text: &str) {
+        if let Some(input) = &mut self.filters.input {
+            super::paste::insert(input, text);
+        } else if let Some(Overlay::Note(form)) = &mut self.overlay
+            && !form.busy
+        {
+            super::paste::insert(&mut form.input, text);
+            form.error = None;
         }
     }
 

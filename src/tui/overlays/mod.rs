@@ -8,7 +8,7 @@ mod help;
 mod menu;
 mod note;
 
-pub use confirm::Confirmation;
+pub use confirm::{Confirmation, consequences};
 pub use menu::Menu;
 pub use note::NoteForm;
 

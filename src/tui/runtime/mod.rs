@@ -6,7 +6,10 @@ mod executor;
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
 use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
@@ -39,12 +42,21 @@ pub async fn run(backoffice: Backoffice, options: Options) -> std::io::Result<()
     let mut terminal = ratatui::try_init()?;
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste
+        );
         previous(info);
     }));
-    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    // Bracketed paste: without it a pasted newline arrives as Enter and pasted text as keys.
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
     let outcome = event_loop(&mut terminal, backoffice, options).await;
-    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
     ratatui::restore();
     outcome
 }
@@ -112,6 +124,7 @@ fn terminal_events(tx: UnboundedSender<Msg>) -> JoinHandle<()> {
         while let Some(Ok(event)) = stream.next().await {
             let msg = match event {
                 Event::Key(key) => Msg::Key(key),
+                Event::Paste(text) => Msg::Paste(text),
                 Event::Mouse(mouse) => Msg::Mouse(mouse),
                 Event::Resize(w, h) => Msg::Resize(w, h),
                 _ => continue,

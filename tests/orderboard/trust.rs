@@ -1,0 +1,287 @@
+//! Issue 10's attacks, each a test that failed before its fix: no existence oracle, money
+//! arithmetic and ledger consistency, rights re-checked at the moment of acting, pastes
+//! that are text, and the small ones.
+
+use crossterm::event::KeyCode;
+use orderboard::cli::CliError;
+use orderboard::domain::{Actor, Role};
+use orderboard::service::Backoffice;
+use orderboard::store::Store;
+use orderboard::tui::app::{Overlay, update};
+use orderboard::tui::msg::{Effect, Msg};
+use orderboard::workflow::Workflows;
+
+use crate::db::{TestDb, both};
+use crate::support::{create, draft, people, run_as, set_up_users, test_now};
+use crate::tui_fixtures::{key, press, seller, signed_in};
+
+/// A seller asking for another seller's order and for a missing one gets the same sentence
+/// and exit code, in every command; staff learn that a missing order is missing.
+fn no_existence_oracle(db: &TestDb) {
+    set_up_users(db);
+    let id = create(db, "marketplace", &[]);
+    let missing = "999999";
+    for (command, args) in [
+        ("show", vec!["order", "show"]),
+        ("history", vec!["history"]),
+        ("advance", vec!["advance"]),
+    ] {
+        let answer = |order: &str| {
+            let mut all = args.clone();
+            all.push(order);
+            if command == "advance" {
+                all.push("order.accepted");
+            }
+            let (code, _, stderr) = run_as(&db.url, "zoe", &all);
+            (code, stderr.replace(order, "N"))
+        };
+        let hidden = answer(&id);
+        let absent = answer(missing);
+        assert_eq!(hidden, absent, "{command} on {}", db.backend);
+        assert_eq!(hidden.0, 3, "{command}: {}", hidden.1);
+        assert_eq!(
+            hidden.1.trim(),
+            "order N does not exist or is not visible to you"
+        );
+        let mut staff = args.clone();
+        staff.push(missing);
+        if command == "advance" {
+            staff.push("order.accepted");
+        }
+        assert_eq!(run_as(&db.url, "ada", &staff).0, 2, "{command}");
+    }
+}
+
+#[test]
+fn an_order_you_may_not_see_is_answered_like_a_missing_one() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(both()) {
+        no_existence_oracle(&db);
+    }
+}
+
+fn money_workflows() -> Workflows {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/money");
+    Workflows::shipped_and_folder(Some(std::path::Path::new(folder))).unwrap()
+}
+
+/// A ledger never returns more than the order took, and a refusal names its real cause (exit
+/// 4), on both backends; the order stays where it was.
+#[tokio::test]
+async fn the_ledger_is_consistent_per_order() {
+    for db in both().await {
+        let store = db.store().await;
+        let backoffice = Backoffice::new(store.clone(), money_workflows());
+        let (admin, ..) = people(&backoffice).await;
+        let id = backoffice
+            .create_order(&admin, draft("ledger"), test_now())
+            .await
+            .unwrap();
+        backoffice
+            .advance(&admin, id, "refund", None, None, test_now())
+            .await
+            .unwrap();
+        for (event, cause) in [
+            (
+                "credit",
+                "refunds and credits would return 25000 cents of an order of 12500 cents",
+            ),
+            (
+                "payout",
+                "the order was fully refunded, so it cannot also be paid out",
+            ),
+        ] {
+            let refused = backoffice
+                .advance(&admin, id, event, None, None, test_now())
+                .await
+                .unwrap_err();
+            assert_eq!(refused.to_string(), format!("order {id}: {cause}"));
+            assert_eq!(CliError::from(refused).code(), 4, "{}", db.backend);
+        }
+        let order = store.order(id).await.unwrap().unwrap();
+        assert_eq!((order.state.as_str(), order.version), ("refunded", 2));
+        assert_eq!(store.ledger(id).await.unwrap().len(), 1);
+        let report = backoffice.verify(&admin).await.unwrap();
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+    }
+}
+
+/// What the application refuses, the database refuses too, and `verify` finds rows written
+/// behind both (here: with the database's own rule switched off first).
+#[tokio::test]
+async fn verify_and_the_database_check_the_ledger_rules() {
+    for db in both().await {
+        let store = db.store().await;
+        let backoffice = Backoffice::new(store.clone(), money_workflows());
+        let (admin, ..) = people(&backoffice).await;
+        let id = backoffice
+            .create_order(&admin, draft("ledger"), test_now())
+            .await
+            .unwrap();
+        backoffice
+            .advance(&admin, id, "refund", None, None, test_now())
+            .await
+            .unwrap();
+        let credit = format!(
+            "INSERT INTO ledger (order_id, version, kind, amount_cents, share_percent, at) \
+             VALUES ({id}, 3, 'credit', 12500, 100, '2026-03-01T12:00:00Z')"
+        );
+        let refused = raw(&store, &credit).await;
+        assert!(
+            refused.is_err(),
+            "the database took a credit after a full refund"
+        );
+        let drop_rule = match db.backend {
+            "postgres" => "DROP TRIGGER ledger_within_amount ON ledger",
+            _ => "DROP TRIGGER ledger_within_amount",
+        };
+        raw(&store, drop_rule).await.unwrap();
+        raw(&store, &credit).await.unwrap();
+        let report = backoffice.verify(&admin).await.unwrap();
+        assert!(
+            report.violations.iter().any(|v| v.problem
+                == "ledger: refunds and credits would return 25000 cents of an order of 12500 cents"),
+            "{}: {:?}",
+            db.backend,
+            report.violations
+        );
+    }
+}
+
+async fn raw(store: &Store, sql: &str) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    match store {
+        Store::Sqlite(s) => sqlx::raw_sql(sql).execute(s.pool()).await.map(|_| ()),
+        Store::Postgres(s) => sqlx::raw_sql(sql).execute(s.pool()).await.map(|_| ()),
+    }
+}
+
+/// Amounts have an upper bound checked where they come in, and a share that cannot be
+/// computed is a refusal, never a wrap: an order from before the bound (its amount set behind
+/// the application's back) refuses a 75 % refund and stays where it was.
+#[tokio::test]
+async fn money_arithmetic_is_checked() {
+    let db = crate::db::sqlite();
+    set_up_users_async(&db).await;
+    let (code, _, stderr) = run_as(
+        &db.url,
+        "ada",
+        &[
+            "order",
+            "create",
+            "--workflow",
+            "checkout",
+            "--customer",
+            "carol",
+            "--seller",
+            "sam",
+            "--title",
+            "Huge",
+            "--amount",
+            "92233720368547758.07",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("more than the largest amount"), "{stderr}");
+
+    let store = db.store().await;
+    let backoffice = Backoffice::new(store.clone(), Workflows::shipped().unwrap());
+    let admin = Actor::new("ada", Role::Admin);
+    let mut order = draft("checkout");
+    order.placed_at = Some(test_now() - chrono::Duration::days(10));
+    order
+        .attrs
+        .insert("premium".into(), serde_json::Value::Bool(true));
+    let id = backoffice
+        .create_order(&admin, order, test_now())
+        .await
+        .unwrap();
+    let clock = Actor::new("clock", Role::System);
+    for event in ["payment_success", "stock_reserved"] {
+        backoffice
+            .advance(&clock, id, event, None, None, test_now())
+            .await
+            .unwrap();
+    }
+    raw(
+        &store,
+        &format!(
+            "UPDATE orders SET amount_cents = {} WHERE id = {id}",
+            i64::MAX - 7
+        ),
+    )
+    .await
+    .unwrap();
+    let carol = Actor::new("carol", Role::Customer);
+    let refused = backoffice
+        .advance(&carol, id, "request_refund", None, None, test_now())
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("outside what orderboard can compute with"),
+        "{refused}"
+    );
+    assert_eq!(CliError::from(refused).code(), 4);
+    let after = store.order(id).await.unwrap().unwrap();
+    assert_eq!(after.state, "fulfilled");
+    assert!(store.ledger(id).await.unwrap().is_empty());
+}
+
+async fn set_up_users_async(db: &TestDb) {
+    let url = db.url.clone();
+    let db = TestDb::at(url, db.backend);
+    tokio::task::spawn_blocking(move || set_up_users(&db))
+        .await
+        .unwrap();
+}
+
+/// A paste is text for the focused input, never keys: pasting "note one\nok\n" into the note
+/// box neither submits the note nor confirms the refund; pasting "carol\nq" into the filter
+/// neither applies it nor quits; a paste on the board or on a confirmation does nothing.
+#[test]
+fn a_paste_is_text_never_keystrokes() {
+    let (mut app, _) = signed_in(seller(), (120, 40));
+    press(
+        &mut app,
+        [key(KeyCode::Enter), key(KeyCode::Down), key(KeyCode::Enter)],
+    );
+    let effects = update(&mut app, Msg::Paste("note one\nok\n".into()));
+    assert!(effects.is_empty(), "{effects:?}");
+    let Some(Overlay::Note(form)) = &app.board().unwrap().overlay else {
+        panic!("the note box stays open")
+    };
+    assert_eq!(form.input.value(), "note one ok ");
+    // Enter submits the note; the confirmation then waits for an explicit y.
+    press(&mut app, [key(KeyCode::Enter)]);
+    assert!(update(&mut app, Msg::Paste("y".into())).is_empty());
+    assert!(press(&mut app, [key(KeyCode::Enter)]).is_empty());
+    let Some(Overlay::Confirm(confirm)) = &app.board().unwrap().overlay else {
+        panic!("the confirmation stays open")
+    };
+    assert_eq!(
+        confirm.consequences,
+        vec![
+            "Refund 110.99 EUR to carol (full)",
+            "This ends the order: it moves to Rejected for good.",
+            "Also: notify(customer)",
+        ]
+    );
+    let effects = press(&mut app, [key(KeyCode::Char('y'))]);
+    assert!(matches!(effects.as_slice(), [Effect::Apply { .. }]));
+
+    let (mut app, _) = signed_in(seller(), (120, 40));
+    press(&mut app, [key(KeyCode::Char('/'))]);
+    assert!(update(&mut app, Msg::Paste("carol\nq".into())).is_empty());
+    assert!(!app.quit);
+    let board = app.board().unwrap();
+    assert_eq!(
+        board.filters.input.as_ref().map(|i| i.value()),
+        Some("carol q")
+    );
+    // Outside a text box a paste is nothing at all.
+    press(&mut app, [key(KeyCode::Esc)]);
+    assert!(update(&mut app, Msg::Paste("q\n".into())).is_empty());
+    assert!(!app.quit && app.board().unwrap().overlay.is_none());
+}
