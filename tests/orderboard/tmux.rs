@@ -82,3 +82,39 @@ fn seller_session_in_a_real_terminal() {
         "the alternate screen is gone:\n{screen}"
     );
 }
+
+/// A paste in a real terminal (tmux `paste-buffer -p`, bracketed): "note one\nok\ny\n" pasted
+/// into the note box of a rejection stays text in the box; nothing is applied.
+#[test]
+fn a_pasted_newline_applies_nothing() {
+    if !Tmux::available() {
+        return;
+    }
+    let db = sqlite();
+    set_up_users(&db);
+    let id = create_titled(&db, "marketplace", "Logo design", &[]);
+    let tmux = Tmux::sign_in("paste", &db.url, "sam", 120);
+    tmux.wait_for("the board", Duration::from_secs(10), |s| s.contains("Paid (1)"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the menu", Duration::from_secs(5), |s| {
+        s.contains("Reject order")
+    });
+    tmux.keys(&["Down", "Enter"]);
+    tmux.wait_for("the note box", Duration::from_secs(5), |s| {
+        s.contains("This transition needs a note")
+    });
+    tmux.tmux(&["set-buffer", "note one\nok\ny\n"]);
+    tmux.tmux(&["paste-buffer", "-p", "-t", "board"]);
+    let (screen, _) = tmux.wait_for("the pasted text", Duration::from_secs(5), |s| {
+        s.contains("note one ok y")
+    });
+    assert!(screen.contains("This transition needs a note"), "{screen}");
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, stdout, _) = run_as(&db.url, "sam", &["order", "show", &id, "--json"]);
+    let order: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(order["state"], "paid", "the paste applied a transition");
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(100));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", Duration::from_secs(5), |s| s.contains("EXITED 0"));
+}
