@@ -81,7 +81,7 @@ impl From<ServiceError> for CliError {
 fn apply_exit_kind(error: &ApplyError) -> ExitKind {
     match error {
         ApplyError::NotFound(_) => ExitKind::BadInput,
-        ApplyError::NotVisible(_) => ExitKind::NotPermitted,
+        ApplyError::NotVisible(_) | ApplyError::ActorChanged { .. } => ExitKind::NotPermitted,
         ApplyError::Refused(refusal) => match refusal {
             Refusal::UnknownEvent { .. } | Refusal::NoteRequired { .. } => ExitKind::BadInput,
             Refusal::NotPermitted { .. } => ExitKind::NotPermitted,

@@ -69,6 +69,20 @@ impl Backoffice {
         Ok(())
     }
 
+    /// The actor as the database has them now: `None` once disabled or gone, their current
+    /// role otherwise. Open screens ask this to follow a change an admin just made.
+    pub async fn standing(&self, actor: &Actor) -> Result<Option<Actor>, ServiceError> {
+        if *actor == Actor::system_clock() {
+            return Ok(Some(actor.clone()));
+        }
+        Ok(self
+            .store
+            .user(&actor.name)
+            .await?
+            .filter(|user| !user.disabled)
+            .map(|user| Actor::new(user.name, user.role)))
+    }
+
     /// Every user, for an admin.
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserSummary>, ServiceError> {
         Self::require(actor, Permission::ListUsers)?;

@@ -159,6 +159,9 @@ pub enum ApplyError {
         workflow: String,
         state: String,
     },
+    /// The acting user was disabled (`role` None) or given another role since signing in.
+    #[error("{}", actor_changed(name, role))]
+    ActorChanged { name: String, role: Option<Role> },
     #[error("order {order_id}: {refusal}")]
     LedgerRefused {
         order_id: OrderId,
@@ -166,6 +169,15 @@ pub enum ApplyError {
     },
     #[error(transparent)]
     Store(#[from] super::StoreError),
+}
+
+fn actor_changed(name: &str, role: &Option<Role>) -> String {
+    match role {
+        Some(role) => format!(
+            "{name} is a {role} now: nothing was changed; what you may do follows the new role"
+        ),
+        None => format!("{name} is disabled: nothing was changed"),
+    }
 }
 
 /// A feed line: a committed transition and the order's title.

@@ -147,10 +147,7 @@ impl App {
 /// The one update step.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Tick(now) => {
-            app.now = now;
-            return Vec::new();
-        }
+        Msg::Tick(now) => app.now = now,
         Msg::Resize(width, height) => app.size = (width, height),
         Msg::Key(key) if key.kind != KeyEventKind::Press => return Vec::new(),
         Msg::Key(key)
@@ -188,6 +185,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Screen::Board(board) => {
             let mut effects = board.update(&mut context, msg);
+            if let Some(message) = board.sync.signed_out.take() {
+                // Disabled while signed in: back to the sign-in screen, the feed stopped.
+                let mut form = LoginForm::default();
+                form.prefill(&board.actor.name);
+                form.error = Some(message);
+                app.screen = Screen::Login(form);
+                effects.push(Effect::StopFeed);
+            }
             effects.extend(take_quit(app));
             effects
         }

@@ -42,6 +42,8 @@ pub enum Msg {
         counts: Result<Vec<(String, i64)>, String>,
     },
     Connection(ConnectionState),
+    /// The signed-in user as the database has them now (`None`: disabled or gone).
+    AccountChecked(Result<Option<Actor>, String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +62,11 @@ pub enum ApplyFailure {
     ConnectionLost(String),
     /// Refused or invalid: the sentence to show.
     Refused(String),
+    /// The user was disabled (`role` None) or given another role since signing in.
+    ActorChanged {
+        role: Option<crate::domain::Role>,
+        message: String,
+    },
 }
 
 /// The selected order with everything the order pane shows.
@@ -115,10 +122,16 @@ pub enum Effect {
         workflow: String,
         query: OrderQuery,
     },
-    /// Start the live feed after this history id.
+    /// Start the live feed after this history id (replacing a feed already running).
     StartFeed {
         actor: Actor,
         after_id: i64,
+    },
+    /// Stop the live feed (signed out).
+    StopFeed,
+    /// Re-read the signed-in user: an admin may have disabled or demoted them.
+    CheckAccount {
+        actor: Actor,
     },
     Quit,
 }

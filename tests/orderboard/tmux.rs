@@ -94,7 +94,9 @@ fn a_pasted_newline_applies_nothing() {
     set_up_users(&db);
     let id = create_titled(&db, "marketplace", "Logo design", &[]);
     let tmux = Tmux::sign_in("paste", &db.url, "sam", 120);
-    tmux.wait_for("the board", Duration::from_secs(10), |s| s.contains("Paid (1)"));
+    tmux.wait_for("the board", Duration::from_secs(10), |s| {
+        s.contains("Paid (1)")
+    });
     tmux.keys(&["Enter"]);
     tmux.wait_for("the menu", Duration::from_secs(5), |s| {
         s.contains("Reject order")
@@ -116,5 +118,7 @@ fn a_pasted_newline_applies_nothing() {
     tmux.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(100));
     tmux.keys(&["q"]);
-    tmux.wait_for("the exit", Duration::from_secs(5), |s| s.contains("EXITED 0"));
+    tmux.wait_for("the exit", Duration::from_secs(5), |s| {
+        s.contains("EXITED 0")
+    });
 }

@@ -7,7 +7,7 @@ use orderboard::cli::CliError;
 use orderboard::domain::{Actor, Role};
 use orderboard::service::Backoffice;
 use orderboard::store::Store;
-use orderboard::tui::app::{Overlay, update};
+use orderboard::tui::app::{Overlay, Screen, update};
 use orderboard::tui::msg::{Effect, Msg};
 use orderboard::workflow::Workflows;
 
@@ -284,4 +284,92 @@ fn a_paste_is_text_never_keystrokes() {
     press(&mut app, [key(KeyCode::Esc)]);
     assert!(update(&mut app, Msg::Paste("q\n".into())).is_empty());
     assert!(!app.quit && app.board().unwrap().overlay.is_none());
+}
+
+/// Rights are read inside the write transaction: a user disabled or demoted after signing in
+/// can do nothing with the actor they still hold (exit 3), on both backends.
+#[tokio::test]
+async fn rights_are_checked_at_the_moment_of_acting() {
+    for db in both().await {
+        let store = db.store().await;
+        let backoffice = Backoffice::new(store.clone(), Workflows::shipped().unwrap());
+        let (admin, sam, ..) = people(&backoffice).await;
+        let first = backoffice
+            .create_order(&admin, draft("marketplace"), test_now())
+            .await
+            .unwrap();
+        raw(
+            &store,
+            "UPDATE users SET disabled = TRUE WHERE name = 'sam'",
+        )
+        .await
+        .unwrap();
+        let refused = backoffice
+            .advance(&sam, first, "order.accepted", None, None, test_now())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.to_string(), "sam is disabled: nothing was changed");
+        assert_eq!(CliError::from(refused).code(), 3, "{}", db.backend);
+        assert_eq!(backoffice.standing(&sam).await.unwrap(), None);
+
+        raw(
+            &store,
+            "UPDATE users SET disabled = FALSE, role = 'customer' WHERE name = 'sam'",
+        )
+        .await
+        .unwrap();
+        let refused = backoffice
+            .advance(&sam, first, "order.accepted", None, None, test_now())
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().starts_with("sam is a customer now"),
+            "{refused}"
+        );
+        assert_eq!(
+            backoffice.standing(&sam).await.unwrap(),
+            Some(Actor::new("sam", Role::Customer))
+        );
+        let order = store.order(first).await.unwrap().unwrap();
+        assert_eq!((order.state.as_str(), order.version), ("paid", 1));
+    }
+}
+
+/// An open board re-reads its user: disabled signs out with a message, demoted reloads the
+/// board and restarts the feed with the new rights.
+#[test]
+fn an_open_board_follows_a_disabled_or_demoted_user() {
+    let (mut app, _) = signed_in(seller(), (120, 40));
+    let now = app.now;
+    let effects = update(&mut app, Msg::Tick(now));
+    assert!(
+        matches!(effects.as_slice(), [Effect::CheckAccount { actor }] if actor.name == "sam"),
+        "{effects:?}"
+    );
+    // Within the interval no second read is asked for.
+    assert!(update(&mut app, Msg::Tick(now)).is_empty());
+    let demoted = Actor::new("sam", Role::Customer);
+    let effects = update(&mut app, Msg::AccountChecked(Ok(Some(demoted.clone()))));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::StartFeed { actor, .. }, Effect::LoadBoard { actor: load, .. }]
+                if *actor == demoted && *load == demoted
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(app.board().unwrap().actor, demoted);
+
+    let effects = update(&mut app, Msg::AccountChecked(Ok(None)));
+    assert!(
+        matches!(effects.as_slice(), [Effect::StopFeed]),
+        "{effects:?}"
+    );
+    let Screen::Login(form) = &app.screen else {
+        panic!("signed out")
+    };
+    assert_eq!(
+        form.error.as_deref(),
+        Some("sam was disabled; sign in again")
+    );
 }

@@ -11,8 +11,8 @@ macro_rules! apply_path {
             use sqlx::Transaction;
 
             use $crate::domain::ledger::{LedgerRefusal, Movement, check_movement};
-            use $crate::domain::{Order, OrderId};
-            use $crate::store::rows::HistoryRow;
+            use $crate::domain::{Actor, Order, OrderId};
+            use $crate::store::rows::{HistoryRow, UserRow};
             use $crate::store::shared::apply::loaded_workflow;
             use $crate::store::shared::json_text;
             use $crate::store::types::LedgerRow;
@@ -32,6 +32,7 @@ macro_rules! apply_path {
                     let now = micros(request.now);
                     let order_id = request.order_id;
                     let mut tx = self.begin_write().await?;
+                    Self::check_standing(&mut tx, &request.actor).await?;
                     let order = Self::fetch_order(&mut *tx, order_id)
                         .await?
                         .ok_or(ApplyError::NotFound(order_id))?;
@@ -86,6 +87,36 @@ macro_rules! apply_path {
                         effects,
                         history_id,
                     })
+                }
+
+                /// The acting user as the database has them now, inside the write transaction:
+                /// a user disabled or demoted a second ago can do nothing, whatever screen they
+                /// still have open. The built-in timer clock (`system`, a reserved name) has
+                /// no row.
+                async fn check_standing(
+                    tx: &mut Transaction<'static, $db>,
+                    actor: &Actor,
+                ) -> Result<(), ApplyError> {
+                    if *actor == Actor::system_clock() {
+                        return Ok(());
+                    }
+                    let row = sqlx::query_as::<$db, UserRow>(sql::SELECT_USER)
+                        .bind(&actor.name)
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(StoreError::from)?;
+                    let user = row.map(UserRow::into_record).transpose()?;
+                    match user {
+                        Some(user) if !user.disabled && user.role == actor.role => Ok(()),
+                        Some(user) if !user.disabled => Err(ApplyError::ActorChanged {
+                            name: actor.name.clone(),
+                            role: Some(user.role),
+                        }),
+                        _ => Err(ApplyError::ActorChanged {
+                            name: actor.name.clone(),
+                            role: None,
+                        }),
+                    }
                 }
 
                 /// Kept for support and admin, so the refusal's transaction commits this row.

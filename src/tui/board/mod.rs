@@ -91,6 +91,11 @@ pub struct LiveSync {
     pub follow: Option<OrderId>,
     /// After a lost race, the menu reopens on the reloaded order.
     pub reopen_menu_for: Option<OrderId>,
+    /// When the signed-in user was last re-read, and whether a read is running.
+    pub account_checked_at: Option<DateTime<Utc>>,
+    pub account_check_in_flight: bool,
+    /// Set when the user turned out disabled: the app signs out with this message.
+    pub signed_out: Option<String>,
 }
 
 pub struct BoardScreen {
@@ -171,7 +176,9 @@ impl BoardScreen {
             Msg::OrderChanged { event, order } => self.on_order_changed(context, event, order),
             Msg::OrderRefreshed(order) => self.on_order_refreshed(context, order),
             Msg::CountsRefreshed { workflow, counts } => self.on_counts(context, &workflow, counts),
-            Msg::SignedIn(_) | Msg::Tick(_) | Msg::Connection(_) => Vec::new(),
+            Msg::Tick(now) => self.check_account(now),
+            Msg::AccountChecked(result) => self.on_account_checked(context, result),
+            Msg::SignedIn(_) | Msg::Connection(_) => Vec::new(),
         }
     }
 

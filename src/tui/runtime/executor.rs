@@ -2,10 +2,12 @@
 //! boundary only; every result comes back as a message.
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
 
 use crate::domain::access::Permission;
 use crate::domain::{Actor, OrderId};
@@ -23,6 +25,8 @@ pub struct Executor {
     backoffice: Backoffice,
     tx: UnboundedSender<Msg>,
     feed_interval: Duration,
+    /// The live feed that runs now: one at a time, replaced when the user's rights change.
+    feed: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Executor {
@@ -31,25 +35,44 @@ impl Executor {
             backoffice,
             tx,
             feed_interval,
+            feed: Mutex::new(None),
         }
     }
 
     pub fn spawn(&self, effect: Effect) {
-        if let Effect::Quit = effect {
-            return;
-        }
         let backoffice = self.backoffice.clone();
         let tx = self.tx.clone();
-        let feed_interval = self.feed_interval;
-        tokio::spawn(async move {
-            if let Effect::StartFeed { actor, after_id } = effect {
-                follow_feed(&backoffice, &tx, actor, after_id, feed_interval).await;
-                return;
+        match effect {
+            Effect::Quit => {}
+            Effect::StopFeed => self.replace_feed(None),
+            Effect::StartFeed { actor, after_id } => {
+                let poll = self.feed_interval;
+                let feed = tokio::spawn(async move {
+                    follow_feed(&backoffice, &tx, actor, after_id, poll).await;
+                });
+                self.replace_feed(Some(feed));
             }
-            if let Some(msg) = carry_out(&backoffice, effect).await {
-                let _ = tx.send(msg);
+            effect => {
+                tokio::spawn(async move {
+                    if let Some(msg) = carry_out(&backoffice, effect).await {
+                        let _ = tx.send(msg);
+                    }
+                });
             }
-        });
+        }
+    }
+
+    fn replace_feed(&self, next: Option<JoinHandle<()>>) {
+        let mut running = self.feed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(previous) = std::mem::replace(&mut *running, next) {
+            previous.abort();
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.replace_feed(None);
     }
 }
 
@@ -121,7 +144,10 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 counts: counts.map_err(text),
             }
         }
-        Effect::StartFeed { .. } | Effect::Quit => return None,
+        Effect::CheckAccount { actor } => {
+            Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
+        }
+        Effect::StartFeed { .. } | Effect::StopFeed | Effect::Quit => return None,
     };
     Some(msg)
 }
@@ -144,6 +170,10 @@ fn apply_failure(error: ServiceError) -> ApplyFailure {
     match error {
         ServiceError::Apply(ApplyError::Conflict { order_id, .. }) => ApplyFailure::Conflict {
             order_id,
+            message: error.to_string(),
+        },
+        ServiceError::Apply(ApplyError::ActorChanged { role, .. }) => ApplyFailure::ActorChanged {
+            role,
             message: error.to_string(),
         },
         error if error.is_connection_lost() => ApplyFailure::ConnectionLost(error.to_string()),
