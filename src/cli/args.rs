@@ -30,13 +30,25 @@ pub struct GlobalArgs {
     )]
     pub database: Option<String>,
     /// Config file (default: ./config.toml if present, else the user's config folder).
-    #[arg(long, global = true, env = "ORDERBOARD_CONFIG", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "ORDERBOARD_CONFIG",
+        value_name = "PATH",
+        hide_env_values = true
+    )]
     pub config: Option<PathBuf>,
     /// Who is acting; the password comes from ORDERBOARD_PASSWORD or a hidden prompt.
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
     /// Append structured logs to this file (level from RUST_LOG, default info).
-    #[arg(long, global = true, env = "ORDERBOARD_LOG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "ORDERBOARD_LOG",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
     pub log: Option<PathBuf>,
 }
 

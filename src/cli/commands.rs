@@ -193,7 +193,30 @@ pub async fn create_order(context: &Context, args: &CreateOrderArgs) -> Result<(
     Ok(())
 }
 
-/// A declared attribute takes its declared type; others: true/false, integers, else text.
+/// A state some workflow has (the named one, when given): an unknown state is a typo, not an
+/// empty list.
+fn check_state(
+    backoffice: &crate::service::Backoffice,
+    workflow: Option<&str>,
+    state: &str,
+) -> Result<(), CliError> {
+    let known = backoffice
+        .workflows()
+        .iter()
+        .filter(|w| workflow.is_none_or(|name| w.name == name))
+        .any(|w| w.state(state).is_some());
+    if known {
+        return Ok(());
+    }
+    Err(CliError::bad_input(format!(
+        "--state \"{}\" is not a state of {}",
+        crate::domain::text::display_safe(state),
+        workflow.map_or("any workflow".to_string(), |w| format!("workflow \"{w}\""))
+    )))
+}
+
+/// A declared attribute takes its declared type; others: true/false, whole numbers, other
+/// numbers, else text.
 fn attribute_value(
     key: &str,
     text: &str,
@@ -225,7 +248,15 @@ fn attribute_value(
             _ => text
                 .parse::<i64>()
                 .map(Value::from)
-                .unwrap_or_else(|_| Value::String(text.to_string())),
+                .ok()
+                .or_else(|| {
+                    text.parse::<f64>()
+                        .ok()
+                        .filter(|n| n.is_finite())
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number)
+                })
+                .unwrap_or_else(|| Value::String(text.to_string())),
         }),
     }
 }
@@ -235,6 +266,9 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
     let actor = context.actor(&backoffice).await?;
     if let Some(workflow) = &args.workflow {
         backoffice.workflow(workflow)?;
+    }
+    if let Some(state) = &args.state {
+        check_state(&backoffice, args.workflow.as_deref(), state)?;
     }
     let at = now();
     let mut query = OrderQuery {

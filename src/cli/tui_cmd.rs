@@ -70,6 +70,9 @@ fn options(context: &Context) -> Result<Options, CliError> {
         default_workflow: context.config.default_workflow.clone(),
         feed_interval: Duration::from_millis(context.config.feed_interval_ms()),
         as_user: context.global.as_user.clone(),
+        password: std::env::var("ORDERBOARD_PASSWORD")
+            .ok()
+            .map(crate::auth::Secret::new),
         demo_logins: Vec::new(),
     })
 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod ledger;
+pub mod note;
 pub mod order;
 pub mod role;
 pub mod text;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
 use crate::domain::ledger::MAX_AMOUNT_CENTS;
+use crate::domain::note::{MAX_TEXT_BYTES, is_blank};
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
 use crate::store::{Applied, ApplyError, ApplyRequest, EffectRow, LedgerRow, NewOrder, OrderQuery};
 use crate::workflow::TransitionMenu;
@@ -144,6 +145,13 @@ impl Backoffice {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Applied, ServiceError> {
+        if note.is_some_and(|n| n.len() > MAX_TEXT_BYTES) {
+            return Err(ServiceError::BadInput(format!(
+                "the note is longer than {MAX_TEXT_BYTES} bytes"
+            )));
+        }
+        // A note that shows nothing (an escape, a zero-width space) is no note.
+        let note = note.filter(|n| !is_blank(n));
         let request = ApplyRequest {
             order_id: id,
             actor: actor.clone(),
@@ -183,8 +191,13 @@ impl Backoffice {
         let workflow = self.workflow(&draft.workflow)?;
         self.check_party(&draft.customer, Role::Customer).await?;
         self.check_party(&draft.seller, Role::Seller).await?;
-        if draft.title.trim().is_empty() {
+        if is_blank(&draft.title) {
             return Err(ServiceError::BadInput("the order needs a title".into()));
+        }
+        if draft.title.len() > MAX_TEXT_BYTES {
+            return Err(ServiceError::BadInput(format!(
+                "the title is longer than {MAX_TEXT_BYTES} bytes"
+            )));
         }
         if !(0..=MAX_AMOUNT_CENTS).contains(&draft.amount_cents) {
             return Err(ServiceError::BadInput(format!(

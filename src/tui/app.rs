@@ -99,6 +99,14 @@ impl App {
         }
     }
 
+    /// Signs in with a password from the environment; the name must be filled already.
+    pub fn sign_in_with(&mut self, password: &crate::auth::Secret) -> Vec<Effect> {
+        match &mut self.screen {
+            Screen::Login(form) => form.sign_in_with(password),
+            Screen::Board(_) => Vec::new(),
+        }
+    }
+
     /// The demo's sign-ins, listed under the form (name, password, role).
     pub fn show_demo_logins(&mut self, logins: Vec<(String, String, Role)>) {
         if let Screen::Login(form) = &mut self.screen {

@@ -42,6 +42,14 @@ pub enum LoginStep {
 }
 
 impl LoginForm {
+    /// Signs in at once with a password given outside the form (ORDERBOARD_PASSWORD with
+    /// `--as`), as if it had been typed.
+    pub fn sign_in_with(&mut self, password: &Secret) -> Vec<Effect> {
+        self.password = Input::new(password.expose().to_string());
+        self.focus = LoginField::Password;
+        self.submit().into_iter().collect()
+    }
+
     pub fn prefill(&mut self, name: &str) {
         self.name = Input::new(name.to_string());
         self.focus = LoginField::Password;

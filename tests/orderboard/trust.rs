@@ -373,3 +373,52 @@ fn an_open_board_follows_a_disabled_or_demoted_user() {
         Some("sam was disabled; sign in again")
     );
 }
+
+/// The small ones: a required note made of an escape or a zero-width space is no note; an
+/// unknown --state is bad input; --help keeps ORDERBOARD_CONFIG's value to itself; a number
+/// attribute is a number; the TUI signs in with ORDERBOARD_PASSWORD.
+#[test]
+fn the_small_ones() {
+    let db = crate::db::sqlite();
+    set_up_users(&db);
+    let id = create(&db, "marketplace", &["--attr", "weight=1.5"]);
+    for blank in ["\u{1b}", "\u{200b}", " \u{feff} "] {
+        let (code, _, stderr) = run_as(
+            &db.url,
+            "sam",
+            &["advance", &id, "order.rejected", "--note", blank],
+        );
+        assert_eq!(code, 2, "{blank:?}: {stderr}");
+        assert!(stderr.contains("note"), "{stderr}");
+    }
+    let (code, stdout, stderr) = run_as(&db.url, "sam", &["order", "show", &id, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let order: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(order["state"], "paid");
+    assert_eq!(order["attrs"]["weight"], serde_json::json!(1.5));
+
+    let (code, _, stderr) = run_as(&db.url, "sam", &["order", "list", "--state", "bogus"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "--state \"bogus\" is not a state of any workflow"
+    );
+
+    let help = crate::support::orderboard(&db.url)
+        .arg("--help")
+        .env("ORDERBOARD_CONFIG", "/secret/place/config.toml")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("ORDERBOARD_CONFIG"), "{text}");
+    assert!(!text.contains("/secret/place"), "{text}");
+
+    let mut app = crate::tui_fixtures::new_app((80, 24));
+    app.prefill_user("sam");
+    let effects = app.sign_in_with(&orderboard::auth::Secret::new("correct horse"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::SignIn { name, password }]
+            if name == "sam" && password.expose() == "correct horse"),
+        "{effects:?}"
+    );
+}

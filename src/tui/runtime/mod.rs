@@ -33,6 +33,8 @@ pub struct Options {
     pub default_workflow: Option<String>,
     pub feed_interval: Duration,
     pub as_user: Option<String>,
+    /// With `as_user`, the password from ORDERBOARD_PASSWORD: sign in without the form.
+    pub password: Option<crate::auth::Secret>,
     pub demo_logins: Vec<(String, String, Role)>,
 }
 
@@ -81,6 +83,11 @@ async fn event_loop(
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let inputs = [terminal_events(tx.clone()), clock(tx.clone())];
     let executor = Executor::new(backoffice, tx, options.feed_interval);
+    if let (Some(_), Some(password)) = (&options.as_user, &options.password) {
+        for effect in app.sign_in_with(password) {
+            executor.spawn(effect);
+        }
+    }
     let result = draw_and_update(terminal, &mut app, &options.theme, &executor, &mut rx).await;
     for input in inputs {
         input.abort();
