@@ -33,6 +33,8 @@ pub struct BoardData {
     pub as_of: i64,
     /// Orders in states the workflow no longer has (it changed under them): (state, count).
     pub unknown_states: Vec<(String, i64)>,
+    /// The text filter this board was read with, so a screen can tell a stale answer.
+    pub text: Option<String>,
 }
 
 impl Backoffice {
@@ -58,6 +60,7 @@ impl Backoffice {
             workflow: Some(chosen.clone()),
             ..query
         };
+        let text = query.text.clone();
         let counts = self
             .store
             .count_by_state(&chosen, &visibility, &query)
@@ -101,7 +104,34 @@ impl Backoffice {
             recent,
             as_of,
             unknown_states,
+            text,
         })
+    }
+
+    /// How many orders match a text search in each workflow the actor may see (those with
+    /// none left out), for "search covers every workflow".
+    pub async fn match_counts(
+        &self,
+        actor: &Actor,
+        text: &str,
+    ) -> Result<Vec<(String, i64)>, ServiceError> {
+        let mut counts = Vec::new();
+        for workflow in self.workflows.iter() {
+            let query = OrderQuery {
+                text: Some(text.to_string()),
+                ..OrderQuery::default()
+            };
+            let total: i64 = self
+                .counts(actor, &workflow.name, &query)
+                .await?
+                .iter()
+                .map(|(_, n)| n)
+                .sum();
+            if total > 0 {
+                counts.push((workflow.name.clone(), total));
+            }
+        }
+        Ok(counts)
     }
 
     /// Workflows holding orders this viewer may see, in definition order (all when none do).

@@ -42,6 +42,7 @@ pub enum Action {
     LateOnly,
     DisputesOnly,
     SwitchWorkflow,
+    PreviousWorkflow,
     ToggleTerminalColumns,
     Refresh,
 }
@@ -68,6 +69,7 @@ impl ActionSet for Action {
         Action::LateOnly,
         Action::DisputesOnly,
         Action::SwitchWorkflow,
+        Action::PreviousWorkflow,
         Action::ToggleTerminalColumns,
         Action::Refresh,
     ];
@@ -96,6 +98,7 @@ impl ActionSet for Action {
         ("L", Action::LateOnly),
         ("d", Action::DisputesOnly),
         ("w", Action::SwitchWorkflow),
+        ("W", Action::PreviousWorkflow),
         ("c", Action::ToggleTerminalColumns),
         ("ctrl-r", Action::Refresh),
     ];
@@ -121,6 +124,7 @@ impl ActionSet for Action {
             Action::LateOnly => "only late orders",
             Action::DisputesOnly => "only disputes and cancellation requests",
             Action::SwitchWorkflow => "next workflow",
+            Action::PreviousWorkflow => "previous workflow",
             Action::ToggleTerminalColumns => "collapse or expand finished columns",
             Action::Refresh => "reload the board",
         }

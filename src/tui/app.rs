@@ -16,7 +16,7 @@ use crate::domain::Role;
 use crate::store::OrderQuery;
 use crate::workflow::Workflows;
 
-pub use super::board::{BoardScreen, Column, Filters, LiveSync, Pane, QuickFilter, Selection};
+pub use super::board::{BoardScreen, Column, Filters, LiveSync, Pane, QuickFilters, Selection};
 pub use super::login::{LoginField, LoginForm, LoginStep};
 pub use super::overlays::{Confirmation, Menu, NoteForm, Overlay};
 
@@ -33,6 +33,8 @@ pub struct App {
     pub size: (u16, u16),
     pub screen: Screen,
     pub status: Option<Status>,
+    /// When the status on screen was first shown, so it can expire.
+    status_shown: Option<(Status, DateTime<Utc>)>,
     pub connection: ConnectionState,
     pub quit: bool,
 }
@@ -87,6 +89,7 @@ impl App {
             size,
             screen: Screen::Login(LoginForm::default()),
             status: None,
+            status_shown: None,
             connection: ConnectionState::Online,
             quit: false,
         }
@@ -152,8 +155,36 @@ impl App {
     }
 }
 
+/// How long a status message stays: long enough to read, not so long it reads as current.
+const STATUS_FOR: chrono::Duration = chrono::Duration::seconds(8);
+const ERROR_FOR: chrono::Duration = chrono::Duration::seconds(20);
+
 /// The one update step.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let effects = step(app, msg);
+    app.age_status();
+    effects
+}
+
+impl App {
+    /// Notes when a status appeared, and takes it away once it has been read.
+    fn age_status(&mut self) {
+        let now = self.now;
+        match (&self.status, &self.status_shown) {
+            (None, _) => self.status_shown = None,
+            (Some(status), Some((shown, at))) if shown == status => {
+                let lasts = if status.error { ERROR_FOR } else { STATUS_FOR };
+                if now - *at >= lasts {
+                    self.status = None;
+                    self.status_shown = None;
+                }
+            }
+            (Some(status), _) => self.status_shown = Some((status.clone(), now)),
+        }
+    }
+}
+
+fn step(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => app.now = now,
         Msg::Resize(width, height) => app.size = (width, height),

@@ -1,4 +1,5 @@
-//! The live feed pane: what everyone else does, newest first.
+//! The live feed pane: what everyone else does, newest first; rows can be selected and
+//! opened, and scrolling stops at the last one.
 
 use std::collections::VecDeque;
 
@@ -10,7 +11,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::app::FEED_KEEP;
 use super::view::DrawContext;
-use super::widgets::pane_block;
+use super::widgets::{Scroll, ScrollMove, pane_block, position_label, wrap};
 use crate::domain::text::display_safe;
 use crate::store::FeedEvent;
 
@@ -18,7 +19,9 @@ use crate::store::FeedEvent;
 pub struct FeedPane {
     /// Newest first.
     pub events: VecDeque<FeedEvent>,
-    pub scroll: u16,
+    /// The selected row (when the feed has focus) and the first row on screen.
+    pub selected: usize,
+    pub scroll: Scroll,
 }
 
 impl FeedPane {
@@ -29,6 +32,36 @@ impl FeedPane {
     pub fn push_newest(&mut self, event: FeedEvent) {
         self.events.push_front(event);
         self.events.truncate(FEED_KEEP);
+        // The selection stays on its event as newer ones arrive above it.
+        if self.selected > 0 || self.scroll.offset > 0 {
+            self.selected = (self.selected + 1).min(self.events.len().saturating_sub(1));
+            self.scroll.offset += 1;
+        }
+    }
+
+    /// Moves the selection for a scrolling key, keeping it on screen (`height` rows).
+    pub fn move_selection(&mut self, action: ScrollMove, height: usize) {
+        let last = self.events.len().saturating_sub(1);
+        let page = height.saturating_sub(1).max(1);
+        self.selected = match action {
+            ScrollMove::Up => self.selected.saturating_sub(1),
+            ScrollMove::Down => self.selected + 1,
+            ScrollMove::PageUp => self.selected.saturating_sub(page),
+            ScrollMove::PageDown => self.selected + page,
+            ScrollMove::Top => 0,
+            ScrollMove::Bottom => last,
+        }
+        .min(last);
+        let height = height.max(1);
+        if self.selected < self.scroll.offset {
+            self.scroll.offset = self.selected;
+        } else if self.selected >= self.scroll.offset + height {
+            self.scroll.offset = self.selected + 1 - height;
+        }
+    }
+
+    pub fn selected_event(&self) -> Option<&FeedEvent> {
+        self.events.get(self.selected)
     }
 
     pub fn newest_id(&self) -> Option<i64> {
@@ -44,26 +77,34 @@ impl FeedPane {
         buf: &mut Buffer,
     ) {
         let theme = context.theme;
-        let block = pane_block(" Live feed ", focused, theme);
+        let mut block = pane_block(" Live feed ", focused, theme);
+        let height = area.height.saturating_sub(2) as usize;
+        let offset = self.scroll.clamped(self.events.len(), height);
+        if let Some(position) = position_label(offset, height, self.events.len()) {
+            block =
+                block.title_bottom(Line::from(Span::styled(position, theme.muted)).right_aligned());
+        }
         let inner = block.inner(area);
         block.render(area, buf);
         if self.events.is_empty() {
             Paragraph::new(Span::styled("waiting for changes…", theme.muted)).render(inner, buf);
             return;
         }
+        let width = inner.width as usize;
         let lines: Vec<Line> = self
             .events
             .iter()
-            .skip(self.scroll as usize)
-            .take(inner.height as usize)
-            .map(|event| {
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(index, event)| {
                 let entry = &event.entry;
                 let workflow = if event.workflow == shown_workflow {
                     String::new()
                 } else {
                     format!("[{}] ", display_safe(&event.workflow))
                 };
-                Line::from(vec![
+                let line = Line::from(vec![
                     Span::styled(
                         format!("{} ", age_or_time(entry.at, context.now)),
                         theme.feed_time,
@@ -75,7 +116,16 @@ impl FeedPane {
                         theme.available_item,
                     ),
                     Span::styled(display_safe(&event.title).into_owned(), theme.muted),
-                ])
+                ]);
+                let row = wrap(vec![line], width)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                if focused && index == self.selected {
+                    row.style(theme.selected_card)
+                } else {
+                    row
+                }
             })
             .collect();
         Paragraph::new(lines).render(inner, buf);

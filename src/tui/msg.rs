@@ -42,6 +42,16 @@ pub enum Msg {
         counts: Result<Vec<(String, i64)>, String>,
     },
     Connection(ConnectionState),
+    /// An order looked up by id to go to (`None`: missing or not visible).
+    OrderFound {
+        order_id: OrderId,
+        order: Option<Order>,
+    },
+    /// Matches of a text search per workflow.
+    MatchCounts {
+        text: String,
+        counts: Result<Vec<(String, i64)>, String>,
+    },
     /// The signed-in user as the database has them now (`None`: disabled or gone).
     AccountChecked(Result<Option<Actor>, String>),
 }
@@ -129,6 +139,16 @@ pub enum Effect {
     },
     /// Stop the live feed (signed out).
     StopFeed,
+    /// Look an order up by id, to go to it wherever it is.
+    GoToOrder {
+        actor: Actor,
+        order_id: OrderId,
+    },
+    /// Count a text search's matches in every workflow.
+    CountMatches {
+        actor: Actor,
+        text: String,
+    },
     /// Re-read the signed-in user: an admin may have disabled or demoted them.
     CheckAccount {
         actor: Actor,

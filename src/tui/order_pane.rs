@@ -1,30 +1,67 @@
-//! The order pane: the selected order's details, ledger, effects and timeline.
+//! The order pane: the selected order in four tabs (details, timeline, ledger, effects),
+//! scrolled within its content.
 
+use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget};
 
 use super::app::{Context, Status};
 use super::msg::{Detail, Effect};
 use super::theme::Theme;
 use super::view::DrawContext;
-use super::widgets::{age, pane_block};
+use super::widgets::{Scroll, age, pane_block, position_label, wrap};
 use crate::domain::text::display_safe;
 use crate::domain::{Actor, Money, Order, OrderId};
 use crate::service::TimelineEntry;
 use crate::store::{Attempt, HistoryEntry};
+use crate::workflow::Workflows;
 
 #[derive(Default)]
 pub struct OrderPane {
     pub detail: Option<Detail>,
-    pub scroll: u16,
+    pub tab: OrderTab,
+    pub scroll: Scroll,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OrderTab {
+    #[default]
+    Details,
+    Timeline,
+    Ledger,
+    Effects,
+}
+
+impl OrderTab {
+    pub const ALL: [OrderTab; 4] = [
+        OrderTab::Details,
+        OrderTab::Timeline,
+        OrderTab::Ledger,
+        OrderTab::Effects,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderTab::Details => "details",
+            OrderTab::Timeline => "timeline",
+            OrderTab::Ledger => "ledger",
+            OrderTab::Effects => "effects",
+        }
+    }
+
+    /// The next tab (`step` 1) or the previous one (`step` -1), round.
+    pub fn step(self, step: isize) -> OrderTab {
+        let at = OrderTab::ALL.iter().position(|t| *t == self).unwrap_or(0) as isize;
+        OrderTab::ALL[(at + step).rem_euclid(OrderTab::ALL.len() as isize) as usize]
+    }
 }
 
 impl OrderPane {
     /// Asks for an order's details unless they are loaded for its version; `None` clears.
     pub fn load_for(&mut self, actor: &Actor, order: Option<(OrderId, i64)>) -> Option<Effect> {
-        self.scroll = 0;
+        self.scroll = Scroll::default();
         let Some((order_id, version)) = order else {
             self.detail = None;
             return None;
@@ -57,6 +94,49 @@ impl OrderPane {
         }
     }
 
+    /// Another tab: its content starts at the top.
+    pub fn switch_tab(&mut self, step: isize) {
+        self.tab = self.tab.step(step);
+        self.scroll = Scroll::default();
+    }
+
+    /// The active tab's content, before wrapping: what both drawing and scrolling measure.
+    pub fn content(
+        &self,
+        order: Option<&Order>,
+        workflows: &Workflows,
+        now: DateTime<Utc>,
+        theme: &Theme,
+    ) -> Vec<Line<'static>> {
+        let Some(order) = order else {
+            return vec![Line::from(Span::styled("no order selected", theme.muted))];
+        };
+        let waiting = || vec![Line::from(Span::styled("loading…", theme.muted))];
+        match (self.tab, &self.detail) {
+            (OrderTab::Details, _) => summary_lines(order, workflows, now, theme),
+            (_, None) => waiting(),
+            (OrderTab::Timeline, Some(detail)) => timeline_lines(detail, theme),
+            (OrderTab::Ledger, Some(detail)) => ledger_lines(detail, order, theme),
+            (OrderTab::Effects, Some(detail)) => effect_lines(detail, theme),
+        }
+    }
+
+    /// Rows of content and rows on screen, for a pane drawn in `area`.
+    pub fn measure(
+        &self,
+        order: Option<&Order>,
+        workflows: &Workflows,
+        now: DateTime<Utc>,
+        area: Rect,
+    ) -> (usize, usize) {
+        let inner = content_area(area);
+        let rows = wrap(
+            self.content(order, workflows, now, &Theme::dark()),
+            inner.width as usize,
+        );
+        (rows.len(), inner.height as usize)
+    }
+
     pub fn draw(
         &self,
         order: Option<&Order>,
@@ -66,30 +146,56 @@ impl OrderPane {
         buf: &mut Buffer,
     ) {
         let theme = context.theme;
-        let block = pane_block(" Order ", focused, theme);
-        let inner = block.inner(area);
-        block.render(area, buf);
-        let Some(order) = order else {
-            Paragraph::new(Span::styled("no order selected", theme.muted)).render(inner, buf);
-            return;
-        };
-        let mut lines = summary_lines(order, context);
-        match &self.detail {
-            None => lines.push(Line::from(Span::styled("loading history…", theme.muted))),
-            Some(detail) => lines.extend(detail_lines(detail, order, theme)),
+        let inner = content_area(area);
+        let rows = wrap(
+            self.content(order, context.workflows, context.now, theme),
+            inner.width as usize,
+        );
+        let height = inner.height as usize;
+        let offset = self.scroll.clamped(rows.len(), height);
+        let mut block = pane_block(" Order ", focused, theme);
+        if let Some(position) = position_label(offset, height, rows.len()) {
+            block =
+                block.title_bottom(Line::from(Span::styled(position, theme.muted)).right_aligned());
         }
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((self.scroll, 0))
-            .render(inner, buf);
+        block.render(area, buf);
+        self.draw_tabs(theme, Rect::new(inner.x, inner.y - 1, inner.width, 1), buf);
+        let shown: Vec<Line> = rows.into_iter().skip(offset).take(height).collect();
+        Paragraph::new(shown).render(inner, buf);
+    }
+
+    /// "[details] timeline ledger effects": the active tab bracketed, readable without colour.
+    fn draw_tabs(&self, theme: &Theme, area: Rect, buf: &mut Buffer) {
+        let mut spans = Vec::new();
+        for tab in OrderTab::ALL {
+            if tab == self.tab {
+                spans.push(Span::styled(format!("[{}]", tab.label()), theme.highlight));
+            } else {
+                spans.push(Span::styled(format!(" {} ", tab.label()), theme.muted));
+            }
+        }
+        Paragraph::new(Line::from(spans)).render(area, buf);
     }
 }
 
+/// Inside the border, below the tab row.
+fn content_area(area: Rect) -> Rect {
+    Rect::new(
+        area.x + 1,
+        area.y + 2,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(3),
+    )
+}
+
 /// Title, state, parties, dates and counters: known from the card alone.
-fn summary_lines(order: &Order, context: &DrawContext) -> Vec<Line<'static>> {
-    let theme = context.theme;
-    let state_label = context
-        .workflows
+fn summary_lines(
+    order: &Order,
+    workflows: &Workflows,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let state_label = workflows
         .get(&order.workflow)
         .map(|w| w.state_label(&order.state).to_string())
         .unwrap_or_else(|| order.state.clone());
@@ -123,7 +229,7 @@ fn summary_lines(order: &Order, context: &DrawContext) -> Vec<Line<'static>> {
         format!(
             "placed {} · due {due} · in state {}",
             order.placed_at.format("%Y-%m-%d"),
-            age(order.state_entered_at, context.now)
+            age(order.state_entered_at, now)
         ),
         theme.muted,
     )));
@@ -145,40 +251,100 @@ fn money(cents: i64, currency: &str) -> String {
     Money { cents, currency }.to_string()
 }
 
-/// Ledger, effects and the timeline: what the detail load brought.
-fn detail_lines(detail: &Detail, order: &Order, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    if !detail.view.ledger.is_empty() {
-        let ledger: Vec<String> = detail
-            .view
-            .ledger
-            .iter()
-            .map(|row| format!("{} {}", row.kind, money(row.amount_cents, &order.currency)))
-            .collect();
-        lines.push(Line::from(Span::styled(
-            format!("ledger: {}", ledger.join(", ")),
-            theme.amount,
-        )));
-    }
-    if !detail.view.effects.is_empty() {
-        let effects: Vec<String> = detail
-            .view
-            .effects
-            .iter()
-            .map(|e| format!("{} ({})", e.payload, e.status))
-            .collect();
-        lines.push(Line::from(Span::styled(
-            format!("effects: {}", effects.join(", ")),
-            theme.muted,
-        )));
-    }
-    lines.push(Line::from(Span::styled("History", theme.column_header)));
+/// Transitions and (for support and admin) refused attempts, in the service's one order.
+fn timeline_lines(detail: &Detail, theme: &Theme) -> Vec<Line<'static>> {
     if detail.timeline.is_empty() {
-        lines.push(Line::from(Span::styled("no transitions yet", theme.muted)));
+        return vec![Line::from(Span::styled("no transitions yet", theme.muted))];
     }
-    lines.extend(detail.timeline.iter().map(|entry| match entry {
-        TimelineEntry::Transition(transition) => transition_line(transition, theme),
-        TimelineEntry::Attempt(attempt) => attempt_line(attempt, theme),
+    detail
+        .timeline
+        .iter()
+        .map(|entry| match entry {
+            TimelineEntry::Transition(transition) => transition_line(transition, theme),
+            TimelineEntry::Attempt(attempt) => attempt_line(attempt, theme),
+        })
+        .collect()
+}
+
+/// Each movement with its share of the order, then what went back and what went out.
+fn ledger_lines(detail: &Detail, order: &Order, theme: &Theme) -> Vec<Line<'static>> {
+    let rows = &detail.view.ledger;
+    if rows.is_empty() {
+        return vec![Line::from(Span::styled("no money has moved", theme.muted))];
+    }
+    let mut lines: Vec<Line> = rows
+        .iter()
+        .map(|row| {
+            Line::from(vec![
+                Span::styled(format!("{:<7}", row.kind), theme.text),
+                Span::styled(
+                    format!("{:>16}", money(row.amount_cents, &order.currency)),
+                    theme.amount,
+                ),
+                Span::styled(
+                    format!(
+                        "  {:>3} %  v{}  {}",
+                        row.share_percent,
+                        row.version,
+                        row.at.format("%Y-%m-%d %H:%M")
+                    ),
+                    theme.muted,
+                ),
+            ])
+        })
+        .collect();
+    let sum = |kinds: &[&str]| -> i64 {
+        rows.iter()
+            .filter(|r| kinds.contains(&r.kind.as_str()))
+            .map(|r| r.amount_cents)
+            .sum()
+    };
+    lines.push(Line::from(Span::styled(
+        format!(
+            "returned {} · paid out {} · of {}",
+            money(sum(&["refund", "credit"]), &order.currency),
+            money(sum(&["payout"]), &order.currency),
+            money(order.amount_cents, &order.currency)
+        ),
+        theme.title,
+    )));
+    lines
+}
+
+/// Effects grouped by kind and status: "notify ×26, pending".
+fn effect_lines(detail: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+    let effects = &detail.view.effects;
+    if effects.is_empty() {
+        return vec![Line::from(Span::styled("no effects", theme.muted))];
+    }
+    let mut groups: Vec<((String, String), usize)> = Vec::new();
+    for effect in effects {
+        let key = (effect.kind.clone(), effect.status.clone());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, count)) => *count += 1,
+            None => groups.push((key, 1)),
+        }
+    }
+    let mut lines: Vec<Line> = groups
+        .into_iter()
+        .map(|((kind, status), count)| {
+            Line::from(Span::styled(
+                format!("{kind} ×{count}, {status}"),
+                theme.text,
+            ))
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.extend(effects.iter().map(|effect| {
+        Line::from(Span::styled(
+            format!(
+                "v{} {} ({})",
+                effect.version,
+                display_safe(&effect.payload),
+                effect.status
+            ),
+            theme.muted,
+        ))
     }));
     lines
 }
@@ -211,10 +377,11 @@ fn transition_line(entry: &HistoryEntry, theme: &Theme) -> Line<'static> {
     ])
 }
 
+/// A refused attempt, marked with ✗ so it reads apart from transitions without colour.
 fn attempt_line(attempt: &Attempt, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(
-            format!("{} ", attempt.at.format("%m-%d %H:%M")),
+            format!("{} ✗ ", attempt.at.format("%m-%d %H:%M")),
             theme.feed_time,
         ),
         Span::styled(

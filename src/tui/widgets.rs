@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::theme::Theme;
@@ -88,9 +88,158 @@ pub fn truncate(text: &str, width: usize) -> String {
     out
 }
 
+/// A label in at most `width` characters, shortened before it is cut: long words become
+/// their first letters and a dot ("Correction requested" → "Corr. req."), and only then is
+/// the rest cut with an ellipsis.
+pub fn shorten(label: &str, width: usize) -> String {
+    if label.chars().count() <= width {
+        return label.to_string();
+    }
+    let abbreviated = label
+        .split_whitespace()
+        .enumerate()
+        .map(|(index, word)| {
+            let keep = if index == 0 { 4 } else { 3 };
+            if word.chars().count() > keep + 1 {
+                format!("{}.", word.chars().take(keep).collect::<String>())
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    truncate(&abbreviated, width)
+}
+
+/// "Label (12)" in `width` characters: the label gives way, the number never does.
+pub fn label_with_count(label: &str, count: i64, width: usize) -> String {
+    let count = format!("({count})");
+    let room = width.saturating_sub(count.chars().count() + 1);
+    if room == 0 {
+        return count;
+    }
+    format!("{} {count}", shorten(label, room))
+}
+
 /// Exactly `width` characters: cut with an ellipsis or filled with spaces.
 pub fn pad(text: &str, width: usize) -> String {
     let text = truncate(text, width);
     let count = text.chars().count();
     format!("{text}{}", " ".repeat(width.saturating_sub(count)))
+}
+
+/// Lines cut into rows of at most `width` characters, so a pane knows exactly how many rows
+/// its content takes (for scrolling that stops at the end) and draws exactly those.
+pub fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for line in lines {
+        let mut row: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut rest: &str = &span.content;
+            while !rest.is_empty() {
+                if used == width {
+                    rows.push(Line::from(std::mem::take(&mut row)));
+                    used = 0;
+                }
+                let room = width - used;
+                let cut = rest
+                    .char_indices()
+                    .nth(room)
+                    .map_or(rest.len(), |(index, _)| index);
+                let (head, tail) = rest.split_at(cut);
+                used += head.chars().count();
+                row.push(Span::styled(head.to_string(), span.style));
+                rest = tail;
+            }
+        }
+        rows.push(Line::from(row));
+    }
+    rows
+}
+
+/// Where a pane scrolled to, kept within its content: the last row never leaves the bottom.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scroll {
+    pub offset: usize,
+}
+
+/// Rows a pane scrolls for page up and page down, short of a whole pane so context stays.
+const PAGE_OVERLAP: usize = 1;
+
+impl Scroll {
+    /// Moves for a scrolling key over content of `total` rows in a pane of `height` rows.
+    pub fn apply(&mut self, action: ScrollMove, total: usize, height: usize) {
+        let last = total.saturating_sub(height.max(1));
+        let page = height.saturating_sub(PAGE_OVERLAP).max(1);
+        self.offset = match action {
+            ScrollMove::Up => self.offset.saturating_sub(1),
+            ScrollMove::Down => self.offset + 1,
+            ScrollMove::PageUp => self.offset.saturating_sub(page),
+            ScrollMove::PageDown => self.offset + page,
+            ScrollMove::Top => 0,
+            ScrollMove::Bottom => last,
+        }
+        .min(last);
+    }
+
+    /// The offset to draw at, for content that may have shrunk since the last key.
+    pub fn clamped(&self, total: usize, height: usize) -> usize {
+        self.offset.min(total.saturating_sub(height.max(1)))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScrollMove {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+}
+
+/// "lines 11–27 of 64" when the content is longer than the pane, else nothing.
+pub fn position_label(offset: usize, height: usize, total: usize) -> Option<String> {
+    if total <= height {
+        return None;
+    }
+    let last = (offset + height).min(total);
+    Some(format!(" lines {}–{last} of {total} ", offset + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_cuts_rows_at_the_width_and_keeps_styles() {
+        let rows = wrap(
+            vec![Line::from(vec![Span::raw("abcd"), Span::raw("efg")])],
+            3,
+        );
+        let text: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["abc", "def", "g"]);
+        assert_eq!(wrap(vec![Line::from("abc")], 3).len(), 1);
+        assert_eq!(wrap(vec![Line::from("")], 3).len(), 1);
+    }
+
+    #[test]
+    fn scrolling_stops_at_the_content() {
+        let mut scroll = Scroll::default();
+        scroll.apply(ScrollMove::Bottom, 64, 17);
+        assert_eq!(scroll.offset, 47);
+        scroll.apply(ScrollMove::Down, 64, 17);
+        assert_eq!(scroll.offset, 47);
+        assert_eq!(
+            position_label(10, 17, 64).as_deref(),
+            Some(" lines 11–27 of 64 ")
+        );
+        assert_eq!(shorten("Correction requested", 10), "Corr. req.");
+        assert_eq!(
+            label_with_count("Correction requested", 12, 15),
+            "Corr. req. (12)"
+        );
+    }
 }

@@ -273,7 +273,14 @@ fn a_paste_is_text_never_keystrokes() {
 
     let (mut app, _) = signed_in(seller(), (120, 40));
     press(&mut app, [key(KeyCode::Char('/'))]);
-    assert!(update(&mut app, Msg::Paste("carol\nq".into())).is_empty());
+    // The filter follows the pasted text as it would typed text: a reload, nothing else.
+    let effects = update(&mut app, Msg::Paste("carol\nq".into()));
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::LoadBoard { .. } | Effect::CountMatches { .. })),
+        "{effects:?}"
+    );
     assert!(!app.quit);
     let board = app.board().unwrap();
     assert_eq!(

@@ -14,7 +14,9 @@ use crate::tui::action::Action;
 use crate::tui::layout::{CARD_HEIGHT, COLUMN_HEADER, board_geometry};
 use crate::tui::msg::ConnectionState;
 use crate::tui::view::DrawContext;
-use crate::tui::widgets::{age, hint_spans, pad, truncate};
+use crate::tui::widgets::{age, hint_spans, label_with_count, pad, shorten, truncate};
+
+const RECONNECTING: &str = " ⟳ reconnecting… ";
 
 /// The board actions the footer names, most used first.
 const FOOTER_ACTIONS: [Action; 10] = [
@@ -94,36 +96,58 @@ impl BoardScreen {
                 theme.muted,
             ),
         ];
-        if let Some(label) = self.filters.quick.label() {
-            spans.push(Span::styled(format!(" {label} "), theme.highlight));
-            spans.push(Span::raw(" "));
-        }
-        if !self.filters.text.is_empty() {
+        let quick = self.filters.quick.labels();
+        if !quick.is_empty() {
             spans.push(Span::styled(
-                format!(" filter: {} ", display_safe(&self.filters.text)),
+                format!(" {} ", quick.join(" + ")),
                 theme.highlight,
             ));
             spans.push(Span::raw(" "));
         }
-        spans.extend(self.scroll_position(shown, context));
-        let hidden: Vec<String> = self
-            .columns
-            .iter()
-            .filter(|c| c.terminal && !self.selection.show_terminal)
-            .map(|c| format!("{} {}", c.label, c.count))
-            .collect();
-        if !hidden.is_empty() {
+        if !self.filters.text.is_empty() {
+            let matches: i64 = self.columns.iter().map(|c| c.count).sum();
             spans.push(Span::styled(
-                format!("· finished: {} ", hidden.join(", ")),
-                theme.terminal_column,
+                format!(
+                    " filter: {} · {matches} match{} ",
+                    display_safe(&self.filters.text),
+                    if matches == 1 { "" } else { "es" }
+                ),
+                theme.highlight,
             ));
+            spans.push(Span::raw(" "));
+            let elsewhere: Vec<String> = self
+                .filters
+                .match_counts
+                .iter()
+                .filter(|(workflow, _)| *workflow != self.workflow)
+                .map(|(workflow, n)| format!("{workflow} {n}"))
+                .collect();
+            if !elsewhere.is_empty() {
+                spans.push(Span::styled(
+                    format!("· also: {} ", elsewhere.join(", ")),
+                    theme.key_hint,
+                ));
+            }
         }
+        spans.extend(self.scroll_position(shown, context));
         if self.loading {
             spans.push(Span::styled("· loading… ", theme.muted));
         }
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        let reconnecting = matches!(context.connection, ConnectionState::Reconnecting(_));
+        let room = (area.width as usize).saturating_sub(
+            used + if reconnecting {
+                RECONNECTING.chars().count()
+            } else {
+                0
+            },
+        );
+        if let Some(finished) = self.finished_summary(room) {
+            spans.push(Span::styled(finished, theme.terminal_column));
+        }
         Paragraph::new(Line::from(spans)).render(area, buf);
-        if let ConnectionState::Reconnecting(_) = context.connection {
-            let text = " ⟳ reconnecting… ";
+        if reconnecting {
+            let text = RECONNECTING;
             let width = text.chars().count() as u16;
             if area.width > width {
                 Paragraph::new(Span::styled(text, theme.reconnecting)).render(
@@ -132,6 +156,39 @@ impl BoardScreen {
                 );
             }
         }
+    }
+
+    /// The folded finished columns with their counts, in `room` characters: labels shorten
+    /// first, then give way to a total; a count is never cut.
+    fn finished_summary(&self, room: usize) -> Option<String> {
+        let hidden: Vec<&Column> = self
+            .columns
+            .iter()
+            .filter(|c| c.terminal && !self.selection.show_terminal)
+            .collect();
+        if hidden.is_empty() {
+            return None;
+        }
+        let listed = |shorten_to: Option<usize>| {
+            let parts: Vec<String> = hidden
+                .iter()
+                .map(|c| {
+                    let label = display_safe(&c.label);
+                    let label = shorten_to.map_or(label.to_string(), |w| shorten(&label, w));
+                    format!("{label} {}", c.count)
+                })
+                .collect();
+            format!("· finished: {} ", parts.join(", "))
+        };
+        let total: i64 = hidden.iter().map(|c| c.count).sum();
+        [
+            listed(None),
+            listed(Some(10)),
+            listed(Some(5)),
+            format!("· finished: {total} "),
+        ]
+        .into_iter()
+        .find(|text| text.chars().count() <= room)
     }
 
     /// Columns off screen: the board scrolls sideways with the selection.
@@ -166,12 +223,13 @@ impl BoardScreen {
             theme.column_header
         };
         let marker = if focused { "▸ " } else { "  " };
-        let header = format!("{marker}{} ({})", display_safe(&column.label), column.count);
-        Paragraph::new(Span::styled(
-            truncate(&header, area.width as usize),
-            header_style,
-        ))
-        .render(Rect::new(area.x, area.y, area.width, 1), buf);
+        let room = (area.width as usize).saturating_sub(marker.chars().count() + 1);
+        let header = format!(
+            "{marker}{}",
+            label_with_count(&display_safe(&column.label), column.count, room)
+        );
+        Paragraph::new(Span::styled(header, header_style))
+            .render(Rect::new(area.x, area.y, area.width, 1), buf);
         let rule_style = if focused {
             theme.border_focused
         } else {
@@ -299,28 +357,46 @@ impl BoardScreen {
             Paragraph::new(Line::from(spans)).render(area, buf);
             return;
         }
-        let mut status_width = 0;
-        if let Some(status) = context.status {
-            let style = if status.error {
+        let width = area.width as usize;
+        let status = context
+            .status
+            .map(|s| (display_safe(&s.text).into_owned(), s.error));
+        let status_wants = status
+            .as_ref()
+            .map_or(0, |(text, _)| text.chars().count() + 1);
+        // The hints come from the key map, so they show what the keys do. Help and quit stay
+        // whatever the width: the ones before them give way first.
+        let mut hints = context.keymap.board.hints(&FOOTER_ACTIONS);
+        let room = width.saturating_sub(status_wants.min(width / 2));
+        while hints_width(&hints) > room && hints.len() > 2 {
+            hints.remove(hints.len() - 3);
+        }
+        let used = hints_width(&hints);
+        Paragraph::new(Line::from(hint_spans(&hints, "  ", theme)))
+            .render(Rect::new(area.x, area.y, used.min(width) as u16, 1), buf);
+        if let Some((text, error)) = status {
+            let style = if error {
                 theme.status_error
             } else {
                 theme.status_info
             };
-            let text = truncate(&display_safe(&status.text), area.width as usize / 2);
-            let width = text.chars().count() as u16;
-            status_width = width + 1;
+            let text = truncate(&text, width.saturating_sub(used + 1));
+            let shown = text.chars().count() as u16;
             Paragraph::new(Span::styled(text, style)).render(
-                Rect::new(area.x + area.width - width, area.y, width, 1),
+                Rect::new(area.x + area.width - shown, area.y, shown, 1),
                 buf,
             );
         }
-        // The hints come from the key map, so they show what the keys do.
-        let hints = context.keymap.board.hints(&FOOTER_ACTIONS);
-        Paragraph::new(Line::from(hint_spans(&hints, "  ", theme))).render(
-            Rect::new(area.x, area.y, area.width.saturating_sub(status_width), 1),
-            buf,
-        );
     }
+}
+
+/// How wide the hints draw with two spaces between them.
+fn hints_width(hints: &[(String, &'static str)]) -> usize {
+    let words: usize = hints
+        .iter()
+        .map(|(key, word)| key.chars().count() + 1 + word.chars().count())
+        .sum();
+    words + 2 * hints.len().saturating_sub(1)
 }
 
 #[derive(Clone, Copy)]

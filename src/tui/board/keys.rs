@@ -6,7 +6,7 @@ use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::{BoardScreen, Pane, QuickFilter};
+use super::{BoardScreen, Pane, QuickFilters};
 use crate::domain::text::display_safe;
 use crate::store::OrderQuery;
 use crate::tui::action::{Action, InputAction};
@@ -14,31 +14,23 @@ use crate::tui::app::{Context, Status};
 use crate::tui::layout::board_geometry;
 use crate::tui::msg::Effect;
 use crate::tui::overlays::{Choice, Confirmation, Menu, NoteForm, Outcome, Overlay, consequences};
-use crate::workflow::BlockReason;
-
-/// Lines a pane scrolls for page up and page down.
-const PANE_PAGE: u16 = 10;
-/// Far enough down for End: the pane stops at its content.
-const PANE_END: u16 = 1000;
+use crate::tui::widgets::ScrollMove;
+use crate::workflow::{BlockReason, Workflows};
 
 impl BoardScreen {
     pub(super) fn on_key(&mut self, context: &mut Context, key: KeyEvent) -> Vec<Effect> {
         // Text entry owns the keys while it is open.
         if let Some(input) = &mut self.filters.input {
             return match context.keymap.input.action(&key) {
-                Some(InputAction::Submit) => {
-                    self.filters.text = input.value().trim().to_string();
-                    self.filters.input = None;
-                    self.loading = true;
-                    vec![self.reload(context.now)]
-                }
+                Some(InputAction::Submit) => self.submit_filter(context),
                 Some(InputAction::Cancel) => {
                     self.filters.input = None;
-                    Vec::new()
+                    let before = std::mem::take(&mut self.filters.text_before);
+                    self.filter_by(context, before)
                 }
                 None => {
                     input.handle_event(&crossterm::event::Event::Key(key));
-                    Vec::new()
+                    self.filter_as_typed(context)
                 }
             };
         }
@@ -68,8 +60,14 @@ impl BoardScreen {
             | Action::Top
             | Action::Bottom
             | Action::PageUp
-            | Action::PageDown => self.move_or_scroll(action, context.size, now),
+            | Action::PageDown => self.move_or_scroll(action, context.workflows, context.size, now),
+            Action::Left | Action::Right if self.selection.focus == Pane::Order => {
+                self.order_pane
+                    .switch_tab(if action == Action::Left { -1 } else { 1 });
+                Vec::new()
+            }
             Action::Left | Action::Right => self.move_sideways(action, context.size),
+            Action::OpenMenu if self.selection.focus == Pane::Feed => self.go_to_feed_row(),
             Action::OpenMenu => self.open_menu(context),
             Action::Back => self.back(context),
             Action::NextPane | Action::PreviousPane => {
@@ -78,12 +76,14 @@ impl BoardScreen {
             }
             Action::Filter => {
                 self.filters.input = Some(Input::new(self.filters.text.clone()));
+                self.filters.text_before = self.filters.text.clone();
                 Vec::new()
             }
             Action::MineOnly | Action::LateOnly | Action::DisputesOnly => {
                 self.toggle_quick_filter(context, action)
             }
-            Action::SwitchWorkflow => self.switch_workflow(context),
+            Action::SwitchWorkflow => self.switch_workflow(context, 1),
+            Action::PreviousWorkflow => self.switch_workflow(context, -1),
             Action::ToggleTerminalColumns => {
                 self.selection.show_terminal = !self.selection.show_terminal;
                 self.clamp_selection();
@@ -97,20 +97,91 @@ impl BoardScreen {
         }
     }
 
+    /// The filter follows every keystroke; "#1234" waits for Enter, which goes to the order.
+    pub(super) fn filter_as_typed(&mut self, context: &mut Context) -> Vec<Effect> {
+        let typed = self
+            .filters
+            .input
+            .as_ref()
+            .map(|i| i.value().trim().to_string())
+            .unwrap_or_default();
+        if order_id_of(&typed).is_some() {
+            return Vec::new();
+        }
+        self.filter_by(context, typed)
+    }
+
+    fn submit_filter(&mut self, context: &mut Context) -> Vec<Effect> {
+        let typed = self
+            .filters
+            .input
+            .take()
+            .map(|i| i.value().trim().to_string())
+            .unwrap_or_default();
+        match order_id_of(&typed) {
+            Some(order_id) => {
+                let before = std::mem::take(&mut self.filters.text_before);
+                let mut effects = self.filter_by(context, before);
+                effects.push(Effect::GoToOrder {
+                    actor: self.actor.clone(),
+                    order_id,
+                });
+                effects
+            }
+            None => self.filter_by(context, typed),
+        }
+    }
+
+    /// Reloads under a new text filter (nothing when it did not change), counting its
+    /// matches in every workflow too.
+    fn filter_by(&mut self, context: &mut Context, text: String) -> Vec<Effect> {
+        if text == self.filters.text {
+            return Vec::new();
+        }
+        self.filters.text = text;
+        self.filters.match_counts.clear();
+        self.loading = true;
+        let mut effects = vec![self.reload(context.now)];
+        if !self.filters.text.is_empty() {
+            effects.push(Effect::CountMatches {
+                actor: self.actor.clone(),
+                text: self.filters.text.clone(),
+            });
+        }
+        effects
+    }
+
+    fn go_to_feed_row(&mut self) -> Vec<Effect> {
+        match self.feed.selected_event() {
+            Some(event) => vec![Effect::GoToOrder {
+                actor: self.actor.clone(),
+                order_id: event.entry.order_id,
+            }],
+            None => Vec::new(),
+        }
+    }
+
     fn move_or_scroll(
         &mut self,
         action: Action,
+        workflows: &Workflows,
         size: (u16, u16),
         now: DateTime<Utc>,
     ) -> Vec<Effect> {
+        let geometry = board_geometry(size, self);
+        let step = scroll_move(action);
         match self.selection.focus {
             Pane::Board => self.move_vertically(action, size, now),
             Pane::Order => {
-                self.order_pane.scroll = scroll(self.order_pane.scroll, action);
+                let (total, height) =
+                    self.order_pane
+                        .measure(self.selected_order(), workflows, now, geometry.order);
+                self.order_pane.scroll.apply(step, total, height);
                 Vec::new()
             }
             Pane::Feed => {
-                self.feed.scroll = scroll(self.feed.scroll, action);
+                let height = geometry.feed.height.saturating_sub(2) as usize;
+                self.feed.move_selection(step, height);
                 Vec::new()
             }
         }
@@ -136,9 +207,9 @@ impl BoardScreen {
         if self.selection.focus != Pane::Board {
             self.selection.focus = Pane::Board;
             Vec::new()
-        } else if !self.filters.text.is_empty() || self.filters.quick != QuickFilter::All {
+        } else if !self.filters.text.is_empty() || !self.filters.quick.is_empty() {
             self.filters.text.clear();
-            self.filters.quick = QuickFilter::All;
+            self.filters.quick = QuickFilters::default();
             self.loading = true;
             *context.status = Status::info("filters cleared");
             vec![self.reload(context.now)]
@@ -162,17 +233,14 @@ impl BoardScreen {
     }
 
     fn toggle_quick_filter(&mut self, context: &mut Context, action: Action) -> Vec<Effect> {
-        let wanted = match action {
-            Action::MineOnly => QuickFilter::Mine,
-            Action::LateOnly => QuickFilter::Late,
-            _ => QuickFilter::Disputes,
+        let quick = &mut self.filters.quick;
+        let flag = match action {
+            Action::MineOnly => &mut quick.mine,
+            Action::LateOnly => &mut quick.late,
+            _ => &mut quick.disputes,
         };
-        self.filters.quick = if self.filters.quick == wanted {
-            QuickFilter::All
-        } else {
-            wanted
-        };
-        if self.filters.quick == QuickFilter::Mine && !self.actor.role.sees_every_order() {
+        *flag = !*flag;
+        if action == Action::MineOnly && quick.mine && !self.actor.role.sees_every_order() {
             *context.status = Status::info(format!(
                 "as a {} you only see your own orders",
                 self.actor.role
@@ -182,17 +250,23 @@ impl BoardScreen {
         vec![self.reload(context.now)]
     }
 
-    fn switch_workflow(&mut self, context: &mut Context) -> Vec<Effect> {
-        if self.workflow_names.len() < 2 {
+    /// Moves `step` workflows on (or back), counting from the one a load is already on its
+    /// way to, so two quick presses move two workflows.
+    fn switch_workflow(&mut self, context: &mut Context, step: isize) -> Vec<Effect> {
+        let count = self.workflow_names.len();
+        if count < 2 {
             *context.status = Status::info("this database holds orders of one workflow only");
             return Vec::new();
         }
+        let from = self.switching_to.as_ref().unwrap_or(&self.workflow);
         let at = self
             .workflow_names
             .iter()
-            .position(|w| *w == self.workflow)
+            .position(|w| w == from)
             .unwrap_or(0);
-        let next = self.workflow_names[(at + 1) % self.workflow_names.len()].clone();
+        let next =
+            self.workflow_names[(at as isize + step).rem_euclid(count as isize) as usize].clone();
+        self.switching_to = Some(next.clone());
         self.loading = true;
         self.order_pane.detail = None;
         vec![Effect::LoadBoard {
@@ -239,7 +313,7 @@ impl BoardScreen {
                 actor,
                 query: OrderQuery {
                     state: Some(column.state.clone()),
-                    after_id: column.cards.last().map(|c| c.id),
+                    after_id: column.paged_to,
                     ..query
                 },
             });
@@ -406,13 +480,20 @@ impl BoardScreen {
     }
 }
 
-fn scroll(current: u16, action: Action) -> u16 {
+/// "#1234" (or "#1234" with spaces around) as an order id to go to.
+fn order_id_of(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('#')?;
+    digits.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// A scrolling key as a pane move.
+fn scroll_move(action: Action) -> ScrollMove {
     match action {
-        Action::Up => current.saturating_sub(1),
-        Action::Down => current.saturating_add(1),
-        Action::PageUp => current.saturating_sub(PANE_PAGE),
-        Action::PageDown => current.saturating_add(PANE_PAGE),
-        Action::Top => 0,
-        _ => current.saturating_add(PANE_END),
+        Action::Up => ScrollMove::Up,
+        Action::Down => ScrollMove::Down,
+        Action::PageUp => ScrollMove::PageUp,
+        Action::PageDown => ScrollMove::PageDown,
+        Action::Top => ScrollMove::Top,
+        _ => ScrollMove::Bottom,
     }
 }

@@ -28,23 +28,36 @@ pub enum Pane {
     Feed,
 }
 
+/// The quick filters, which combine: mine and late shows my late orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum QuickFilter {
-    #[default]
-    All,
-    Mine,
-    Late,
-    Disputes,
+pub struct QuickFilters {
+    pub mine: bool,
+    pub late: bool,
+    pub disputes: bool,
 }
 
-impl QuickFilter {
-    pub fn label(self) -> Option<&'static str> {
-        match self {
-            QuickFilter::All => None,
-            QuickFilter::Mine => Some("mine"),
-            QuickFilter::Late => Some("late"),
-            QuickFilter::Disputes => Some("disputes"),
-        }
+impl QuickFilters {
+    pub fn is_empty(self) -> bool {
+        self == QuickFilters::default()
+    }
+
+    /// The words the header shows, one per filter that is on.
+    pub fn labels(self) -> Vec<&'static str> {
+        [
+            (self.mine, "mine"),
+            (self.late, "late"),
+            (self.disputes, "disputes"),
+        ]
+        .into_iter()
+        .filter_map(|(on, label)| on.then_some(label))
+        .collect()
+    }
+
+    /// Whether a state's column shows under these filters.
+    pub fn shows_state(self, workflow: &Workflow, state: &str) -> bool {
+        let state = state.to_string();
+        (!self.late || workflow.late_states.contains(&state))
+            && (!self.disputes || workflow.dispute_states.contains(&state))
     }
 }
 
@@ -58,6 +71,9 @@ pub struct Column {
     pub offset: usize,
     /// Every card of the column is loaded.
     pub exhausted: bool,
+    /// The last id paging reached: the next page starts after it (a card placed by "go to"
+    /// beyond it does not move it, so paging skips nothing).
+    pub paged_to: Option<OrderId>,
     pub loading_more: bool,
 }
 
@@ -74,7 +90,11 @@ pub struct Selection {
 pub struct Filters {
     pub text: String,
     pub input: Option<Input>,
-    pub quick: QuickFilter,
+    /// The text before the box opened, for Esc to put back.
+    pub text_before: String,
+    pub quick: QuickFilters,
+    /// Matches of the text filter in each workflow: search covers them all.
+    pub match_counts: Vec<(String, i64)>,
 }
 
 /// Keeping the board in step with the database while changes arrive.
@@ -96,6 +116,8 @@ pub struct LiveSync {
     pub account_check_in_flight: bool,
     /// Set when the user turned out disabled: the app signs out with this message.
     pub signed_out: Option<String>,
+    /// An order to select once its workflow's board has loaded (go to order).
+    pub goto: Option<Order>,
 }
 
 pub struct BoardScreen {
@@ -110,16 +132,17 @@ pub struct BoardScreen {
     pub feed: FeedPane,
     pub overlay: Option<Overlay>,
     pub loading: bool,
+    /// The workflow a switch is loading, until it arrives.
+    pub switching_to: Option<String>,
     pub sync: LiveSync,
 }
 
 impl BoardScreen {
     /// The board right after sign-in, and the load that fills it.
     pub fn open(actor: Actor, context: &mut Context) -> (BoardScreen, Vec<Effect>) {
-        let quick = if actor.role == Role::Support {
-            QuickFilter::Disputes
-        } else {
-            QuickFilter::All
+        let quick = QuickFilters {
+            disputes: actor.role == Role::Support,
+            ..QuickFilters::default()
         };
         let board = BoardScreen {
             actor: actor.clone(),
@@ -140,6 +163,7 @@ impl BoardScreen {
             feed: FeedPane::default(),
             overlay: None,
             loading: true,
+            switching_to: None,
             sync: LiveSync::default(),
         };
         let effect = Effect::LoadBoard {
@@ -159,8 +183,12 @@ impl BoardScreen {
                 Vec::new()
             }
             Msg::Key(key) => self.on_key(context, key),
-            Msg::Paste(text) => {
-                self.on_paste(&text);
+            Msg::Paste(text) => self.on_paste(context, &text),
+            Msg::OrderFound { order_id, order } => self.on_order_found(context, order_id, order),
+            Msg::MatchCounts { text, counts } => {
+                if text == self.filters.text {
+                    self.filters.match_counts = counts.unwrap_or_default();
+                }
                 Vec::new()
             }
             Msg::Mouse(mouse) => self.on_mouse(context, mouse),
@@ -183,15 +211,18 @@ impl BoardScreen {
     }
 
     /// Pasted text goes into the text box that is open, if one is; otherwise nowhere.
-    fn on_paste(&mut self, text: &str) {
+    fn on_paste(&mut self, context: &mut Context, text: &str) -> Vec<Effect> {
         if let Some(input) = &mut self.filters.input {
             super::paste::insert(input, text);
-        } else if let Some(Overlay::Note(form)) = &mut self.overlay
+            return self.filter_as_typed(context);
+        }
+        if let Some(Overlay::Note(form)) = &mut self.overlay
             && !form.busy
         {
             super::paste::insert(&mut form.input, text);
             form.error = None;
         }
+        Vec::new()
     }
 
     /// Indices of the columns shown (terminal ones hidden when collapsed).
@@ -213,9 +244,9 @@ impl BoardScreen {
         OrderQuery {
             workflow: Some(self.workflow.clone()),
             state: None,
-            due_before: (quick == QuickFilter::Late).then_some(now),
+            due_before: quick.late.then_some(now),
             text: (!self.filters.text.is_empty()).then(|| self.filters.text.clone()),
-            acted_by: (quick == QuickFilter::Mine && self.actor.role.sees_every_order())
+            acted_by: (quick.mine && self.actor.role.sees_every_order())
                 .then(|| self.actor.name.clone()),
             after_id: None,
             limit: PAGE,
@@ -253,15 +284,12 @@ impl BoardScreen {
                 || order.seller.to_lowercase().contains(&needle)
                 || order.id.to_string() == id
         };
-        let quick_ok = match self.filters.quick {
-            QuickFilter::All => true,
-            QuickFilter::Late => workflow.is_late(order, now),
-            QuickFilter::Disputes => workflow.dispute_states.contains(&order.state),
-            QuickFilter::Mine => {
-                !self.actor.role.sees_every_order()
-                    || acted_now_by == Some(self.actor.name.as_str())
-            }
-        };
+        let quick = self.filters.quick;
+        let quick_ok = (!quick.late || workflow.is_late(order, now))
+            && (!quick.disputes || workflow.dispute_states.contains(&order.state))
+            && (!quick.mine
+                || !self.actor.role.sees_every_order()
+                || acted_now_by == Some(self.actor.name.as_str()));
         text_ok && quick_ok
     }
 

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{BoardScreen, Column, QuickFilter};
+use super::{BoardScreen, Column, QuickFilters};
 use crate::domain::{Actor, Order};
 use crate::service::BoardData;
-use crate::store::{Applied, FeedEvent, HistoryEntry};
+use crate::store::{Applied, FeedEvent, HistoryEntry, OrderQuery};
 use crate::tui::app::{Context, PAGE, Status};
 use crate::tui::msg::{ApplyFailure, Effect};
 use crate::tui::overlays::Overlay;
@@ -24,8 +24,24 @@ impl BoardScreen {
     ) -> Vec<Effect> {
         self.loading = false;
         let data = match result {
+            Ok(data)
+                if self
+                    .switching_to
+                    .as_ref()
+                    .is_some_and(|to| *to != data.workflow) =>
+            {
+                // An older switch's answer: the newer one is on its way.
+                self.loading = true;
+                return Vec::new();
+            }
+            Ok(data) if data.text.as_deref().unwrap_or("") != self.filters.text => {
+                // Typed past: the answer for the current text is on its way.
+                self.loading = true;
+                return Vec::new();
+            }
             Ok(data) => data,
             Err(error) => {
+                self.switching_to = None;
                 *context.status = Status::error(error);
                 return Vec::new();
             }
@@ -35,6 +51,7 @@ impl BoardScreen {
                 Status::error(format!("workflow \"{}\" is not loaded", data.workflow));
             return Vec::new();
         };
+        self.switching_to = None;
         let keep = self.selected_id();
         let first_load = self.columns.is_empty() || self.workflow != data.workflow;
         self.workflow_names = data.workflows;
@@ -55,6 +72,11 @@ impl BoardScreen {
             *context.status = Status::info("this workflow has no columns under the current filter");
         }
         self.place_selection(&workflow, first_load, keep, context.size);
+        if let Some(order) = self.sync.goto.take_if(|o| o.workflow == self.workflow) {
+            self.show_order(order, context.size);
+        } else if !self.filters.text.is_empty() && self.selected_order().is_none() {
+            self.select_first_match(context);
+        }
         let mut effects = Vec::new();
         if !data.recent.is_empty() && self.feed.events.is_empty() {
             self.feed.events = data.recent.into_iter().collect();
@@ -81,6 +103,81 @@ impl BoardScreen {
         }
         effects.extend(self.load_detail());
         effects
+    }
+
+    /// Goes to an order looked up by id: on this board it is placed and selected (its column
+    /// unfolded); on another workflow's, that board loads first.
+    pub(super) fn on_order_found(
+        &mut self,
+        context: &mut Context,
+        order_id: i64,
+        order: Option<Order>,
+    ) -> Vec<Effect> {
+        let Some(order) = order else {
+            *context.status = Status::error(format!(
+                "order {order_id} does not exist or is not visible to you"
+            ));
+            return Vec::new();
+        };
+        if order.workflow == self.workflow {
+            self.show_order(order, context.size);
+            return self.load_detail();
+        }
+        self.sync.goto = Some(order.clone());
+        self.switching_to = Some(order.workflow.clone());
+        self.loading = true;
+        vec![Effect::LoadBoard {
+            actor: self.actor.clone(),
+            workflow: Some(order.workflow),
+            query: OrderQuery {
+                workflow: None,
+                ..self.query(context.now)
+            },
+            with_recent: false,
+        }]
+    }
+
+    /// Places the order's card (even beyond the loaded page), unfolds its column, selects it.
+    fn show_order(&mut self, order: Order, size: (u16, u16)) {
+        let id = order.id;
+        self.remove_card(id);
+        if let Some(index) = self.column_index(&order.state) {
+            let column = &mut self.columns[index];
+            let position = column.cards.partition_point(|c| c.id < id);
+            column.cards.insert(position, order);
+            if column.terminal {
+                self.selection.show_terminal = true;
+            }
+        }
+        self.select_order(id);
+        self.selection.focus = super::Pane::Board;
+        self.clamp_selection();
+        self.keep_selection_visible(size);
+    }
+
+    /// After a search, the selection lands on the first match; matches only in folded
+    /// finished columns unfold them.
+    fn select_first_match(&mut self, context: &mut Context) {
+        let first = |board: &BoardScreen| {
+            board
+                .visible_columns()
+                .into_iter()
+                .find(|i| !board.columns[*i].cards.is_empty())
+        };
+        if first(self).is_none()
+            && self
+                .columns
+                .iter()
+                .any(|c| c.terminal && !c.cards.is_empty())
+        {
+            self.selection.show_terminal = true;
+            *context.status = Status::info("the matches are in finished columns: unfolded");
+        }
+        if let Some(index) = first(self) {
+            self.selection.column = index;
+            self.columns[index].selected = 0;
+        }
+        self.keep_selection_visible(context.size);
     }
 
     /// Where each role starts (the first of its start columns), else the first column; the
@@ -120,6 +217,9 @@ impl BoardScreen {
         match cards {
             Ok(cards) => {
                 column.exhausted = (cards.len() as i64) < PAGE;
+                if let Some(last) = cards.last() {
+                    column.paged_to = Some(last.id);
+                }
                 for card in cards {
                     if !column.cards.iter().any(|c| c.id == card.id) {
                         column.cards.push(card);
@@ -430,17 +530,13 @@ impl BoardScreen {
 /// The columns a quick filter shows, each with its loaded first page.
 fn columns(
     workflow: &Workflow,
-    quick: QuickFilter,
+    quick: QuickFilters,
     loaded: &[crate::service::ColumnData],
 ) -> Vec<Column> {
     workflow
         .states
         .iter()
-        .filter(|state| match quick {
-            QuickFilter::Late => workflow.late_states.contains(&state.id),
-            QuickFilter::Disputes => workflow.dispute_states.contains(&state.id),
-            QuickFilter::All | QuickFilter::Mine => true,
-        })
+        .filter(|state| quick.shows_state(workflow, &state.id))
         .map(|state| {
             let loaded = loaded.iter().find(|c| c.state == state.id);
             let cards = loaded.map(|c| c.cards.clone()).unwrap_or_default();
@@ -450,6 +546,7 @@ fn columns(
                 terminal: state.terminal,
                 count: loaded.map(|c| c.count).unwrap_or(0),
                 exhausted: (cards.len() as i64) < PAGE,
+                paged_to: cards.last().map(|c| c.id),
                 cards,
                 selected: 0,
                 offset: 0,

@@ -144,12 +144,30 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 counts: counts.map_err(text),
             }
         }
+        Effect::GoToOrder { actor, order_id } => {
+            snapshot(backoffice, &actor, order_id, |order| Msg::OrderFound {
+                order_id,
+                order,
+            })
+            .await
+        }
+        Effect::CountMatches { actor, text } => {
+            let counts = backoffice
+                .match_counts(&actor, &text)
+                .await
+                .map_err(text_of);
+            Msg::MatchCounts { text, counts }
+        }
         Effect::CheckAccount { actor } => {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
         }
         Effect::StartFeed { .. } | Effect::StopFeed | Effect::Quit => return None,
     };
     Some(msg)
+}
+
+fn text_of(error: ServiceError) -> String {
+    error.to_string()
 }
 
 /// The order as the actor may see it now (`None` when gone or not theirs), or the
