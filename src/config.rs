@@ -19,6 +19,8 @@ pub struct Config {
     pub workflow_dir: Option<PathBuf>,
     /// How often the SQLite feed checks for other processes' commits, in milliseconds.
     pub feed_interval_ms: Option<u64>,
+    /// The zone the UI shows times in: "local" (the default), "UTC" or "+02:00".
+    pub time_zone: Option<String>,
     /// Theme: `dark` or `light`, with named colours overridden under [theme.colors].
     #[serde(default)]
     pub theme: ThemeConfig,

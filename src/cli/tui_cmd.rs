@@ -7,6 +7,7 @@ use super::context::Context;
 use super::exit::CliError;
 use crate::demo::{self, DEMO_SEED, DEMO_USERS, demo_password};
 use crate::store::OpenMode;
+use crate::tui::clock::Zone;
 use crate::tui::keymap::KeyMap;
 use crate::tui::runtime::{Options, run};
 use crate::tui::theme::Theme;
@@ -56,6 +57,11 @@ fn options(context: &Context) -> Result<Options, CliError> {
         .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?;
     let theme = Theme::from_config(&context.config.theme)
         .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?;
+    // NO_COLOR (no-color.org): any non-empty value turns colour off, whatever the config says.
+    let theme = match std::env::var_os("NO_COLOR") {
+        Some(value) if !value.is_empty() => Theme::monochrome(),
+        _ => theme,
+    };
     if let Some(name) = &context.config.default_workflow
         && context.workflows.get(name).is_none()
     {
@@ -69,6 +75,8 @@ fn options(context: &Context) -> Result<Options, CliError> {
         theme,
         default_workflow: context.config.default_workflow.clone(),
         feed_interval: Duration::from_millis(context.config.feed_interval_ms()),
+        zone: Zone::parse(context.config.time_zone.as_deref().unwrap_or("local"))
+            .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?,
         as_user: context.global.as_user.clone(),
         password: std::env::var("ORDERBOARD_PASSWORD")
             .ok()

@@ -262,27 +262,61 @@ impl ActionSet for ConfirmAction {
 #[serde(rename_all = "snake_case")]
 pub enum HelpAction {
     Close,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
 }
 
 impl ActionSet for HelpAction {
     const TABLE: &'static str = "[keys.help]";
-    const ALL: &'static [HelpAction] = &[HelpAction::Close];
+    const ALL: &'static [HelpAction] = &[
+        HelpAction::Close,
+        HelpAction::Up,
+        HelpAction::Down,
+        HelpAction::PageUp,
+        HelpAction::PageDown,
+        HelpAction::Top,
+        HelpAction::Bottom,
+    ];
     const DEFAULTS: &'static [(&'static str, HelpAction)] = &[
         ("?", HelpAction::Close),
         ("esc", HelpAction::Close),
         ("q", HelpAction::Close),
         ("enter", HelpAction::Close),
+        ("up", HelpAction::Up),
+        ("k", HelpAction::Up),
+        ("down", HelpAction::Down),
+        ("j", HelpAction::Down),
+        ("pageup", HelpAction::PageUp),
+        ("pagedown", HelpAction::PageDown),
+        ("home", HelpAction::Top),
+        ("end", HelpAction::Bottom),
     ];
 
     fn description(self) -> &'static str {
         match self {
             HelpAction::Close => "close the help",
+            HelpAction::Up => "scroll up",
+            HelpAction::Down => "scroll down",
+            HelpAction::PageUp => "a page up",
+            HelpAction::PageDown => "a page down",
+            HelpAction::Top => "to the top",
+            HelpAction::Bottom => "to the end",
         }
     }
 
     fn hint(self) -> &'static str {
         match self {
             HelpAction::Close => "close",
+            HelpAction::Up => "up",
+            HelpAction::Down => "down",
+            HelpAction::PageUp => "page up",
+            HelpAction::PageDown => "page down",
+            HelpAction::Top => "top",
+            HelpAction::Bottom => "end",
         }
     }
 }

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
+use super::clock::Zone;
 use super::keymap::KeyMap;
 use super::layout::{MIN_HEIGHT, MIN_WIDTH};
 use super::msg::{ConnectionState, Effect, Msg};
@@ -30,6 +31,8 @@ pub struct App {
     pub workflows: Workflows,
     pub default_workflow: Option<String>,
     pub now: DateTime<Utc>,
+    /// The zone times are shown in (local time unless configured).
+    pub zone: Zone,
     pub size: (u16, u16),
     pub screen: Screen,
     pub status: Option<Status>,
@@ -74,6 +77,7 @@ pub struct Context<'a> {
     pub workflows: &'a Workflows,
     pub default_workflow: Option<&'a str>,
     pub now: DateTime<Utc>,
+    pub zone: Zone,
     pub size: (u16, u16),
     pub status: &'a mut Option<Status>,
     pub quit: &'a mut bool,
@@ -86,6 +90,7 @@ impl App {
             workflows,
             default_workflow: None,
             now,
+            zone: Zone::utc(),
             size,
             screen: Screen::Login(LoginForm::default()),
             status: None,
@@ -147,6 +152,7 @@ impl App {
                 workflows: &self.workflows,
                 default_workflow: self.default_workflow.as_deref(),
                 now: self.now,
+                zone: self.zone,
                 size: self.size,
                 status: &mut self.status,
                 quit: &mut self.quit,

@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -77,7 +76,8 @@ impl FeedPane {
         buf: &mut Buffer,
     ) {
         let theme = context.theme;
-        let mut block = pane_block(" Live feed ", focused, theme);
+        let title = format!(" Live feed · {} ", context.zone.label());
+        let mut block = pane_block(&title, focused, theme);
         let height = area.height.saturating_sub(2) as usize;
         let offset = self.scroll.clamped(self.events.len(), height);
         if let Some(position) = position_label(offset, height, self.events.len()) {
@@ -99,20 +99,32 @@ impl FeedPane {
             .take(height)
             .map(|(index, event)| {
                 let entry = &event.entry;
+                let definition = context.workflows.get(&event.workflow);
+                let state_label = |state: &str| {
+                    definition
+                        .map(|w| w.state_label(state).to_string())
+                        .unwrap_or_else(|| display_safe(state).into_owned())
+                };
                 let workflow = if event.workflow == shown_workflow {
                     String::new()
                 } else {
                     format!("[{}] ", display_safe(&event.workflow))
                 };
+                // ▌ marks the selected row without colour.
+                let marker = if focused && index == self.selected {
+                    "▌"
+                } else {
+                    ""
+                };
                 let line = Line::from(vec![
                     Span::styled(
-                        format!("{} ", age_or_time(entry.at, context.now)),
+                        format!("{marker}{} ", context.zone.short(entry.at, context.now)),
                         theme.feed_time,
                     ),
                     Span::styled(format!("{} ", display_safe(&entry.actor)), theme.text),
                     Span::styled(format!("{workflow}#{} ", entry.order_id), theme.title),
                     Span::styled(
-                        format!("{}→{} ", entry.from, entry.to),
+                        format!("{}→{} ", state_label(&entry.from), state_label(&entry.to)),
                         theme.available_item,
                     ),
                     Span::styled(display_safe(&event.title).into_owned(), theme.muted),
@@ -129,13 +141,5 @@ impl FeedPane {
             })
             .collect();
         Paragraph::new(lines).render(inner, buf);
-    }
-}
-
-fn age_or_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    if (now - at).num_hours() < 24 {
-        at.format("%H:%M:%S").to_string()
-    } else {
-        at.format("%m-%d").to_string()
     }
 }

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod app;
 pub mod board;
+pub mod clock;
 pub mod feed_pane;
 pub mod keymap;
 pub mod layout;

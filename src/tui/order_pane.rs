@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::app::{Context, Status};
+use super::clock::Zone;
 use super::msg::{Detail, Effect};
 use super::theme::Theme;
 use super::view::DrawContext;
@@ -105,7 +106,7 @@ impl OrderPane {
         &self,
         order: Option<&Order>,
         workflows: &Workflows,
-        now: DateTime<Utc>,
+        (now, zone): (DateTime<Utc>, Zone),
         theme: &Theme,
     ) -> Vec<Line<'static>> {
         let Some(order) = order else {
@@ -113,10 +114,10 @@ impl OrderPane {
         };
         let waiting = || vec![Line::from(Span::styled("loading…", theme.muted))];
         match (self.tab, &self.detail) {
-            (OrderTab::Details, _) => summary_lines(order, workflows, now, theme),
+            (OrderTab::Details, _) => summary_lines(order, workflows, (now, zone), theme),
             (_, None) => waiting(),
-            (OrderTab::Timeline, Some(detail)) => timeline_lines(detail, theme),
-            (OrderTab::Ledger, Some(detail)) => ledger_lines(detail, order, theme),
+            (OrderTab::Timeline, Some(detail)) => timeline_lines(detail, zone, theme),
+            (OrderTab::Ledger, Some(detail)) => ledger_lines(detail, order, zone, theme),
             (OrderTab::Effects, Some(detail)) => effect_lines(detail, theme),
         }
     }
@@ -126,12 +127,12 @@ impl OrderPane {
         &self,
         order: Option<&Order>,
         workflows: &Workflows,
-        now: DateTime<Utc>,
+        clock: (DateTime<Utc>, Zone),
         area: Rect,
     ) -> (usize, usize) {
         let inner = content_area(area);
         let rows = wrap(
-            self.content(order, workflows, now, &Theme::dark()),
+            self.content(order, workflows, clock, &Theme::dark()),
             inner.width as usize,
         );
         (rows.len(), inner.height as usize)
@@ -148,7 +149,7 @@ impl OrderPane {
         let theme = context.theme;
         let inner = content_area(area);
         let rows = wrap(
-            self.content(order, context.workflows, context.now, theme),
+            self.content(order, context.workflows, (context.now, context.zone), theme),
             inner.width as usize,
         );
         let height = inner.height as usize;
@@ -192,7 +193,7 @@ fn content_area(area: Rect) -> Rect {
 fn summary_lines(
     order: &Order,
     workflows: &Workflows,
-    now: DateTime<Utc>,
+    (now, zone): (DateTime<Utc>, Zone),
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let state_label = workflows
@@ -223,12 +224,12 @@ fn summary_lines(
     ];
     let due = order
         .due_at
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .map(|d| format!("{} {}", zone.stamp(d), zone.label()))
         .unwrap_or_else(|| "none".into());
     lines.push(Line::from(Span::styled(
         format!(
             "placed {} · due {due} · in state {}",
-            order.placed_at.format("%Y-%m-%d"),
+            zone.at(order.placed_at).format("%Y-%m-%d"),
             age(order.state_entered_at, now)
         ),
         theme.muted,
@@ -252,7 +253,7 @@ fn money(cents: i64, currency: &str) -> String {
 }
 
 /// Transitions and (for support and admin) refused attempts, in the service's one order.
-fn timeline_lines(detail: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+fn timeline_lines(detail: &Detail, zone: Zone, theme: &Theme) -> Vec<Line<'static>> {
     if detail.timeline.is_empty() {
         return vec![Line::from(Span::styled("no transitions yet", theme.muted))];
     }
@@ -260,14 +261,14 @@ fn timeline_lines(detail: &Detail, theme: &Theme) -> Vec<Line<'static>> {
         .timeline
         .iter()
         .map(|entry| match entry {
-            TimelineEntry::Transition(transition) => transition_line(transition, theme),
-            TimelineEntry::Attempt(attempt) => attempt_line(attempt, theme),
+            TimelineEntry::Transition(transition) => transition_line(transition, zone, theme),
+            TimelineEntry::Attempt(attempt) => attempt_line(attempt, zone, theme),
         })
         .collect()
 }
 
 /// Each movement with its share of the order, then what went back and what went out.
-fn ledger_lines(detail: &Detail, order: &Order, theme: &Theme) -> Vec<Line<'static>> {
+fn ledger_lines(detail: &Detail, order: &Order, zone: Zone, theme: &Theme) -> Vec<Line<'static>> {
     let rows = &detail.view.ledger;
     if rows.is_empty() {
         return vec![Line::from(Span::styled("no money has moved", theme.muted))];
@@ -286,7 +287,7 @@ fn ledger_lines(detail: &Detail, order: &Order, theme: &Theme) -> Vec<Line<'stat
                         "  {:>3} %  v{}  {}",
                         row.share_percent,
                         row.version,
-                        row.at.format("%Y-%m-%d %H:%M")
+                        zone.stamp(row.at)
                     ),
                     theme.muted,
                 ),
@@ -349,7 +350,7 @@ fn effect_lines(detail: &Detail, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-fn transition_line(entry: &HistoryEntry, theme: &Theme) -> Line<'static> {
+fn transition_line(entry: &HistoryEntry, zone: Zone, theme: &Theme) -> Line<'static> {
     let behalf = entry
         .on_behalf_of
         .as_ref()
@@ -361,10 +362,7 @@ fn transition_line(entry: &HistoryEntry, theme: &Theme) -> Line<'static> {
         .map(|n| format!(" “{}”", display_safe(n)))
         .unwrap_or_default();
     Line::from(vec![
-        Span::styled(
-            format!("{} ", entry.at.format("%m-%d %H:%M")),
-            theme.feed_time,
-        ),
+        Span::styled(format!("{} ", zone.stamp(entry.at)), theme.feed_time),
         Span::styled(
             format!("{} ({}){behalf} ", display_safe(&entry.actor), entry.role),
             theme.text,
@@ -378,12 +376,9 @@ fn transition_line(entry: &HistoryEntry, theme: &Theme) -> Line<'static> {
 }
 
 /// A refused attempt, marked with ✗ so it reads apart from transitions without colour.
-fn attempt_line(attempt: &Attempt, theme: &Theme) -> Line<'static> {
+fn attempt_line(attempt: &Attempt, zone: Zone, theme: &Theme) -> Line<'static> {
     Line::from(vec![
-        Span::styled(
-            format!("{} ✗ ", attempt.at.format("%m-%d %H:%M")),
-            theme.feed_time,
-        ),
+        Span::styled(format!("{} ✗ ", zone.stamp(attempt.at)), theme.feed_time),
         Span::styled(
             format!(
                 "{} ({}) tried {} ",

@@ -59,26 +59,28 @@ impl Theme {
         }
     }
 
+    /// For light terminals: dark text, and no light grey or white that would vanish on a
+    /// white background.
     pub fn light() -> Theme {
         Theme {
             text: Style::new().fg(Color::Black),
-            muted: Style::new().fg(Color::Gray),
+            muted: Style::new().fg(Color::DarkGray),
             title: Style::new().fg(Color::Black).add_modifier(Modifier::BOLD),
-            border: Style::new().fg(Color::Gray),
+            border: Style::new().fg(Color::DarkGray),
             border_focused: Style::new().fg(Color::Blue),
             column_header: Style::new().fg(Color::Black).add_modifier(Modifier::BOLD),
-            terminal_column: Style::new().fg(Color::Gray),
+            terminal_column: Style::new().fg(Color::DarkGray),
             card: Style::new().fg(Color::Black),
             selected_card: Style::new().fg(Color::White).bg(Color::Blue),
             late_badge: Style::new()
                 .fg(Color::White)
                 .bg(Color::Red)
                 .add_modifier(Modifier::BOLD),
-            amount: Style::new().fg(Color::Green),
+            amount: Style::new().fg(Color::Blue),
             available_item: Style::new().fg(Color::Black),
-            blocked_item: Style::new().fg(Color::Gray),
+            blocked_item: Style::new().fg(Color::DarkGray),
             highlight: Style::new().fg(Color::Black).bg(Color::Yellow),
-            feed_time: Style::new().fg(Color::Gray),
+            feed_time: Style::new().fg(Color::DarkGray),
             status_info: Style::new().fg(Color::Blue),
             status_error: Style::new().fg(Color::White).bg(Color::Red),
             reconnecting: Style::new()
@@ -87,6 +89,58 @@ impl Theme {
                 .add_modifier(Modifier::BOLD),
             key_hint: Style::new().fg(Color::Blue),
         }
+    }
+
+    /// No colour at all (NO_COLOR): meaning carried by bold, dim, reversed and crossed-out
+    /// text, and by the symbols every theme draws (▸ for the selection, LATE, ✗, [tab]).
+    pub fn monochrome() -> Theme {
+        let plain = Style::new();
+        Theme {
+            text: plain,
+            muted: plain.add_modifier(Modifier::DIM),
+            title: plain.add_modifier(Modifier::BOLD),
+            border: plain,
+            border_focused: plain.add_modifier(Modifier::BOLD),
+            column_header: plain.add_modifier(Modifier::BOLD),
+            terminal_column: plain.add_modifier(Modifier::DIM),
+            card: plain,
+            selected_card: plain.add_modifier(Modifier::REVERSED),
+            late_badge: plain.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            amount: plain,
+            available_item: plain.add_modifier(Modifier::BOLD),
+            blocked_item: plain.add_modifier(Modifier::DIM),
+            highlight: plain.add_modifier(Modifier::REVERSED),
+            feed_time: plain.add_modifier(Modifier::DIM),
+            status_info: plain,
+            status_error: plain.add_modifier(Modifier::REVERSED),
+            reconnecting: plain.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            key_hint: plain.add_modifier(Modifier::BOLD),
+        }
+    }
+
+    /// Every style, for checks over the whole theme.
+    pub fn styles(&self) -> [Style; 19] {
+        [
+            self.text,
+            self.muted,
+            self.title,
+            self.border,
+            self.border_focused,
+            self.column_header,
+            self.terminal_column,
+            self.card,
+            self.selected_card,
+            self.late_badge,
+            self.amount,
+            self.available_item,
+            self.blocked_item,
+            self.highlight,
+            self.feed_time,
+            self.status_info,
+            self.status_error,
+            self.reconnecting,
+            self.key_hint,
+        ]
     }
 
     /// The base theme with [theme.colors] overrides (foreground colours by meaning).

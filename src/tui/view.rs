@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::app::{App, Screen, Status};
+use super::clock::Zone;
 use super::keymap::KeyMap;
 use super::layout::{MIN_HEIGHT, MIN_WIDTH};
 use super::msg::ConnectionState;
@@ -27,6 +28,7 @@ pub struct DrawContext<'a> {
     pub keymap: &'a KeyMap,
     pub workflows: &'a Workflows,
     pub now: DateTime<Utc>,
+    pub zone: Zone,
     pub status: Option<&'a Status>,
     pub connection: &'a ConnectionState,
     pub theme: &'a Theme,
@@ -43,6 +45,7 @@ impl Widget for &Frame<'_> {
             keymap: &app.keymap,
             workflows: &app.workflows,
             now: app.now,
+            zone: app.zone,
             status: app.status.as_ref(),
             connection: &app.connection,
             theme: self.theme,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Widget};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
 
 use super::theme::Theme;
 
@@ -39,15 +39,18 @@ pub fn popup(
     inner
 }
 
+/// A pane's box: the focused one has a double border, so focus reads without colour.
 pub fn pane_block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
-    Block::default()
+    let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused {
-            theme.border_focused
-        } else {
-            theme.border
-        })
-        .title(Span::styled(title, theme.title))
+        .title(Span::styled(title, theme.title));
+    if focused {
+        block
+            .border_type(BorderType::Double)
+            .border_style(theme.border_focused)
+    } else {
+        block.border_style(theme.border)
+    }
 }
 
 /// Key hints as spans: each key highlighted, its word muted, `separator` between them.

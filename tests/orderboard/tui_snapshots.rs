@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 use orderboard::domain::{Actor, Role};
 use orderboard::tui::app::{App, Screen, update};
-use orderboard::tui::msg::{ConnectionState, Msg};
+use orderboard::tui::msg::{ApplyFailure, ConnectionState, Msg};
 use orderboard::tui::theme::Theme;
 use orderboard::tui::view::Frame;
 use ratatui::Terminal;
@@ -159,5 +159,106 @@ fn too_small_terminal() {
             format!("too_small_{}x{}", size.0, size.1),
             terminal.backend()
         );
+    }
+}
+
+/// The order pane's tabs, the feed with a selected row, help scrolled to its end, a menu
+/// reopened after a lost race with the whole message, and combined quick filters.
+#[test]
+fn panes_tabs_and_notices() {
+    let on_tab = |tabs: usize| {
+        move |size| {
+            let mut app = seller_board(size);
+            press(&mut app, [key(KeyCode::Tab)]);
+            for _ in 0..tabs {
+                press(&mut app, [key(KeyCode::Right)]);
+            }
+            app
+        }
+    };
+    snapshot("order_tab_timeline", on_tab(1));
+    snapshot("order_tab_ledger", on_tab(2));
+    snapshot("order_tab_effects", on_tab(3));
+    snapshot("feed_row_selected", |size| {
+        let mut app = seller_board(size);
+        press(
+            &mut app,
+            [key(KeyCode::Tab), key(KeyCode::Tab), key(KeyCode::Down)],
+        );
+        app
+    });
+    snapshot("help_scrolled_to_the_end", |size| {
+        let mut app = seller_board(size);
+        press(&mut app, [key(KeyCode::Char('?')), key(KeyCode::End)]);
+        app
+    });
+    snapshot("menu_after_a_lost_race", |size| {
+        let mut app = seller_board(size);
+        press(&mut app, [key(KeyCode::Enter), key(KeyCode::Enter)]);
+        update(
+            &mut app,
+            Msg::Applied(Err(ApplyFailure::Conflict {
+                order_id: 11,
+                message: "order 11 was changed first by carol (order.cancel_requested): it is \
+                          now \"cancel_requested\" at version 2"
+                    .into(),
+            })),
+        );
+        let mut moved = card(11, "cancel_requested", "Logo design", "carol", 48);
+        moved.version = 2;
+        update(&mut app, Msg::OrderRefreshed(Some(moved)));
+        app
+    });
+    snapshot("board_mine_and_late", |size| {
+        let mut app = seller_board(size);
+        press(&mut app, [key(KeyCode::Char('m')), key(KeyCode::Char('L'))]);
+        app
+    });
+}
+
+/// NO_COLOR's theme draws no colour at all, and the selection, focus and lateness still read
+/// (reversed and marked); the light theme has no text that would vanish on white.
+#[test]
+fn no_colour_and_the_light_theme() {
+    use ratatui::style::{Color, Modifier};
+    let app = seller_board((80, 24));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let theme = Theme::monochrome();
+    terminal
+        .draw(|frame| {
+            frame.render_widget(
+                &Frame {
+                    app: &app,
+                    theme: &theme,
+                },
+                frame.area(),
+            )
+        })
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content()
+            .iter()
+            .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset),
+        "a colour was drawn under NO_COLOR"
+    );
+    let text = terminal.backend().to_string();
+    assert!(text.contains("▌#11 Logo design"), "the selection is marked");
+    assert!(text.contains("LATE"));
+    let late = buffer
+        .content()
+        .iter()
+        .position(|cell| cell.symbol() == "L" && cell.modifier.contains(Modifier::REVERSED));
+    assert!(late.is_some(), "the LATE badge stands out without colour");
+
+    for style in Theme::light().styles() {
+        let fg = style.fg.unwrap_or(Color::Reset);
+        let bg = style.bg.unwrap_or(Color::Reset);
+        assert!(
+            !(matches!(fg, Color::White | Color::Gray) && bg == Color::Reset),
+            "light theme: {style:?} would vanish on a white background"
+        );
+        assert_ne!(fg, bg, "light theme: {style:?} has no contrast");
     }
 }

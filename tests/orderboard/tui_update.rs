@@ -454,7 +454,7 @@ fn filters_reload_the_board_with_their_query() {
 fn help_quit_mouse_and_details() {
     let (mut app, _) = signed_in(seller(), (120, 40));
     press(&mut app, [key(KeyCode::Char('?'))]);
-    assert!(matches!(board(&app).overlay, Some(Overlay::Help)));
+    assert!(matches!(board(&app).overlay, Some(Overlay::Help(_))));
     press(&mut app, [key(KeyCode::Esc)]);
     assert!(board(&app).overlay.is_none());
     // A click on the second column's first card (columns are 120 / 4 = 30 wide).

@@ -283,14 +283,19 @@ impl BoardScreen {
         let theme = context.theme;
         let width = area.width as usize;
         let CardHighlight { selected, focused } = highlight;
+        // The selection keeps a dim mark while another pane has focus; ▌ marks it without
+        // colour either way.
         let base = if selected && focused {
             theme.selected_card
         } else if selected {
-            theme.card.add_modifier(Modifier::REVERSED)
+            theme
+                .card
+                .add_modifier(Modifier::DIM | Modifier::UNDERLINED)
         } else {
             theme.card
         };
-        let title = format!(" #{} {}", order.id, display_safe(&order.title));
+        let marker = if selected { "▌" } else { " " };
+        let title = format!("{marker}#{} {}", order.id, display_safe(&order.title));
         let counterpart = match self.actor.role {
             Role::Seller => display_safe(&order.customer).into_owned(),
             Role::Customer => display_safe(&order.seller).into_owned(),

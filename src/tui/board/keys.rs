@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -15,7 +16,7 @@ use crate::tui::layout::board_geometry;
 use crate::tui::msg::Effect;
 use crate::tui::overlays::{Choice, Confirmation, Menu, NoteForm, Outcome, Overlay, consequences};
 use crate::tui::widgets::ScrollMove;
-use crate::workflow::{BlockReason, Workflows};
+use crate::workflow::BlockReason;
 
 impl BoardScreen {
     pub(super) fn on_key(&mut self, context: &mut Context, key: KeyEvent) -> Vec<Effect> {
@@ -35,7 +36,7 @@ impl BoardScreen {
             };
         }
         if let Some(overlay) = &mut self.overlay {
-            let outcome = overlay.on_key(context.keymap, key);
+            let outcome = overlay.on_key(context.keymap, context.size, key);
             return self.carry_out(context, outcome);
         }
         match context.keymap.action(&key) {
@@ -52,7 +53,7 @@ impl BoardScreen {
                 Vec::new()
             }
             Action::Help => {
-                self.overlay = Some(Overlay::Help);
+                self.overlay = Some(Overlay::Help(Default::default()));
                 Vec::new()
             }
             Action::Up
@@ -60,7 +61,7 @@ impl BoardScreen {
             | Action::Top
             | Action::Bottom
             | Action::PageUp
-            | Action::PageDown => self.move_or_scroll(action, context.workflows, context.size, now),
+            | Action::PageDown => self.move_or_scroll(action, context),
             Action::Left | Action::Right if self.selection.focus == Pane::Order => {
                 self.order_pane
                     .switch_tab(if action == Action::Left { -1 } else { 1 });
@@ -161,21 +162,20 @@ impl BoardScreen {
         }
     }
 
-    fn move_or_scroll(
-        &mut self,
-        action: Action,
-        workflows: &Workflows,
-        size: (u16, u16),
-        now: DateTime<Utc>,
-    ) -> Vec<Effect> {
+    fn move_or_scroll(&mut self, action: Action, context: &Context) -> Vec<Effect> {
+        let (workflows, size, now, zone) =
+            (context.workflows, context.size, context.now, context.zone);
         let geometry = board_geometry(size, self);
         let step = scroll_move(action);
         match self.selection.focus {
             Pane::Board => self.move_vertically(action, size, now),
             Pane::Order => {
-                let (total, height) =
-                    self.order_pane
-                        .measure(self.selected_order(), workflows, now, geometry.order);
+                let (total, height) = self.order_pane.measure(
+                    self.selected_order(),
+                    workflows,
+                    (now, zone),
+                    geometry.order,
+                );
                 self.order_pane.scroll.apply(step, total, height);
                 Vec::new()
             }
@@ -323,14 +323,39 @@ impl BoardScreen {
         effects
     }
 
+    /// A click selects a card, focuses a pane or picks a menu item; the wheel scrolls what
+    /// is under the pointer.
     pub(super) fn on_mouse(&mut self, context: &mut Context, mouse: MouseEvent) -> Vec<Effect> {
+        let (x, y) = (mouse.column, mouse.row);
+        let click = mouse.kind == MouseEventKind::Down(MouseButton::Left);
+        if let Some(Overlay::Menu(menu)) = &mut self.overlay {
+            let screen = Rect::new(0, 0, context.size.0, context.size.1);
+            let Some(item) = menu.item_at(screen, x, y).filter(|_| click) else {
+                return Vec::new();
+            };
+            menu.selected = item;
+            let outcome = menu.choose();
+            return self.carry_out(context, outcome);
+        }
         if self.overlay.is_some() || self.filters.input.is_some() {
             return Vec::new();
         }
         let geometry = board_geometry(context.size, self);
-        match mouse.kind {
-            MouseEventKind::Down(MouseButton::Left) => {
-                let Some((column, card)) = geometry.card_at(mouse.column, mouse.row, self) else {
+        let pane = if geometry.order.contains((x, y).into()) {
+            Pane::Order
+        } else if geometry.feed.contains((x, y).into()) {
+            Pane::Feed
+        } else {
+            Pane::Board
+        };
+        let step = match mouse.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        match (pane, click, step) {
+            (Pane::Board, true, _) => {
+                let Some((column, card)) = geometry.card_at(x, y, self) else {
                     return Vec::new();
                 };
                 self.selection.column = column;
@@ -339,17 +364,32 @@ impl BoardScreen {
                 self.keep_selection_visible(context.size);
                 self.load_detail()
             }
-            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-                let Some(column) = geometry.column_at(mouse.column, mouse.row) else {
+            (Pane::Board, false, Some(action)) => {
+                let Some(column) = geometry.column_at(x, y) else {
                     return Vec::new();
                 };
                 self.selection.column = column;
-                let action = if mouse.kind == MouseEventKind::ScrollDown {
-                    Action::Down
-                } else {
-                    Action::Up
-                };
                 self.move_vertically(action, context.size, context.now)
+            }
+            (Pane::Feed, true, _) => {
+                self.selection.focus = Pane::Feed;
+                let row = y.saturating_sub(geometry.feed.y + 1) as usize;
+                let target = self.feed.scroll.offset + row;
+                if target < self.feed.events.len() {
+                    self.feed.selected = target;
+                }
+                Vec::new()
+            }
+            (Pane::Order, true, _) => {
+                self.selection.focus = Pane::Order;
+                Vec::new()
+            }
+            (pane, false, Some(action)) => {
+                // The wheel scrolls the pane under it, whichever pane has focus.
+                let focus = std::mem::replace(&mut self.selection.focus, pane);
+                let effects = self.move_or_scroll(action, context);
+                self.selection.focus = focus;
+                effects
             }
             _ => Vec::new(),
         }
@@ -391,6 +431,7 @@ impl BoardScreen {
             blocked,
             other_states: other_states.len(),
             selected: 0,
+            notice: None,
         }));
         Vec::new()
     }
@@ -405,7 +446,12 @@ impl BoardScreen {
                 Vec::new()
             }
             Outcome::Chosen(choice) if choice.transition.note_required => {
-                self.overlay = Some(Overlay::Note(NoteForm::new(choice)));
+                let mut form = NoteForm::new(choice);
+                // A note typed before a lost race is offered again.
+                if let Some(note) = self.sync.kept_note.take() {
+                    form.input = Input::new(note);
+                }
+                self.overlay = Some(Overlay::Note(form));
                 Vec::new()
             }
             Outcome::Chosen(choice) => self.confirm_or_apply(context, choice, None),

@@ -2,8 +2,10 @@
 //! overlays. This module holds its state; `keys` turns keys and the mouse into changes,
 //! `sync` applies what the database sends back, `draw` renders it.
 
+mod account;
 mod draw;
 mod keys;
+mod navigate;
 mod sync;
 
 use std::collections::HashSet;
@@ -118,6 +120,8 @@ pub struct LiveSync {
     pub signed_out: Option<String>,
     /// An order to select once its workflow's board has loaded (go to order).
     pub goto: Option<Order>,
+    /// A note typed before a lost race, offered again in the next note box.
+    pub kept_note: Option<String>,
 }
 
 pub struct BoardScreen {

@@ -2,19 +2,14 @@
 //! feed, refreshed orders and counts. Each card takes its place from a fresh snapshot, so
 //! the result is the same whatever order the answers arrive in.
 
-use chrono::{DateTime, Duration, Utc};
-
 use super::{BoardScreen, Column, QuickFilters};
 use crate::domain::{Actor, Order};
 use crate::service::BoardData;
-use crate::store::{Applied, FeedEvent, HistoryEntry, OrderQuery};
+use crate::store::{Applied, FeedEvent, HistoryEntry};
 use crate::tui::app::{Context, PAGE, Status};
 use crate::tui::msg::{ApplyFailure, Effect};
 use crate::tui::overlays::Overlay;
 use crate::workflow::Workflow;
-
-/// How often an open board re-reads its user.
-const ACCOUNT_CHECK_EVERY: Duration = Duration::seconds(5);
 
 impl BoardScreen {
     pub(super) fn on_board_loaded(
@@ -105,81 +100,6 @@ impl BoardScreen {
         effects
     }
 
-    /// Goes to an order looked up by id: on this board it is placed and selected (its column
-    /// unfolded); on another workflow's, that board loads first.
-    pub(super) fn on_order_found(
-        &mut self,
-        context: &mut Context,
-        order_id: i64,
-        order: Option<Order>,
-    ) -> Vec<Effect> {
-        let Some(order) = order else {
-            *context.status = Status::error(format!(
-                "order {order_id} does not exist or is not visible to you"
-            ));
-            return Vec::new();
-        };
-        if order.workflow == self.workflow {
-            self.show_order(order, context.size);
-            return self.load_detail();
-        }
-        self.sync.goto = Some(order.clone());
-        self.switching_to = Some(order.workflow.clone());
-        self.loading = true;
-        vec![Effect::LoadBoard {
-            actor: self.actor.clone(),
-            workflow: Some(order.workflow),
-            query: OrderQuery {
-                workflow: None,
-                ..self.query(context.now)
-            },
-            with_recent: false,
-        }]
-    }
-
-    /// Places the order's card (even beyond the loaded page), unfolds its column, selects it.
-    fn show_order(&mut self, order: Order, size: (u16, u16)) {
-        let id = order.id;
-        self.remove_card(id);
-        if let Some(index) = self.column_index(&order.state) {
-            let column = &mut self.columns[index];
-            let position = column.cards.partition_point(|c| c.id < id);
-            column.cards.insert(position, order);
-            if column.terminal {
-                self.selection.show_terminal = true;
-            }
-        }
-        self.select_order(id);
-        self.selection.focus = super::Pane::Board;
-        self.clamp_selection();
-        self.keep_selection_visible(size);
-    }
-
-    /// After a search, the selection lands on the first match; matches only in folded
-    /// finished columns unfold them.
-    fn select_first_match(&mut self, context: &mut Context) {
-        let first = |board: &BoardScreen| {
-            board
-                .visible_columns()
-                .into_iter()
-                .find(|i| !board.columns[*i].cards.is_empty())
-        };
-        if first(self).is_none()
-            && self
-                .columns
-                .iter()
-                .any(|c| c.terminal && !c.cards.is_empty())
-        {
-            self.selection.show_terminal = true;
-            *context.status = Status::info("the matches are in finished columns: unfolded");
-        }
-        if let Some(index) = first(self) {
-            self.selection.column = index;
-            self.columns[index].selected = 0;
-        }
-        self.keep_selection_visible(context.size);
-    }
-
     /// Where each role starts (the first of its start columns), else the first column; the
     /// selected order keeps its selection across reloads.
     fn place_selection(
@@ -252,6 +172,7 @@ impl BoardScreen {
                 }]
             }
             Err(ApplyFailure::Conflict { order_id, message }) => {
+                self.keep_typed_note();
                 self.overlay = None;
                 self.sync.reopen_menu_for = Some(order_id);
                 *context.status = Status::error(message);
@@ -289,75 +210,6 @@ impl BoardScreen {
                 Vec::new()
             }
         }
-    }
-
-    /// Re-reads the signed-in user every so often: an admin may have disabled or demoted
-    /// them, and an open board must follow at once, not at the next apply.
-    pub(super) fn check_account(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
-        let due = self
-            .sync
-            .account_checked_at
-            .is_none_or(|at| now - at >= ACCOUNT_CHECK_EVERY);
-        if !due || self.sync.account_check_in_flight {
-            return Vec::new();
-        }
-        self.sync.account_checked_at = Some(now);
-        self.sync.account_check_in_flight = true;
-        vec![Effect::CheckAccount {
-            actor: self.actor.clone(),
-        }]
-    }
-
-    pub(super) fn on_account_checked(
-        &mut self,
-        context: &mut Context,
-        result: Result<Option<Actor>, String>,
-    ) -> Vec<Effect> {
-        self.sync.account_check_in_flight = false;
-        match result {
-            Ok(Some(actor)) if actor == self.actor => Vec::new(),
-            Ok(current) => {
-                let message = match &current {
-                    Some(actor) => format!("you are a {} now", actor.role),
-                    None => format!("{} was disabled; sign in again", self.actor.name),
-                };
-                self.follow_account(context, current, message)
-            }
-            // A lost database shows as "reconnecting" through the feed; try again later.
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// The user changed under an open board: disabled signs out; another role reloads the
-    /// board with the new rights and restarts the feed with the new visibility.
-    fn follow_account(
-        &mut self,
-        context: &mut Context,
-        current: Option<Actor>,
-        message: String,
-    ) -> Vec<Effect> {
-        let Some(actor) = current else {
-            self.sync.signed_out = Some(message);
-            return Vec::new();
-        };
-        self.actor = actor;
-        self.overlay = None;
-        self.feed.events.clear();
-        self.order_pane.detail = None;
-        self.loading = true;
-        *context.status = Status::info(message);
-        vec![
-            Effect::StartFeed {
-                actor: self.actor.clone(),
-                after_id: 0,
-            },
-            Effect::LoadBoard {
-                actor: self.actor.clone(),
-                workflow: None,
-                query: self.query(context.now),
-                with_recent: true,
-            },
-        ]
     }
 
     /// Our own transition as a feed line, so the board follows it at once.
@@ -417,6 +269,7 @@ impl BoardScreen {
         let order_id = event.entry.order_id;
         let selected_before = self.selected_id();
         let follow = self.sync.follow.take_if(|id| *id == order_id);
+        let by_someone_else = follow.is_none() && event.entry.actor != self.actor.name;
         self.remove_card(order_id);
         if let Some(order) = order
             && self.admits(&order, &workflow, context.now, Some(&event.entry.actor))
@@ -437,6 +290,9 @@ impl BoardScreen {
         if self.selected_id() == Some(order_id) || target != self.selected_id() {
             self.order_pane.detail = None;
             effects.extend(self.load_detail());
+        }
+        if by_someone_else && selected_before == Some(order_id) {
+            effects.extend(self.tell_moved_by_other(context, &event, &workflow));
         }
         effects
     }
@@ -464,15 +320,65 @@ impl BoardScreen {
         self.order_pane.detail = None;
         let mut effects = self.load_detail();
         if reopen {
-            // The conflict's message stays on screen over the menu's own status.
+            // The conflict's message stays on screen, whole, in the reopened menu.
             let status = context.status.clone();
             effects.extend(self.open_menu(context));
+            if let (Some(Overlay::Menu(menu)), Some(status)) = (&mut self.overlay, &status) {
+                menu.notice = Some(status.text.clone());
+            }
             *context.status = status;
         }
         effects
     }
 
-    fn remove_card(&mut self, id: i64) {
+    /// The note in an open note box or confirmation, kept for the next try.
+    fn keep_typed_note(&mut self) {
+        let typed = match &self.overlay {
+            Some(Overlay::Note(form)) => Some(form.input.value().to_string()),
+            Some(Overlay::Confirm(confirm)) => confirm.note.clone(),
+            _ => None,
+        };
+        if let Some(note) = typed.filter(|n| !n.trim().is_empty()) {
+            self.sync.kept_note = Some(note);
+        }
+    }
+
+    /// Someone else moved the order on screen: say so; an overlay open on it would show a
+    /// stale order, so it gives way to a fresh menu (a typed note is kept).
+    fn tell_moved_by_other(
+        &mut self,
+        context: &mut Context,
+        event: &FeedEvent,
+        workflow: &Workflow,
+    ) -> Vec<Effect> {
+        let entry = &event.entry;
+        let message = format!(
+            "#{} moved to {} by {}",
+            entry.order_id,
+            workflow.state_label(&entry.to),
+            crate::domain::text::display_safe(&entry.actor)
+        );
+        let overlay_on_it = match &self.overlay {
+            Some(Overlay::Menu(menu)) => menu.order_id == entry.order_id,
+            Some(Overlay::Note(form)) => form.choice.order_id == entry.order_id,
+            Some(Overlay::Confirm(confirm)) => confirm.choice.order_id == entry.order_id,
+            _ => false,
+        };
+        *context.status = Status::info(message.clone());
+        if !overlay_on_it {
+            return Vec::new();
+        }
+        self.keep_typed_note();
+        self.overlay = None;
+        let effects = self.open_menu(context);
+        if let Some(Overlay::Menu(menu)) = &mut self.overlay {
+            menu.notice = Some(message.clone());
+        }
+        *context.status = Status::info(message);
+        effects
+    }
+
+    pub(super) fn remove_card(&mut self, id: i64) {
         for column in &mut self.columns {
             column.cards.retain(|c| c.id != id);
         }

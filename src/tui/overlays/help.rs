@@ -1,4 +1,5 @@
 //! Help: every key of every mode, generated from the key maps, so it shows what the keys do.
+//! It scrolls within its content, so it is complete at any size.
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -11,32 +12,59 @@ use crate::tui::action::{Action, ActionSet, HelpAction};
 use crate::tui::keymap::{Bindings, KeyMap};
 use crate::tui::theme::Theme;
 use crate::tui::view::DrawContext;
-use crate::tui::widgets::{hint_spans, popup};
+use crate::tui::widgets::{Scroll, ScrollMove, centered, hint_spans, popup, position_label};
 
 /// Wide enough for the longest key list and description.
 const WIDTH: u16 = 64;
 /// Width of the keys column.
 const KEYS_WIDTH: usize = 16;
 
-pub fn on_key(keys: &Bindings<HelpAction>, key: KeyEvent) -> Outcome {
-    match keys.action(&key) {
-        Some(HelpAction::Close) => Outcome::Close,
-        None => Outcome::Stay,
-    }
+pub fn on_key(scroll: &mut Scroll, keymap: &KeyMap, size: (u16, u16), key: KeyEvent) -> Outcome {
+    let step = match keymap.help.action(&key) {
+        Some(HelpAction::Close) => return Outcome::Close,
+        Some(HelpAction::Up) => ScrollMove::Up,
+        Some(HelpAction::Down) => ScrollMove::Down,
+        Some(HelpAction::PageUp) => ScrollMove::PageUp,
+        Some(HelpAction::PageDown) => ScrollMove::PageDown,
+        Some(HelpAction::Top) => ScrollMove::Top,
+        Some(HelpAction::Bottom) => ScrollMove::Bottom,
+        None => return Outcome::Stay,
+    };
+    let total = lines(keymap, &Theme::dark()).len();
+    let area = Rect::new(0, 0, size.0, size.1);
+    scroll.apply(step, total, body(area, total).height as usize);
+    Outcome::Stay
 }
 
-pub fn draw(context: &DrawContext, area: Rect, buf: &mut Buffer) {
+/// The help box's inside for `total` lines of help in `area`.
+fn body(area: Rect, total: usize) -> Rect {
+    let rect = centered(
+        area,
+        WIDTH.min(area.width.saturating_sub(2)),
+        (total as u16 + 2).min(area.height.saturating_sub(2)),
+    );
+    Rect::new(
+        rect.x + 1,
+        rect.y + 1,
+        rect.width.saturating_sub(2),
+        rect.height.saturating_sub(2),
+    )
+}
+
+pub fn draw(scroll: &Scroll, context: &DrawContext, area: Rect, buf: &mut Buffer) {
     let theme = context.theme;
     let lines = lines(context.keymap, theme);
-    let inner = popup(
-        area,
-        WIDTH.min(area.width - 2),
-        (lines.len() as u16 + 2).min(area.height - 2),
-        " Keys ".to_string(),
-        theme,
-        buf,
-    );
-    Paragraph::new(lines).render(inner, buf);
+    let total = lines.len();
+    let inner = body(area, total);
+    let height = inner.height as usize;
+    let offset = scroll.clamped(total, height);
+    let title = match position_label(offset, height, total) {
+        Some(position) => format!(" Keys ·{position}"),
+        None => " Keys ".to_string(),
+    };
+    popup(area, inner.width + 2, inner.height + 2, title, theme, buf);
+    let shown: Vec<Line> = lines.into_iter().skip(offset).take(height).collect();
+    Paragraph::new(shown).render(inner, buf);
 }
 
 fn lines(keymap: &KeyMap, theme: &Theme) -> Vec<Line<'static>> {
@@ -57,7 +85,15 @@ fn lines(keymap: &KeyMap, theme: &Theme) -> Vec<Line<'static>> {
     lines.push(mode_line("confirm", &keymap.confirm, theme));
     lines.push(mode_line("help", &keymap.help, theme));
     lines.push(Line::from(Span::styled(
-        "mouse: click a card to select it, wheel to scroll",
+        "order pane: ←/→ switch tabs · feed: enter opens the order",
+        theme.muted,
+    )));
+    lines.push(Line::from(Span::styled(
+        "filter: #1234 + enter goes to that order, in any workflow",
+        theme.muted,
+    )));
+    lines.push(Line::from(Span::styled(
+        "mouse: click a card or pane, wheel scrolls what is under it",
         theme.muted,
     )));
     lines.push(Line::from(Span::styled(

@@ -18,6 +18,7 @@ use ratatui::layout::Rect;
 
 use super::keymap::KeyMap;
 use super::view::DrawContext;
+use super::widgets::Scroll;
 use crate::domain::OrderId;
 use crate::workflow::AvailableTransition;
 
@@ -25,7 +26,7 @@ pub enum Overlay {
     Menu(Menu),
     Note(NoteForm),
     Confirm(Confirmation),
-    Help,
+    Help(Scroll),
 }
 
 /// A transition the user picked for an order at the version they saw.
@@ -50,12 +51,12 @@ pub enum Outcome {
 }
 
 impl Overlay {
-    pub fn on_key(&mut self, keymap: &KeyMap, key: KeyEvent) -> Outcome {
+    pub fn on_key(&mut self, keymap: &KeyMap, size: (u16, u16), key: KeyEvent) -> Outcome {
         match self {
             Overlay::Menu(menu) => menu.on_key(&keymap.menu, key),
             Overlay::Note(form) => form.on_key(&keymap.input, key),
             Overlay::Confirm(confirm) => confirm.on_key(&keymap.confirm, key),
-            Overlay::Help => help::on_key(&keymap.help, key),
+            Overlay::Help(scroll) => help::on_key(scroll, keymap, size, key),
         }
     }
 
@@ -65,7 +66,7 @@ impl Overlay {
             Overlay::Menu(menu) => menu.draw(context, area, buf),
             Overlay::Note(form) => form.draw(context, area, buf),
             Overlay::Confirm(confirm) => confirm.draw(context, area, buf),
-            Overlay::Help => help::draw(context, area, buf),
+            Overlay::Help(scroll) => help::draw(scroll, context, area, buf),
         }
     }
 }

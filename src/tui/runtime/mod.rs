@@ -33,6 +33,8 @@ pub struct Options {
     pub default_workflow: Option<String>,
     pub feed_interval: Duration,
     pub as_user: Option<String>,
+    /// The zone times are shown in.
+    pub zone: super::clock::Zone,
     /// With `as_user`, the password from ORDERBOARD_PASSWORD: sign in without the form.
     pub password: Option<crate::auth::Secret>,
     pub demo_logins: Vec<(String, String, Role)>,
@@ -76,6 +78,7 @@ async fn event_loop(
         (size.width, size.height),
     );
     app.default_workflow = options.default_workflow;
+    app.zone = options.zone;
     if let Some(name) = &options.as_user {
         app.prefill_user(name);
     }

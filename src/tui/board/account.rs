@@ -1,0 +1,82 @@
+//! Following the signed-in user: an admin may disable or demote them while the board is open.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::BoardScreen;
+use crate::domain::Actor;
+use crate::tui::app::{Context, Status};
+use crate::tui::msg::Effect;
+
+/// How often an open board re-reads its user.
+const ACCOUNT_CHECK_EVERY: Duration = Duration::seconds(5);
+
+impl BoardScreen {
+    /// Re-reads the signed-in user every so often: an admin may have disabled or demoted
+    /// them, and an open board must follow at once, not at the next apply.
+    pub(super) fn check_account(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let due = self
+            .sync
+            .account_checked_at
+            .is_none_or(|at| now - at >= ACCOUNT_CHECK_EVERY);
+        if !due || self.sync.account_check_in_flight {
+            return Vec::new();
+        }
+        self.sync.account_checked_at = Some(now);
+        self.sync.account_check_in_flight = true;
+        vec![Effect::CheckAccount {
+            actor: self.actor.clone(),
+        }]
+    }
+
+    pub(super) fn on_account_checked(
+        &mut self,
+        context: &mut Context,
+        result: Result<Option<Actor>, String>,
+    ) -> Vec<Effect> {
+        self.sync.account_check_in_flight = false;
+        match result {
+            Ok(Some(actor)) if actor == self.actor => Vec::new(),
+            Ok(current) => {
+                let message = match &current {
+                    Some(actor) => format!("you are a {} now", actor.role),
+                    None => format!("{} was disabled; sign in again", self.actor.name),
+                };
+                self.follow_account(context, current, message)
+            }
+            // A lost database shows as "reconnecting" through the feed; try again later.
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The user changed under an open board: disabled signs out; another role reloads the
+    /// board with the new rights and restarts the feed with the new visibility.
+    pub(super) fn follow_account(
+        &mut self,
+        context: &mut Context,
+        current: Option<Actor>,
+        message: String,
+    ) -> Vec<Effect> {
+        let Some(actor) = current else {
+            self.sync.signed_out = Some(message);
+            return Vec::new();
+        };
+        self.actor = actor;
+        self.overlay = None;
+        self.feed.events.clear();
+        self.order_pane.detail = None;
+        self.loading = true;
+        *context.status = Status::info(message);
+        vec![
+            Effect::StartFeed {
+                actor: self.actor.clone(),
+                after_id: 0,
+            },
+            Effect::LoadBoard {
+                actor: self.actor.clone(),
+                workflow: None,
+                query: self.query(context.now),
+                with_recent: true,
+            },
+        ]
+    }
+}
