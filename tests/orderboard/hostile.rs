@@ -298,3 +298,219 @@ fn a_workflow_changed_under_its_orders_names_them() {
         0
     );
 }
+
+/// A minimal valid workflow with `extra` added to its one transition (`roles` is `role`).
+fn workflow_with(name: &str, role: &str, extra: &str) -> String {
+    format!(
+        "name = \"{name}\"\n\n[[states]]\nid = \"open\"\ninitial = true\n\n[[states]]\nid = \"done\"\nterminal = true\n\n[[transitions]]\nevent = \"finish\"\nfrom = [\"open\"]\nto = \"done\"\nroles = [\"{role}\"]\n{extra}\n"
+    )
+}
+
+/// Runs `command` for at most `limit`, killing it after; returns (exit code, stderr, seconds).
+fn run_bounded(
+    mut command: std::process::Command,
+    limit: std::time::Duration,
+) -> (Option<i32>, String, f64) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    (
+        code,
+        reader.join().unwrap(),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// Workflow files written to crash or hang the loader: a guard too long for the evaluator's
+/// stack, parentheses nested past the parser, comprehensions nested to run for minutes, and
+/// timers too long to add to a date. Each is one located error, quickly, in `workflow check`
+/// and in any command that loads the workflow folder.
+#[test]
+fn hostile_workflow_files_are_refused_quickly_with_located_errors() {
+    let mut nested = "1 == 2".to_string();
+    for level in 0..9 {
+        nested = format!("[1,2,3,4,5,6,7,8,9,10].exists(x{level}, {nested})");
+    }
+    let guard = |text: String| format!("guard = \"{text}\"");
+    let files = [
+        (
+            "terms",
+            "admin",
+            guard(vec!["1 == 1"; 6000].join(" && ")),
+            "16:10:",
+        ),
+        (
+            "sums",
+            "admin",
+            guard(format!("{} == 1", vec!["1"; 6000].join(" + "))),
+            "16:10:",
+        ),
+        (
+            "parens",
+            "admin",
+            guard(format!(
+                "{}true{}",
+                "(".repeat(100_000),
+                ")".repeat(100_000)
+            )),
+            "16:",
+        ),
+        (
+            "short_parens",
+            "admin",
+            guard(format!("{}true{}", "(".repeat(2000), ")".repeat(2000))),
+            "16:42:",
+        ),
+        (
+            "short_sums",
+            "admin",
+            guard(format!("{}1 == 1", "1 + ".repeat(1000))),
+            "16:10:",
+        ),
+        ("exists", "admin", guard(nested), "16:"),
+        (
+            "seconds",
+            "system",
+            "after = \"9223372036854775807s\"".to_string(),
+            "16:9:",
+        ),
+        (
+            "days",
+            "system",
+            "after = \"100000000d\"".to_string(),
+            "16:9:",
+        ),
+        (
+            "hours",
+            "system",
+            "after = \"2562047788015h\"".to_string(),
+            "16:9:",
+        ),
+        (
+            "minutes",
+            "system",
+            "after = \"153722867280912m\"".to_string(),
+            "16:9:",
+        ),
+    ];
+    let limit = std::time::Duration::from_secs(20);
+    for (name, role, extra, at) in files {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join(format!("{name}.toml"));
+        std::fs::write(&file, workflow_with(name, role, &extra)).unwrap();
+        let mut check = orderboard("sqlite:///unused.db");
+        check.arg("workflow").arg("check").arg(&file);
+        let (code, stderr, seconds) = run_bounded(check, limit);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert!(seconds < 10.0, "{name}: took {seconds:.1}s");
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("{}:{at}", file.display())),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.len() < 1000, "{name}: {} bytes", stderr.len());
+        // The same file in the workflow folder stops every command, the same way.
+        let config_folder = tempfile::tempdir().unwrap();
+        let config = config_folder.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!("workflow_dir = \"{}\"\n", folder.path().display()),
+        )
+        .unwrap();
+        let mut list = orderboard("sqlite:///unused.db");
+        list.env("ORDERBOARD_CONFIG", &config)
+            .args(["--as", "ada", "order", "list"]);
+        let (code, stderr, seconds) = run_bounded(list, limit);
+        assert_eq!(code, Some(2), "{name} in a folder: {stderr}");
+        assert!(seconds < 10.0, "{name} in a folder: took {seconds:.1}s");
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(&format!("{name}.toml:{at}")), "{stderr}");
+    }
+}
+
+/// `/dev/zero` as a workflow file or a config file: refused at once, in bounded memory (the
+/// address space is capped, so reading it whole would abort instead of eating the machine).
+#[test]
+fn endless_workflow_and_config_files_are_refused_in_bounded_memory() {
+    let capped = |args: &str, config: &str| {
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 1000000; exec \"$0\" --database sqlite:///unused.db {args}"
+            ))
+            .arg(env!("CARGO_BIN_EXE_orderboard"))
+            .env_remove("ORDERBOARD_DATABASE")
+            .env("ORDERBOARD_CONFIG", config)
+            .stdin(std::process::Stdio::null());
+        command
+    };
+    let empty = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/config/empty.toml"
+    );
+    let limit = std::time::Duration::from_secs(20);
+    let (code, stderr, _) = run_bounded(capped("workflow check /dev/zero", empty), limit);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("/dev/zero:1:1: "), "{stderr}");
+    assert!(stderr.contains("larger than"), "{stderr}");
+    let (code, stderr, _) = run_bounded(capped("order list", "/dev/zero"), limit);
+    assert!(matches!(code, Some(1..=2)), "{code:?}: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("/dev/zero: "), "{stderr}");
+    assert!(stderr.contains("larger than"), "{stderr}");
+}
+
+/// A guard whose work grows with the order's data (here every triple of its attributes) loads, since the sample order is small, but an order with a thousand
+/// attributes makes it exceed its budget: the transition is blocked, quickly, never allowed.
+#[test]
+fn a_guard_over_its_budget_blocks_the_transition() {
+    let text = workflow_with(
+        "budget",
+        "admin",
+        "guard = \"'tags' in attrs && attrs.tags.exists(a, attrs.tags.exists(b, attrs.tags.exists(c, false)))\"\nexplain = \"needs a matching tag\"",
+    );
+    let workflow = load_workflow("budget.toml", &text).expect("loads: the sample is small");
+    let mut subject = crate::support::order("budget", "open");
+    subject.attrs.insert(
+        "tags".into(),
+        serde_json::json!((0..1000).collect::<Vec<_>>()),
+    );
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let admin = crate::support::actor(orderboard::domain::Role::Admin, false);
+        let _ = sender.send(
+            workflow
+                .decide(&subject, &admin, "finish", None, test_now())
+                .map(|_| ())
+                .map_err(|refusal| refusal.to_string()),
+        );
+    });
+    let outcome = receiver
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the guard ends within its budget");
+    let refusal = outcome.expect_err("a guard over budget blocks");
+    assert!(refusal.contains("budget"), "{refusal}");
+}
