@@ -29,7 +29,11 @@ fn main() -> color_eyre::Result<()> {
         .build()?;
     let outcome = runtime.block_on(cli::run(cli));
     if let Err(error) = outcome {
-        eprintln!("{error}");
+        // Messages quote workflow files, the database and arguments: safe line by line, so
+        // a list of load errors keeps one error per line.
+        let message = error.to_string();
+        let safe: Vec<_> = message.lines().map(display_safe).collect();
+        eprintln!("{}", safe.join("\n"));
         std::process::exit(error.code());
     }
     Ok(())

@@ -514,3 +514,137 @@ fn a_guard_over_its_budget_blocks_the_transition() {
     let refusal = outcome.expect_err("a guard over budget blocks");
     assert!(refusal.contains("budget"), "{refusal}");
 }
+
+/// A workflow whose labels, refusal and explanation carry terminal escapes, a newline that
+/// would start a new Mermaid statement, and quotes that would end a Graphviz label.
+const TRAP_WORKFLOW: &str = r#"name = "trap"
+label = "Trap\u001b]0;owned\u0007"
+
+[attributes]
+note = ""
+
+[[states]]
+id = "open"
+label = "Open\u001b[2J\nrogue --> [*]"
+initial = true
+
+[[states]]
+id = "done"
+label = "Done \"quoted\" \u001b[31m"
+terminal = true
+
+[[transitions]]
+event = "finish"
+label = "Finish\u001b[5m"
+from = ["open"]
+to = "done"
+roles = ["admin"]
+guard = "amount > 1000000.0"
+explain = "\u001b[2Jneeds {attrs.note}"
+
+[[transitions]]
+event = "drop"
+from = ["open"]
+to = "done"
+roles = ["admin"]
+"#;
+
+fn assert_no_controls_but_newlines(what: &str, text: &str) {
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "{what}: {text:?}"
+    );
+}
+
+/// Workflow- and database-sourced text reaches the terminal through `order show`, error
+/// messages and `workflow graph` without a control character; JSON keeps it exact.
+#[test]
+fn untrusted_text_in_command_output_is_display_safe() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("trap.toml");
+    std::fs::write(&file, TRAP_WORKFLOW).unwrap();
+    let graph = |format: &str| {
+        let output = orderboard("sqlite:///unused.db")
+            .args(["workflow", "graph"])
+            .arg(&file)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let mermaid = graph("mermaid");
+    assert_no_controls_but_newlines("mermaid", &mermaid);
+    for line in mermaid.lines().skip(1) {
+        assert!(
+            line.starts_with("    "),
+            "one statement per line: {mermaid}"
+        );
+    }
+    let dot = graph("dot");
+    assert_no_controls_but_newlines("dot", &dot);
+    for line in dot.lines() {
+        let quotes = line.matches('"').count() - line.matches("\\\"").count();
+        assert_eq!(quotes % 2, 0, "quotes stay paired: {line}");
+    }
+
+    // An error quoting the user's own argument.
+    let output = orderboard("sqlite:///unused.db")
+        .args(["workflow", "graph", "\u{1b}[2Jnowhere\u{7}"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nowhere"), "{stderr}");
+    assert_no_controls_but_newlines("error", &stderr);
+
+    // `order show` of an order in that workflow with a hostile attribute.
+    let db = sqlite();
+    set_up_users(&db);
+    let config_folder = tempfile::tempdir().unwrap();
+    let config = config_folder.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("workflow_dir = \"{}\"\n", folder.path().display()),
+    )
+    .unwrap();
+    let with_config = |args: &[&str]| {
+        let output = orderboard(&db.url)
+            .env("ORDERBOARD_CONFIG", &config)
+            .env("ORDERBOARD_PASSWORD", "correct horse")
+            .args(["--as", "ada"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let hostile_note = "\u{1b}[31mred\u{1b}]0;x\u{7}";
+    let created = with_config(&[
+        "order",
+        "create",
+        "--workflow",
+        "trap",
+        "--customer",
+        "carol",
+        "--seller",
+        "sam",
+        "--title",
+        "x",
+        "--amount",
+        "1.00",
+        "--attr",
+        &format!("note={hostile_note}"),
+    ]);
+    let id = created.lines().last().unwrap().trim().to_string();
+    let shown = with_config(&["order", "show", &id]);
+    assert!(shown.contains("needs"), "{shown}");
+    assert_no_controls_but_newlines("order show", &shown);
+    let json: serde_json::Value =
+        serde_json::from_str(&with_config(&["order", "show", &id, "--json"])).unwrap();
+    assert_eq!(json["attrs"]["note"], hostile_note, "JSON stays exact");
+    let listed = with_config(&["order", "list"]);
+    assert_no_controls_but_newlines("order list", &listed);
+}

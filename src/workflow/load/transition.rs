@@ -9,7 +9,7 @@ use super::declarations::StateIndex;
 use super::raw::RawTransition;
 use super::{ANY_NON_TERMINAL, Locator};
 use crate::domain::Role;
-use crate::domain::text::display_safe;
+use crate::domain::text::{display_safe, has_controls};
 use crate::workflow::definition::{NoteRule, Outcome, Transition};
 use crate::workflow::effect::Effect;
 use crate::workflow::guard::{Expression, Guard, GuardError, GuardFacts, Template};
@@ -29,7 +29,8 @@ impl LoadContext<'_, '_> {
     pub fn transition(&mut self, raw: &Spanned<RawTransition>) -> Transition {
         let t = raw.get_ref();
         let event = t.event.get_ref().trim().to_string();
-        if event.is_empty() || event.chars().any(char::is_whitespace) {
+        // Event names are printed as they are, like state ids: no escapes either.
+        if event.is_empty() || event.chars().any(char::is_whitespace) || has_controls(&event) {
             self.at.error(
                 t.event.span(),
                 format!("event name \"{event}\" must be one word"),
