@@ -648,3 +648,59 @@ fn untrusted_text_in_command_output_is_display_safe() {
     let listed = with_config(&["order", "list"]);
     assert_no_controls_but_newlines("order list", &listed);
 }
+
+/// Every credential a PostgreSQL URL can carry, wherever it sits: the userinfo password (with
+/// unencoded `/ ? # @` in it), and `password` / `sslpassword` in the query string.
+const SECRET_URLS: &[(&str, &[&str])] = &[
+    ("postgres://bob@127.0.0.1:1/db?password=s3cret", &["s3cret"]),
+    (
+        "postgres://bob@127.0.0.1:1/db?sslmode=disable&password=s3cret&application_name=x",
+        &["s3cret"],
+    ),
+    (
+        "postgres://bob:pa/ss?wo#rd@127.0.0.1:1/db",
+        &["pa/ss", "wo#rd", "ss?wo"],
+    ),
+    ("postgres://bob:p@ss@127.0.0.1:1/db", &["p@ss"]),
+    (
+        "postgresql://bob:s3cret@127.0.0.1:1/db?sslpassword=k3y&passfile=/tmp/pgpass",
+        &["s3cret", "k3y"],
+    ),
+];
+
+/// Masked in `Display` and `Debug` of `DatabaseUrl`, in `redact`, and in what a command prints
+/// when it cannot connect.
+#[test]
+fn database_passwords_are_masked_wherever_they_sit() {
+    use orderboard::store::DatabaseUrl;
+    use orderboard::store::url::redact;
+    for (url, secrets) in SECRET_URLS {
+        let parsed = DatabaseUrl::parse(url).unwrap();
+        let mut shown = vec![
+            redact(url),
+            parsed.to_string(),
+            format!("{parsed:?}"),
+            format!("{:?}", Some(&parsed)),
+        ];
+        let output = orderboard(url)
+            .args(["--as", "ada", "order", "list"])
+            .env("ORDERBOARD_PASSWORD", "correct horse")
+            .output()
+            .unwrap();
+        assert_ne!(output.status.code(), Some(0), "{url}");
+        shown.push(String::from_utf8_lossy(&output.stderr).into_owned());
+        for text in &shown {
+            assert!(text.contains("127.0.0.1"), "still names the host: {text}");
+            for secret in *secrets {
+                assert!(!text.contains(secret), "{url}: {text}");
+            }
+        }
+        if url.contains("passfile") {
+            assert!(
+                redact(url).contains("passfile=/tmp/pgpass"),
+                "{}",
+                redact(url)
+            );
+        }
+    }
+}
