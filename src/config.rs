@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::workflow::load::line_column;
+use crate::workflow::load::{line_column, read_bounded};
 
 /// The file as written. Every key is optional; unknown keys are errors (typos).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -105,12 +105,8 @@ impl Config {
     }
 
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError(format!(
-                "{}: cannot read the config file: {e}",
-                path.display()
-            ))
-        })?;
+        let text = read_bounded(path, "config file")
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         let mut config = Config::parse(&path.display().to_string(), &text)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         config.source = Some(path.to_path_buf());

@@ -1,9 +1,14 @@
 use clap::Parser;
 use clap::error::ErrorKind;
 use orderboard::cli::{self, Cli};
+use orderboard::domain::text::display_safe;
+use orderboard::workflow::guard::COMPILER_THREAD;
 
 fn main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
+    // color-eyre for errors only: a panic gets our one sentence, not its report.
+    let (_, eyre_hook) = color_eyre::config::HookBuilder::default().into_hooks();
+    eyre_hook.install()?;
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => match error.kind() {
@@ -24,8 +29,39 @@ fn main() -> color_eyre::Result<()> {
         .build()?;
     let outcome = runtime.block_on(cli::run(cli));
     if let Err(error) = outcome {
-        eprintln!("{error}");
+        // Messages quote workflow files, the database and arguments: safe line by line, so
+        // a list of load errors keeps one error per line.
+        let message = error.to_string();
+        let safe: Vec<_> = message.lines().map(display_safe).collect();
+        eprintln!("{}", safe.join("\n"));
         std::process::exit(error.code());
     }
     Ok(())
+}
+
+/// A panic prints one sentence and exits 1, never a report or a backtrace. The TUI wraps this
+/// hook with ratatui's, which restores the terminal first. Exiting drops any open transaction,
+/// so a change that had not committed is rolled back.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        // Guard compilation catches its thread's panics and reports a load error instead.
+        if std::thread::current().name() == Some(COMPILER_THREAD) {
+            return;
+        }
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        let place = info
+            .location()
+            .map(|at| format!(" at {}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "orderboard hit an internal error ({}{place}); nothing it had not committed was changed",
+            display_safe(&message)
+        );
+        std::process::exit(1);
+    }));
 }

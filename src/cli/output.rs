@@ -1,5 +1,6 @@
 //! What commands print: the JSON shapes of the command-line contract, and plain text for people.
-//! Text from the database is made display-safe before it reaches a terminal.
+//! Text from the database or a workflow file is made display-safe before it reaches a
+//! terminal; JSON keeps it exact (its escaping is already safe).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -116,7 +117,7 @@ pub fn order_text(view: &OrderView) -> String {
         format!("Order #{} \"{}\"", order.id, display_safe(&order.title)),
         format!(
             "  workflow  {}   state {}   version {}",
-            order.workflow,
+            display_safe(&order.workflow),
             display_safe(&order.state),
             order.version
         ),
@@ -136,7 +137,7 @@ pub fn order_text(view: &OrderView) -> String {
         ));
     }
     for (name, value) in &order.counters {
-        lines.push(format!("  counter   {name} = {value}"));
+        lines.push(format!("  counter   {} = {value}", display_safe(name)));
     }
     for (name, value) in &order.attrs {
         lines.push(format!(
@@ -159,8 +160,8 @@ pub fn order_text(view: &OrderView) -> String {
     for option in &view.menu.available {
         lines.push(format!(
             "  {:<28} → {}{}",
-            option.event,
-            option.to,
+            display_safe(&option.event),
+            display_safe(&option.to),
             if option.note_required {
                 "  (note required)"
             } else {
@@ -170,7 +171,11 @@ pub fn order_text(view: &OrderView) -> String {
     }
     lines.push("Blocked:".into());
     for blocked in &view.menu.blocked {
-        lines.push(format!("  {:<28} {}", blocked.event, blocked.reason));
+        lines.push(format!(
+            "  {:<28} {}",
+            display_safe(&blocked.event),
+            display_safe(&blocked.reason.to_string())
+        ));
     }
     lines.join("\n")
 }
@@ -192,9 +197,9 @@ pub fn history_line(entry: &HistoryEntry) -> String {
         display_safe(&entry.actor),
         entry.role,
         behalf,
-        entry.event,
-        entry.from,
-        entry.to,
+        display_safe(&entry.event),
+        display_safe(&entry.from),
+        display_safe(&entry.to),
         note
     )
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::args::{GraphFormatArg, WorkflowCommand};
 use super::exit::CliError;
+use crate::domain::text::display_safe;
 use crate::workflow::graph::{GraphFormat, render};
 use crate::workflow::registry::load_file;
 use crate::workflow::{Workflow, Workflows};
@@ -45,8 +46,9 @@ pub fn run(command: &WorkflowCommand, workflows: &Workflows) -> Result<(), CliEr
 pub fn summary(file: &str, workflow: &Workflow) -> String {
     let terminal = workflow.states.iter().filter(|s| s.terminal).count();
     format!(
-        "{file}: ok: workflow \"{}\" with {} states ({terminal} terminal), {} events, {} transitions",
-        workflow.name,
+        "{}: ok: workflow \"{}\" with {} states ({terminal} terminal), {} events, {} transitions",
+        display_safe(file),
+        display_safe(&workflow.name),
         workflow.states.len(),
         workflow.events().len(),
         workflow.transitions.len()

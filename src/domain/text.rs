@@ -21,6 +21,26 @@ pub fn display_safe(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// `display_safe` for a Mermaid label: also without the characters that end a label or a
+/// statement there (`"`, `\\`, `:`, `;`). Newlines are already spaces.
+pub fn graph_label(text: &str) -> String {
+    display_safe(text)
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ':' | ';' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// Whether `text` holds a character `display_safe` would remove or replace: identifiers
+/// (state ids, event names) with one are refused where they are defined.
+pub fn has_controls(text: &str) -> bool {
+    text.chars().any(needs_replacing)
+}
+
 fn needs_replacing(c: char) -> bool {
     c.is_control() || is_bidi_control(c)
 }
@@ -40,6 +60,14 @@ mod tests {
         assert_eq!(display_safe("a\u{9b}31mb"), "a31mb");
         assert_eq!(display_safe("line\nbreak\ttab"), "line break tab");
         assert_eq!(display_safe("evil\u{202E}txt.exe"), "eviltxt.exe");
+    }
+
+    #[test]
+    fn graph_labels_cannot_end_their_label_or_line() {
+        assert_eq!(
+            graph_label("Open\x1b[2J\nrogue --> [*]; \"q\" a:b \\"),
+            "Open[2J rogue --> [*]  'q' a b /"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
 use super::shared::shared_store_impl;
-use super::url::redact;
+use super::url::{redact, scrub};
 
 /// The channel commits announce their history id on (a wake-up; readers re-read by id).
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
@@ -19,18 +19,33 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Any constant works; it only has to be the same for every writer.
 pub const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
     url: String,
+}
+
+/// Debug shows the URL without its credentials, like every other place that prints it.
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The pool is left out: its connect options hold the password in clear.
+        f.debug_struct("PgStore")
+            .field("url", &redact(&self.url))
+            .finish_non_exhaustive()
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
 
 impl PgStore {
     pub async fn open(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
+        // sqlx's own messages are scrubbed too: a driver that quotes the URL or a value from
+        // it must not print a password.
         let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
-            StoreError::Unusable(format!("database URL {} is malformed: {}", redact(url), e))
+            StoreError::Unusable(scrub(
+                &format!("database URL {} is malformed: {e}", redact(url)),
+                url,
+            ))
         })?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
@@ -39,7 +54,10 @@ impl PgStore {
             .await
             .map_err(|e| pg_connect_error(url, e))?;
         MIGRATOR.run(&pool).await.map_err(|e| {
-            StoreError::Unusable(format!("cannot set up the schema in {}: {e}", redact(url)))
+            StoreError::Unusable(scrub(
+                &format!("cannot set up the schema in {}: {e}", redact(url)),
+                url,
+            ))
         })?;
         Ok(PgStore {
             pool,
@@ -135,5 +153,5 @@ fn pg_connect_error(url: &str, error: sqlx::Error) -> StoreError {
         sqlx::Error::Tls(e) => format!("cannot set up TLS with the database at {shown}: {e}"),
         other => format!("cannot reach the database at {shown}: {other}"),
     };
-    StoreError::Unreachable(message)
+    StoreError::Unreachable(scrub(&message, url))
 }

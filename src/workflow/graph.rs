@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::definition::Workflow;
+use crate::domain::text::{display_safe, graph_label};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GraphFormat {
@@ -43,7 +44,7 @@ pub fn render(workflow: &Workflow, format: GraphFormat) -> String {
                     out,
                     "    {} : {}",
                     mermaid_id(&state.id),
-                    state.label.replace(':', " ")
+                    graph_label(&state.label)
                 );
             }
             for (from, event, to) in edges(workflow) {
@@ -52,7 +53,7 @@ pub fn render(workflow: &Workflow, format: GraphFormat) -> String {
                     "    {} --> {} : {}",
                     mermaid_id(from),
                     mermaid_id(to),
-                    event
+                    graph_label(event)
                 );
             }
             for state in workflow.states.iter().filter(|s| s.terminal) {
@@ -105,6 +106,9 @@ fn mermaid_id(id: &str) -> String {
         .collect()
 }
 
+/// Labels and ids come from workflow files: without controls or newlines, quotes escaped.
 fn escape_dot(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('"', "\\\"")
+    display_safe(text)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }

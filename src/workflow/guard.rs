@@ -6,12 +6,20 @@
 //! days_since_placed < 7.0`), and the `cel` crate gives us a parser, an interpreter and the
 //! list of names an expression references, which is what load-time validation needs.
 //! The cost: its generated parser recurses deeply, so we compile each guard once, at load,
-//! on a thread with a large stack (see `compile_on_big_stack`), and never per evaluation.
+//! on a thread with a large stack (`COMPILER_THREAD`), and never per evaluation.
+//!
+//! Workflow files are untrusted input, so a guard is bounded before CEL sees it: its length
+//! (`MAX_EXPRESSION_BYTES`) and bracket nesting (`MAX_BRACKET_NESTING`) before parsing, the
+//! depth of the parsed tree (`MAX_EXPRESSION_DEPTH`, which the interpreter walks by recursion)
+//! after, and each evaluation gets a budget of comprehension work (`EVALUATION_BUDGET`),
+//! because "guaranteed to end" can still mean minutes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use cel::{Context, Program, Value};
+use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue};
+use cel::{Context, ExecutionError, IdedExpr, Program, Value};
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Actor, Order};
@@ -47,12 +55,49 @@ const CENTS_PER_UNIT: f64 = 100.0;
 /// Stack for compiling: the generated CEL parser needs far more than a test thread's 2 MiB.
 const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// The name of the thread guards compile on. A panic there is caught and reported as a load
+/// error, so the program's panic hook leaves that thread's panics alone.
+pub const COMPILER_THREAD: &str = "cel-compile";
+
+/// Longest guard or explanation hole, in bytes. The shipped guards are under 200; a longer
+/// one is more likely an attack than a policy.
+pub const MAX_EXPRESSION_BYTES: usize = 4 * 1024;
+
+/// Deepest nesting of `(`, `[` and `{`, checked on the text: CEL's parser panics or recurses
+/// out of its stack on deep nesting before it can report anything.
+pub const MAX_BRACKET_NESTING: usize = 32;
+
+/// Deepest parsed expression: operator chains (`1 + 1 + ...`) nest without brackets, and the
+/// interpreter recurses once per level on whatever thread evaluates the guard: an unoptimised
+/// build needs about 40 KiB of stack per level, and tokio's workers have 2 MiB.
+pub const MAX_EXPRESSION_DEPTH: usize = 32;
+
+/// Comprehension work one evaluation may do, counted as items iterated times the size of the
+/// loop body, charged before each loop runs. Enough for any guard over one order's data;
+/// nested `exists()` over large lists is refused instead of running for minutes.
+pub const EVALUATION_BUDGET: u64 = 1_000_000;
+
+/// The function wrapped around every comprehension's range to charge the budget. `@` cannot
+/// appear in CEL source, so no guard can call or shadow it.
+const BUDGET_FUNCTION: &str = "@budget";
+
 /// Why a guard or an explanation could not be compiled or evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GuardError {
     /// CEL's own parse error, with its `ERROR: <input>:LINE:COL:` prefix and line drawing.
     #[error("{0}")]
     Syntax(String),
+    #[error("is {bytes} bytes long; at most {MAX_EXPRESSION_BYTES} are allowed")]
+    TooLong { bytes: usize },
+    /// `column` is 1-based, in characters, where the nesting goes too deep.
+    #[error("nests brackets more than {MAX_BRACKET_NESTING} deep")]
+    NestedTooDeeply { column: usize },
+    #[error("is nested more than {MAX_EXPRESSION_DEPTH} operations deep")]
+    TooDeep,
+    #[error(
+        "needs more than its budget of {EVALUATION_BUDGET} steps (comprehensions over too many items)"
+    )]
+    OverBudget,
     #[error("could not start the guard compiler: {0}")]
     CompilerNotStarted(String),
     #[error("the guard compiler crashed on this expression")]
@@ -72,7 +117,8 @@ pub enum GuardError {
 #[derive(Clone)]
 pub struct Expression {
     pub source: String,
-    program: Arc<Program>,
+    /// The parsed tree with every comprehension's range charged to the budget.
+    tree: Arc<IdedExpr>,
 }
 
 impl std::fmt::Debug for Expression {
@@ -82,38 +128,251 @@ impl std::fmt::Debug for Expression {
 }
 
 impl Expression {
-    /// Parses `source` and checks that it names only guard variables.
+    /// Checks the bounds, parses `source` and checks that it names only guard variables.
     pub fn compile(source: &str) -> Result<Expression, GuardError> {
+        check_text_bounds(source)?;
         let owned = source.to_string();
-        let program = std::thread::Builder::new()
-            .name("cel-compile".into())
+        // Everything that walks the parsed tree, dropping it included, happens on the big
+        // stack: a tree too deep to keep is also too deep to drop on a small one.
+        let tree = std::thread::Builder::new()
+            .name(COMPILER_THREAD.into())
             .stack_size(COMPILE_STACK_BYTES)
-            .spawn(move || Program::compile(&owned).map_err(|e| GuardError::Syntax(e.to_string())))
+            .spawn(move || compile_tree(&owned))
             .map_err(|e| GuardError::CompilerNotStarted(e.to_string()))?
             .join()
             .map_err(|_| GuardError::CompilerCrashed)??;
-        let references = program.references();
-        if let Some(unknown) = references
-            .variables()
-            .into_iter()
-            .find(|name| !GUARD_VARIABLES.contains(name))
-        {
-            return Err(GuardError::UnknownField {
-                field: unknown.to_string(),
-            });
-        }
         Ok(Expression {
             source: source.to_string(),
-            program: Arc::new(program),
+            tree: Arc::new(tree),
         })
     }
 
+    /// Evaluates within `EVALUATION_BUDGET`; going over it is `GuardError::OverBudget`.
     pub fn evaluate(&self, facts: &GuardFacts) -> Result<Value, GuardError> {
-        let context = facts.context();
-        self.program
-            .execute(&context)
-            .map_err(|e| GuardError::Evaluation(e.to_string()))
+        let mut context = facts.context();
+        let spent = Arc::new(AtomicU64::new(0));
+        let meter = Arc::clone(&spent);
+        context
+            .add_function(BUDGET_FUNCTION, move |range: Value, weight: i64| {
+                charge(&meter, &range, weight).map(|()| range)
+            })
+            .map_err(|e| GuardError::Evaluation(e.to_string()))?;
+        let outcome = Value::resolve(&self.tree, &context);
+        if spent.load(Ordering::Relaxed) > EVALUATION_BUDGET {
+            return Err(GuardError::OverBudget);
+        }
+        outcome.map_err(|e| GuardError::Evaluation(e.to_string()))
     }
+}
+
+/// Length and bracket nesting, on the text, before the parser sees it. Brackets inside string
+/// literals do not count; the tree depth check after parsing catches anything this misreads.
+fn check_text_bounds(source: &str) -> Result<(), GuardError> {
+    if source.len() > MAX_EXPRESSION_BYTES {
+        return Err(GuardError::TooLong {
+            bytes: source.len(),
+        });
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (index, c) in source.chars().enumerate() {
+        if let Some(open) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == open {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_NESTING {
+                    return Err(GuardError::NestedTooDeeply { column: index + 1 });
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Runs on the compiler thread: parse, bound the depth, check the names, add the budget.
+fn compile_tree(source: &str) -> Result<IdedExpr, GuardError> {
+    let program = Program::compile(source).map_err(|e| GuardError::Syntax(e.to_string()))?;
+    if depth(program.expression()) > MAX_EXPRESSION_DEPTH {
+        return Err(GuardError::TooDeep);
+    }
+    if let Some(unknown) = program
+        .references()
+        .variables()
+        .into_iter()
+        .find(|name| !GUARD_VARIABLES.contains(name))
+    {
+        return Err(GuardError::UnknownField {
+            field: unknown.to_string(),
+        });
+    }
+    let mut tree = program.expression().clone();
+    meter_comprehensions(&mut tree);
+    Ok(tree)
+}
+
+/// The sub-expressions of `expr`.
+fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
+    match &expr.expr {
+        Expr::Call(call) => call
+            .target
+            .as_deref()
+            .into_iter()
+            .chain(&call.args)
+            .collect(),
+        Expr::Comprehension(c) => vec![
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ],
+        Expr::List(list) => list.elements.iter().collect(),
+        Expr::Map(map) => map
+            .entries
+            .iter()
+            .flat_map(|e| entry_children(&e.expr))
+            .collect(),
+        Expr::Struct(s) => s
+            .entries
+            .iter()
+            .flat_map(|e| entry_children(&e.expr))
+            .collect(),
+        Expr::Select(select) => vec![&select.operand],
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
+    }
+}
+
+fn entry_children(entry: &EntryExpr) -> Vec<&IdedExpr> {
+    match entry {
+        EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
+        EntryExpr::StructField(f) => vec![&f.value],
+    }
+}
+
+/// Levels of the tree, walked without recursion (the tree may be deeper than any stack).
+fn depth(root: &IdedExpr) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(root, 1usize)];
+    while let Some((expr, level)) = pending.pop() {
+        deepest = deepest.max(level);
+        pending.extend(children(expr).into_iter().map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
+fn node_count(root: &IdedExpr) -> usize {
+    let mut count = 0;
+    let mut pending = vec![root];
+    while let Some(expr) = pending.pop() {
+        count += 1;
+        pending.extend(children(expr));
+    }
+    count
+}
+
+/// Wraps every comprehension's range as `@budget(range, weight)`, weight being the size of
+/// its loop body: the loop is charged items x weight before it runs. The range, not the loop
+/// body, carries the charge because CEL defers errors of `exists()` steps and recognises
+/// `map()` steps by their shape; an error from the range stops the comprehension at once.
+fn meter_comprehensions(root: &mut IdedExpr) {
+    let mut pending = vec![root];
+    while let Some(expr) = pending.pop() {
+        match &mut expr.expr {
+            Expr::Comprehension(c) => {
+                let weight = node_count(&c.loop_cond) + node_count(&c.loop_step);
+                let range = std::mem::take(&mut c.iter_range);
+                c.iter_range = IdedExpr {
+                    id: range.id,
+                    expr: Expr::Call(CallExpr {
+                        func_name: BUDGET_FUNCTION.to_string(),
+                        target: None,
+                        args: vec![
+                            range,
+                            IdedExpr {
+                                id: 0,
+                                expr: Expr::Literal(LiteralValue::Int(
+                                    i64::try_from(weight).unwrap_or(i64::MAX).into(),
+                                )),
+                            },
+                        ],
+                    }),
+                };
+                if let Expr::Call(call) = &mut c.iter_range.expr {
+                    pending.extend(call.args.iter_mut());
+                }
+                pending.extend([
+                    &mut c.accu_init,
+                    &mut c.loop_cond,
+                    &mut c.loop_step,
+                    &mut c.result,
+                ]);
+            }
+            Expr::Call(call) => {
+                pending.extend(call.target.as_deref_mut());
+                pending.extend(call.args.iter_mut());
+            }
+            Expr::List(list) => pending.extend(list.elements.iter_mut()),
+            Expr::Map(map) => {
+                for entry in &mut map.entries {
+                    pending.extend(entry_children_mut(&mut entry.expr));
+                }
+            }
+            Expr::Struct(s) => {
+                for entry in &mut s.entries {
+                    pending.extend(entry_children_mut(&mut entry.expr));
+                }
+            }
+            Expr::Select(select) => pending.push(&mut select.operand),
+            Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+}
+
+fn entry_children_mut(entry: &mut EntryExpr) -> Vec<&mut IdedExpr> {
+    match entry {
+        EntryExpr::MapEntry(e) => vec![&mut e.key, &mut e.value],
+        EntryExpr::StructField(f) => vec![&mut f.value],
+    }
+}
+
+/// Charges a loop over `range` to `spent`; fails once the total is over the budget.
+fn charge(spent: &AtomicU64, range: &Value, weight: i64) -> Result<(), ExecutionError> {
+    let items = match range {
+        Value::List(list) => list.len(),
+        Value::Map(map) => map.map.len(),
+        // Not iterable: the comprehension reports that itself.
+        _ => 0,
+    };
+    let cost = u64::try_from(items)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(u64::try_from(weight).unwrap_or(0).max(1));
+    // Saturating, so the total stays over the budget once it is: `evaluate` reads it to tell
+    // this error from CEL's own.
+    let before = spent
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+            Some(s.saturating_add(cost))
+        })
+        .unwrap_or_else(|s| s);
+    if before.saturating_add(cost) > EVALUATION_BUDGET {
+        return Err(ExecutionError::function_error(
+            BUDGET_FUNCTION,
+            GuardError::OverBudget,
+        ));
+    }
+    Ok(())
 }
 
 /// The values a guard sees for one order, actor and moment.
@@ -410,5 +669,83 @@ mod tests {
         let error = Expression::compile("amountt > 3").unwrap_err().to_string();
         assert!(error.contains("unknown field \"amountt\""), "{error}");
         assert!(Expression::compile("amount >").is_err());
+    }
+
+    #[test]
+    fn size_nesting_and_depth_are_bounded_before_evaluation() {
+        let long = format!("amount > 1.0{}", " ".repeat(MAX_EXPRESSION_BYTES));
+        assert!(matches!(
+            Expression::compile(&long),
+            Err(GuardError::TooLong { .. })
+        ));
+        let nested = format!("{}true{}", "(".repeat(40), ")".repeat(40));
+        assert_eq!(
+            Expression::compile(&nested).unwrap_err(),
+            GuardError::NestedTooDeeply {
+                column: MAX_BRACKET_NESTING + 1
+            }
+        );
+        // Brackets in strings are text.
+        assert!(Expression::compile(&format!("state == '{}'", "(".repeat(40))).is_ok());
+        let chain = format!("{}1 == 1", "1 + ".repeat(MAX_EXPRESSION_DEPTH));
+        assert_eq!(
+            Expression::compile(&chain).unwrap_err(),
+            GuardError::TooDeep
+        );
+    }
+
+    /// The deepest guards allowed, an operator chain and nested comprehensions, evaluate on a
+    /// 2 MiB stack, a test thread's or a tokio worker's.
+    #[test]
+    fn the_deepest_guards_evaluate_on_a_small_stack() {
+        let deepest = |shape: &dyn Fn(usize) -> String| {
+            let mut last = None;
+            for n in 1.. {
+                match Expression::compile(&shape(n)) {
+                    Ok(expression) => last = Some(expression),
+                    Err(_) => break,
+                }
+            }
+            last.expect("a shallow one compiles")
+        };
+        let chain = deepest(&|n| format!("{}1 == 0", "1 + ".repeat(n)));
+        let exists = deepest(&|n| {
+            let mut text = "1 == 0".to_string();
+            for level in 0..n {
+                text = format!("[1].exists(x{level}, {text})");
+            }
+            text
+        });
+        for expression in [chain, exists] {
+            let source = expression.source.clone();
+            let verdict = std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || {
+                    let at = Utc::now();
+                    let order = Order {
+                        id: 1,
+                        workflow: "w".into(),
+                        state: "open".into(),
+                        version: 1,
+                        customer: "c".into(),
+                        seller: "s".into(),
+                        title: String::new(),
+                        amount_cents: 0,
+                        currency: "EUR".into(),
+                        placed_at: at,
+                        due_at: None,
+                        state_entered_at: at,
+                        attrs: BTreeMap::new(),
+                        counters: BTreeMap::new(),
+                    };
+                    let actor = Actor::new("ada", crate::domain::Role::Admin);
+                    let facts = GuardFacts::new(&order, &actor, at, &[], &BTreeMap::new());
+                    expression.evaluate(&facts)
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+            assert_eq!(verdict, Ok(Value::Bool(false)), "{source}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::definition::Workflow;
-use super::load::{LoadError, LoadErrors, load_workflow};
+use super::load::{LoadError, LoadErrors, load_workflow, read_bounded};
 
 /// The shipped definitions, as `(file name, text)`.
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -94,12 +94,12 @@ impl Workflows {
 /// Reads and validates one workflow file; errors name the path as given.
 pub fn load_file(path: &Path) -> Result<Workflow, LoadErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_bounded(path, "file").map_err(|e| {
         LoadErrors(vec![LoadError {
             file: file.clone(),
             line: 1,
             column: 1,
-            message: format!("cannot read the file: {e}"),
+            message: e.to_string(),
         }])
     })?;
     load_workflow(&file, &text)

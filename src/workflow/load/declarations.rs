@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::Locator;
 use super::raw::RawState;
+use crate::domain::text::has_controls;
 use crate::domain::{Actor, Order, Role};
 use crate::workflow::definition::State;
 use crate::workflow::guard::GuardFacts;
@@ -40,6 +41,14 @@ impl StateIndex {
         let id = raw.id.get_ref().trim().to_string();
         if id.is_empty() {
             at.error(raw.id.span(), "state id must not be empty");
+            return;
+        }
+        // Ids are printed as they are (in messages and command output), so no escapes.
+        if has_controls(&id) {
+            at.error(
+                raw.id.span(),
+                format!("state id \"{id}\" must not contain control characters"),
+            );
             return;
         }
         if self.spans.contains_key(&id) {

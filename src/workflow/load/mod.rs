@@ -7,12 +7,14 @@ mod transition;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::io::Read;
 use std::ops::Range;
+use std::path::Path;
 
 use declarations::StateIndex;
 use raw::RawWorkflow;
 use transition::LoadContext;
-pub use transition::{BadDuration, parse_duration};
+pub use transition::{BadDuration, MAX_TIMER_DAYS, parse_duration};
 
 use super::definition::Workflow;
 
@@ -63,7 +65,12 @@ struct Locator<'a> {
 
 impl<'a> Locator<'a> {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let offset = span.start.min(self.text.len());
+        // Offsets inside a guard are computed from its decoded text, so they may fall inside a
+        // multi-byte character of the file: step back to where the character starts.
+        let mut offset = span.start.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let (line, column) = line_column(self.text, offset);
         self.errors.push((
             offset,
@@ -188,6 +195,41 @@ fn check_graph(workflow: &Workflow, spans: &HashMap<String, Range<usize>>, at: &
             at.error(span, format!("non-terminal state \"{}\" has no way out (add a transition or mark it terminal = true)", state.id));
         }
     }
+}
+
+/// Largest workflow or config file read: the shipped workflows are under 20 KiB, and reading
+/// stops here, so `/dev/zero` or a runaway file cannot fill the memory.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Why a workflow or config file could not be read as text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadFileError {
+    #[error("cannot read the {what}: {error}")]
+    Io {
+        what: &'static str,
+        error: std::io::Error,
+    },
+    #[error("the {what} is larger than {} KiB", MAX_FILE_BYTES / 1024)]
+    TooLarge { what: &'static str },
+    #[error("the {what} is not UTF-8 text")]
+    NotUtf8 { what: &'static str },
+}
+
+/// Reads at most `MAX_FILE_BYTES` of `path` as UTF-8; `what` names the file in errors
+/// ("file", "config file").
+pub fn read_bounded(path: &Path, what: &'static str) -> Result<String, ReadFileError> {
+    let io = |error| ReadFileError::Io { what, error };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        // One byte past the limit tells a file of exactly the limit from a larger one.
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadFileError::TooLarge { what });
+    }
+    String::from_utf8(bytes).map_err(|_| ReadFileError::NotUtf8 { what })
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -9,6 +9,7 @@ use super::declarations::StateIndex;
 use super::raw::RawTransition;
 use super::{ANY_NON_TERMINAL, Locator};
 use crate::domain::Role;
+use crate::domain::text::{display_safe, has_controls};
 use crate::workflow::definition::{NoteRule, Outcome, Transition};
 use crate::workflow::effect::Effect;
 use crate::workflow::guard::{Expression, Guard, GuardError, GuardFacts, Template};
@@ -28,7 +29,8 @@ impl LoadContext<'_, '_> {
     pub fn transition(&mut self, raw: &Spanned<RawTransition>) -> Transition {
         let t = raw.get_ref();
         let event = t.event.get_ref().trim().to_string();
-        if event.is_empty() || event.chars().any(char::is_whitespace) {
+        // Event names are printed as they are, like state ids: no escapes either.
+        if event.is_empty() || event.chars().any(char::is_whitespace) || has_controls(&event) {
             self.at.error(
                 t.event.span(),
                 format!("event name \"{event}\" must be one word"),
@@ -178,12 +180,19 @@ impl LoadContext<'_, '_> {
         let guard = match compiled {
             Ok(guard) => guard,
             Err(error) => {
-                let (column, message) = cel_syntax_error(&error.to_string());
-                // Point into the guard string: past its opening quote, at CEL's column.
-                let start = source.span().start + 1 + column.saturating_sub(1);
+                let (column, message) = match &error {
+                    GuardError::Syntax(text) => cel_syntax_error(text),
+                    GuardError::NestedTooDeeply { column } => (*column, error.to_string()),
+                    _ => (1, error.to_string()),
+                };
+                // Point into the guard string: past its opening quote, at the column.
+                let start = source.span().start + 1 + byte_offset(source.get_ref(), column);
                 self.at.error(
                     start..start,
-                    format!("guard `{}` does not compile: {message}", source.get_ref()),
+                    format!(
+                        "guard `{}` does not compile: {message}",
+                        excerpt(source.get_ref())
+                    ),
                 );
                 return None;
             }
@@ -203,7 +212,7 @@ impl LoadContext<'_, '_> {
                 };
                 self.at.error(
                     source.span(),
-                    format!("guard `{}` {error}", source.get_ref()),
+                    format!("guard `{}` {error}", excerpt(source.get_ref())),
                 );
                 None
             }
@@ -268,40 +277,83 @@ impl LoadContext<'_, '_> {
     }
 }
 
-/// A timer's `after` that is not a positive whole number of seconds, minutes, hours or days.
+/// A timer's `after` that is not a positive whole number of seconds, minutes, hours or days,
+/// or is longer than `MAX_TIMER_DAYS`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("duration \"{text}\" must be a whole number followed by s, m, h or d (like 72h)")]
-pub struct BadDuration {
-    /// As written, untrimmed.
-    pub text: String,
+pub enum BadDuration {
+    /// `text` as written, untrimmed.
+    #[error("duration \"{text}\" must be a whole number followed by s, m, h or d (like 72h)")]
+    Malformed { text: String },
+    #[error("duration \"{text}\" is longer than the longest timer, {MAX_TIMER_DAYS} days")]
+    TooLong { text: String },
 }
 
 const SECONDS_PER_MINUTE: i64 = 60;
 const SECONDS_PER_HOUR: i64 = 60 * SECONDS_PER_MINUTE;
 const SECONDS_PER_DAY: i64 = 24 * SECONDS_PER_HOUR;
 
-/// `30s`, `5m`, `72h`, `7d`.
+/// The longest timer, about ten years: longer than any order policy, and short enough that
+/// `now + after` can never leave the range of a date when a timer is armed or fired.
+pub const MAX_TIMER_DAYS: i64 = 3_650;
+
+/// `30s`, `5m`, `72h`, `7d`; at most `MAX_TIMER_DAYS`.
 pub fn parse_duration(text: &str) -> Result<Duration, BadDuration> {
-    let bad = || BadDuration {
+    let malformed = || BadDuration::Malformed {
         text: text.to_string(),
     };
-    let text = text.trim();
-    let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(unit_at);
-    let number: i64 = number.parse().map_err(|_| bad())?;
+    let too_long = || BadDuration::TooLong {
+        text: text.to_string(),
+    };
+    let trimmed = text.trim();
+    let unit_at = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(malformed)?;
+    let (number, unit) = trimmed.split_at(unit_at);
+    if number.is_empty() {
+        return Err(malformed());
+    }
     let seconds_per_unit = match unit {
         "s" => 1,
         "m" => SECONDS_PER_MINUTE,
         "h" => SECONDS_PER_HOUR,
         "d" => SECONDS_PER_DAY,
-        _ => return Err(bad()),
+        _ => return Err(malformed()),
     };
-    // Checked, so a hostile file's `after = "99999999999999999d"` is refused, not a panic.
-    number
-        .checked_mul(seconds_per_unit)
-        .filter(|seconds| *seconds > 0)
-        .and_then(Duration::try_seconds)
-        .ok_or_else(bad)
+    // Only digits are left, so a failed parse means too many of them. Checked, so a hostile
+    // file's `after = "99999999999999999d"` is refused, not a panic.
+    let seconds = number
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds_per_unit))
+        .ok_or_else(too_long)?;
+    if seconds <= 0 {
+        return Err(malformed());
+    }
+    if seconds > MAX_TIMER_DAYS * SECONDS_PER_DAY {
+        return Err(too_long());
+    }
+    Duration::try_seconds(seconds).ok_or_else(too_long)
+}
+
+/// Longest guard quoted in full in an error; longer ones are cut, so a hostile guard cannot
+/// make a message of megabytes.
+const QUOTED_GUARD_CHARS: usize = 80;
+
+/// The guard as an error quotes it: on one line, cut after `QUOTED_GUARD_CHARS`.
+fn excerpt(source: &str) -> String {
+    let one_line = display_safe(source);
+    match one_line.char_indices().nth(QUOTED_GUARD_CHARS) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line.into_owned(),
+    }
+}
+
+/// Bytes before the 1-based character `column` of `text` (its length past the end).
+fn byte_offset(text: &str, column: usize) -> usize {
+    text.char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(offset, _)| offset)
+        .unwrap_or(text.len())
 }
 
 /// CEL reports `ERROR: <input>:1:9: Syntax error: ...` followed by a drawing of the line;
@@ -336,5 +388,36 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("99999999999999999d").is_err());
         assert!(parse_duration("9223372036854775807s").is_err());
+    }
+
+    #[test]
+    fn every_unit_is_bounded_by_the_longest_timer() {
+        for (longest, unit) in [
+            (MAX_TIMER_DAYS * SECONDS_PER_DAY, "s"),
+            (MAX_TIMER_DAYS * 24 * 60, "m"),
+            (MAX_TIMER_DAYS * 24, "h"),
+            (MAX_TIMER_DAYS, "d"),
+        ] {
+            let days = Duration::days(MAX_TIMER_DAYS);
+            assert_eq!(parse_duration(&format!("{longest}{unit}")), Ok(days));
+            for too_long in [
+                format!("{}{unit}", longest + 1),
+                format!("{}{unit}", i64::MAX),
+            ] {
+                assert!(
+                    matches!(parse_duration(&too_long), Err(BadDuration::TooLong { .. })),
+                    "{too_long}"
+                );
+            }
+        }
+        for malformed in ["", "d", "-5d", "+5d", "5", "5 d", "5dd", "0h", "٣d"] {
+            assert!(
+                matches!(
+                    parse_duration(malformed),
+                    Err(BadDuration::Malformed { .. })
+                ),
+                "{malformed}"
+            );
+        }
     }
 }
