@@ -15,11 +15,25 @@ fn main() -> color_eyre::Result<()> {
             ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => error.exit(),
-            // One sentence, not clap's page of usage: the first line, without its "error: ".
+            // One sentence, not clap's page of usage: the first line without its "error: ",
+            // and the arguments it lists (a missing argument is named).
             _ => {
                 let rendered = error.render().to_string();
-                let first = rendered.lines().next().unwrap_or("invalid arguments");
-                eprintln!("{} (see --help)", first.trim_start_matches("error: "));
+                let mut lines = rendered.lines();
+                let first = lines.next().unwrap_or("invalid arguments");
+                let named: Vec<&str> = lines
+                    .take_while(|line| line.starts_with("  "))
+                    .map(str::trim)
+                    .collect();
+                let sentence = match named.as_slice() {
+                    [] => first.trim_start_matches("error: ").to_string(),
+                    _ => format!(
+                        "{} {}",
+                        first.trim_start_matches("error: "),
+                        named.join(", ")
+                    ),
+                };
+                eprintln!("{} (see --help)", display_safe(&sentence));
                 std::process::exit(2);
             }
         },
@@ -54,6 +68,15 @@ fn install_panic_hook() {
             .map(|text| text.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".to_string());
+        // Output that cannot be written is not an internal error: a closed pipe
+        // (`order list | head -1`) ends quietly, a full disk says so in one sentence.
+        if let Some(reason) = message.strip_prefix("failed printing to stdout: ") {
+            if reason.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("cannot write the output: {}", display_safe(reason));
+            std::process::exit(1);
+        }
         let place = info
             .location()
             .map(|at| format!(" at {}:{}", at.file(), at.line()))

@@ -27,20 +27,19 @@ impl SqliteStore {
     /// Opens the file, creating it (owner-only permissions) when `create` is set. A file this
     /// call created is removed again if it cannot be set up, so a failure leaves nothing behind.
     pub async fn open(path: &Path, create: bool) -> Result<SqliteStore, StoreError> {
-        let existed = path.exists();
-        if !existed {
-            if !create {
-                return Err(StoreError::MissingDatabase(format!(
-                    "sqlite://{} does not exist (run `orderboard init` to create it)",
-                    path.display()
-                )));
-            }
-            create_owner_only(path)?;
+        if !path.exists() && !create {
+            return Err(StoreError::MissingDatabase(format!(
+                "sqlite://{} does not exist (run `orderboard init` to create it)",
+                path.display()
+            )));
         }
+        // Several processes may create the same new file at once: only the one whose
+        // create_new won made it, and only that one removes it again on failure.
+        let created = create && create_owner_only(path)?;
         match Self::connect(path).await {
             Ok(store) => Ok(store),
             Err(error) => {
-                if !existed {
+                if created {
                     for suffix in ["", "-wal", "-shm"] {
                         let mut file = path.as_os_str().to_owned();
                         file.push(suffix);
@@ -67,10 +66,24 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| sqlite_open_error(path, e))?;
-        MIGRATOR
-            .run(&pool)
+        // sqlx takes no lock around SQLite migrations: eight processes initialising one new
+        // file at once would each create the tables ("table already exists"). An exclusive
+        // lock on the file (flock, apart from SQLite's own locks) makes them take turns; the
+        // later ones find the migrations applied.
+        let lock = std::fs::File::open(path).map_err(|e| {
+            StoreError::Unusable(format!("cannot open sqlite://{}: {e}", path.display()))
+        })?;
+        let locked = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
             .await
-            .map_err(|e| sqlite_open_error(path, sqlx::Error::Migrate(Box::new(e))))?;
+            .map_err(|e| {
+                StoreError::Unusable(format!("cannot lock sqlite://{}: {e}", path.display()))
+            })?
+            .map_err(|e| {
+                StoreError::Unusable(format!("cannot lock sqlite://{}: {e}", path.display()))
+            })?;
+        let migrated = MIGRATOR.run(&pool).await;
+        drop(locked);
+        migrated.map_err(|e| sqlite_open_error(path, sqlx::Error::Migrate(Box::new(e))))?;
         Ok(SqliteStore {
             pool,
             path: path.to_path_buf(),
@@ -146,29 +159,38 @@ async fn set_cache_size(tx: &mut Transaction<'static, Sqlite>, kib: u32) -> Resu
 }
 
 #[cfg(unix)]
-fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+/// Creates the file with owner-only permissions; false when it exists already.
+fn create_owner_only(path: &Path) -> Result<bool, StoreError> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
+    match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map(|_| ())
-        .map_err(|e| {
-            StoreError::CannotCreate(format!("cannot create sqlite://{}: {e}", path.display()))
-        })
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(StoreError::CannotCreate(format!(
+            "cannot create sqlite://{}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 #[cfg(not(unix))]
-fn create_owner_only(path: &Path) -> Result<(), StoreError> {
-    std::fs::OpenOptions::new()
+fn create_owner_only(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .map(|_| ())
-        .map_err(|e| {
-            StoreError::CannotCreate(format!("cannot create sqlite://{}: {e}", path.display()))
-        })
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(StoreError::CannotCreate(format!(
+            "cannot create sqlite://{}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 fn sqlite_open_error(path: &Path, error: sqlx::Error) -> StoreError {

@@ -242,7 +242,7 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
         }
     });
     tmux.wait_for("the first events", Duration::from_secs(5), |s| {
-        s.contains(&format!("#{} paid→inprogress", ids[4]))
+        s.contains(&format!("#{} Paid→In progress", ids[4]))
     });
 
     cluster.stop();
@@ -279,7 +279,7 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
         }
     });
     // Recovered: no "reconnecting", the last event in the feed, and the board caught up.
-    let last_line = format!("#{} paid→inprogress", ids[14]);
+    let last_line = format!("#{} Paid→In progress", ids[14]);
     let (screen, _) = tmux.wait_for("recovery", Duration::from_secs(10), |s| {
         !s.contains("reconnecting") && s.contains(&last_line) && s.contains("In progress (15)")
     });

@@ -58,7 +58,7 @@ fn seller_session_in_a_real_terminal() {
     let (code, _, stderr) = run_as(&db.url, "sam", &["advance", &second, "order.accepted"]);
     assert_eq!(code, 0, "{stderr}");
     let committed = Instant::now();
-    let feed_line = format!("#{second} paid→inprogress");
+    let feed_line = format!("#{second} Paid→In progress");
     tmux.wait_for("the feed line", Duration::from_secs(5), |s| {
         s.contains(&feed_line)
     });

@@ -429,3 +429,68 @@ fn the_small_ones() {
         "{effects:?}"
     );
 }
+
+/// A closed pipe ends quietly and a full disk says so in one sentence; eight `init` at once
+/// on a new file all succeed; a missing argument is named.
+#[test]
+fn pipes_disks_concurrent_inits_and_missing_arguments() {
+    let db = crate::db::sqlite();
+    set_up_users(&db);
+    for _ in 0..3 {
+        create(&db, "marketplace", &[]);
+    }
+    let mut child = crate::support::orderboard(&db.url)
+        .args(["--as", "ada", "order", "list"])
+        .env("ORDERBOARD_PASSWORD", "correct horse")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.trim().is_empty(), "{stderr}");
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = crate::support::orderboard(&db.url)
+        .args(["--as", "ada", "order", "list"])
+        .env("ORDERBOARD_PASSWORD", "correct horse")
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "cannot write the output: No space left on device (os error 28)"
+    );
+
+    let fresh = crate::db::sqlite();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            crate::support::orderboard(&fresh.url)
+                .arg("init")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    let (code, _, stderr) = run_as(&db.url, "ada", &["user", "add", "newbie"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--role"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

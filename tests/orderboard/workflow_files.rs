@@ -76,6 +76,13 @@ const INVALID: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "contradicting-effects.toml",
+        &[
+            "16:28: \"payout\" contradicts the effects before it: a full refund and a payout exclude each other",
+            "23:27: \"credit\" contradicts the effects before it: refunds and credits together would return more than the order took",
+        ],
+    ),
+    (
         "unknown-effect.toml",
         &[
             "17:32: unknown effect \"teleport\" (expected refund, payout, credit, notify, payment_link, inventory.reserve or inventory.release)",

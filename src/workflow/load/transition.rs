@@ -9,9 +9,29 @@ use super::declarations::StateIndex;
 use super::raw::RawTransition;
 use super::{ANY_NON_TERMINAL, Locator};
 use crate::domain::Role;
+use crate::domain::ledger::{LedgerRefusal, check_movement};
 use crate::domain::text::{display_safe, has_controls};
 use crate::workflow::definition::{NoteRule, Outcome, Transition};
 use crate::workflow::effect::Effect;
+
+/// Any order amount shows whether effects contradict each other: shares, not sums, decide.
+const NOMINAL_AMOUNT_CENTS: i64 = 10_000;
+
+/// A ledger rule, said of one transition's effect list.
+fn contradiction(refusal: &LedgerRefusal) -> String {
+    match refusal {
+        LedgerRefusal::Again(kind) => {
+            format!("a transition moves money once per kind ({})", kind.as_str())
+        }
+        LedgerRefusal::PayoutAfterFullRefund | LedgerRefusal::FullRefundAfterPayout => {
+            "a full refund and a payout exclude each other".to_string()
+        }
+        LedgerRefusal::MoreThanTaken { .. } => {
+            "refunds and credits together would return more than the order took".to_string()
+        }
+        LedgerRefusal::Unrepresentable { .. } => "the amount cannot be computed".to_string(),
+    }
+}
 use crate::workflow::guard::{Expression, Guard, GuardError, GuardFacts, Template};
 
 /// What every transition of one file is checked against, and where its problems go.
@@ -231,13 +251,33 @@ impl LoadContext<'_, '_> {
         changes
     }
 
+    /// The effects, parsed; money effects that contradict each other in one transition
+    /// (a full refund and a payout, two refunds, more returned than taken) are refused here,
+    /// at load, by the same rules the ledger keeps per order.
     fn effects(&mut self, list: &[Spanned<String>]) -> Vec<Effect> {
         let mut effects = Vec::new();
+        let mut movements = Vec::new();
         for effect in list {
-            match effect.get_ref().parse::<Effect>() {
-                Ok(parsed) => effects.push(parsed),
-                Err(error) => self.at.error(effect.span(), error.to_string()),
+            let parsed = match effect.get_ref().parse::<Effect>() {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    self.at.error(effect.span(), error.to_string());
+                    continue;
+                }
+            };
+            if let Ok(Some(movement)) = parsed.ledger_entry(NOMINAL_AMOUNT_CENTS) {
+                if let Err(refusal) = check_movement(NOMINAL_AMOUNT_CENTS, &movements, &movement) {
+                    self.at.error(
+                        effect.span(),
+                        format!(
+                            "\"{parsed}\" contradicts the effects before it: {}",
+                            contradiction(&refusal)
+                        ),
+                    );
+                }
+                movements.push(movement);
             }
+            effects.push(parsed);
         }
         effects
     }
