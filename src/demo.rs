@@ -500,6 +500,7 @@ fn simulate_order(
         state_entered_at: placed_at,
         attrs,
         counters: std::collections::BTreeMap::new(),
+        timer: None,
     };
     let mut timer = workflow
         .timer_for(&order.state)
@@ -553,6 +554,9 @@ fn simulate_order(
         order.state_entered_at = clock;
         timer = decision.timer.map(|t| (t.event, t.due_at));
     }
+    order.timer = timer
+        .clone()
+        .map(|(event, due_at)| crate::domain::PendingTimer { event, due_at });
     crate::store::SeededOrder {
         order,
         timer,

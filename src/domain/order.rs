@@ -28,6 +28,15 @@ pub struct Order {
     pub state_entered_at: DateTime<Utc>,
     pub attrs: BTreeMap<String, serde_json::Value>,
     pub counters: BTreeMap<String, i64>,
+    /// The timer armed in the current state, if its state has one.
+    pub timer: Option<PendingTimer>,
+}
+
+/// A timer that fires an event by itself when it is due.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PendingTimer {
+    pub event: String,
+    pub due_at: DateTime<Utc>,
 }
 
 impl Order {

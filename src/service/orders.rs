@@ -228,6 +228,7 @@ impl Backoffice {
             attrs: draft.attrs,
             timer,
             now,
+            created_by: actor.clone(),
         };
         let id = self.store.create_order(&new).await?;
         tracing::info!(order = id, actor = %actor.name, workflow = %new.workflow, "created");

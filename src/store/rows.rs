@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use super::types::{FeedEvent, HistoryEntry, UserRecord};
-use crate::domain::{Order, Role};
+use crate::domain::{Order, PendingTimer, Role};
 
 #[derive(sqlx::FromRow)]
 pub struct OrderRow {
@@ -24,6 +24,8 @@ pub struct OrderRow {
     pub state_entered_at: DateTime<Utc>,
     pub attrs: String,
     pub counters: String,
+    pub timer_event: Option<String>,
+    pub timer_due_at: Option<DateTime<Utc>>,
 }
 
 impl OrderRow {
@@ -51,6 +53,10 @@ impl OrderRow {
             state_entered_at: self.state_entered_at,
             attrs,
             counters,
+            timer: self
+                .timer_event
+                .zip(self.timer_due_at)
+                .map(|(event, due_at)| PendingTimer { event, due_at }),
         })
     }
 }
@@ -101,6 +107,7 @@ impl HistoryRow {
 pub struct FeedRow {
     #[sqlx(flatten)]
     pub history: HistoryRow,
+    pub kind: String,
     pub workflow: String,
     pub title: String,
 }
@@ -108,6 +115,7 @@ pub struct FeedRow {
 impl FeedRow {
     pub fn into_event(self) -> FeedEvent {
         FeedEvent {
+            created: self.kind == "created",
             entry: self.history.into_entry(),
             workflow: self.workflow,
             title: self.title,

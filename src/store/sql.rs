@@ -7,7 +7,7 @@
 /// What `OrderRow` reads.
 macro_rules! order_columns {
     () => {
-        "id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters"
+        "id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters, timer_event, timer_due_at"
     };
 }
 
@@ -28,7 +28,7 @@ macro_rules! history_insert_columns {
 /// What `FeedRow` reads: the transition (`h`) and its order's workflow and title (`o`).
 macro_rules! feed_columns {
     () => {
-        "h.id, h.order_id, h.at, h.actor, h.role, h.on_behalf_of, h.event, h.from_state, h.to_state, h.note, h.version, h.effects, o.workflow, o.title"
+        "h.id, h.order_id, h.at, h.actor, h.role, h.on_behalf_of, h.event, h.from_state, h.to_state, h.note, h.version, h.effects, h.kind, o.workflow, o.title"
     };
 }
 
@@ -164,16 +164,23 @@ pub const INSERT_HISTORY: &str = concat!(
 
 pub const INSERT_ATTEMPT: &str = "INSERT INTO attempts (order_id, at, actor, role, event, kind, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// An order's creation in the feed's sequence: the actor, the initial state, version 1.
+pub const INSERT_CREATION: &str = concat!(
+    "INSERT INTO history (",
+    history_insert_columns!(),
+    ", kind) VALUES ($1, $2, $3, $4, NULL, 'created', '', $5, NULL, 1, '[]', 'created') RETURNING id"
+);
+
 pub const SELECT_HISTORY: &str = concat!(
     "SELECT id, ",
     history_insert_columns!(),
-    " FROM history WHERE order_id = $1 ORDER BY id"
+    " FROM history WHERE order_id = $1 AND kind = 'transition' ORDER BY id"
 );
 
 pub const LAST_HISTORY: &str = concat!(
     "SELECT id, ",
     history_insert_columns!(),
-    " FROM history WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
+    " FROM history WHERE order_id = $1 AND kind = 'transition' ORDER BY id DESC LIMIT 1"
 );
 
 pub const SELECT_ATTEMPTS: &str = "SELECT id, order_id, at, actor, role, event, kind, reason FROM attempts WHERE order_id = $1 ORDER BY id";
@@ -220,7 +227,7 @@ pub const ORDERS_AFTER: &str = concat!(
 pub const HISTORY_BETWEEN: &str = concat!(
     "SELECT id, ",
     history_insert_columns!(),
-    " FROM history WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id"
+    " FROM history WHERE order_id BETWEEN $1 AND $2 AND kind = 'transition' ORDER BY order_id, id"
 );
 pub const LEDGER_BETWEEN: &str = concat!(
     "SELECT order_id, ",

@@ -22,6 +22,8 @@ pub struct NewOrder {
     pub attrs: BTreeMap<String, serde_json::Value>,
     pub timer: Option<(String, DateTime<Utc>)>,
     pub now: DateTime<Utc>,
+    /// Who creates it: the creation's line in the live feed names them.
+    pub created_by: Actor,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,12 +182,14 @@ fn actor_changed(name: &str, role: &Option<Role>) -> String {
     }
 }
 
-/// A feed line: a committed transition and the order's title.
+/// A feed line: a committed transition, or an order's creation (`created`, with the initial
+/// state as `to`), and the order's title.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedEvent {
     pub entry: HistoryEntry,
     pub workflow: String,
     pub title: String,
+    pub created: bool,
 }
 
 /// An order that is due for a timer.

@@ -92,6 +92,15 @@ impl Zone {
     }
 }
 
+/// A timer on a card, short: "⏲ 2d 23h", or "⏲ overdue" once it is past due.
+pub fn timer_badge(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if due >= now {
+        format!("⏲ {}", span(due - now))
+    } else {
+        "⏲ OVERDUE".to_string()
+    }
+}
+
 /// A duration in its two largest units: "2d 23h", "5h 12m", "45s".
 fn span(duration: Duration) -> String {
     let seconds = duration.num_seconds().max(0);

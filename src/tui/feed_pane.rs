@@ -124,7 +124,11 @@ impl FeedPane {
                     Span::styled(format!("{} ", display_safe(&entry.actor)), theme.text),
                     Span::styled(format!("{workflow}#{} ", entry.order_id), theme.title),
                     Span::styled(
-                        format!("{}→{} ", state_label(&entry.from), state_label(&entry.to)),
+                        if event.created {
+                            format!("new in {} ", state_label(&entry.to))
+                        } else {
+                            format!("{}→{} ", state_label(&entry.from), state_label(&entry.to))
+                        },
                         theme.available_item,
                     ),
                     Span::styled(display_safe(&event.title).into_owned(), theme.muted),

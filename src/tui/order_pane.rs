@@ -234,6 +234,26 @@ fn summary_lines(
         ),
         theme.muted,
     )));
+    if let Some(timer) = &order.timer {
+        let label = workflows
+            .get(&order.workflow)
+            .and_then(|w| {
+                w.transitions
+                    .iter()
+                    .find(|t| t.event == timer.event)
+                    .map(|t| t.label.clone())
+            })
+            .unwrap_or_else(|| timer.event.clone());
+        let overdue = timer.due_at < now;
+        lines.push(Line::from(Span::styled(
+            zone.countdown(&display_safe(&label).to_lowercase(), timer.due_at, now),
+            if overdue {
+                theme.late_badge
+            } else {
+                theme.key_hint
+            },
+        )));
+    }
     let counters: Vec<String> = order
         .counters
         .iter()

@@ -737,6 +737,7 @@ mod tests {
                         state_entered_at: at,
                         attrs: BTreeMap::new(),
                         counters: BTreeMap::new(),
+                        timer: None,
                     };
                     let actor = Actor::new("ada", crate::domain::Role::Admin);
                     let facts = GuardFacts::new(&order, &actor, at, &[], &BTreeMap::new());

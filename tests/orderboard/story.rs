@@ -197,12 +197,13 @@ async fn story(db: &TestDb) {
         Err(ServiceError::NotPermitted(_))
     ));
 
-    // The feed shows the seller every transition of their order, in commit order.
+    // The feed shows the seller the order's creation and every transition, in commit order.
     let feed = store
         .feed_after(0, &Visibility::for_actor(&seller), 100)
         .await
         .unwrap();
-    assert_eq!(feed.len(), 7);
+    assert_eq!(feed.len(), 8);
+    assert!(feed[0].created && feed[1..].iter().all(|e| !e.created));
     assert!(
         store
             .feed_after(0, &Visibility::for_actor(&other), 100)

@@ -72,6 +72,33 @@ fn seller_session_in_a_real_terminal() {
         s.contains("In progress (2)") && s.contains("Paid (0)")
     });
 
+    // A second process creates an order: it appears on the open board within a second.
+    let fresh = create_titled(&db, "marketplace", "Brand new order", &[]);
+    let created_at = Instant::now();
+    tmux.wait_for("the new card", Duration::from_secs(5), |s| {
+        s.contains(&format!("#{fresh} Brand new order"))
+    });
+    let appeared = created_at.elapsed();
+    assert!(
+        appeared < Duration::from_secs(1),
+        "the new order took {appeared:?} to appear"
+    );
+
+    // A filter puts the selection on the match, and Enter opens its menu.
+    tmux.keys(&["/"]);
+    tmux.keys(&["Brand"]);
+    tmux.wait_for("the filtered board", Duration::from_secs(5), |s| {
+        s.contains("filter: Brand · 1 match")
+    });
+    tmux.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(200));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the menu on the match", Duration::from_secs(5), |s| {
+        s.contains(&format!("#{fresh} Brand new order · Paid"))
+    });
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(200));
+
     // q quits and gives the terminal back.
     tmux.keys(&["q"]);
     let (screen, _) = tmux.wait_for("the exit", Duration::from_secs(5), |s| {

@@ -31,6 +31,7 @@ pub fn card(id: i64, state: &str, title: &str, customer: &str, due_in_hours: i64
         state_entered_at: now - Duration::hours(id),
         attrs: BTreeMap::new(),
         counters: BTreeMap::new(),
+        timer: None,
     }
 }
 
@@ -126,6 +127,7 @@ pub fn feed_event(
         },
         workflow: "marketplace".into(),
         title: "Poster A2".into(),
+        created: event == "created",
     }
 }
 

@@ -45,6 +45,18 @@ macro_rules! order_queries {
                         .bind(now)
                         .fetch_one(&mut *tx)
                         .await?;
+                    // The creation joins the feed's sequence, ordered and announced like a
+                    // transition, so open boards add the card at once.
+                    Self::serialise_event_ids(&mut tx).await?;
+                    let event_id = sqlx::query_scalar::<$db, i64>(sql::INSERT_CREATION)
+                        .bind(id)
+                        .bind(now)
+                        .bind(&new.created_by.name)
+                        .bind(new.created_by.role.as_str())
+                        .bind(&new.state)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    Self::announce_event(&mut tx, event_id).await?;
                     tx.commit().await?;
                     Ok(id)
                 }

@@ -11,6 +11,7 @@ use super::{BoardScreen, Column, Pane};
 use crate::domain::text::display_safe;
 use crate::domain::{Money, Order, Role};
 use crate::tui::action::Action;
+use crate::tui::clock::timer_badge;
 use crate::tui::layout::{CARD_HEIGHT, COLUMN_HEADER, board_geometry};
 use crate::tui::msg::ConnectionState;
 use crate::tui::view::DrawContext;
@@ -317,19 +318,46 @@ impl BoardScreen {
             .workflows
             .get(&order.workflow)
             .is_some_and(|w| w.is_late(order, context.now));
+        let timer = order.timer.as_ref().map(|timer| {
+            let overdue = timer.due_at < context.now;
+            (
+                format!(" {}", timer_badge(timer.due_at, context.now)),
+                overdue,
+            )
+        });
+        let badges =
+            if late { 7 } else { 0 } + timer.as_ref().map_or(0, |(b, _)| b.chars().count());
+        // The badges come first: the word "due" gives way when the card is narrow.
         let due = order
             .due_at
-            .map(|d| format!(" due {}", d.format("%b %d")))
+            .map(|d| {
+                let long = format!(" due {}", d.format("%b %d"));
+                if long.chars().count() + badges <= width {
+                    long
+                } else {
+                    format!(" {}", d.format("%b %d"))
+                }
+            })
             .unwrap_or_default();
         let mut last = vec![Span::styled(
             due.clone(),
             if selected { base } else { theme.muted },
         )];
+        let used = due.chars().count() + badges;
         if late {
             last.push(Span::raw(" "));
             last.push(Span::styled(" LATE ", theme.late_badge));
         }
-        let used: usize = due.chars().count() + if late { 7 } else { 0 };
+        if let Some((badge, overdue)) = timer {
+            last.push(Span::styled(
+                badge,
+                if overdue {
+                    theme.late_badge
+                } else {
+                    theme.key_hint
+                },
+            ));
+        }
         last.push(Span::styled(
             " ".repeat(width.saturating_sub(used)),
             if selected { base } else { Style::default() },

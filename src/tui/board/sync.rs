@@ -231,6 +231,7 @@ impl BoardScreen {
             },
             workflow: self.workflow.clone(),
             title: String::new(),
+            created: false,
         }
     }
 

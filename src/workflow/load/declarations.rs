@@ -214,6 +214,7 @@ pub(super) fn sample_facts(
         state_entered_at: at,
         attrs: BTreeMap::new(),
         counters: BTreeMap::new(),
+        timer: None,
     };
     GuardFacts::new(
         &order,

@@ -43,6 +43,7 @@ pub fn order(workflow: &str, state: &str) -> Order {
         state_entered_at: now,
         attrs: BTreeMap::new(),
         counters: BTreeMap::new(),
+        timer: None,
     }
 }
 
