@@ -159,15 +159,25 @@ impl Backoffice {
             .await?)
     }
 
-    /// The newest transitions the actor may see, newest first.
+    /// The newest events the actor may see, newest first.
     pub async fn recent_feed(
         &self,
         actor: &Actor,
         limit: i64,
     ) -> Result<Vec<FeedEvent>, ServiceError> {
+        self.older_feed(actor, None, limit).await
+    }
+
+    /// Events before `before` (the oldest one shown), newest first: the feed scrolled back.
+    pub async fn older_feed(
+        &self,
+        actor: &Actor,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FeedEvent>, ServiceError> {
         Ok(self
             .store
-            .recent_feed(&Visibility::for_actor(actor), limit)
+            .recent_feed(&Visibility::for_actor(actor), before, limit)
             .await?)
     }
 

@@ -194,9 +194,10 @@ impl Store {
     pub async fn recent_feed(
         &self,
         visibility: &Visibility,
+        before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<FeedEvent>, StoreError> {
-        dispatch!(self, s => s.recent_feed(visibility, limit).await)
+        dispatch!(self, s => s.recent_feed(visibility, before, limit).await)
     }
 
     pub async fn workflows_with_orders(

@@ -211,6 +211,7 @@ pub const FEED_RECENT: &str = concat!(
     " \
      FROM history h JOIN orders o ON o.id = h.order_id \
      WHERE ($1 IS NULL OR o.customer = $1) AND ($2 IS NULL OR o.seller = $2) \
+       AND ($4 IS NULL OR h.id < $4) \
      ORDER BY h.id DESC LIMIT $3"
 );
 

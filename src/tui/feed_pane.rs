@@ -9,6 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::app::FEED_KEEP;
+
+/// How far back the feed reads on scroll: far enough for a working day, bounded in memory.
+const FEED_KEEP_OLDER: usize = 2_000;
 use super::view::DrawContext;
 use super::widgets::{Scroll, ScrollMove, pane_block, position_label, wrap};
 use crate::domain::text::display_safe;
@@ -18,6 +21,9 @@ use crate::store::FeedEvent;
 pub struct FeedPane {
     /// Newest first.
     pub events: VecDeque<FeedEvent>,
+    /// Older lines are being read, or there are none left.
+    pub loading_older: bool,
+    pub exhausted: bool,
     /// The selected row (when the feed has focus) and the first row on screen.
     pub selected: usize,
     pub scroll: Scroll,
@@ -56,6 +62,28 @@ impl FeedPane {
             self.scroll.offset = self.selected;
         } else if self.selected >= self.scroll.offset + height {
             self.scroll.offset = self.selected + 1 - height;
+        }
+    }
+
+    /// At the last line shown: the next older page, unless one is on its way or none is left.
+    pub fn wants_older(&mut self) -> Option<i64> {
+        let at_end = self.selected + 1 >= self.events.len();
+        if !at_end || self.loading_older || self.exhausted || self.events.len() >= FEED_KEEP_OLDER {
+            return None;
+        }
+        let oldest = self.events.back()?.entry.id;
+        self.loading_older = true;
+        Some(oldest)
+    }
+
+    /// Older lines go below; a short page means the feed's beginning was reached.
+    pub fn add_older(&mut self, events: Vec<FeedEvent>, page: usize) {
+        self.loading_older = false;
+        self.exhausted = events.len() < page;
+        for event in events {
+            if !self.contains(event.entry.id) {
+                self.events.push_back(event);
+            }
         }
     }
 

@@ -47,6 +47,8 @@ pub enum Msg {
         order_id: OrderId,
         order: Option<Order>,
     },
+    /// Older feed lines, newest first, to go below the ones shown.
+    OlderFeed(Result<Vec<FeedEvent>, String>),
     /// Matches of a text search per workflow.
     MatchCounts {
         text: String,
@@ -143,6 +145,11 @@ pub enum Effect {
     GoToOrder {
         actor: Actor,
         order_id: OrderId,
+    },
+    /// Read the feed further back, before this history id.
+    LoadOlderFeed {
+        actor: Actor,
+        before: i64,
     },
     /// Count a text search's matches in every workflow.
     CountMatches {

@@ -302,8 +302,27 @@ fn the_feed_is_navigable() {
     );
     press(&mut app, [key(KeyCode::Tab), key(KeyCode::Tab)]);
     assert_eq!(board(&app).selection.focus, Pane::Feed);
-    press(&mut app, [key(KeyCode::Down)]);
+    // At the last line the feed reads further back, once.
+    let effects = press(&mut app, [key(KeyCode::Down)]);
     assert_eq!(board(&app).feed.selected, 1);
+    let oldest = board(&app).feed.events.back().unwrap().entry.id;
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadOlderFeed { before, .. }] if *before == oldest),
+        "{effects:?}"
+    );
+    assert!(press(&mut app, [key(KeyCode::Down)]).is_empty());
+    let older = feed_event(
+        5,
+        31,
+        "dave",
+        "customer",
+        "order.accepted",
+        "paid",
+        "inprogress",
+    );
+    update(&mut app, Msg::OlderFeed(Ok(vec![older])));
+    assert_eq!(board(&app).feed.events.len(), 3);
+    assert!(board(&app).feed.exhausted, "a short page is the beginning");
     let effects = press(&mut app, [key(KeyCode::Enter)]);
     assert!(
         matches!(effects.as_slice(), [Effect::GoToOrder { order_id: 21, .. }]),

@@ -76,9 +76,11 @@ macro_rules! history_queries {
                     Ok(rows.into_iter().map(FeedRow::into_event).collect())
                 }
 
+                /// The newest events (before `before`, when given), newest first.
                 pub async fn recent_feed(
                     &self,
                     visibility: &Visibility,
+                    before: Option<i64>,
                     limit: i64,
                 ) -> Result<Vec<FeedEvent>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
@@ -86,6 +88,7 @@ macro_rules! history_queries {
                         .bind(customer)
                         .bind(seller)
                         .bind(limit)
+                        .bind(before)
                         .fetch_all(&self.pool)
                         .await?;
                     Ok(rows.into_iter().map(FeedRow::into_event).collect())

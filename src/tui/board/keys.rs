@@ -182,7 +182,13 @@ impl BoardScreen {
             Pane::Feed => {
                 let height = geometry.feed.height.saturating_sub(2) as usize;
                 self.feed.move_selection(step, height);
-                Vec::new()
+                match self.feed.wants_older() {
+                    Some(before) => vec![Effect::LoadOlderFeed {
+                        actor: self.actor.clone(),
+                        before,
+                    }],
+                    None => Vec::new(),
+                }
             }
         }
     }

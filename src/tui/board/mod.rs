@@ -20,6 +20,7 @@ use super::msg::{Effect, Msg};
 use super::order_pane::OrderPane;
 use super::overlays::Overlay;
 use crate::domain::{Actor, Order, OrderId, Role};
+use crate::service::FEED_RECENT;
 use crate::store::OrderQuery;
 use crate::workflow::Workflow;
 
@@ -189,6 +190,16 @@ impl BoardScreen {
             Msg::Key(key) => self.on_key(context, key),
             Msg::Paste(text) => self.on_paste(context, &text),
             Msg::OrderFound { order_id, order } => self.on_order_found(context, order_id, order),
+            Msg::OlderFeed(result) => {
+                match result {
+                    Ok(events) => self.feed.add_older(events, FEED_RECENT as usize),
+                    Err(error) => {
+                        self.feed.loading_older = false;
+                        *context.status = super::app::Status::error(error);
+                    }
+                }
+                Vec::new()
+            }
             Msg::MatchCounts { text, counts } => {
                 if text == self.filters.text {
                     self.filters.match_counts = counts.unwrap_or_default();

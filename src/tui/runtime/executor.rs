@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::domain::access::Permission;
 use crate::domain::{Actor, OrderId};
-use crate::service::{Backoffice, ServiceError};
+use crate::service::{Backoffice, FEED_RECENT, ServiceError};
 use crate::store::ApplyError;
 use crate::store::live::LiveUpdate;
 use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg};
@@ -151,6 +151,12 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
             })
             .await
         }
+        Effect::LoadOlderFeed { actor, before } => Msg::OlderFeed(
+            backoffice
+                .older_feed(&actor, Some(before), FEED_RECENT)
+                .await
+                .map_err(text_of),
+        ),
         Effect::CountMatches { actor, text } => {
             let counts = backoffice
                 .match_counts(&actor, &text)
