@@ -467,3 +467,29 @@ fn the_mouse_scrolls_what_is_under_it() {
     );
     assert!(matches!(board(&app).overlay, Some(Overlay::Note(_))));
 }
+
+/// README's key table names every key the board's key map binds, so the two agree.
+#[test]
+fn the_readme_key_table_agrees_with_the_key_map() {
+    use orderboard::tui::action::{Action, ActionSet};
+    use orderboard::tui::keymap::KeyMap;
+    let readme = include_str!("../../README.md");
+    let table: String = readme
+        .split("## The terminal UI")
+        .nth(1)
+        .and_then(|rest| rest.split("## ").next())
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .collect();
+    let keymap = KeyMap::default();
+    for action in Action::ALL {
+        for key in keymap.board.keys(*action) {
+            let label = key.label();
+            assert!(
+                table.contains(&format!("`{label}`")),
+                "README's key table does not name `{label}` ({action:?})"
+            );
+        }
+    }
+}
