@@ -21,7 +21,22 @@ impl BoardScreen {
             ));
             return Vec::new();
         };
-        if order.workflow == self.workflow {
+        // Filters that would hide it give way: the order is what was asked for.
+        let shown = context
+            .workflows
+            .get(&order.workflow)
+            .is_some_and(|workflow| {
+                let mut here = order.clone();
+                here.workflow = self.workflow.clone();
+                self.admits(&here, workflow, context.now, None)
+                    && self.filters.quick.shows_state(workflow, &order.state)
+            });
+        if !shown {
+            self.filters.text.clear();
+            self.filters.quick = Default::default();
+            *context.status = Status::info(format!("filters cleared to show #{order_id}"));
+        }
+        if shown && order.workflow == self.workflow {
             self.show_order(order, context.size);
             return self.load_detail();
         }

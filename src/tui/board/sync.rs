@@ -17,7 +17,8 @@ impl BoardScreen {
         context: &mut Context,
         result: Result<BoardData, String>,
     ) -> Vec<Effect> {
-        self.loading = false;
+        // A stale answer (an older switch's, or text typed past) changes nothing: the
+        // current one is on its way, whatever order they arrive in.
         let data = match result {
             Ok(data)
                 if self
@@ -25,22 +26,20 @@ impl BoardScreen {
                     .as_ref()
                     .is_some_and(|to| *to != data.workflow) =>
             {
-                // An older switch's answer: the newer one is on its way.
-                self.loading = true;
                 return Vec::new();
             }
             Ok(data) if data.text.as_deref().unwrap_or("") != self.filters.text => {
-                // Typed past: the answer for the current text is on its way.
-                self.loading = true;
                 return Vec::new();
             }
             Ok(data) => data,
             Err(error) => {
+                self.loading = false;
                 self.switching_to = None;
                 *context.status = Status::error(error);
                 return Vec::new();
             }
         };
+        self.loading = false;
         let Some(workflow) = context.workflows.get(&data.workflow).cloned() else {
             *context.status =
                 Status::error(format!("workflow \"{}\" is not loaded", data.workflow));
