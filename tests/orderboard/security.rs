@@ -594,3 +594,45 @@ fn two_admins_disabling_each_other_at_once_leave_one() {
         }
     }
 }
+
+/// The same race below the sign-ins, where they cannot order it: both changes reach the store
+/// together, many times over. The last-admin check and the change are one locked step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_admin_changes_never_leave_no_enabled_admin() {
+    for db in crate::db::both().await {
+        let (backoffice, store) = db.parts().await;
+        let (ada, _, _, _) = people(&backoffice).await;
+        let password = Secret::new("correct horse");
+        backoffice
+            .add_user(Some(&ada), "bob", Role::Admin, &password, test_now())
+            .await
+            .unwrap();
+        let bob = orderboard::domain::Actor::new("bob", Role::Admin);
+        for round in 0..20 {
+            let (a, b) = tokio::join!(
+                backoffice.disable_user(&ada, "bob"),
+                backoffice.set_user_role(&bob, "ada", Role::Seller),
+            );
+            let enabled: Vec<String> = store
+                .users()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|u| u.role == Role::Admin && !u.disabled)
+                .map(|u| u.name)
+                .collect();
+            assert_eq!(
+                enabled.len(),
+                1,
+                "{} round {round}: {a:?} {b:?}",
+                db.backend
+            );
+            assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+            store.set_user_disabled("bob", false).await.unwrap();
+            backoffice
+                .set_user_role(&bob, "ada", Role::Admin)
+                .await
+                .unwrap();
+        }
+    }
+}
