@@ -98,18 +98,23 @@ pub const SIGN_IN_LIMITS: SignInLimits = SignInLimits {
         window: chrono::Duration::minutes(15),
         lock: chrono::Duration::minutes(15),
     },
+    // Holding it covers one lookup and one hash check; a killed holder blocks the name this
+    // long at most.
+    lease: chrono::Duration::seconds(2),
     retention: chrono::Duration::days(1),
 };
 
-/// The first wait after recent failures; it doubles with each further one.
+/// How often a sign-in looks again for a user name another attempt is being checked for.
+const LEASE_POLL: std::ops::Range<u64> = 10..30;
+
+/// The extra wait of a failure after one recent failure; it doubles with each further one.
 const FIRST_ESCALATION: Duration = Duration::from_millis(250);
 
-/// The longest wait before checking a password.
+/// The longest extra wait.
 const MAX_ESCALATION: Duration = Duration::from_secs(2);
 
-/// How long an attempt waits before its password is checked, after `prior` recent failures:
-/// nothing for the first, then 0.25 s doubling up to 2 s. It comes before the answer, right
-/// password or not, so killing a slow attempt tells nothing a fast answer would have.
+/// A failure's wait beyond `FAILED_SIGN_IN_DELAY`, after `prior` recent failures: nothing for
+/// the first, then 0.25 s doubling up to 2 s.
 pub fn escalation(prior: i64) -> Duration {
     if prior <= 0 {
         return Duration::ZERO;
@@ -120,9 +125,13 @@ pub fn escalation(prior: i64) -> Duration {
 }
 
 /// Checks a name and password, from a source when one is known (the API's client address;
-/// the CLI and the TUI pass None). The attempt is counted in the database before the password
-/// is checked and cleared on success, so parallel or killed attempts count like any other:
-/// the wait before checking and the lock both follow the stored counts.
+/// the CLI and the TUI pass None).
+///
+/// The attempt is counted in the database before the password is checked, and cleared only
+/// by a success: a process killed mid-check has been counted as a failure. Attempts for one
+/// name are checked one at a time (a short lease in the database), so each is decided on the
+/// failures before it: parallel attempts get no more guesses than sequential ones, and
+/// concurrent right passwords are not mistaken for failures.
 pub async fn sign_in(
     store: &Store,
     name: &str,
@@ -130,18 +139,19 @@ pub async fn sign_in(
     source: Option<&str>,
 ) -> Result<Actor, SignInError> {
     let subject = crate::store::sign_in_subject(name);
-    let counts = store
-        .record_sign_in_attempt(&subject, source, Utc::now(), &SIGN_IN_LIMITS)
-        .await?;
+    let counts = loop {
+        if let Some(counts) = store
+            .record_sign_in_attempt(&subject, source, Utc::now(), &SIGN_IN_LIMITS)
+            .await?
+        {
+            break counts;
+        }
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(LEASE_POLL))).await;
+    };
     let locked = counts.user > SIGN_IN_LIMITS.user.threshold
         || counts
             .source
             .is_some_and(|n| n > SIGN_IN_LIMITS.source.threshold);
-    if !locked {
-        let prior = counts.user.max(counts.source.unwrap_or(0)) - 1;
-        tokio::time::sleep(escalation(prior)).await;
-    }
-    // Read after the wait: a user disabled meanwhile is refused.
     let user = store.user(name).await?;
     let hash = user
         .as_ref()
@@ -149,23 +159,23 @@ pub async fn sign_in(
         .unwrap_or_else(|| dummy_hash().to_string());
     // Checked even when locked, so a lock costs the same time as a wrong password.
     let matches = verify(hash, password.clone()).await;
-    match user {
-        Some(user) if matches && !user.disabled && !locked => {
-            store.clear_sign_in_failures(&subject, source).await?;
-            tracing::info!(user = %user.name, role = %user.role, "signed in");
-            Ok(Actor::new(user.name, user.role))
-        }
+    if let Some(user) = user.as_ref().filter(|u| matches && !u.disabled && !locked) {
+        store.clear_sign_in_failures(&subject, source).await?;
+        tracing::info!(user = %user.name, role = %user.role, "signed in");
+        return Ok(Actor::new(user.name.clone(), user.role));
+    }
+    store.release_sign_in_lease(&subject).await?;
+    match &user {
         Some(user) => {
-            tracing::warn!(user = %user.name, disabled = user.disabled, locked, failures = counts.user, "sign-in refused");
-            tokio::time::sleep(FAILED_SIGN_IN_DELAY).await;
-            Err(SignInError::InvalidCredentials)
+            tracing::warn!(user = %user.name, disabled = user.disabled, locked, failures = counts.user, "sign-in refused")
         }
         None => {
-            tracing::warn!(user = %crate::domain::text::display_safe(name), locked, failures = counts.user, "sign-in refused: no such user");
-            tokio::time::sleep(FAILED_SIGN_IN_DELAY).await;
-            Err(SignInError::InvalidCredentials)
+            tracing::warn!(user = %crate::domain::text::display_safe(name), locked, failures = counts.user, "sign-in refused: no such user")
         }
     }
+    let prior = counts.user.max(counts.source.unwrap_or(0)) - 1;
+    tokio::time::sleep(FAILED_SIGN_IN_DELAY + escalation(prior)).await;
+    Err(SignInError::InvalidCredentials)
 }
 
 #[cfg(test)]

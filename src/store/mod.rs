@@ -307,8 +307,12 @@ impl Store {
         source: Option<&str>,
         now: DateTime<Utc>,
         limits: &SignInLimits,
-    ) -> Result<SignInCounts, StoreError> {
+    ) -> Result<Option<SignInCounts>, StoreError> {
         dispatch!(self, s => s.record_sign_in_attempt(subject, source, now, limits).await)
+    }
+
+    pub async fn release_sign_in_lease(&self, subject: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.release_sign_in_lease(subject).await)
     }
 
     pub async fn clear_sign_in_failures(

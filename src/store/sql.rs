@@ -281,11 +281,13 @@ macro_rules! window_expired {
 }
 
 /// Counts one attempt: $1 kind, $2 subject, $3 now, $4 window cutoff, $5 threshold, $6 the
-/// end of a lock set now. The attempt that reaches the threshold sets the lock; the count is
-/// returned, this attempt included. One statement, so concurrent attempts never lose a count.
+/// end of a lock set now, $7 the end of this attempt's lease (NULL: no lease, for sources).
+/// The attempt that reaches the threshold sets the lock; the count is returned, this attempt
+/// included. No row comes back while another attempt holds the lease. One statement, so
+/// concurrent attempts never lose a count.
 pub const COUNT_SIGN_IN_ATTEMPT: &str = concat!(
-    "INSERT INTO sign_in_limits (kind, subject, failures, window_start, last_failure_at, locked_until) \
-     VALUES ($1, $2, 1, $3, $3, NULL) \
+    "INSERT INTO sign_in_limits (kind, subject, failures, window_start, last_failure_at, locked_until, busy_until) \
+     VALUES ($1, $2, 1, $3, $3, NULL, $7) \
      ON CONFLICT (kind, subject) DO UPDATE SET \
        failures = CASE WHEN ",
     window_expired!(),
@@ -296,9 +298,15 @@ pub const COUNT_SIGN_IN_ATTEMPT: &str = concat!(
        last_failure_at = $3, \
        locked_until = CASE WHEN ",
     window_expired!(),
-    " THEN NULL WHEN sign_in_limits.failures + 1 = $5 THEN $6 ELSE sign_in_limits.locked_until END \
+    " THEN NULL WHEN sign_in_limits.failures + 1 = $5 THEN $6 ELSE sign_in_limits.locked_until END, \
+       busy_until = $7 \
+     WHERE sign_in_limits.busy_until IS NULL OR sign_in_limits.busy_until <= $3 \
      RETURNING failures"
 );
+
+/// A failed attempt gives up its lease; its count stays.
+pub const RELEASE_SIGN_IN_LEASE: &str =
+    "UPDATE sign_in_limits SET busy_until = NULL WHERE kind = 'user' AND subject = $1";
 
 /// A success clears the user's counter, lock included (so does an admin's unlock).
 pub const CLEAR_USER_SIGN_IN_FAILURES: &str =

@@ -66,6 +66,8 @@ pub struct SignInLimit {
 pub struct SignInLimits {
     pub user: SignInLimit,
     pub source: SignInLimit,
+    /// How long one attempt may hold a user name's lease (see `record_sign_in_attempt`).
+    pub lease: chrono::Duration,
     /// Counters with no failure for this long (and no lock) are deleted.
     pub retention: chrono::Duration,
 }

@@ -165,31 +165,43 @@ macro_rules! user_queries {
                 }
 
                 /// Counts a sign-in attempt before its password is checked, for the user name
-                /// given (`subject`, known or not) and the source when there is one; returns
-                /// the counts, this attempt included. Old idle counters are pruned here.
+                /// given (`subject`, known or not) and the source when there is one, and takes
+                /// the name's lease; returns the counts, this attempt included, or None while
+                /// another attempt holds the lease. Old idle counters are pruned here.
                 pub async fn record_sign_in_attempt(
                     &self,
                     subject: &str,
                     source: Option<&str>,
                     now: DateTime<Utc>,
                     limits: &SignInLimits,
-                ) -> Result<SignInCounts, StoreError> {
+                ) -> Result<Option<SignInCounts>, StoreError> {
                     let now = micros(now);
                     let mut tx = self.begin_write().await?;
-                    let user =
-                        Self::count_sign_in_attempt(&mut tx, "user", subject, now, &limits.user)
-                            .await?;
+                    let lease = Some(now + limits.lease);
+                    let Some(user) = Self::count_sign_in_attempt(
+                        &mut tx,
+                        "user",
+                        subject,
+                        now,
+                        &limits.user,
+                        lease,
+                    )
+                    .await?
+                    else {
+                        return Ok(None);
+                    };
                     let source = match source {
-                        Some(source) => Some(
+                        Some(source) => {
                             Self::count_sign_in_attempt(
                                 &mut tx,
                                 "source",
                                 source,
                                 now,
                                 &limits.source,
+                                None,
                             )
-                            .await?,
-                        ),
+                            .await?
+                        }
                         None => None,
                     };
                     sqlx::query::<$db>(sql::PRUNE_SIGN_IN_LIMITS)
@@ -198,7 +210,7 @@ macro_rules! user_queries {
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
-                    Ok(SignInCounts { user, source })
+                    Ok(Some(SignInCounts { user, source }))
                 }
 
                 async fn count_sign_in_attempt(
@@ -207,7 +219,8 @@ macro_rules! user_queries {
                     subject: &str,
                     now: DateTime<Utc>,
                     limit: &SignInLimit,
-                ) -> Result<i64, StoreError> {
+                    lease: Option<DateTime<Utc>>,
+                ) -> Result<Option<i64>, StoreError> {
                     Ok(sqlx::query_scalar::<$db, i64>(sql::COUNT_SIGN_IN_ATTEMPT)
                         .bind(kind)
                         .bind(subject)
@@ -215,8 +228,18 @@ macro_rules! user_queries {
                         .bind(now - limit.window)
                         .bind(limit.threshold)
                         .bind(now + limit.lock)
-                        .fetch_one(&mut **tx)
+                        .bind(lease)
+                        .fetch_optional(&mut **tx)
                         .await?)
+                }
+
+                /// After a failed attempt: the next one for the name may go; the count stays.
+                pub async fn release_sign_in_lease(&self, subject: &str) -> Result<(), StoreError> {
+                    sqlx::query::<$db>(sql::RELEASE_SIGN_IN_LEASE)
+                        .bind(subject)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
                 }
 
                 /// After a successful sign-in: the user's counter goes, the source keeps only

@@ -2,7 +2,9 @@
 -- not) and per source (kind 'source': a client address, when there is one). A row is written
 -- before the password is checked, so a process killed mid-check has still been counted.
 -- `failures` counts within the window starting at `window_start`; reaching the threshold sets
--- `locked_until`, and the window does not restart while a lock holds.
+-- `locked_until`, and the window does not restart while a lock holds. `busy_until` is the lease
+-- of the one attempt being checked for a user name: attempts for a name are checked one at a
+-- time, so concurrent ones are counted as they are decided, and a killed holder's lease runs out.
 CREATE TABLE sign_in_limits (
     kind            TEXT NOT NULL CHECK (kind IN ('user', 'source')),
     subject         TEXT NOT NULL,
@@ -10,6 +12,7 @@ CREATE TABLE sign_in_limits (
     window_start    TEXT NOT NULL,
     last_failure_at TEXT NOT NULL,
     locked_until    TEXT,
+    busy_until      TEXT,
     PRIMARY KEY (kind, subject)
 );
 CREATE INDEX sign_in_limits_by_last_failure ON sign_in_limits (last_failure_at);
