@@ -106,8 +106,16 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// List users (admin only).
+    /// List users, with who is disabled or locked (admin only).
     List(JsonFlag),
+    /// Stop a user from signing in (admin only; never the last enabled admin).
+    Disable { name: String },
+    /// Let a disabled user sign in again (admin only).
+    Enable { name: String },
+    /// Give a user another role (admin only; never demotes the last enabled admin).
+    SetRole { name: String, role: String },
+    /// Lift a lock left by failed sign-ins (admin only).
+    Unlock { name: String },
 }
 
 #[derive(Subcommand, Debug)]

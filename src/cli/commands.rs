@@ -84,11 +84,7 @@ pub async fn user(context: &Context, command: &UserCommand) -> Result<(), CliErr
             role,
             password_stdin,
         } => {
-            let role: Role = role
-                .parse()
-                .map_err(|e: crate::domain::role::UnknownRole| {
-                    CliError::bad_input(e.to_string())
-                })?;
+            let role = parse_role(role)?;
             let actor = context.optional_actor(&backoffice).await?;
             let password = new_password(*password_stdin)?;
             backoffice
@@ -104,8 +100,12 @@ pub async fn user(context: &Context, command: &UserCommand) -> Result<(), CliErr
                 print_json(&json!(users));
             } else {
                 for user in users {
+                    let locked = user
+                        .locked_until
+                        .map(|until| format!(" (locked until {} UTC)", until.format("%H:%M")))
+                        .unwrap_or_default();
                     println!(
-                        "{:<16} {:<9}{}",
+                        "{:<16} {:<9}{}{locked}",
                         user.name,
                         user.role,
                         if user.disabled { " (disabled)" } else { "" }
@@ -114,7 +114,37 @@ pub async fn user(context: &Context, command: &UserCommand) -> Result<(), CliErr
             }
             Ok(())
         }
+        UserCommand::Disable { name } => {
+            let actor = context.actor(&backoffice).await?;
+            backoffice.disable_user(&actor, name).await?;
+            println!("disabled {name}");
+            Ok(())
+        }
+        UserCommand::Enable { name } => {
+            let actor = context.actor(&backoffice).await?;
+            backoffice.enable_user(&actor, name).await?;
+            println!("enabled {name}");
+            Ok(())
+        }
+        UserCommand::SetRole { name, role } => {
+            let role = parse_role(role)?;
+            let actor = context.actor(&backoffice).await?;
+            backoffice.set_user_role(&actor, name, role).await?;
+            println!("{name} is now {role}");
+            Ok(())
+        }
+        UserCommand::Unlock { name } => {
+            let actor = context.actor(&backoffice).await?;
+            backoffice.unlock_user(&actor, name).await?;
+            println!("unlocked {name}");
+            Ok(())
+        }
     }
+}
+
+fn parse_role(text: &str) -> Result<Role, CliError> {
+    text.parse()
+        .map_err(|e: crate::domain::role::UnknownRole| CliError::bad_input(e.to_string()))
 }
 
 fn new_password(from_stdin: bool) -> Result<Secret, CliError> {

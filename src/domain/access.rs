@@ -10,6 +10,8 @@ pub enum Permission {
     CreateOrders,
     AddUsers,
     ListUsers,
+    /// Disable, enable, re-role and unlock users.
+    ManageUsers,
     FireTimers,
     Verify,
     Seed,
@@ -23,6 +25,7 @@ impl Permission {
             Permission::CreateOrders
             | Permission::AddUsers
             | Permission::ListUsers
+            | Permission::ManageUsers
             | Permission::Verify
             | Permission::Seed => role == Role::Admin,
             Permission::FireTimers => matches!(role, Role::Admin | Role::System),
@@ -36,6 +39,7 @@ impl Permission {
             Permission::CreateOrders => "only an admin may create orders",
             Permission::AddUsers => "only an admin may add users",
             Permission::ListUsers => "only an admin may list users",
+            Permission::ManageUsers => "only an admin may change users",
             Permission::FireTimers => "only an admin or a system account may fire timers",
             Permission::Verify => "only an admin may verify the database",
             Permission::Seed => "only an admin may seed synthetic orders",

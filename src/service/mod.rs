@@ -77,8 +77,20 @@ impl Backoffice {
         self.store.close().await
     }
 
+    /// Signs in from the terminal (the CLI and the TUI): no source address.
     pub async fn sign_in(&self, name: &str, password: &Secret) -> Result<Actor, ServiceError> {
-        Ok(auth::sign_in(&self.store, name, password).await?)
+        self.sign_in_from(name, password, None).await
+    }
+
+    /// Signs in from a source (a client address, for the API): failures from it are limited
+    /// as well as the user name's.
+    pub async fn sign_in_from(
+        &self,
+        name: &str,
+        password: &Secret,
+        source: Option<&str>,
+    ) -> Result<Actor, ServiceError> {
+        Ok(auth::sign_in(&self.store, name, password, source).await?)
     }
 
     pub fn workflow(&self, name: &str) -> Result<&Workflow, ServiceError> {

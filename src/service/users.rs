@@ -1,4 +1,4 @@
-//! Users: the bootstrap admin, adding users, listing them for an admin.
+//! Users: the bootstrap admin, adding users, and an admin's list, changes and unlocks.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -7,7 +7,7 @@ use super::{Backoffice, ServiceError};
 use crate::auth::{self, Secret};
 use crate::domain::access::Permission;
 use crate::domain::{Actor, Role};
-use crate::store::StoreError;
+use crate::store::{StoreError, UserChange, UserChangeOutcome};
 
 /// Longest user name: short enough for every column it is printed in.
 const MAX_USER_NAME: usize = 64;
@@ -19,7 +19,12 @@ pub struct UserSummary {
     pub role: Role,
     pub disabled: bool,
     pub failed_sign_ins: i64,
+    /// Set while too many failed sign-ins keep the account locked.
+    pub locked_until: Option<DateTime<Utc>>,
 }
+
+/// The timer's actor (`Actor::system`): no user may take its name.
+const RESERVED_USER_NAME: &str = "system";
 
 impl Backoffice {
     /// Whether the database has no users yet (a fresh database, before the bootstrap admin).
@@ -27,7 +32,8 @@ impl Backoffice {
         Ok(self.store.user_count().await? == 0)
     }
 
-    /// Adds a user. With no users yet, the first one must be an admin and needs no actor.
+    /// Adds a user. With no users yet, the first one must be an admin and needs no actor;
+    /// of concurrent first users exactly one is added, the others are refused.
     pub async fn add_user(
         &self,
         actor: Option<&Actor>,
@@ -36,7 +42,8 @@ impl Backoffice {
         password: &Secret,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        if self.is_fresh().await? {
+        let bootstrap = self.is_fresh().await?;
+        if bootstrap {
             if role != Role::Admin {
                 return Err(ServiceError::BadInput(
                     "the first user must be an admin (--role admin)".into(),
@@ -58,13 +65,29 @@ impl Backoffice {
         let hash = auth::hash_password(password)
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        self.store
-            .add_user(name, role, &hash, now)
-            .await
-            .map_err(|error| match error {
-                StoreError::Duplicate(message) => ServiceError::BadInput(message),
-                other => other.into(),
-            })?;
+        let duplicate = |error| match error {
+            StoreError::Duplicate(message) => ServiceError::BadInput(message),
+            other => other.into(),
+        };
+        if bootstrap {
+            // Fresh a moment ago; the store decides atomically who is first.
+            let first = self
+                .store
+                .add_first_user(name, role, &hash, now)
+                .await
+                .map_err(duplicate)?;
+            if !first {
+                return Err(ServiceError::NotPermitted(
+                    "another first user was added at the same moment: adding a user now needs --as an admin"
+                        .into(),
+                ));
+            }
+        } else {
+            self.store
+                .add_user(name, role, &hash, now)
+                .await
+                .map_err(duplicate)?;
+        }
         tracing::info!(user = name, %role, "user added");
         Ok(())
     }
@@ -81,6 +104,59 @@ impl Backoffice {
             .await?
             .filter(|user| !user.disabled)
             .map(|user| Actor::new(user.name, user.role)))
+    }
+
+    /// Disables a user: they can no longer sign in. Never the last enabled admin.
+    pub async fn disable_user(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+        self.change_user(actor, name, UserChange::Disable).await
+    }
+
+    pub async fn enable_user(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+        self.change_user(actor, name, UserChange::Enable).await
+    }
+
+    /// Gives a user another role. Never demotes the last enabled admin.
+    pub async fn set_user_role(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+    ) -> Result<(), ServiceError> {
+        self.change_user(actor, name, UserChange::SetRole(role))
+            .await
+    }
+
+    /// Lifts a sign-in lock and forgets the user's failed sign-ins.
+    pub async fn unlock_user(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+        Self::require(actor, Permission::ManageUsers)?;
+        if self.store.user(name).await?.is_none() {
+            return Err(no_such_user(name));
+        }
+        self.store
+            .clear_sign_in_failures(&crate::store::sign_in_subject(name), None)
+            .await?;
+        tracing::info!(user = name, by = %actor.name, "user unlocked");
+        Ok(())
+    }
+
+    async fn change_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        change: UserChange,
+    ) -> Result<(), ServiceError> {
+        Self::require(actor, Permission::ManageUsers)?;
+        match self.store.change_user(name, change).await? {
+            UserChangeOutcome::Changed => {
+                tracing::info!(user = name, by = %actor.name, ?change, "user changed");
+                Ok(())
+            }
+            UserChangeOutcome::NoSuchUser => Err(no_such_user(name)),
+            UserChangeOutcome::LastEnabledAdmin => Err(ServiceError::NotPermitted(format!(
+                "{} is the last enabled admin: enable or add another admin first",
+                crate::domain::text::display_safe(name)
+            ))),
+        }
     }
 
     /// Every user, for an admin.
@@ -119,6 +195,8 @@ impl Backoffice {
     }
 
     async fn enabled_and_disabled_users(&self) -> Result<Vec<UserSummary>, ServiceError> {
+        // Locks run on the wall clock, as sign-in does.
+        let now = Utc::now();
         Ok(self
             .store
             .users()
@@ -129,13 +207,28 @@ impl Backoffice {
                 role: u.role,
                 disabled: u.disabled,
                 failed_sign_ins: u.failed_sign_ins,
+                // A lock that has run out is no lock; the next attempt restarts the count.
+                locked_until: u.locked_until.filter(|until| *until > now),
             })
             .collect())
     }
 }
 
-/// User names: letters, digits, '.', '-' and '_', up to 64, so they are safe everywhere.
+fn no_such_user(name: &str) -> ServiceError {
+    ServiceError::BadInput(format!(
+        "no user is named \"{}\"",
+        crate::domain::text::display_safe(name)
+    ))
+}
+
+/// User names: letters, digits, '.', '-' and '_', up to 64, so they are safe everywhere; not
+/// `system` in any case. (Unique regardless of case: the database's index checks that.)
 pub fn validate_user_name(name: &str) -> Result<(), ServiceError> {
+    if name.eq_ignore_ascii_case(RESERVED_USER_NAME) {
+        return Err(ServiceError::BadInput(format!(
+            "the user name \"{RESERVED_USER_NAME}\" is reserved for the timer's actor"
+        )));
+    }
     let valid = !name.is_empty()
         && name.len() <= MAX_USER_NAME
         && name

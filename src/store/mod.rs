@@ -70,6 +70,18 @@ pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+/// Longest user name a sign-in counter keeps: longer names are no user's anyway.
+const MAX_SIGN_IN_SUBJECT: usize = 128;
+
+/// The sign-in counter's key for a typed user name: lower-cased like the unique index on
+/// names (which are ASCII), so `SAM` and `sam` share one counter.
+pub fn sign_in_subject(name: &str) -> String {
+    name.chars()
+        .take(MAX_SIGN_IN_SUBJECT)
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
 pub(crate) fn visibility_binds(visibility: &Visibility) -> (Option<&str>, Option<&str>) {
     match visibility {
         Visibility::Everything => (None, None),
@@ -267,16 +279,49 @@ impl Store {
         dispatch!(self, s => s.users().await)
     }
 
-    pub async fn count_failed_sign_in(&self, name: &str) -> Result<(), StoreError> {
-        dispatch!(self, s => s.count_failed_sign_in(name).await)
-    }
-
-    pub async fn reset_failed_sign_ins(&self, name: &str) -> Result<(), StoreError> {
-        dispatch!(self, s => s.reset_failed_sign_ins(name).await)
-    }
-
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
         dispatch!(self, s => s.set_user_disabled(name, disabled).await)
+    }
+
+    /// The first user, atomically: `false` when another user exists or won the race.
+    pub async fn add_first_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.add_first_user(name, role, password_hash, now).await)
+    }
+
+    pub async fn change_user(
+        &self,
+        name: &str,
+        change: UserChange,
+    ) -> Result<UserChangeOutcome, StoreError> {
+        dispatch!(self, s => s.change_user(name, change).await)
+    }
+
+    pub async fn record_sign_in_attempt(
+        &self,
+        subject: &str,
+        source: Option<&str>,
+        now: DateTime<Utc>,
+        limits: &SignInLimits,
+    ) -> Result<Option<SignInCounts>, StoreError> {
+        dispatch!(self, s => s.record_sign_in_attempt(subject, source, now, limits).await)
+    }
+
+    pub async fn release_sign_in_lease(&self, subject: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.release_sign_in_lease(subject).await)
+    }
+
+    pub async fn clear_sign_in_failures(
+        &self,
+        subject: &str,
+        source: Option<&str>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.clear_sign_in_failures(subject, source).await)
     }
 
     pub async fn ledger_between(

@@ -130,6 +130,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub disabled: bool,
     pub failed_sign_ins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -144,6 +145,7 @@ impl UserRow {
             password_hash: self.password_hash,
             disabled: self.disabled,
             failed_sign_ins: self.failed_sign_ins,
+            locked_until: self.locked_until,
         })
     }
 }

@@ -51,13 +51,6 @@ macro_rules! effect_insert_columns {
     };
 }
 
-/// What `UserRow` reads.
-macro_rules! user_columns {
-    () => {
-        "name, role, password_hash, disabled, CAST(failed_sign_ins AS BIGINT) AS failed_sign_ins"
-    };
-}
-
 pub(super) const PING: &str = "SELECT 1";
 
 pub const SELECT_ORDER: &str = concat!("SELECT ", order_columns!(), " FROM orders WHERE id = $1");
@@ -251,14 +244,88 @@ pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 
 pub const INSERT_USER: &str = "INSERT INTO users (name, role, password_hash, disabled, failed_sign_ins, created_at) VALUES ($1, $2, $3, FALSE, 0, $4)";
 
-pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE name = $1");
-
-pub const SELECT_USERS: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY name");
-
-pub const COUNT_FAILED_SIGN_IN: &str =
-    "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE name = $1";
-
-pub const RESET_FAILED_SIGN_INS: &str =
-    "UPDATE users SET failed_sign_ins = 0 WHERE name = $1 AND failed_sign_ins <> 0";
+/// The acting user's role and whether they are disabled, read inside the apply path's
+/// transaction.
+pub const ACTOR_STANDING: &str = "SELECT role, disabled FROM users WHERE name = $1";
 
 pub const SET_USER_DISABLED: &str = "UPDATE users SET disabled = $2 WHERE name = $1";
+
+// Issue 10: sign-in limits, the one bootstrap, admin changes to users.
+
+/// What `UserRow` reads, with the user's sign-in counter (`u` users, `l` sign_in_limits).
+macro_rules! user_with_limits {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.name, u.role, u.password_hash, u.disabled, \
+             CAST(COALESCE(l.failures, 0) AS BIGINT) AS failed_sign_ins, l.locked_until \
+             FROM users u LEFT JOIN sign_in_limits l ON l.kind = 'user' AND l.subject = LOWER(u.name) ",
+            $where
+        )
+    };
+}
+
+pub const SELECT_USER_WITH_LIMITS: &str = user_with_limits!("WHERE u.name = $1");
+
+pub const SELECT_USERS_WITH_LIMITS: &str = user_with_limits!("ORDER BY u.name");
+
+/// The window restarts once it is older than $4 (now minus the window), unless a lock holds.
+macro_rules! window_expired {
+    () => {
+        "(sign_in_limits.window_start < $4 AND (sign_in_limits.locked_until IS NULL OR sign_in_limits.locked_until <= $3))"
+    };
+}
+
+/// Counts one attempt: $1 kind, $2 subject, $3 now, $4 window cutoff, $5 threshold, $6 the
+/// end of a lock set now, $7 the end of this attempt's lease (NULL: no lease, for sources).
+/// The attempt that reaches the threshold sets the lock; the count is returned, this attempt
+/// included. No row comes back while another attempt holds the lease. One statement, so
+/// concurrent attempts never lose a count.
+pub const COUNT_SIGN_IN_ATTEMPT: &str = concat!(
+    "INSERT INTO sign_in_limits (kind, subject, failures, window_start, last_failure_at, locked_until, busy_until) \
+     VALUES ($1, $2, 1, $3, $3, NULL, $7) \
+     ON CONFLICT (kind, subject) DO UPDATE SET \
+       failures = CASE WHEN ",
+    window_expired!(),
+    " THEN 1 ELSE sign_in_limits.failures + 1 END, \
+       window_start = CASE WHEN ",
+    window_expired!(),
+    " THEN $3 ELSE sign_in_limits.window_start END, \
+       last_failure_at = $3, \
+       locked_until = CASE WHEN ",
+    window_expired!(),
+    " THEN NULL WHEN sign_in_limits.failures + 1 = $5 THEN $6 ELSE sign_in_limits.locked_until END, \
+       busy_until = $7 \
+     WHERE sign_in_limits.busy_until IS NULL OR sign_in_limits.busy_until <= $3 \
+     RETURNING failures"
+);
+
+/// A failed attempt gives up its lease; its count stays.
+pub const RELEASE_SIGN_IN_LEASE: &str =
+    "UPDATE sign_in_limits SET busy_until = NULL WHERE kind = 'user' AND subject = $1";
+
+/// A success clears the user's counter, lock included (so does an admin's unlock).
+pub const CLEAR_USER_SIGN_IN_FAILURES: &str =
+    "DELETE FROM sign_in_limits WHERE kind = 'user' AND subject = $1";
+
+/// A success takes its own attempt back from the source's count: only failures stay counted.
+pub const FORGIVE_SOURCE_ATTEMPT: &str = "UPDATE sign_in_limits SET failures = failures - 1 \
+     WHERE kind = 'source' AND subject = $1 AND failures > 0";
+
+/// $1 last failure before this, $2 now: counters long idle and not locked.
+pub const PRUNE_SIGN_IN_LIMITS: &str = "DELETE FROM sign_in_limits \
+     WHERE last_failure_at < $1 AND (locked_until IS NULL OR locked_until < $2)";
+
+/// The bootstrap row, only while there are no users; a second one collides on its key.
+pub const CLAIM_BOOTSTRAP: &str = "INSERT INTO bootstrap (singleton, first_admin, created_at) \
+     SELECT 1, $1, $2 WHERE NOT EXISTS (SELECT 1 FROM users) \
+     ON CONFLICT (singleton) DO NOTHING";
+
+/// Locks the bootstrap row: changes to enabled admins take it first, so they run one at a time.
+pub const LOCK_ADMIN_CHANGES: &str =
+    "UPDATE bootstrap SET singleton = singleton WHERE singleton = 1";
+
+/// Enabled admins other than $1.
+pub const COUNT_OTHER_ENABLED_ADMINS: &str =
+    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled AND name <> $1";
+
+pub const SET_USER_ROLE: &str = "UPDATE users SET role = $2 WHERE name = $1";

@@ -32,7 +32,53 @@ pub struct UserRecord {
     pub role: Role,
     pub password_hash: String,
     pub disabled: bool,
+    /// Failed sign-ins in the current window since the last success.
     pub failed_sign_ins: i64,
+    /// When the lock set by too many failures ends (it may already have ended).
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A change an admin makes to a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserChange {
+    Disable,
+    Enable,
+    SetRole(Role),
+}
+
+/// What `Store::change_user` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserChangeOutcome {
+    Changed,
+    NoSuchUser,
+    /// Refused: the user is the last enabled admin and the change would leave none.
+    LastEnabledAdmin,
+}
+
+/// How many failed sign-ins within `window` lock a subject, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInLimit {
+    pub threshold: i64,
+    pub window: chrono::Duration,
+    pub lock: chrono::Duration,
+}
+
+/// The limits for one sign-in attempt: per user name and per source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub user: SignInLimit,
+    pub source: SignInLimit,
+    /// How long one attempt may hold a user name's lease (see `record_sign_in_attempt`).
+    pub lease: chrono::Duration,
+    /// Counters with no failure for this long (and no lock) are deleted.
+    pub retention: chrono::Duration,
+}
+
+/// Attempts counted in the current windows, this one included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInCounts {
+    pub user: i64,
+    pub source: Option<i64>,
 }
 
 /// One committed transition.

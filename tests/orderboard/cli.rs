@@ -72,7 +72,8 @@ fn every_exit_code(db: &TestDb) {
         String::from_utf8_lossy(&output.stderr).trim(),
         "invalid username or password"
     );
-    assert_eq!(run_as(&db.url, "zoe", &["order", "show", &id]).0, 3);
+    let (code, _, stderr) = run_as(&db.url, "zoe", &["order", "show", &id]);
+    assert_eq!(code, 3, "{}: {stderr}", db.backend);
     assert_eq!(
         run_as(&db.url, "zoe", &["advance", &id, "order.accepted"]).0,
         3

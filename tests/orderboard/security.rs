@@ -13,7 +13,7 @@ use orderboard::workflow::{Refusal, Workflows};
 use crate::db::sqlite;
 use crate::support::{actor, order, test_now};
 use crate::support::{draft, people};
-use crate::support::{orderboard, run_as, set_up_users};
+use crate::support::{orderboard, run, run_as, run_with_password, set_up_users};
 
 /// Who may take each event, from `shared/spec/workflows.md`: (event, roles in their own right,
 /// owner required for customers and sellers, roles that may act on the customer's behalf).
@@ -337,4 +337,302 @@ fn no_statement_updates_or_deletes_history_ledger_or_attempts() {
         }
     }
     assert!(offenders.is_empty(), "{offenders:?}");
+}
+
+// Issue 10: rights are checked at the moment of acting.
+
+const REFUSED: &str = "invalid username or password";
+
+/// 8 processes × 10 wrong passwords, through the real binary: the account ends locked, the
+/// right password is then refused with the same sentence, an admin sees the lock and lifts it.
+#[test]
+fn eight_processes_of_wrong_passwords_lock_the_account_until_an_admin_unlocks() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(crate::db::both()) {
+        set_up_users(&db);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..10 {
+                        let (code, _, stderr) =
+                            run_with_password(&db.url, "sam", "wrong password", &["order", "list"]);
+                        assert_eq!((code, stderr.trim()), (3, REFUSED), "{}", db.backend);
+                    }
+                });
+            }
+        });
+        let (code, _, stderr) = run_as(&db.url, "sam", &["order", "list"]);
+        assert_eq!(
+            (code, stderr.trim()),
+            (3, REFUSED),
+            "{}: the right password got in after 80 failures",
+            db.backend
+        );
+        let (code, listing, stderr) = run_as(&db.url, "ada", &["user", "list"]);
+        assert_eq!(code, 0, "{stderr}");
+        let sam = listing.lines().find(|l| l.starts_with("sam ")).unwrap();
+        assert!(sam.contains("locked until"), "{listing}");
+        let (code, _, stderr) = run_as(&db.url, "ada", &["user", "unlock", "sam"]);
+        assert_eq!(code, 0, "{stderr}");
+        let (code, _, stderr) = run_as(&db.url, "sam", &["order", "list"]);
+        assert_eq!(code, 0, "{}: {stderr}", db.backend);
+    }
+}
+
+/// A sign-in killed as soon as its attempt reaches the database (before it answers) still
+/// counts: ten of them lock the account.
+#[tokio::test]
+async fn a_sign_in_killed_before_it_answers_still_counts() {
+    let db = sqlite();
+    set_up_users(&db);
+    let store = db.store().await;
+    for round in 0..10 {
+        let mut child = orderboard(&db.url)
+            .args(["--as", "sam", "order", "list"])
+            .env("ORDERBOARD_PASSWORD", "wrong password")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while store.user("sam").await.unwrap().unwrap().failed_sign_ins <= round {
+            assert!(Instant::now() < deadline, "round {round}: never counted");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        child.kill().unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            None,
+            "round {round}: it answered first"
+        );
+        assert!(output.stderr.is_empty(), "round {round}: it answered first");
+    }
+    let (code, _, stderr) = run_as(&db.url, "sam", &["order", "list"]);
+    assert_eq!((code, stderr.trim()), (3, REFUSED));
+}
+
+/// Each recent failure makes the next one wait longer: after three, a wrong password waits
+/// 0.75 s and 1 s more.
+#[tokio::test]
+async fn failures_wait_longer_the_more_there_were() {
+    let db = sqlite();
+    let backoffice = db.backoffice().await;
+    people(&backoffice).await;
+    for _ in 0..3 {
+        backoffice
+            .sign_in("sam", &Secret::new("wrong password"))
+            .await
+            .unwrap_err();
+    }
+    let started = Instant::now();
+    backoffice
+        .sign_in("sam", &Secret::new("wrong password"))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1750),
+        "answered after {:?}",
+        started.elapsed()
+    );
+}
+
+/// Eight concurrent bootstrap `user add … --role admin` on a fresh database: one admin.
+#[test]
+fn eight_concurrent_first_admins_make_exactly_one() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(crate::db::both()) {
+        assert_eq!(run(&db.url, &["init"], None).0, 0);
+        let outcomes: Vec<(i32, String, String)> = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..8)
+                .map(|i| {
+                    let url = &db.url;
+                    scope.spawn(move || {
+                        let name = format!("boss{i}");
+                        let args = ["user", "add", &name, "--role", "admin", "--password-stdin"];
+                        run(url, &args, Some("correct horse\n"))
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let won = outcomes.iter().filter(|(code, _, _)| *code == 0).count();
+        assert_eq!(won, 1, "{}: {outcomes:?}", db.backend);
+        for (code, _, stderr) in outcomes.iter().filter(|(code, _, _)| *code != 0) {
+            assert_eq!(*code, 3, "{}: {stderr}", db.backend);
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            assert!(stderr.contains("--as an admin"), "{stderr}");
+        }
+        let users = runtime.block_on(async { db.store().await.users().await.unwrap() });
+        assert_eq!(users.len(), 1, "{}", db.backend);
+    }
+}
+
+/// `SAM` cannot join `sam` (in the service and in the database itself), and nobody is `system`.
+#[test]
+fn user_names_are_unique_without_case_and_system_is_reserved() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(crate::db::both()) {
+        set_up_users(&db);
+        for (name, role) in [("SAM", "seller"), ("Sam", "customer"), ("system", "system")] {
+            let args = ["user", "add", name, "--role", role, "--password-stdin"];
+            let mut all = vec!["--as", "ada"];
+            all.extend_from_slice(&args);
+            let (code, _, stderr) = run(&db.url, &all, Some("correct horse\n"));
+            assert_eq!(code, 2, "{}: {name} was added: {stderr}", db.backend);
+        }
+        let (code, _, stderr) = run(
+            &db.url,
+            &[
+                "--as",
+                "ada",
+                "user",
+                "add",
+                "SYSTEM",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("correct horse\n"),
+        );
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("reserved"), "{stderr}");
+        // Below the service too: the database refuses a name that differs only in case.
+        let store = runtime.block_on(db.store());
+        let duplicate = runtime.block_on(store.add_user("Sam", Role::Seller, "x", test_now()));
+        assert!(
+            matches!(duplicate, Err(orderboard::store::StoreError::Duplicate(_))),
+            "{}: {duplicate:?}",
+            db.backend
+        );
+        let names: Vec<String> = runtime
+            .block_on(store.users())
+            .unwrap()
+            .into_iter()
+            .map(|u| u.name.to_lowercase())
+            .filter(|n| n == "sam" || n == "system")
+            .collect();
+        assert_eq!(names, ["sam"], "{}", db.backend);
+    }
+}
+
+/// `user disable|enable|set-role|list` for admins only; the last enabled admin stays.
+#[test]
+fn admins_disable_enable_and_change_roles_but_never_the_last_admin() {
+    let db = sqlite();
+    set_up_users(&db);
+    let (code, _, stderr) = run_as(&db.url, "sue", &["user", "disable", "sam"]);
+    assert_eq!((code, stderr.trim()), (3, "only an admin may change users"));
+    assert_eq!(run_as(&db.url, "ada", &["user", "disable", "sam"]).0, 0);
+    let (code, _, stderr) = run_as(&db.url, "sam", &["order", "list"]);
+    assert_eq!((code, stderr.trim()), (3, REFUSED));
+    let (code, listing, _) = run_as(&db.url, "ada", &["user", "list", "--json"]);
+    assert_eq!(code, 0);
+    let users: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    let sam = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "sam")
+        .unwrap();
+    assert_eq!(sam["disabled"], true);
+    assert_eq!(run_as(&db.url, "ada", &["user", "enable", "sam"]).0, 0);
+    assert_eq!(run_as(&db.url, "sam", &["order", "list"]).0, 0);
+    assert_eq!(
+        run_as(&db.url, "ada", &["user", "set-role", "sam", "support"]).0,
+        0
+    );
+    let (_, listing, _) = run_as(&db.url, "ada", &["user", "list"]);
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("sam ") && l.contains("support")),
+        "{listing}"
+    );
+    assert_eq!(
+        run_as(&db.url, "ada", &["user", "set-role", "sam", "wizard"]).0,
+        2
+    );
+    assert_eq!(run_as(&db.url, "ada", &["user", "disable", "nobody"]).0, 2);
+    for args in [
+        ["user", "disable", "ada"].as_slice(),
+        ["user", "set-role", "ada", "seller"].as_slice(),
+    ] {
+        let (code, _, stderr) = run_as(&db.url, "ada", args);
+        assert_eq!(code, 3, "{args:?}: {stderr}");
+        assert!(stderr.contains("last enabled admin"), "{stderr}");
+    }
+    assert_eq!(run_as(&db.url, "ada", &["order", "list"]).0, 0);
+}
+
+/// Two admins disabling each other at the same moment: one of them stays an enabled admin.
+#[test]
+fn two_admins_disabling_each_other_at_once_leave_one() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(crate::db::both()) {
+        set_up_users(&db);
+        let args = ["--as", "ada", "user", "add", "bob", "--role", "admin"];
+        let mut all = args.to_vec();
+        all.push("--password-stdin");
+        assert_eq!(run(&db.url, &all, Some("correct horse\n")).0, 0);
+        for round in 0..3 {
+            let codes: Vec<i32> = std::thread::scope(|scope| {
+                let a = scope.spawn(|| run_as(&db.url, "ada", &["user", "disable", "bob"]).0);
+                let b = scope.spawn(|| run_as(&db.url, "bob", &["user", "disable", "ada"]).0);
+                vec![a.join().unwrap(), b.join().unwrap()]
+            });
+            let users = runtime.block_on(async { db.store().await.users().await.unwrap() });
+            let admins: Vec<&str> = users
+                .iter()
+                .filter(|u| u.role == Role::Admin && !u.disabled)
+                .map(|u| u.name.as_str())
+                .collect();
+            assert_eq!(admins.len(), 1, "{} round {round}: {codes:?}", db.backend);
+            assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+            let other = if admins[0] == "ada" { "bob" } else { "ada" };
+            assert_eq!(run_as(&db.url, admins[0], &["user", "enable", other]).0, 0);
+        }
+    }
+}
+
+/// The same race below the sign-ins, where they cannot order it: both changes reach the store
+/// together, many times over. The last-admin check and the change are one locked step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_admin_changes_never_leave_no_enabled_admin() {
+    for db in crate::db::both().await {
+        let (backoffice, store) = db.parts().await;
+        let (ada, _, _, _) = people(&backoffice).await;
+        let password = Secret::new("correct horse");
+        backoffice
+            .add_user(Some(&ada), "bob", Role::Admin, &password, test_now())
+            .await
+            .unwrap();
+        let bob = orderboard::domain::Actor::new("bob", Role::Admin);
+        for round in 0..20 {
+            let (a, b) = tokio::join!(
+                backoffice.disable_user(&ada, "bob"),
+                backoffice.set_user_role(&bob, "ada", Role::Seller),
+            );
+            let enabled: Vec<String> = store
+                .users()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|u| u.role == Role::Admin && !u.disabled)
+                .map(|u| u.name)
+                .collect();
+            assert_eq!(
+                enabled.len(),
+                1,
+                "{} round {round}: {a:?} {b:?}",
+                db.backend
+            );
+            assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+            store.set_user_disabled("bob", false).await.unwrap();
+            backoffice
+                .set_user_role(&bob, "ada", Role::Admin)
+                .await
+                .unwrap();
+        }
+    }
 }

@@ -11,8 +11,8 @@ macro_rules! apply_path {
             use sqlx::Transaction;
 
             use $crate::domain::ledger::{LedgerRefusal, Movement, check_movement};
-            use $crate::domain::{Actor, Order, OrderId};
-            use $crate::store::rows::{HistoryRow, UserRow};
+            use $crate::domain::{Actor, Order, OrderId, Role};
+            use $crate::store::rows::HistoryRow;
             use $crate::store::shared::apply::loaded_workflow;
             use $crate::store::shared::json_text;
             use $crate::store::types::LedgerRow;
@@ -100,17 +100,23 @@ macro_rules! apply_path {
                     if *actor == Actor::system_clock() {
                         return Ok(());
                     }
-                    let row = sqlx::query_as::<$db, UserRow>(sql::SELECT_USER)
+                    let row = sqlx::query_as::<$db, (String, bool)>(sql::ACTOR_STANDING)
                         .bind(&actor.name)
                         .fetch_optional(&mut **tx)
                         .await
                         .map_err(StoreError::from)?;
-                    let user = row.map(UserRow::into_record).transpose()?;
-                    match user {
-                        Some(user) if !user.disabled && user.role == actor.role => Ok(()),
-                        Some(user) if !user.disabled => Err(ApplyError::ActorChanged {
+                    let standing = row
+                        .map(|(role, disabled)| {
+                            role.parse::<Role>()
+                                .map(|role| (role, disabled))
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))
+                        })
+                        .transpose()?;
+                    match standing {
+                        Some((role, false)) if role == actor.role => Ok(()),
+                        Some((role, false)) => Err(ApplyError::ActorChanged {
                             name: actor.name.clone(),
-                            role: Some(user.role),
+                            role: Some(role),
                         }),
                         _ => Err(ApplyError::ActorChanged {
                             name: actor.name.clone(),

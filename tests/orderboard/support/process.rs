@@ -151,3 +151,23 @@ pub fn create_titled(db: &TestDb, workflow: &str, title: &str, extra: &[&str]) -
     assert_eq!(code, 0, "{stderr}");
     stdout.lines().last().unwrap().trim().to_string()
 }
+
+/// Runs as USER with PASSWORD (a wrong one, say); returns (exit code, stdout, stderr).
+pub fn run_with_password(
+    url: &str,
+    user: &str,
+    password: &str,
+    args: &[&str],
+) -> (i32, String, String) {
+    let output = orderboard(url)
+        .args(["--as", user])
+        .args(args)
+        .env("ORDERBOARD_PASSWORD", password)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
