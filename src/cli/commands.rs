@@ -16,6 +16,7 @@ use super::output;
 use crate::auth::Secret;
 use crate::demo;
 use crate::domain::order::parse_amount_cents;
+use crate::domain::text::display_safe;
 use crate::domain::{OrderId, Role};
 use crate::service::OrderDraft;
 use crate::store::{OpenMode, OrderQuery};
@@ -389,10 +390,11 @@ pub async fn advance(context: &Context, args: &AdvanceArgs) -> Result<(), CliErr
         } else {
             format!("  effects: {}", applied.effects.join(", "))
         };
-        println!(
+        let line = format!(
             "order {}: {} → {} (version {}){effects}",
             applied.id, applied.from, applied.to, applied.version
         );
+        println!("{}", display_safe(&line));
     }
     Ok(())
 }
@@ -434,13 +436,14 @@ pub async fn tick(context: &Context, args: &TickArgs) -> Result<(), CliError> {
         }));
     } else {
         for applied in &report.fired {
-            println!(
+            let line = format!(
                 "order {}: {} → {} ({})",
                 applied.id, applied.from, applied.to, applied.event
             );
+            println!("{}", display_safe(&line));
         }
         for refused in &report.refused {
-            println!("{refused}");
+            println!("{}", display_safe(refused));
         }
         println!("{} timers fired", report.fired.len());
     }
@@ -455,7 +458,11 @@ pub async fn verify(context: &Context, json: bool) -> Result<(), CliError> {
         print_json(&serde_json::to_value(&report).unwrap_or_default());
     } else {
         for violation in &report.violations {
-            println!("order {}: {}", violation.order_id, violation.problem);
+            println!(
+                "order {}: {}",
+                violation.order_id,
+                display_safe(&violation.problem)
+            );
         }
         println!(
             "verified {} orders and {} transitions: {} violations",
