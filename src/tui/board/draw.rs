@@ -314,61 +314,19 @@ impl BoardScreen {
             " {counterpart} · {money} · {}",
             age(order.state_entered_at, context.now)
         );
-        let late = context
-            .workflows
-            .get(&order.workflow)
-            .is_some_and(|w| w.is_late(order, context.now));
-        let timer = order.timer.as_ref().map(|timer| {
-            let overdue = timer.due_at < context.now;
-            (
-                format!(" {}", timer_badge(timer.due_at, context.now)),
-                overdue,
-            )
-        });
-        let badges =
-            if late { 7 } else { 0 } + timer.as_ref().map_or(0, |(b, _)| b.chars().count());
-        // The badges come first: the word "due" gives way when the card is narrow.
-        let due = order
-            .due_at
-            .map(|d| {
-                let long = format!(" due {}", d.format("%b %d"));
-                if long.chars().count() + badges <= width {
-                    long
-                } else {
-                    format!(" {}", d.format("%b %d"))
-                }
-            })
-            .unwrap_or_default();
-        let mut last = vec![Span::styled(
-            due.clone(),
-            if selected { base } else { theme.muted },
-        )];
-        let used = due.chars().count() + badges;
-        if late {
-            last.push(Span::raw(" "));
-            last.push(Span::styled(" LATE ", theme.late_badge));
-        }
-        if let Some((badge, overdue)) = timer {
-            last.push(Span::styled(
-                badge,
-                if overdue {
-                    theme.late_badge
-                } else {
-                    theme.key_hint
-                },
-            ));
-        }
-        last.push(Span::styled(
-            " ".repeat(width.saturating_sub(used)),
-            if selected { base } else { Style::default() },
-        ));
+        let last = badges_line(
+            order,
+            context,
+            width,
+            if selected { Some(base) } else { None },
+        );
         let lines = vec![
             Line::from(Span::styled(
                 pad(&title, width),
                 base.add_modifier(Modifier::BOLD),
             )),
             Line::from(Span::styled(pad(&meta, width), base)),
-            Line::from(last),
+            last,
         ];
         Paragraph::new(lines).render(area, buf);
     }
@@ -421,6 +379,59 @@ impl BoardScreen {
             );
         }
     }
+}
+
+/// A card's last line: the due date, LATE, and a pending timer; the badges come first, so the
+/// word "due" gives way when the card is narrow. `selected` carries the card's highlight.
+fn badges_line(
+    order: &Order,
+    context: &DrawContext,
+    width: usize,
+    selected: Option<Style>,
+) -> Line<'static> {
+    let theme = context.theme;
+    let late = context
+        .workflows
+        .get(&order.workflow)
+        .is_some_and(|w| w.is_late(order, context.now));
+    let timer = order.timer.as_ref().map(|timer| {
+        let overdue = timer.due_at < context.now;
+        let style = if overdue {
+            theme.late_badge
+        } else {
+            theme.key_hint
+        };
+        (
+            format!(" {}", timer_badge(timer.due_at, context.now)),
+            style,
+        )
+    });
+    let badges = if late { 7 } else { 0 } + timer.as_ref().map_or(0, |(b, _)| b.chars().count());
+    let due = order
+        .due_at
+        .map(|d| {
+            let long = format!(" due {}", d.format("%b %d"));
+            if long.chars().count() + badges <= width {
+                long
+            } else {
+                format!(" {}", d.format("%b %d"))
+            }
+        })
+        .unwrap_or_default();
+    let used = due.chars().count() + badges;
+    let mut spans = vec![Span::styled(due, selected.unwrap_or(theme.muted))];
+    if late {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(" LATE ", theme.late_badge));
+    }
+    if let Some((badge, style)) = timer {
+        spans.push(Span::styled(badge, style));
+    }
+    spans.push(Span::styled(
+        " ".repeat(width.saturating_sub(used)),
+        selected.unwrap_or_default(),
+    ));
+    Line::from(spans)
 }
 
 /// How wide the hints draw with two spaces between them.
