@@ -310,6 +310,7 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
         acted_by: None,
         after_id: None,
         limit: 1000,
+        ..OrderQuery::default()
     };
     let limit = args.limit.unwrap_or(usize::MAX);
     let mut shown = 0;

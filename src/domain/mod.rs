@@ -7,5 +7,5 @@ pub mod order;
 pub mod role;
 pub mod text;
 
-pub use order::{Money, Order, OrderId, PendingTimer, Visibility};
+pub use order::{Money, Order, OrderId, OrderSort, PendingTimer, SortKey, Visibility};
 pub use role::{Actor, Party, Role};

@@ -32,6 +32,81 @@ pub struct Order {
     pub timer: Option<PendingTimer>,
 }
 
+/// How a board column orders its cards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OrderSort {
+    /// Oldest order first (the id).
+    #[default]
+    Id,
+    /// Soonest due first; orders without a due date last.
+    Due,
+    /// Longest in its state first.
+    Age,
+    /// Largest amount first.
+    Amount,
+}
+
+/// Where a page of a sorted column ended: the last card's sort key (its id goes with it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Due(Option<DateTime<Utc>>),
+    Age(DateTime<Utc>),
+    Amount(i64),
+}
+
+impl OrderSort {
+    pub const ALL: [OrderSort; 4] = [
+        OrderSort::Id,
+        OrderSort::Due,
+        OrderSort::Age,
+        OrderSort::Amount,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderSort::Id => "id",
+            OrderSort::Due => "due date",
+            OrderSort::Age => "age",
+            OrderSort::Amount => "amount",
+        }
+    }
+
+    /// The next sort, round.
+    pub fn next(self) -> OrderSort {
+        let at = OrderSort::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        OrderSort::ALL[(at + 1) % OrderSort::ALL.len()]
+    }
+
+    /// The order's key under this sort (`None` for the id sort, whose key is the id).
+    pub fn key(self, order: &Order) -> Option<SortKey> {
+        match self {
+            OrderSort::Id => None,
+            OrderSort::Due => Some(SortKey::Due(order.due_at)),
+            OrderSort::Age => Some(SortKey::Age(order.state_entered_at)),
+            OrderSort::Amount => Some(SortKey::Amount(order.amount_cents)),
+        }
+    }
+
+    /// Whether `a` comes before `b` in a column sorted this way: the same order the store's
+    /// queries page in, so a card placed live lands where a reload would put it.
+    pub fn before(self, a: &Order, b: &Order) -> bool {
+        use std::cmp::Ordering;
+        let by_key = match self {
+            OrderSort::Id => Ordering::Equal,
+            // Dated orders first, soonest first; undated ones last.
+            OrderSort::Due => match (a.due_at, b.due_at) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            OrderSort::Age => a.state_entered_at.cmp(&b.state_entered_at),
+            OrderSort::Amount => b.amount_cents.cmp(&a.amount_cents),
+        };
+        by_key.then(a.id.cmp(&b.id)) == Ordering::Less
+    }
+}
+
 /// A timer that fires an event by itself when it is due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingTimer {

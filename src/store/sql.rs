@@ -74,8 +74,10 @@ pub const LIST_ORDERS: &str = concat!(
 // not). Unused visibility parameters are still mentioned, so both backends type them.
 
 /// One board column's page. Parameters as LIST_ORDERS; workflow ($3) and state ($4) given.
+/// Sorted pages add the cursor's key ($11) and, for the due date, which part of the column the
+/// cursor is in ($12: 0 first page, 1 dated orders, 2 undated ones, which come last).
 macro_rules! board_page {
-    ($who:literal) => {
+    ($who:literal, $after:literal, $order:literal) => {
         concat!(
             "SELECT ",
             order_columns!(),
@@ -83,14 +85,45 @@ macro_rules! board_page {
             $who,
             " AND workflow = $3 AND state = $4 AND ($5 IS NULL OR due_at < $5) \
               AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
-              AND id > $8 AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
-              ORDER BY id LIMIT $9"
+              AND ",
+            $after,
+            " AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
+              ORDER BY ",
+            $order,
+            " LIMIT $9"
         )
     };
 }
-pub const BOARD_PAGE_ALL: &str = board_page!("$1 IS NULL AND $2 IS NULL");
-pub const BOARD_PAGE_CUSTOMER: &str = board_page!("customer = $1 AND $2 IS NULL");
-pub const BOARD_PAGE_SELLER: &str = board_page!("seller = $2 AND $1 IS NULL");
+
+/// A column's pages in each sort, for one visibility.
+macro_rules! board_pages {
+    ($who:literal) => {
+        [
+            board_page!($who, "id > $8", "id"),
+            board_page!(
+                $who,
+                "($12 = 0 OR ($12 = 1 AND (due_at IS NULL OR due_at > $11 OR (due_at = $11 AND id > $8))) OR ($12 = 2 AND due_at IS NULL AND id > $8))",
+                "(due_at IS NULL), due_at, id"
+            ),
+            board_page!(
+                $who,
+                "($11 IS NULL OR state_entered_at > $11 OR (state_entered_at = $11 AND id > $8))",
+                "state_entered_at, id"
+            ),
+            board_page!(
+                $who,
+                "($11 IS NULL OR amount_cents < $11 OR (amount_cents = $11 AND id > $8))",
+                "amount_cents DESC, id"
+            ),
+        ]
+    };
+}
+/// By sort: [id, due date, age, amount].
+pub const BOARD_PAGES_ALL: [&str; 4] = board_pages!("$1 IS NULL AND $2 IS NULL");
+pub const BOARD_PAGES_CUSTOMER: [&str; 4] = board_pages!("customer = $1 AND $2 IS NULL");
+pub const BOARD_PAGES_SELLER: [&str; 4] = board_pages!("seller = $2 AND $1 IS NULL");
+pub const BOARD_PAGE_ALL: &str = BOARD_PAGES_ALL[0];
+pub const BOARD_PAGE_SELLER: &str = BOARD_PAGES_SELLER[0];
 
 /// Per-column counts without filters: answered from the covering index alone.
 /// $1 workflow, $2 customer, $3 seller.

@@ -151,8 +151,11 @@ pub struct OrderQuery {
     pub text: Option<String>,
     /// Only orders this user has acted on (the staff's "mine").
     pub acted_by: Option<String>,
-    /// Keyset paging: orders with an id greater than this.
+    /// Keyset paging: orders after this id (and, for a sorted column, after this key).
     pub after_id: Option<OrderId>,
+    pub after_key: Option<crate::domain::SortKey>,
+    /// How a board column is ordered (lists are always by id).
+    pub sort: crate::domain::OrderSort,
     pub limit: i64,
 }
 

@@ -44,6 +44,7 @@ pub enum Action {
     SwitchWorkflow,
     PreviousWorkflow,
     ToggleTerminalColumns,
+    Sort,
     Refresh,
 }
 
@@ -71,6 +72,7 @@ impl ActionSet for Action {
         Action::SwitchWorkflow,
         Action::PreviousWorkflow,
         Action::ToggleTerminalColumns,
+        Action::Sort,
         Action::Refresh,
     ];
     const DEFAULTS: &'static [(&'static str, Action)] = &[
@@ -100,6 +102,7 @@ impl ActionSet for Action {
         ("w", Action::SwitchWorkflow),
         ("W", Action::PreviousWorkflow),
         ("c", Action::ToggleTerminalColumns),
+        ("s", Action::Sort),
         ("ctrl-r", Action::Refresh),
     ];
 
@@ -126,6 +129,7 @@ impl ActionSet for Action {
             Action::SwitchWorkflow => "next workflow",
             Action::PreviousWorkflow => "previous workflow",
             Action::ToggleTerminalColumns => "collapse or expand finished columns",
+            Action::Sort => "sort columns by id, due date, age or amount",
             Action::Refresh => "reload the board",
         }
     }

@@ -5,7 +5,7 @@ macro_rules! order_queries {
         const _: () = {
             use chrono::{DateTime, Utc};
 
-            use $crate::domain::{Order, OrderId, Visibility};
+            use $crate::domain::{Order, OrderId, OrderSort, SortKey, Visibility};
             use $crate::store::rows::OrderRow;
             use $crate::store::shared::json_text;
             use $crate::store::types::{DueTimer, NewOrder, OrderQuery};
@@ -84,20 +84,21 @@ macro_rules! order_queries {
                 ) -> Result<Vec<Order>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
                     let (pattern, exact_id) = text_binds(query.text.as_deref());
-                    // A board column (workflow and state given) has its own index-driven query.
-                    let sql = if query.workflow.is_some() && query.state.is_some() {
-                        by_visibility(
-                            visibility,
-                            [
-                                sql::BOARD_PAGE_ALL,
-                                sql::BOARD_PAGE_CUSTOMER,
-                                sql::BOARD_PAGE_SELLER,
-                            ],
-                        )
+                    // A board column (workflow and state given) has its own index-driven query,
+                    // one per sort; lists page by id.
+                    let column = query.workflow.is_some() && query.state.is_some();
+                    let sort = if column { query.sort } else { OrderSort::Id };
+                    let sql = if column {
+                        let pages = match visibility {
+                            Visibility::Everything => sql::BOARD_PAGES_ALL,
+                            Visibility::CustomerIs(_) => sql::BOARD_PAGES_CUSTOMER,
+                            Visibility::SellerIs(_) => sql::BOARD_PAGES_SELLER,
+                        };
+                        pages[sort as usize]
                     } else {
                         sql::LIST_ORDERS
                     };
-                    let rows = sqlx::query_as::<$db, OrderRow>(sql)
+                    let page = sqlx::query_as::<$db, OrderRow>(sql)
                         .bind(customer)
                         .bind(seller)
                         .bind(query.workflow.as_deref())
@@ -107,9 +108,20 @@ macro_rules! order_queries {
                         .bind(exact_id)
                         .bind(query.after_id.unwrap_or(0))
                         .bind(query.limit)
-                        .bind(query.acted_by.as_deref())
-                        .fetch_all(&self.pool)
-                        .await?;
+                        .bind(query.acted_by.as_deref());
+                    // The cursor's key, typed as its column; the due date's part of the column.
+                    let page = match (sort, query.after_key) {
+                        (OrderSort::Id, _) => page,
+                        (OrderSort::Due, Some(SortKey::Due(due))) => page
+                            .bind(due.map(micros))
+                            .bind(if due.is_some() { 1i32 } else { 2 }),
+                        (OrderSort::Due, _) => page.bind(None::<DateTime<Utc>>).bind(0i32),
+                        (OrderSort::Age, Some(SortKey::Age(at))) => page.bind(Some(micros(at))),
+                        (OrderSort::Age, _) => page.bind(None::<DateTime<Utc>>),
+                        (OrderSort::Amount, Some(SortKey::Amount(cents))) => page.bind(Some(cents)),
+                        (OrderSort::Amount, _) => page.bind(None::<i64>),
+                    };
+                    let rows = page.fetch_all(&self.pool).await?;
                     rows.into_iter().map(OrderRow::into_order).collect()
                 }
 

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::{BoardScreen, Column, Pane};
 use crate::domain::text::display_safe;
-use crate::domain::{Money, Order, Role};
+use crate::domain::{Money, Order, OrderSort, Role};
 use crate::tui::action::Action;
 use crate::tui::clock::timer_badge;
 use crate::tui::layout::{CARD_HEIGHT, COLUMN_HEADER, board_geometry};
@@ -97,6 +97,12 @@ impl BoardScreen {
                 theme.muted,
             ),
         ];
+        if self.filters.sort != OrderSort::Id {
+            spans.push(Span::styled(
+                format!("· by {} ", self.filters.sort.label()),
+                theme.key_hint,
+            ));
+        }
         let quick = self.filters.quick.labels();
         if !quick.is_empty() {
             spans.push(Span::styled(

@@ -95,6 +95,13 @@ impl BoardScreen {
                 self.loading = true;
                 vec![self.reload(now)]
             }
+            Action::Sort => {
+                self.filters.sort = self.filters.sort.next();
+                *context.status =
+                    Status::info(format!("columns sorted by {}", self.filters.sort.label()));
+                self.loading = true;
+                vec![self.reload(now)]
+            }
         }
     }
 
@@ -319,7 +326,8 @@ impl BoardScreen {
                 actor,
                 query: OrderQuery {
                     state: Some(column.state.clone()),
-                    after_id: column.paged_to,
+                    after_id: column.paged_to.as_ref().map(|o| o.id),
+                    after_key: column.paged_to.as_ref().and_then(|o| query.sort.key(o)),
                     ..query
                 },
             });

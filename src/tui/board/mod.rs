@@ -19,7 +19,7 @@ use super::layout::{BoardGeometry, board_geometry};
 use super::msg::{Effect, Msg};
 use super::order_pane::OrderPane;
 use super::overlays::Overlay;
-use crate::domain::{Actor, Order, OrderId, Role};
+use crate::domain::{Actor, Order, OrderId, OrderSort, Role};
 use crate::service::FEED_RECENT;
 use crate::store::OrderQuery;
 use crate::workflow::Workflow;
@@ -74,9 +74,9 @@ pub struct Column {
     pub offset: usize,
     /// Every card of the column is loaded.
     pub exhausted: bool,
-    /// The last id paging reached: the next page starts after it (a card placed by "go to"
+    /// The last card paging reached: the next page starts after it (a card placed by "go to"
     /// beyond it does not move it, so paging skips nothing).
-    pub paged_to: Option<OrderId>,
+    pub paged_to: Option<Order>,
     pub loading_more: bool,
 }
 
@@ -98,6 +98,8 @@ pub struct Filters {
     pub quick: QuickFilters,
     /// Matches of the text filter in each workflow: search covers them all.
     pub match_counts: Vec<(String, i64)>,
+    /// How the columns order their cards.
+    pub sort: OrderSort,
 }
 
 /// Keeping the board in step with the database while changes arrive.
@@ -264,6 +266,8 @@ impl BoardScreen {
             acted_by: (quick.mine && self.actor.role.sees_every_order())
                 .then(|| self.actor.name.clone()),
             after_id: None,
+            after_key: None,
+            sort: self.filters.sort,
             limit: PAGE,
         }
     }

@@ -60,7 +60,8 @@ impl BoardScreen {
         self.remove_card(id);
         if let Some(index) = self.column_index(&order.state) {
             let column = &mut self.columns[index];
-            let position = column.cards.partition_point(|c| c.id < id);
+            let sort = self.filters.sort;
+            let position = column.cards.partition_point(|c| sort.before(c, &order));
             column.cards.insert(position, order);
             if column.terminal {
                 self.selection.show_terminal = true;

@@ -3,7 +3,7 @@
 //! the result is the same whatever order the answers arrive in.
 
 use super::{BoardScreen, Column, QuickFilters};
-use crate::domain::{Actor, Order};
+use crate::domain::{Actor, Order, OrderSort};
 use crate::service::BoardData;
 use crate::store::{Applied, FeedEvent, HistoryEntry};
 use crate::tui::app::{Context, PAGE, Status};
@@ -137,7 +137,7 @@ impl BoardScreen {
             Ok(cards) => {
                 column.exhausted = (cards.len() as i64) < PAGE;
                 if let Some(last) = cards.last() {
-                    column.paged_to = Some(last.id);
+                    column.paged_to = Some(last.clone());
                 }
                 for card in cards {
                     if !column.cards.iter().any(|c| c.id == card.id) {
@@ -386,7 +386,7 @@ impl BoardScreen {
 
     fn place_card(&mut self, order: Order) {
         if let Some(index) = self.column_index(&order.state) {
-            insert_card(&mut self.columns[index], order);
+            insert_card(&mut self.columns[index], order, self.filters.sort);
         }
     }
 
@@ -452,7 +452,7 @@ fn columns(
                 terminal: state.terminal,
                 count: loaded.map(|c| c.count).unwrap_or(0),
                 exhausted: (cards.len() as i64) < PAGE,
-                paged_to: cards.last().map(|c| c.id),
+                paged_to: cards.last().cloned(),
                 cards,
                 selected: 0,
                 offset: 0,
@@ -462,9 +462,9 @@ fn columns(
         .collect()
 }
 
-/// Keeps a column sorted by id; a card beyond the loaded window waits for its page.
-fn insert_card(column: &mut Column, order: Order) {
-    let position = column.cards.partition_point(|c| c.id < order.id);
+/// Keeps a column in its sort order; a card beyond the loaded window waits for its page.
+fn insert_card(column: &mut Column, order: Order, sort: OrderSort) {
+    let position = column.cards.partition_point(|c| sort.before(c, &order));
     if position == column.cards.len() && !column.exhausted {
         return;
     }
