@@ -143,7 +143,7 @@ pub struct CreateOrderArgs {
     #[arg(long)]
     pub title: String,
     /// Like 12.50.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub amount: String,
     #[arg(long, default_value = "EUR")]
     pub currency: String,

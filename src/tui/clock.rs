@@ -1,7 +1,7 @@
 //! Times as people read them: in one configured zone (local time by default), labelled, with
 //! the date whenever it is not today, and timers as countdowns with their absolute time.
 
-use chrono::{DateTime, Duration, FixedOffset, Local, Offset, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, Local, Offset, Utc};
 
 /// The zone times are shown in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +71,10 @@ impl Zone {
         let (time, now) = (self.at(time), self.at(now));
         if time.date_naive() == now.date_naive() {
             time.format("%H:%M:%S").to_string()
-        } else {
+        } else if time.year() == now.year() {
             time.format("%b %d %H:%M").to_string()
+        } else {
+            time.format("%Y-%m-%d %H:%M").to_string()
         }
     }
 

@@ -13,7 +13,7 @@ use super::app::FEED_KEEP;
 /// How far back the feed reads on scroll: far enough for a working day, bounded in memory.
 const FEED_KEEP_OLDER: usize = 2_000;
 use super::view::DrawContext;
-use super::widgets::{Scroll, ScrollMove, pane_block, position_label, wrap};
+use super::widgets::{Scroll, ScrollMove, fit, pane_block, position_label};
 use crate::domain::text::display_safe;
 use crate::store::FeedEvent;
 
@@ -161,10 +161,7 @@ impl FeedPane {
                     ),
                     Span::styled(display_safe(&event.title).into_owned(), theme.muted),
                 ]);
-                let row = wrap(vec![line], width)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
+                let row = fit(line, width);
                 if focused && index == self.selected {
                     row.style(theme.selected_card)
                 } else {

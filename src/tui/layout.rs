@@ -14,6 +14,8 @@ pub const MIN_COLUMN_WIDTH: u16 = 26;
 pub const CARD_HEIGHT: u16 = 3;
 /// Label with count, and a rule.
 pub const COLUMN_HEADER: u16 = 2;
+/// The row under a column's cards, kept for "↓ 12 more" so it never covers a card.
+pub const COLUMN_FOOTER: u16 = 1;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoardGeometry {
@@ -72,7 +74,10 @@ pub fn board_geometry(size: (u16, u16), board: &BoardScreen) -> BoardGeometry {
             (*index, Rect::new(x, board_area.y, w, board_area.height))
         })
         .collect();
-    let cards_per_column = (board_area.height.saturating_sub(COLUMN_HEADER) / CARD_HEIGHT) as usize;
+    let cards_per_column = (board_area
+        .height
+        .saturating_sub(COLUMN_HEADER + COLUMN_FOOTER)
+        / CARD_HEIGHT) as usize;
     BoardGeometry {
         header,
         board: board_area,

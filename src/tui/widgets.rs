@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Widget};
+use unicode_width::UnicodeWidthChar;
 
 use super::theme::Theme;
 
@@ -131,35 +133,91 @@ pub fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(count)))
 }
 
-/// Lines cut into rows of at most `width` characters, so a pane knows exactly how many rows
-/// its content takes (for scrolling that stops at the end) and draws exactly those.
+/// Lines cut into rows of at most `width` columns, so a pane knows exactly how many rows its
+/// content takes (for scrolling that stops at the end) and draws exactly those. Rows break
+/// after a space when one is in reach, else mid-word; wide characters (漢字, emoji) count
+/// their two columns.
 pub fn wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
-    let width = width.max(1);
+    let width = width.max(2);
     let mut rows = Vec::new();
     for line in lines {
-        let mut row: Vec<Span<'static>> = Vec::new();
-        let mut used = 0;
-        for span in line.spans {
-            let mut rest: &str = &span.content;
-            while !rest.is_empty() {
-                if used == width {
-                    rows.push(Line::from(std::mem::take(&mut row)));
-                    used = 0;
-                }
-                let room = width - used;
-                let cut = rest
-                    .char_indices()
-                    .nth(room)
-                    .map_or(rest.len(), |(index, _)| index);
-                let (head, tail) = rest.split_at(cut);
-                used += head.chars().count();
-                row.push(Span::styled(head.to_string(), span.style));
-                rest = tail;
-            }
+        let cells: Vec<(char, Style)> = line
+            .spans
+            .iter()
+            .flat_map(|span| span.content.chars().map(move |c| (c, span.style)))
+            .collect();
+        if cells.is_empty() {
+            rows.push(Line::default());
+            continue;
         }
-        rows.push(Line::from(row));
+        let mut start = 0;
+        while start < cells.len() {
+            let (end, next) = row_end(&cells[start..], width);
+            rows.push(styled_row(&cells[start..start + end]));
+            start += next;
+        }
     }
     rows
+}
+
+/// How many cells of `cells` fit in `width` columns (breaking after the last space in reach
+/// when the rest does not fit), and where the next row starts.
+fn row_end(cells: &[(char, Style)], width: usize) -> (usize, usize) {
+    let mut used = 0;
+    let mut last_space = None;
+    for (index, (c, _)) in cells.iter().enumerate() {
+        let w = UnicodeWidthChar::width(*c).unwrap_or(0);
+        if used + w > width {
+            return match last_space {
+                Some(space) if space > 0 => (space, space + 1),
+                _ => (index.max(1), index.max(1)),
+            };
+        }
+        used += w;
+        if *c == ' ' {
+            last_space = Some(index);
+        }
+    }
+    (cells.len(), cells.len())
+}
+
+fn styled_row(cells: &[(char, Style)]) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for (c, style) in cells {
+        match spans.last_mut() {
+            Some(span) if span.style == *style => span.content.to_mut().push(*c),
+            _ => spans.push(Span::styled(c.to_string(), *style)),
+        }
+    }
+    Line::from(spans)
+}
+
+/// One row of at most `width` columns: what does not fit is cut, and the cut ends with "…".
+pub fn fit(line: Line<'static>, width: usize) -> Line<'static> {
+    let cells: Vec<(char, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|span| span.content.chars().map(move |c| (c, span.style)))
+        .collect();
+    let total: usize = cells
+        .iter()
+        .map(|(c, _)| UnicodeWidthChar::width(*c).unwrap_or(0))
+        .sum();
+    if total <= width {
+        return line;
+    }
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for (c, style) in cells {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            kept.push(('…', style));
+            break;
+        }
+        used += w;
+        kept.push((c, style));
+    }
+    styled_row(&kept)
 }
 
 /// Where a pane scrolled to, kept within its content: the last row never leaves the bottom.

@@ -42,8 +42,8 @@ fn seller_session_in_a_real_terminal() {
     assert_eq!(
         menu,
         vec![
-            "Accept order → inprogress",
-            "Reject order → rejected  (note)  (confirm)"
+            "Accept order → In progress",
+            "Reject order → Rejected  (note)  (confirm)"
         ],
         "{screen}"
     );

@@ -205,10 +205,14 @@ fn rejecting_asks_for_a_note_then_a_confirmation() {
     // "n" goes back without applying; the second time, "y" applies.
     assert!(press(&mut app, [key(KeyCode::Char('n'))]).is_empty());
     assert!(board(&app).overlay.is_none());
-    let mut msgs = vec![key(KeyCode::Enter), key(KeyCode::Down), key(KeyCode::Enter)];
-    msgs.extend(typed("out of stock"));
-    msgs.push(key(KeyCode::Enter));
-    msgs.push(key(KeyCode::Char('y')));
+    // The note written for the declined confirmation comes back in the note box.
+    let msgs = vec![
+        key(KeyCode::Enter),
+        key(KeyCode::Down),
+        key(KeyCode::Enter),
+        key(KeyCode::Enter),
+        key(KeyCode::Char('y')),
+    ];
     let effects = press(&mut app, msgs);
     match effects.as_slice() {
         [

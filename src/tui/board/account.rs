@@ -38,7 +38,7 @@ impl BoardScreen {
             Ok(Some(actor)) if actor == self.actor => Vec::new(),
             Ok(current) => {
                 let message = match &current {
-                    Some(actor) => format!("you are a {} now", actor.role),
+                    Some(actor) => format!("your role is now {}", actor.role),
                     None => format!("{} was disabled; sign in again", self.actor.name),
                 };
                 self.follow_account(context, current, message)

@@ -12,7 +12,7 @@ use crate::domain::text::display_safe;
 use crate::domain::{Money, Order, OrderSort, Role};
 use crate::tui::action::Action;
 use crate::tui::clock::timer_badge;
-use crate::tui::layout::{CARD_HEIGHT, COLUMN_HEADER, board_geometry};
+use crate::tui::layout::{CARD_HEIGHT, COLUMN_FOOTER, COLUMN_HEADER, board_geometry};
 use crate::tui::msg::ConnectionState;
 use crate::tui::view::DrawContext;
 use crate::tui::widgets::{age, hint_spans, label_with_count, pad, shorten, truncate};
@@ -253,7 +253,7 @@ impl BoardScreen {
             area.width.saturating_sub(1),
             area.height.saturating_sub(COLUMN_HEADER),
         );
-        let visible = (cards_area.height / CARD_HEIGHT) as usize;
+        let visible = (cards_area.height.saturating_sub(COLUMN_FOOTER) / CARD_HEIGHT) as usize;
         let is_selected_column = index == self.selection.column;
         for (slot, card) in column
             .cards
@@ -316,9 +316,11 @@ impl BoardScreen {
             cents: order.amount_cents,
             currency: &order.currency,
         };
-        let meta = format!(
-            " {counterpart} · {money} · {}",
-            age(order.state_entered_at, context.now)
+        let meta = card_meta(
+            &counterpart,
+            &money.to_string(),
+            &age(order.state_entered_at, context.now),
+            width,
         );
         let last = badges_line(
             order,
@@ -364,7 +366,8 @@ impl BoardScreen {
         // The hints come from the key map, so they show what the keys do. Help and quit stay
         // whatever the width: the ones before them give way first.
         let mut hints = context.keymap.board.hints(&FOOTER_ACTIONS);
-        let room = width.saturating_sub(status_wants.min(width / 2));
+        // A status message is read now: the optional hints give way to it first.
+        let room = width.saturating_sub(status_wants);
         while hints_width(&hints) > room && hints.len() > 2 {
             hints.remove(hints.len() - 3);
         }
@@ -384,6 +387,22 @@ impl BoardScreen {
                 buf,
             );
         }
+    }
+}
+
+/// "carol → sam · 127.24 EUR · 25d" in `width`: the names give way first, then the age; the
+/// amount is never cut.
+fn card_meta(counterpart: &str, money: &str, age: &str, width: usize) -> String {
+    let tail = format!(" · {money} · {age}");
+    let room = width.saturating_sub(tail.chars().count() + 1);
+    if room >= 4 {
+        return format!(" {}{tail}", truncate(counterpart, room));
+    }
+    let short = format!(" {money} · {age}");
+    if short.chars().count() <= width {
+        short
+    } else {
+        format!(" {money}")
     }
 }
 

@@ -8,6 +8,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{BoardScreen, Pane, QuickFilters};
+use crate::domain::Order;
 use crate::domain::text::display_safe;
 use crate::store::OrderQuery;
 use crate::tui::action::{Action, InputAction};
@@ -344,7 +345,10 @@ impl BoardScreen {
         let click = mouse.kind == MouseEventKind::Down(MouseButton::Left);
         if let Some(Overlay::Menu(menu)) = &mut self.overlay {
             let screen = Rect::new(0, 0, context.size.0, context.size.1);
-            let Some(item) = menu.item_at(screen, x, y).filter(|_| click) else {
+            let Some(item) = menu
+                .item_at((context.keymap, context.workflows), screen, (x, y))
+                .filter(|_| click)
+            else {
                 return Vec::new();
             };
             menu.selected = item;
@@ -415,24 +419,32 @@ impl BoardScreen {
             *context.status = Status::info("no order selected");
             return Vec::new();
         };
+        self.open_menu_for(context, &order);
+        Vec::new()
+    }
+
+    /// The transitions menu for an order, on the board or not (a reloaded order after a
+    /// lost race may have left the filtered view), with the target states by their labels.
+    pub(super) fn open_menu_for(&mut self, context: &mut Context, order: &Order) {
         let Some(workflow) = context.workflows.get(&order.workflow) else {
             *context.status =
                 Status::error(format!("workflow \"{}\" is not loaded", order.workflow));
-            return Vec::new();
+            return;
         };
         if workflow.state(&order.state).is_none() {
             *context.status = Status::error(format!(
                 "order #{} is in state \"{}\", which workflow \"{}\" no longer has",
                 order.id, order.state, workflow.name
             ));
-            return Vec::new();
+            return;
         }
-        let menu = workflow.available_transitions(&order, &self.actor, context.now);
+        let menu = workflow.available_transitions(order, &self.actor, context.now);
         let (blocked, other_states): (Vec<_>, Vec<_>) = menu
             .blocked
             .into_iter()
             .partition(|b| !matches!(b.reason, BlockReason::WrongState { .. }));
         self.overlay = Some(Overlay::Menu(Menu {
+            workflow: order.workflow.clone(),
             order_id: order.id,
             version: order.version,
             title: format!(
@@ -447,7 +459,6 @@ impl BoardScreen {
             selected: 0,
             notice: None,
         }));
-        Vec::new()
     }
 
     /// Carries out what a key did in an overlay: a chosen transition asks for its note, then
@@ -456,13 +467,23 @@ impl BoardScreen {
         match outcome {
             Outcome::Stay => Vec::new(),
             Outcome::Close => {
+                // A note written for a confirmation turned down is offered again next time.
+                if let Some(Overlay::Confirm(confirm)) = &self.overlay
+                    && let Some(note) = &confirm.note
+                {
+                    self.sync.kept_note = Some((confirm.choice.order_id, note.clone()));
+                }
                 self.overlay = None;
                 Vec::new()
             }
             Outcome::Chosen(choice) if choice.transition.note_required => {
                 let mut form = NoteForm::new(choice);
                 // A note typed before a lost race is offered again.
-                if let Some(note) = self.sync.kept_note.take() {
+                if let Some((_, note)) = self
+                    .sync
+                    .kept_note
+                    .take_if(|(order_id, _)| *order_id == form.choice.order_id)
+                {
                     form.input = Input::new(note);
                 }
                 self.overlay = Some(Overlay::Note(form));
@@ -487,8 +508,14 @@ impl BoardScreen {
     ) -> Vec<Effect> {
         if choice.transition.needs_confirmation {
             let (effects, consequences) = self.effects_of(context, &choice);
+            let to_label = self
+                .find_order(choice.order_id)
+                .and_then(|o| context.workflows.get(&o.workflow))
+                .map(|w| w.state_label(&choice.transition.to).to_string())
+                .unwrap_or_else(|| choice.transition.to.clone());
             self.overlay = Some(Overlay::Confirm(Confirmation {
                 choice,
+                to_label,
                 note,
                 effects,
                 consequences,

@@ -123,8 +123,9 @@ pub struct LiveSync {
     pub signed_out: Option<String>,
     /// An order to select once its workflow's board has loaded (go to order).
     pub goto: Option<Order>,
-    /// A note typed before a lost race, offered again in the next note box.
-    pub kept_note: Option<String>,
+    /// A note typed for an order before a lost race (or a declined confirmation), offered
+    /// again in that order's next note box.
+    pub kept_note: Option<(OrderId, String)>,
 }
 
 pub struct BoardScreen {

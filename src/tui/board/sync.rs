@@ -269,7 +269,10 @@ impl BoardScreen {
         let order_id = event.entry.order_id;
         let selected_before = self.selected_id();
         let follow = self.sync.follow.take_if(|id| *id == order_id);
-        let by_someone_else = follow.is_none() && event.entry.actor != self.actor.name;
+        // Not our own apply in this screen: someone else, or this user elsewhere.
+        let moved_elsewhere = follow.is_none() && !event.created;
+        let overlay_on_it = self.overlay_order() == Some(order_id);
+        let fresh = order.clone();
         self.remove_card(order_id);
         if let Some(order) = order
             && self.admits(&order, &workflow, context.now, Some(&event.entry.actor))
@@ -291,10 +294,20 @@ impl BoardScreen {
             self.order_pane.detail = None;
             effects.extend(self.load_detail());
         }
-        if by_someone_else && selected_before == Some(order_id) {
-            effects.extend(self.tell_moved_by_other(context, &event, &workflow));
+        if moved_elsewhere && (selected_before == Some(order_id) || overlay_on_it) {
+            self.tell_moved(context, &event, &workflow, fresh.as_ref());
         }
         effects
+    }
+
+    /// The order an open overlay acts on, if one is open.
+    fn overlay_order(&self) -> Option<i64> {
+        match &self.overlay {
+            Some(Overlay::Menu(menu)) => Some(menu.order_id),
+            Some(Overlay::Note(form)) => Some(form.choice.order_id),
+            Some(Overlay::Confirm(confirm)) => Some(confirm.choice.order_id),
+            _ => None,
+        }
     }
 
     /// A fresh snapshot after a lost race: placed under the same filter check as any card,
@@ -308,21 +321,24 @@ impl BoardScreen {
             return Vec::new();
         };
         let id = order.id;
+        let snapshot = order.clone();
         self.remove_card(id);
         if let Some(workflow) = context.workflows.get(&order.workflow).cloned()
             && self.admits(&order, &workflow, context.now, None)
         {
             self.place_card(order);
         }
-        let reopen = self.sync.reopen_menu_for.take() == Some(id) && self.select_order(id);
+        let reopen = self.sync.reopen_menu_for.take() == Some(id);
+        self.select_order(id);
         self.clamp_selection();
         self.keep_selection_visible(context.size);
         self.order_pane.detail = None;
-        let mut effects = self.load_detail();
+        let effects = self.load_detail();
         if reopen {
-            // The conflict's message stays on screen, whole, in the reopened menu.
+            // The conflict's message stays on screen, whole, in the menu reopened on the
+            // order as it is now, even if it left the filtered view.
             let status = context.status.clone();
-            effects.extend(self.open_menu(context));
+            self.open_menu_for(context, &snapshot);
             if let (Some(Overlay::Menu(menu)), Some(status)) = (&mut self.overlay, &status) {
                 menu.notice = Some(status.text.clone());
             }
@@ -334,23 +350,30 @@ impl BoardScreen {
     /// The note in an open note box or confirmation, kept for the next try.
     fn keep_typed_note(&mut self) {
         let typed = match &self.overlay {
-            Some(Overlay::Note(form)) => Some(form.input.value().to_string()),
-            Some(Overlay::Confirm(confirm)) => confirm.note.clone(),
+            Some(Overlay::Note(form)) => {
+                Some((form.choice.order_id, form.input.value().to_string()))
+            }
+            Some(Overlay::Confirm(confirm)) => confirm
+                .note
+                .clone()
+                .map(|note| (confirm.choice.order_id, note)),
             _ => None,
         };
-        if let Some(note) = typed.filter(|n| !n.trim().is_empty()) {
-            self.sync.kept_note = Some(note);
+        if let Some(kept) = typed.filter(|(_, n)| !n.trim().is_empty()) {
+            self.sync.kept_note = Some(kept);
         }
     }
 
-    /// Someone else moved the order on screen: say so; an overlay open on it would show a
-    /// stale order, so it gives way to a fresh menu (a typed note is kept).
-    fn tell_moved_by_other(
+    /// The order on screen moved elsewhere (by someone else, or by this user in another
+    /// window): say so; an overlay open on it would act on a stale order, so it gives way to a
+    /// menu on the order as it is now (a typed note is kept), or closes when it is gone.
+    fn tell_moved(
         &mut self,
         context: &mut Context,
         event: &FeedEvent,
         workflow: &Workflow,
-    ) -> Vec<Effect> {
+        fresh: Option<&Order>,
+    ) {
         let entry = &event.entry;
         let message = format!(
             "#{} moved to {} by {}",
@@ -358,24 +381,19 @@ impl BoardScreen {
             workflow.state_label(&entry.to),
             crate::domain::text::display_safe(&entry.actor)
         );
-        let overlay_on_it = match &self.overlay {
-            Some(Overlay::Menu(menu)) => menu.order_id == entry.order_id,
-            Some(Overlay::Note(form)) => form.choice.order_id == entry.order_id,
-            Some(Overlay::Confirm(confirm)) => confirm.choice.order_id == entry.order_id,
-            _ => false,
-        };
         *context.status = Status::info(message.clone());
-        if !overlay_on_it {
-            return Vec::new();
+        if self.overlay_order() != Some(entry.order_id) {
+            return;
         }
         self.keep_typed_note();
         self.overlay = None;
-        let effects = self.open_menu(context);
-        if let Some(Overlay::Menu(menu)) = &mut self.overlay {
-            menu.notice = Some(message.clone());
+        if let Some(order) = fresh {
+            self.open_menu_for(context, order);
+            if let Some(Overlay::Menu(menu)) = &mut self.overlay {
+                menu.notice = Some(message.clone());
+            }
         }
         *context.status = Status::info(message);
-        effects
     }
 
     pub(super) fn remove_card(&mut self, id: i64) {

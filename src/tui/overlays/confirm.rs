@@ -23,6 +23,8 @@ const MIN_HEIGHT: u16 = 6;
 
 pub struct Confirmation {
     pub choice: Choice,
+    /// The state it moves to, by its label.
+    pub to_label: String,
     pub note: Option<String>,
     /// What the transition records, as the workflow writes it.
     pub effects: Vec<String>,
@@ -97,8 +99,8 @@ impl Confirmation {
         let transition = &self.choice.transition;
         let mut lines = vec![Line::from(Span::styled(
             format!(
-                "{} order #{} → {}?",
-                transition.label, self.choice.order_id, transition.to
+                "{} (#{} → {})?",
+                transition.label, self.choice.order_id, self.to_label
             ),
             theme.title,
         ))];

@@ -15,7 +15,7 @@ use crate::tui::view::DrawContext;
 use crate::tui::widgets::{Scroll, ScrollMove, centered, hint_spans, popup, position_label};
 
 /// Wide enough for the longest key list and description.
-const WIDTH: u16 = 64;
+const WIDTH: u16 = 76;
 /// Width of the keys column.
 const KEYS_WIDTH: usize = 16;
 

@@ -5,22 +5,24 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget};
 
 use super::{Choice, Outcome};
 use crate::domain::OrderId;
 use crate::domain::text::display_safe;
 use crate::tui::action::{ActionSet, MenuAction};
-use crate::tui::keymap::Bindings;
+use crate::tui::keymap::{Bindings, KeyMap};
 use crate::tui::theme::Theme;
 use crate::tui::view::DrawContext;
 use crate::tui::widgets::{centered, hint_spans, pad, popup, wrap};
-use crate::workflow::{AvailableTransition, BlockedTransition};
+use crate::workflow::{AvailableTransition, BlockedTransition, Workflows};
 
 /// Widest the menu gets on a large terminal.
 const MAX_WIDTH: u16 = 90;
 
 pub struct Menu {
+    /// The order's workflow, for its states' labels.
+    pub workflow: String,
     pub order_id: OrderId,
     pub version: i64,
     pub title: String,
@@ -64,83 +66,60 @@ impl Menu {
         }
     }
 
-    /// The notice's rows, wrapped to the menu's width.
-    fn notice_rows(&self, width: u16, theme: &Theme) -> Vec<Line<'static>> {
-        self.notice
-            .as_ref()
-            .map(|text| {
-                wrap(
-                    vec![Line::from(Span::styled(
-                        display_safe(text).into_owned(),
-                        theme.status_error,
-                    ))],
-                    width.saturating_sub(2) as usize,
-                )
-            })
-            .unwrap_or_default()
-    }
-
-    /// Where the menu sits in `area` (the same for drawing and for the mouse).
-    fn rect(&self, area: Rect) -> (Rect, usize) {
-        let width = area.width.saturating_sub(4).min(MAX_WIDTH);
-        let notice = self.notice_rows(width, &Theme::dark()).len();
-        let rows = (self.available.len() + self.blocked.len() + notice + 5) as u16;
-        (
-            centered(area, width, rows.min(area.height.saturating_sub(2))),
-            notice,
-        )
-    }
-
-    /// The transition under a click, if the click is on one.
-    pub fn item_at(&self, area: Rect, x: u16, y: u16) -> Option<usize> {
-        let (rect, notice) = self.rect(area);
-        let inside = x > rect.x && x + 1 < rect.x + rect.width;
-        let row = y.checked_sub(rect.y + 1 + notice as u16)? as usize;
-        (inside && row < self.available.len()).then_some(row)
-    }
-
-    pub fn draw(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
-        let theme = context.theme;
-        let (rect, _) = self.rect(area);
-        let notice = self.notice_rows(rect.width, theme);
-        let inner = popup(
-            area,
-            rect.width,
-            rect.height,
-            format!(" {} ", self.title),
-            theme,
-            buf,
-        );
-        let mut lines = notice;
+    /// Every row the menu shows inside its border, wrapped to `width`: the notice, the
+    /// transitions (one row each), the blocked ones with their reasons, the keys. Drawing,
+    /// sizing and the mouse all measure this one list.
+    fn rows(
+        &self,
+        context: (&KeyMap, &Workflows),
+        theme: &Theme,
+        width: usize,
+    ) -> (Vec<Line<'static>>, usize) {
+        let (keymap, workflows) = context;
+        let label = |state: &str| {
+            workflows
+                .get(&self.workflow)
+                .map(|w| w.state_label(state).to_string())
+                .unwrap_or_else(|| state.to_string())
+        };
+        let mut rows = match &self.notice {
+            Some(text) => wrap(
+                vec![Line::from(Span::styled(
+                    display_safe(text).into_owned(),
+                    theme.status_error,
+                ))],
+                width,
+            ),
+            None => Vec::new(),
+        };
         if self.available.is_empty() {
-            lines.push(Line::from(Span::styled(
+            rows.push(Line::from(Span::styled(
                 "Nothing you may do to this order now.",
                 theme.muted,
             )));
         }
+        let first_item = rows.len();
         for (index, option) in self.available.iter().enumerate() {
             let style = if index == self.selected {
                 theme.selected_card
             } else {
                 theme.available_item
             };
-            let mut text = format!(" {} → {}", option.label, option.to);
+            let mut text = format!(" {} → {}", option.label, label(&option.to));
             if option.note_required {
                 text.push_str("  (note)");
             }
             if option.needs_confirmation {
                 text.push_str("  (confirm)");
             }
-            lines.push(Line::from(Span::styled(
-                pad(&text, inner.width as usize),
-                style,
-            )));
+            rows.push(Line::from(Span::styled(pad(&text, width), style)));
         }
+        let mut rest = Vec::new();
         if !self.blocked.is_empty() {
-            lines.push(Line::from(Span::styled("Not for you now:", theme.muted)));
+            rest.push(Line::from(Span::styled("Not for you now:", theme.muted)));
         }
         for blocked in &self.blocked {
-            lines.push(Line::from(vec![
+            rest.push(Line::from(vec![
                 Span::styled(
                     format!("  {} ", blocked.label),
                     theme.blocked_item.add_modifier(Modifier::CROSSED_OUT),
@@ -149,15 +128,60 @@ impl Menu {
             ]));
         }
         if self.other_states > 0 {
-            lines.push(Line::from(Span::styled(
+            rest.push(Line::from(Span::styled(
                 format!("  ({} more need another state)", self.other_states),
                 theme.muted,
             )));
         }
-        let hints = context.keymap.menu.hints(MenuAction::ALL);
-        lines.push(Line::from(hint_spans(&hints, " · ", theme)));
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .render(inner, buf);
+        let hints = keymap.menu.hints(MenuAction::ALL);
+        rest.push(Line::from(hint_spans(&hints, " · ", theme)));
+        rows.extend(wrap(rest, width));
+        (rows, first_item)
+    }
+
+    /// Where the menu sits in `area`, and its rows (the same for drawing and the mouse).
+    fn layout(
+        &self,
+        context: (&KeyMap, &Workflows),
+        theme: &Theme,
+        area: Rect,
+    ) -> (Rect, Vec<Line<'static>>, usize) {
+        let width = area.width.saturating_sub(4).min(MAX_WIDTH);
+        let (rows, first_item) = self.rows(context, theme, width.saturating_sub(2) as usize);
+        let height = (rows.len() as u16 + 2).min(area.height.saturating_sub(2));
+        (centered(area, width, height), rows, first_item)
+    }
+
+    /// The transition under a click, if the click is on one.
+    pub fn item_at(
+        &self,
+        context: (&KeyMap, &Workflows),
+        area: Rect,
+        (x, y): (u16, u16),
+    ) -> Option<usize> {
+        let (rect, _, first_item) = self.layout(context, &Theme::dark(), area);
+        let inside = x > rect.x && x + 1 < rect.x + rect.width;
+        let row = y.checked_sub(rect.y + 1 + first_item as u16)? as usize;
+        (inside && row < self.available.len()).then_some(row)
+    }
+
+    pub fn draw(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
+        let theme = context.theme;
+        let (rect, mut rows, _) = self.layout((context.keymap, context.workflows), theme, area);
+        let inner = popup(
+            area,
+            rect.width,
+            rect.height,
+            format!(" {} ", self.title),
+            theme,
+            buf,
+        );
+        // Too many rows for the screen: the key hints stay, the middle gives way.
+        if rows.len() > inner.height as usize && inner.height > 0 {
+            let hints = rows.pop();
+            rows.truncate(inner.height as usize - 1);
+            rows.extend(hints);
+        }
+        Paragraph::new(rows).render(inner, buf);
     }
 }
