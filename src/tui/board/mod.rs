@@ -206,6 +206,20 @@ impl BoardScreen {
             Msg::MatchCounts { text, counts } => {
                 if text == self.filters.text {
                     self.filters.match_counts = counts.unwrap_or_default();
+                    // Also said on the status line, which a narrow header has no room for.
+                    let elsewhere: Vec<String> = self
+                        .filters
+                        .match_counts
+                        .iter()
+                        .filter(|(workflow, _)| *workflow != self.workflow)
+                        .map(|(workflow, n)| format!("{workflow} {n}"))
+                        .collect();
+                    if !elsewhere.is_empty() {
+                        *context.status = super::app::Status::info(format!(
+                            "also matching: {} (w to switch)",
+                            elsewhere.join(", ")
+                        ));
+                    }
                 }
                 Vec::new()
             }
