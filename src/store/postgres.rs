@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use super::StoreError;
 use super::shared::shared_store_impl;
@@ -47,6 +47,14 @@ impl PgStore {
                 url,
             ))
         })?;
+        // One plain connection first: the pool retries a refused or failing connection until
+        // its timeout, so a wrong port or password would take the whole timeout to say only
+        // "no answer"; a single attempt says at once what is wrong.
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| pg_connect_error(url, sqlx::Error::PoolTimedOut))?
+            .map_err(|e| pg_connect_error(url, e))?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(CONNECT_TIMEOUT)
