@@ -72,6 +72,8 @@ pub enum Command {
     Order(OrderCommand),
     /// Apply one transition as the acting user.
     Advance(AdvanceArgs),
+    /// One event on many orders, each in its own transaction; --dry-run previews.
+    Bulk(BulkArgs),
     /// An order's transitions, oldest first.
     History(HistoryArgs),
     /// Validate or draw workflow definitions.
@@ -188,6 +190,33 @@ pub struct AdvanceArgs {
     /// Refuse with a conflict (exit 5) unless the order is still at this version.
     #[arg(long)]
     pub expect_version: Option<i64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BulkArgs {
+    pub event: String,
+    /// The orders, by id: 1,2,3.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with = "filter",
+        required_unless_present = "filter"
+    )]
+    pub ids: Vec<String>,
+    /// The orders matching a text, as `order list --search` (with --state and --workflow).
+    #[arg(long)]
+    pub filter: Option<String>,
+    #[arg(long, requires = "filter")]
+    pub state: Option<String>,
+    #[arg(long, requires = "filter")]
+    pub workflow: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Say what would happen to each order, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::args::{
-    AdvanceArgs, CreateOrderArgs, HistoryArgs, InitArgs, ListOrdersArgs, SeedArgs, TickArgs,
-    UserCommand,
+    AdvanceArgs, BulkArgs, CreateOrderArgs, HistoryArgs, InitArgs, ListOrdersArgs, SeedArgs,
+    TickArgs, UserCommand,
 };
 use super::context::Context;
 use super::exit::{CliError, ExitKind};
@@ -18,7 +18,7 @@ use crate::demo;
 use crate::domain::order::parse_amount_cents;
 use crate::domain::text::display_safe;
 use crate::domain::{OrderId, Role};
-use crate::service::OrderDraft;
+use crate::service::{MAX_BULK_ORDERS, OrderDraft};
 use crate::store::{OpenMode, OrderQuery};
 
 fn now() -> DateTime<Utc> {
@@ -398,6 +398,66 @@ pub async fn advance(context: &Context, args: &AdvanceArgs) -> Result<(), CliErr
         println!("{}", display_safe(&line));
     }
     Ok(())
+}
+
+/// `bulk EVENT (--ids | --filter)`: a line per order; exit 0 when every order moved (or
+/// would), else 4, "not all of them".
+pub async fn bulk(context: &Context, args: &BulkArgs) -> Result<(), CliError> {
+    let mut ids = Vec::new();
+    for id in &args.ids {
+        ids.push(parse_order_id(id)?);
+    }
+    let backoffice = context.open(OpenMode::ExistingOnly).await?;
+    let actor = context.actor(&backoffice).await?;
+    if let Some(text) = &args.filter {
+        let query = OrderQuery {
+            workflow: args.workflow.clone(),
+            state: args.state.clone(),
+            text: Some(text.clone()),
+            limit: MAX_BULK_ORDERS as i64 + 1,
+            ..OrderQuery::default()
+        };
+        ids = backoffice
+            .list(&actor, &query)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+    }
+    let lines = backoffice
+        .bulk(
+            &actor,
+            &ids,
+            &args.event,
+            args.note.as_deref(),
+            args.dry_run,
+            now(),
+        )
+        .await?;
+    if args.json {
+        print_json(&serde_json::to_value(&lines).unwrap_or_default());
+    } else {
+        for line in &lines {
+            println!("{}", display_safe(&output::bulk_line(line)));
+        }
+    }
+    let done = lines.iter().filter(|l| l.outcome.succeeded()).count();
+    if done == lines.len() {
+        return Ok(());
+    }
+    Err(CliError::new(
+        ExitKind::NotAllowedNow,
+        format!(
+            "{} of {} orders {}",
+            lines.len() - done,
+            lines.len(),
+            if args.dry_run {
+                "would not move"
+            } else {
+                "did not move"
+            }
+        ),
+    ))
 }
 
 pub async fn history(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {

@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Advance(args)) => commands::advance(&context, args).await,
         Some(Command::History(args)) => commands::history(&context, args).await,
+        Some(Command::Bulk(args)) => commands::bulk(&context, args).await,
         Some(Command::Workflow(command)) => workflow_cmd::run(command, &context.workflows),
         Some(Command::Tick(args)) => commands::tick(&context, args).await,
         Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,

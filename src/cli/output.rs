@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::domain::Order;
 use crate::domain::text::display_safe;
-use crate::service::{OrderView, TimelineEntry};
+use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
 use crate::store::{Applied, Attempt, HistoryEntry, LedgerRow};
 use crate::workflow::TransitionMenu;
 
@@ -90,6 +90,20 @@ pub fn timeline_line(entry: &TimelineEntry) -> String {
     match entry {
         TimelineEntry::Transition(transition) => history_line(transition),
         TimelineEntry::Attempt(attempt) => attempt_line(attempt),
+    }
+}
+
+/// "#12 applied: paid → inprogress", "#13 blocked: …", "#14 would move to inprogress".
+pub fn bulk_line(line: &BulkLine) -> String {
+    let id = line.id;
+    match &line.outcome {
+        BulkOutcome::WouldApply { to } => format!("#{id} would move to {to}"),
+        BulkOutcome::Applied { from, to, version } => {
+            format!("#{id} applied: {from} → {to} (version {version})")
+        }
+        BulkOutcome::NeedsNote => format!("#{id} needs a note (--note)"),
+        BulkOutcome::Blocked { reason } => format!("#{id} blocked: {reason}"),
+        BulkOutcome::NotFound { reason } => format!("#{id}: {reason}"),
     }
 }
 

@@ -5,12 +5,14 @@
 //! The store stays private: a caller that could reach it could skip the checks.
 
 mod board;
+mod bulk;
 mod maintenance;
 mod orders;
 mod timeline;
 mod users;
 
 pub use board::{BoardData, ColumnData, FEED_RECENT};
+pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
 pub use orders::{OrderDraft, OrderView, TickReport};
 pub use timeline::TimelineEntry;
 pub use users::validate_user_name;

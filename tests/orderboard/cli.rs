@@ -396,3 +396,99 @@ fn bulk_seeding_replays_cleanly_and_ordinary_orders_follow_it() {
         assert_eq!(run_as(&db.url, "sam", &["seed", "--orders", "1"]).0, 3);
     }
 }
+
+/// `bulk` previews, then applies each order in its own transaction: mixed outcomes are
+/// reported per order, the others still move, and the exit code says not all did.
+fn bulk_with_mixed_outcomes(db: &TestDb) {
+    set_up_users(db);
+    let paid: Vec<String> = (0..3).map(|_| create(db, "marketplace", &[])).collect();
+    let accepted = create(db, "marketplace", &[]);
+    assert_eq!(
+        run_as(&db.url, "sam", &["advance", &accepted, "order.accepted"]).0,
+        0
+    );
+    let (_, stdout, _) = create_as(db, "ada", ["marketplace", "carol", "zoe", "1"]);
+    let zoes = stdout.trim().lines().last().unwrap().to_string();
+    let ids = [paid.clone(), vec![accepted.clone(), zoes.clone()]]
+        .concat()
+        .join(",");
+
+    let (code, stdout, stderr) = run_as(
+        &db.url,
+        "sam",
+        &[
+            "bulk",
+            "order.accepted",
+            "--ids",
+            &ids,
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(stderr.trim(), "2 of 5 orders would not move");
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "would_apply",
+            "would_apply",
+            "would_apply",
+            "blocked",
+            "not_found"
+        ],
+        "{}",
+        db.backend
+    );
+    // The dry run changed nothing.
+    let (_, stdout, _) = run_as(&db.url, "sam", &["order", "show", &paid[0], "--json"]);
+    assert!(stdout.contains("\"state\": \"paid\""), "{stdout}");
+
+    let (code, stdout, stderr) = run_as(&db.url, "sam", &["bulk", "order.accepted", "--ids", &ids]);
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains(" applied: paid → inprogress"))
+            .count(),
+        3
+    );
+    assert!(
+        stdout.contains(&format!("#{accepted} blocked:")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "#{zoes}: order {zoes} does not exist or is not visible to you"
+        )),
+        "{stdout}"
+    );
+    // A filter chooses the orders; with every one movable the exit code is 0.
+    let (code, stdout, stderr) = run_as(
+        &db.url,
+        "sam",
+        &[
+            "bulk",
+            "order.delivered",
+            "--filter",
+            "logo",
+            "--state",
+            "inprogress",
+            "--workflow",
+            "marketplace",
+        ],
+    );
+    assert_eq!((code, stdout.lines().count()), (0, 4), "{stdout}{stderr}");
+}
+
+#[test]
+fn bulk_reports_each_order_on_both_backends() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(both()) {
+        bulk_with_mixed_outcomes(&db);
+    }
+}

@@ -1,0 +1,146 @@
+//! One event on many orders: first a preview of what would happen to each, then each order
+//! applied through the one apply path in its own transaction, so one order's refusal or lost
+//! race never undoes or blocks the others.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Backoffice, ServiceError};
+use crate::domain::{Actor, OrderId};
+use crate::store::ApplyError;
+use crate::workflow::Refusal;
+
+/// The most orders one bulk action takes: a screenful of columns, not the whole database.
+pub const MAX_BULK_ORDERS: usize = 10_000;
+
+/// What happened, or would happen, to one order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum BulkOutcome {
+    /// Dry run: the transition is legal now and would move the order to `to`.
+    WouldApply { to: String },
+    Applied {
+        from: String,
+        to: String,
+        version: i64,
+    },
+    /// The transition needs a note and none was given.
+    NeedsNote,
+    /// Refused: the engine's reason, or someone else moved the order first.
+    Blocked { reason: String },
+    /// Missing, or not visible to the actor: the same answer for both.
+    NotFound { reason: String },
+}
+
+impl BulkOutcome {
+    /// Whether the order moved, or would move.
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self,
+            BulkOutcome::WouldApply { .. } | BulkOutcome::Applied { .. }
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BulkLine {
+    pub id: OrderId,
+    #[serde(flatten)]
+    pub outcome: BulkOutcome,
+}
+
+impl Backoffice {
+    /// `event` on each order of `ids`: previewed with `dry_run`, else applied one by one.
+    pub async fn bulk(
+        &self,
+        actor: &Actor,
+        ids: &[OrderId],
+        event: &str,
+        note: Option<&str>,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BulkLine>, ServiceError> {
+        if ids.len() > MAX_BULK_ORDERS {
+            return Err(ServiceError::BadInput(format!(
+                "a bulk action takes at most {MAX_BULK_ORDERS} orders ({} given)",
+                ids.len()
+            )));
+        }
+        let mut lines = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let outcome = if dry_run {
+                self.preview(actor, id, event, note, now).await?
+            } else {
+                self.apply_one(actor, id, event, note, now).await?
+            };
+            lines.push(BulkLine { id, outcome });
+        }
+        Ok(lines)
+    }
+
+    /// What `event` would do to one order now, decided by the engine without writing.
+    async fn preview(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        event: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<BulkOutcome, ServiceError> {
+        let order = match self.visible_order(actor, id).await {
+            Ok(order) => order,
+            Err(error @ (ServiceError::NotFound(_) | ServiceError::NotPermitted(_))) => {
+                return Ok(BulkOutcome::NotFound {
+                    reason: error.to_string(),
+                });
+            }
+            Err(other) => return Err(other),
+        };
+        let Some(workflow) = self.workflows.get(&order.workflow) else {
+            return Ok(BulkOutcome::Blocked {
+                reason: format!("workflow \"{}\" is not loaded", order.workflow),
+            });
+        };
+        Ok(match workflow.decide(&order, actor, event, note, now) {
+            Ok(decision) => BulkOutcome::WouldApply { to: decision.to },
+            Err(Refusal::NoteRequired { .. }) => BulkOutcome::NeedsNote,
+            Err(refusal) => BulkOutcome::Blocked {
+                reason: refusal.to_string(),
+            },
+        })
+    }
+
+    /// One order through the apply path, its refusal or lost race reported, not raised.
+    async fn apply_one(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        event: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<BulkOutcome, ServiceError> {
+        Ok(
+            match self.advance(actor, id, event, note, None, now).await {
+                Ok(applied) => BulkOutcome::Applied {
+                    from: applied.from,
+                    to: applied.to,
+                    version: applied.version,
+                },
+                Err(ServiceError::Apply(ApplyError::Refused(Refusal::NoteRequired { .. }))) => {
+                    BulkOutcome::NeedsNote
+                }
+                Err(error @ (ServiceError::NotFound(_) | ServiceError::NotPermitted(_))) => {
+                    BulkOutcome::NotFound {
+                        reason: error.to_string(),
+                    }
+                }
+                Err(ServiceError::Apply(refused)) if !matches!(refused, ApplyError::Store(_)) => {
+                    BulkOutcome::Blocked {
+                        reason: refused.to_string(),
+                    }
+                }
+                Err(other) => return Err(other),
+            },
+        )
+    }
+}
