@@ -177,8 +177,16 @@ pub struct ListOrdersArgs {
     /// At most this many orders.
     #[arg(long)]
     pub limit: Option<usize>,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// `csv`: a header row, then one row per order, for a spreadsheet.
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Csv,
 }
 
 #[derive(Args, Debug)]

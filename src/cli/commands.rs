@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::args::{
-    AdvanceArgs, BulkArgs, CreateOrderArgs, HistoryArgs, InitArgs, ListOrdersArgs, SeedArgs,
-    TickArgs, UserCommand,
+    AdvanceArgs, BulkArgs, CreateOrderArgs, HistoryArgs, InitArgs, ListFormat, ListOrdersArgs,
+    SeedArgs, TickArgs, UserCommand,
 };
 use super::context::Context;
 use super::exit::{CliError, ExitKind};
@@ -313,6 +313,10 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
         ..OrderQuery::default()
     };
     let limit = args.limit.unwrap_or(usize::MAX);
+    let csv = args.format == Some(ListFormat::Csv);
+    if csv {
+        println!("{}", output::CSV_HEADER);
+    }
     let mut shown = 0;
     let mut json_rows = Vec::new();
     'pages: loop {
@@ -343,6 +347,8 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
                     .map(|w| w.available_transitions(order, &actor, at))
                     .unwrap_or_default();
                 json_rows.push(output::order_json(order, late, ledger, &menu));
+            } else if csv {
+                println!("{}", output::order_csv(order, late));
             } else {
                 println!("{}", output::order_line(order, late));
             }
@@ -350,7 +356,7 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
     }
     if args.json {
         print_json(&serde_json::Value::Array(json_rows));
-    } else if shown == 0 {
+    } else if shown == 0 && !csv {
         eprintln!("no orders match");
     }
     Ok(())

@@ -93,6 +93,53 @@ pub fn timeline_line(entry: &TimelineEntry) -> String {
     }
 }
 
+/// The columns of `order list --format csv`.
+pub const CSV_HEADER: &str =
+    "id,workflow,state,version,customer,seller,title,amount,currency,placed_at,due_at,late";
+
+/// One order as a CSV row (RFC 4180 quoting; amounts in units, times in RFC 3339).
+pub fn order_csv(order: &Order, late: bool) -> String {
+    let amount = crate::domain::Money {
+        cents: order.amount_cents,
+        currency: "",
+    }
+    .to_string();
+    [
+        order.id.to_string(),
+        order.workflow.clone(),
+        order.state.clone(),
+        order.version.to_string(),
+        order.customer.clone(),
+        order.seller.clone(),
+        order.title.clone(),
+        amount.trim().to_string(),
+        order.currency.clone(),
+        rfc3339(order.placed_at),
+        order.due_at.map(rfc3339).unwrap_or_default(),
+        late.to_string(),
+    ]
+    .iter()
+    .map(|field| csv_field(field))
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break, and made inert when
+/// a spreadsheet would take it for a formula (a title starting with "=" runs nothing).
+fn csv_field(text: &str) -> String {
+    let text = display_safe(text).replace(['\n', '\r'], " ");
+    let inert = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text
+    };
+    if inert.contains([',', '"']) {
+        format!("\"{}\"", inert.replace('"', "\"\""))
+    } else {
+        inert
+    }
+}
+
 /// "#12 applied: paid → inprogress", "#13 blocked: …", "#14 would move to inprogress".
 pub fn bulk_line(line: &BulkLine) -> String {
     let id = line.id;

@@ -3,7 +3,7 @@
 use std::process::Stdio;
 
 use crate::db::{TestDb, both, postgres_admin_url, sqlite};
-use crate::support::{create, create_as, orderboard, run, run_as, set_up_users};
+use crate::support::{create, create_as, create_titled, orderboard, run, run_as, set_up_users};
 
 fn every_exit_code(db: &TestDb) {
     set_up_users(db);
@@ -491,4 +491,26 @@ fn bulk_reports_each_order_on_both_backends() {
     for db in runtime.block_on(both()) {
         bulk_with_mixed_outcomes(&db);
     }
+}
+
+/// `order list --format csv`: a header, one quoted row per order, formulas made inert.
+#[test]
+fn order_list_as_csv() {
+    let db = sqlite();
+    set_up_users(&db);
+    let id = create_titled(&db, "marketplace", "=HYPERLINK(\"x\"), with a comma", &[]);
+    let (code, stdout, stderr) = run_as(&db.url, "sam", &["order", "list", "--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,workflow,state,version,customer,seller,title,amount,currency,placed_at,due_at,late"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{id},marketplace,paid,1,carol,sam,\"'=HYPERLINK(\"\"x\"\"), with a comma\",125.00,EUR,"
+        )),
+        "{}",
+        lines[1]
+    );
 }
