@@ -231,12 +231,40 @@ pub struct BulkArgs {
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
-    pub id: String,
+    /// One order's history; or --all for every order's, newest first.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub id: Option<String>,
     /// Interleave refused attempts (support and admin).
     #[arg(long)]
     pub attempts: bool,
+    /// Every transition and refused attempt across all orders, newest first (support and
+    /// admin), filtered by the flags below.
     #[arg(long)]
+    pub all: bool,
+    #[arg(long, requires = "all")]
+    pub actor: Option<String>,
+    #[arg(long, requires = "all")]
+    pub role: Option<String>,
+    #[arg(long, requires = "all")]
+    pub event: Option<String>,
+    #[arg(long, requires = "all")]
+    pub state: Option<String>,
+    #[arg(long, requires = "all")]
+    pub workflow: Option<String>,
+    /// From this time (RFC 3339), inclusive.
+    #[arg(long, requires = "all")]
+    pub since: Option<String>,
+    /// Up to this time (RFC 3339), exclusive.
+    #[arg(long, requires = "all")]
+    pub until: Option<String>,
+    /// At most this many entries (default 100).
+    #[arg(long, requires = "all")]
+    pub limit: Option<usize>,
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// `csv`, with --all.
+    #[arg(long, value_enum, requires = "all")]
+    pub format: Option<ListFormat>,
 }
 
 #[derive(Args, Debug)]

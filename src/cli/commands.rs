@@ -18,8 +18,8 @@ use crate::demo;
 use crate::domain::order::parse_amount_cents;
 use crate::domain::text::display_safe;
 use crate::domain::{OrderId, Role};
-use crate::service::{MAX_BULK_ORDERS, OrderDraft};
-use crate::store::{OpenMode, OrderQuery};
+use crate::service::{MAX_BULK_ORDERS, MAX_EXPLORER_PAGE, OrderDraft};
+use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
 fn now() -> DateTime<Utc> {
     Utc::now()
@@ -467,7 +467,10 @@ pub async fn bulk(context: &Context, args: &BulkArgs) -> Result<(), CliError> {
 }
 
 pub async fn history(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
-    let id = parse_order_id(&args.id)?;
+    if args.all {
+        return history_all(context, args).await;
+    }
+    let id = parse_order_id(args.id.as_deref().unwrap_or_default())?;
     let backoffice = context.open(OpenMode::ExistingOnly).await?;
     let actor = context.actor(&backoffice).await?;
     let timeline = backoffice.timeline(&actor, id, args.attempts).await?;
@@ -481,6 +484,65 @@ pub async fn history(context: &Context, args: &HistoryArgs) -> Result<(), CliErr
         if timeline.is_empty() {
             println!("order {id} has no transitions yet");
         }
+    }
+    Ok(())
+}
+
+/// How many entries `history --all` prints unless told.
+const EXPLORER_DEFAULT_LIMIT: usize = 100;
+
+/// `history --all`: the explorer, newest first, paged through the service until the limit.
+async fn history_all(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
+    let filter = ExplorerFilter {
+        actor: args.actor.clone(),
+        role: args.role.clone(),
+        event: args.event.clone(),
+        state: args.state.clone(),
+        workflow: args.workflow.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(|t| parse_time("--since", t))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|t| parse_time("--until", t))
+            .transpose()?,
+    };
+    let backoffice = context.open(OpenMode::ExistingOnly).await?;
+    let actor = context.actor(&backoffice).await?;
+    let limit = args.limit.unwrap_or(EXPLORER_DEFAULT_LIMIT);
+    let csv = args.format == Some(ListFormat::Csv);
+    let mut entries = Vec::new();
+    let mut cursor = None;
+    while entries.len() < limit {
+        let want = (limit - entries.len()) as i64;
+        let page = backoffice
+            .explore_history(&actor, &filter, cursor, want)
+            .await?;
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.cursor());
+        let full = page.len() as i64 == want.min(MAX_EXPLORER_PAGE);
+        entries.extend(page);
+        if !full {
+            break;
+        }
+    }
+    if args.json {
+        print_json(&serde_json::to_value(&entries).unwrap_or_default());
+        return Ok(());
+    }
+    if csv {
+        println!("{}", output::EXPLORER_CSV_HEADER);
+    }
+    for entry in &entries {
+        let line = if csv {
+            output::explorer_csv(entry)
+        } else {
+            output::explorer_line(entry)
+        };
+        println!("{}", display_safe(&line));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::domain::Order;
 use crate::domain::text::display_safe;
 use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
-use crate::store::{Applied, Attempt, HistoryEntry, LedgerRow};
+use crate::store::{Applied, Attempt, ExplorerEntry, HistoryEntry, LedgerRow};
 use crate::workflow::TransitionMenu;
 
 pub fn rfc3339(at: DateTime<Utc>) -> String {
@@ -91,6 +91,53 @@ pub fn timeline_line(entry: &TimelineEntry) -> String {
         TimelineEntry::Transition(transition) => history_line(transition),
         TimelineEntry::Attempt(attempt) => attempt_line(attempt),
     }
+}
+
+/// The columns of `history --all --format csv`.
+pub const EXPLORER_CSV_HEADER: &str = "at,order_id,workflow,actor,role,event,from,to,note,refused";
+
+/// One explorer entry: a transition, or a refused attempt marked ✗ with its reason.
+pub fn explorer_line(entry: &ExplorerEntry) -> String {
+    let at = rfc3339(entry.at);
+    let who = format!("{} ({})", entry.actor, entry.role);
+    match &entry.refused {
+        Some(reason) => format!(
+            "{at} #{} [{}] ✗ {who} tried {}: {reason}",
+            entry.order_id, entry.workflow, entry.event
+        ),
+        None => format!(
+            "{at} #{} [{}] {who} {} {} → {}{}",
+            entry.order_id,
+            entry.workflow,
+            entry.event,
+            entry.from_state,
+            entry.to_state,
+            entry
+                .note
+                .as_ref()
+                .map(|n| format!(" “{n}”"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+pub fn explorer_csv(entry: &ExplorerEntry) -> String {
+    [
+        rfc3339(entry.at),
+        entry.order_id.to_string(),
+        entry.workflow.clone(),
+        entry.actor.clone(),
+        entry.role.clone(),
+        entry.event.clone(),
+        entry.from_state.clone(),
+        entry.to_state.clone(),
+        entry.note.clone().unwrap_or_default(),
+        entry.refused.clone().unwrap_or_default(),
+    ]
+    .iter()
+    .map(|field| csv_field(field))
+    .collect::<Vec<_>>()
+    .join(",")
 }
 
 /// The columns of `order list --format csv`.

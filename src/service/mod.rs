@@ -14,7 +14,7 @@ mod users;
 pub use board::{BoardData, ColumnData, FEED_RECENT};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
 pub use orders::{OrderDraft, OrderView, TickReport};
-pub use timeline::TimelineEntry;
+pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
 pub use users::validate_user_name;
 
 use crate::auth::{self, Secret, SignInError};

@@ -4,7 +4,7 @@
 use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
 use crate::domain::{Actor, OrderId};
-use crate::store::{Attempt, HistoryEntry};
+use crate::store::{Attempt, ExplorerCursor, ExplorerEntry, ExplorerFilter, HistoryEntry};
 
 /// One line of an order's timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +45,27 @@ impl Backoffice {
     ) -> Result<Vec<TimelineEntry>, ServiceError> {
         let (history, attempts) = self.history(actor, id, attempts).await?;
         Ok(interleave(history, attempts))
+    }
+}
+
+/// The most entries one explorer page holds.
+pub const MAX_EXPLORER_PAGE: i64 = 1000;
+
+impl Backoffice {
+    /// Every transition and refused attempt across all orders, newest first, one keyset
+    /// page after `cursor` (support and admin, who see every order).
+    pub async fn explore_history(
+        &self,
+        actor: &Actor,
+        filter: &ExplorerFilter,
+        cursor: Option<ExplorerCursor>,
+        limit: i64,
+    ) -> Result<Vec<ExplorerEntry>, ServiceError> {
+        Self::require(actor, Permission::SeeAttempts)?;
+        Ok(self
+            .store
+            .explore(filter, cursor, limit.clamp(1, MAX_EXPLORER_PAGE))
+            .await?)
     }
 }
 

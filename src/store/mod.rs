@@ -224,6 +224,15 @@ impl Store {
         dispatch!(self, s => s.history(order_id).await)
     }
 
+    pub async fn explore(
+        &self,
+        filter: &ExplorerFilter,
+        cursor: Option<ExplorerCursor>,
+        limit: i64,
+    ) -> Result<Vec<ExplorerEntry>, StoreError> {
+        dispatch!(self, s => s.explore(filter, cursor, limit).await)
+    }
+
     pub async fn attempts(&self, order_id: OrderId) -> Result<Vec<Attempt>, StoreError> {
         dispatch!(self, s => s.attempts(order_id).await)
     }

@@ -362,3 +362,60 @@ pub const COUNT_OTHER_ENABLED_ADMINS: &str =
     "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled AND name <> $1";
 
 pub const SET_USER_ROLE: &str = "UPDATE users SET role = $2 WHERE name = $1";
+
+/// The history explorer: transitions and refused attempts across all orders, newest first,
+/// keyset-paged by (at, kind, id). Filters: $1 actor, $2 role, $3 event, $4 state, $5
+/// workflow, $6 since, $7 until; cursor $8 at, $9 kind, $10 id; $11 limit.
+macro_rules! explorer_part {
+    ($select:literal, $from:literal, $alias:literal, $kind:literal, $state:literal) => {
+        concat!(
+            $select,
+            " FROM ",
+            $from,
+            " JOIN orders o ON o.id = ",
+            $alias,
+            ".order_id WHERE ($1 IS NULL OR ",
+            $alias,
+            ".actor = $1) AND ($2 IS NULL OR ",
+            $alias,
+            ".role = $2) AND ($3 IS NULL OR ",
+            $alias,
+            ".event = $3) AND ",
+            $state,
+            " AND ($5 IS NULL OR o.workflow = $5) AND ($6 IS NULL OR ",
+            $alias,
+            ".at >= $6) AND ($7 IS NULL OR ",
+            $alias,
+            ".at < $7) AND ($8 IS NULL OR ",
+            $alias,
+            ".at < $8 OR (",
+            $alias,
+            ".at = $8 AND (",
+            $kind,
+            " < $9 OR ($9 = ",
+            $kind,
+            " AND ",
+            $alias,
+            ".id < $10))))"
+        )
+    };
+}
+pub const EXPLORE_HISTORY: &str = concat!(
+    "SELECT at, source, id, order_id, workflow, actor, role, event, from_state, to_state, note, refused FROM (",
+    explorer_part!(
+        "SELECT h.at AS at, CAST(0 AS BIGINT) AS source, h.id AS id, h.order_id AS order_id, o.workflow AS workflow, h.actor AS actor, h.role AS role, h.event AS event, h.from_state AS from_state, h.to_state AS to_state, h.note AS note, CAST(NULL AS TEXT) AS refused",
+        "history h",
+        "h",
+        "0",
+        "h.kind = 'transition' AND ($4 IS NULL OR h.from_state = $4 OR h.to_state = $4)"
+    ),
+    " UNION ALL ",
+    explorer_part!(
+        "SELECT a.at, CAST(1 AS BIGINT), a.id, a.order_id, o.workflow, a.actor, a.role, a.event, '', '', CAST(NULL AS TEXT), a.reason",
+        "attempts a",
+        "a",
+        "1",
+        "$4 IS NULL"
+    ),
+    ") AS merged ORDER BY at DESC, source DESC, id DESC LIMIT $11"
+);

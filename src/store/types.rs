@@ -159,6 +159,57 @@ pub struct OrderQuery {
     pub limit: i64,
 }
 
+/// The history explorer's filters: every one optional; times as a half-open range.
+#[derive(Clone, Debug, Default)]
+pub struct ExplorerFilter {
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub event: Option<String>,
+    /// A transition from or to this state (refused attempts have none, so they drop out).
+    pub state: Option<String>,
+    pub workflow: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Where a page of the explorer ended, newest first: the last entry's time, kind and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ExplorerCursor {
+    pub at: DateTime<Utc>,
+    /// 0 a transition, 1 a refused attempt (attempts sort first among equal times).
+    pub source: i64,
+    pub id: i64,
+}
+
+/// One line of the history explorer: a transition, or a refused attempt (`refused`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ExplorerEntry {
+    pub at: DateTime<Utc>,
+    #[serde(skip)]
+    pub source: i64,
+    pub id: i64,
+    pub order_id: OrderId,
+    pub workflow: String,
+    pub actor: String,
+    pub role: String,
+    pub event: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub note: Option<String>,
+    /// Why it was refused, for an attempt.
+    pub refused: Option<String>,
+}
+
+impl ExplorerEntry {
+    pub fn cursor(&self) -> ExplorerCursor {
+        ExplorerCursor {
+            at: self.at,
+            source: self.source,
+            id: self.id,
+        }
+    }
+}
+
 /// A request to move one order.
 #[derive(Clone, Debug)]
 pub struct ApplyRequest {

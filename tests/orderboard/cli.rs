@@ -514,3 +514,86 @@ fn order_list_as_csv() {
         lines[1]
     );
 }
+
+/// `history --all`: transitions and refused attempts across orders, newest first, filtered,
+/// paged without gaps or repeats; support and admin only; both backends.
+fn history_explorer(db: &TestDb) {
+    set_up_users(db);
+    let ids: Vec<String> = (0..3).map(|_| create(db, "marketplace", &[])).collect();
+    for id in &ids {
+        assert_eq!(
+            run_as(&db.url, "sam", &["advance", id, "order.accepted"]).0,
+            0
+        );
+    }
+    // A refused attempt: a customer may not deliver (not permitted, exit 3).
+    assert_eq!(
+        run_as(&db.url, "carol", &["advance", &ids[0], "order.delivered"]).0,
+        3
+    );
+    let (code, stdout, stderr) = run_as(&db.url, "sue", &["history", "--all", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let all: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(all.len(), 4, "{} {stdout}", db.backend);
+    assert!(
+        all[0]["refused"].is_string(),
+        "the newest is the refused attempt"
+    );
+    let times: Vec<&str> = all.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted, "newest first");
+
+    // A limit keeps the newest ones.
+    let (_, stdout, _) = run_as(&db.url, "sue", &["history", "--all", "--limit", "2"]);
+    assert_eq!(stdout.lines().count(), 2);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("✗ carol (customer) tried")
+    );
+    let (_, stdout, _) = run_as(
+        &db.url,
+        "ada",
+        &[
+            "history",
+            "--all",
+            "--actor",
+            "sam",
+            "--event",
+            "order.accepted",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        4,
+        "a header and three rows: {stdout}"
+    );
+    let (_, stdout, _) = run_as(
+        &db.url,
+        "ada",
+        &["history", "--all", "--state", "inprogress"],
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        3,
+        "attempts drop out under a state filter"
+    );
+    assert_eq!(
+        run_as(&db.url, "sam", &["history", "--all"]).0,
+        3,
+        "sellers may not"
+    );
+}
+
+#[test]
+fn history_explorer_on_both_backends() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(both()) {
+        history_explorer(&db);
+    }
+}

@@ -272,3 +272,49 @@ async fn story_on_both_backends() {
         story(&db).await;
     }
 }
+
+/// The explorer's keyset pages: two at a time, every entry once, newest first, both backends.
+#[tokio::test]
+async fn the_history_explorer_pages_without_gaps_or_repeats() {
+    use orderboard::store::ExplorerFilter;
+    for db in both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, seller, customer, support) = people(&backoffice).await;
+        for _ in 0..3 {
+            let id = backoffice
+                .create_order(&admin, draft("marketplace"), test_now())
+                .await
+                .unwrap();
+            backoffice
+                .advance(&seller, id, "order.accepted", None, None, test_now())
+                .await
+                .unwrap();
+            // Refused, and kept as an attempt at the same moment as the transition.
+            let _ = backoffice
+                .advance(&customer, id, "order.delivered", None, None, test_now())
+                .await;
+        }
+        let filter = ExplorerFilter::default();
+        let everything = backoffice
+            .explore_history(&support, &filter, None, 100)
+            .await
+            .unwrap();
+        assert_eq!(everything.len(), 6, "{}", db.backend);
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = backoffice
+                .explore_history(&support, &filter, cursor, 2)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.cursor());
+            paged.extend(page);
+        }
+        assert_eq!(paged, everything, "{}", db.backend);
+        assert!(matches!(
+            backoffice.explore_history(&seller, &filter, None, 10).await,
+            Err(ServiceError::NotPermitted(_))
+        ));
+    }
+}

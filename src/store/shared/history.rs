@@ -6,8 +6,11 @@ macro_rules! history_queries {
         const _: () = {
             use $crate::domain::{OrderId, Visibility};
             use $crate::store::rows::{FeedRow, HistoryRow};
-            use $crate::store::types::{Attempt, EffectRow, FeedEvent, HistoryEntry, LedgerRow};
-            use $crate::store::{StoreError, sql, visibility_binds};
+            use $crate::store::types::{
+                Attempt, EffectRow, ExplorerCursor, ExplorerEntry, ExplorerFilter, FeedEvent,
+                HistoryEntry, LedgerRow,
+            };
+            use $crate::store::{StoreError, micros, sql, visibility_binds};
 
             impl $store {
                 /// Rows of one order, oldest first, turned into their application type.
@@ -33,6 +36,29 @@ macro_rules! history_queries {
                 ) -> Result<Vec<HistoryEntry>, StoreError> {
                     self.rows_of_order::<HistoryRow, _>(sql::SELECT_HISTORY, order_id)
                         .await
+                }
+
+                /// The history explorer's page after `cursor`, newest first.
+                pub async fn explore(
+                    &self,
+                    filter: &ExplorerFilter,
+                    cursor: Option<ExplorerCursor>,
+                    limit: i64,
+                ) -> Result<Vec<ExplorerEntry>, StoreError> {
+                    Ok(sqlx::query_as::<$db, ExplorerEntry>(sql::EXPLORE_HISTORY)
+                        .bind(filter.actor.as_deref())
+                        .bind(filter.role.as_deref())
+                        .bind(filter.event.as_deref())
+                        .bind(filter.state.as_deref())
+                        .bind(filter.workflow.as_deref())
+                        .bind(filter.since.map(micros))
+                        .bind(filter.until.map(micros))
+                        .bind(cursor.map(|c| c.at))
+                        .bind(cursor.map(|c| c.source))
+                        .bind(cursor.map(|c| c.id))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?)
                 }
 
                 pub async fn attempts(
