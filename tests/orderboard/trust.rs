@@ -65,22 +65,28 @@ fn money_workflows() -> Workflows {
     Workflows::shipped_and_folder(Some(std::path::Path::new(folder))).unwrap()
 }
 
+/// An order of the money workflow, fully refunded, on `db`: (store, service, admin, id).
+async fn fully_refunded_order(db: &TestDb) -> (Store, Backoffice, Actor, i64) {
+    let store = db.store().await;
+    let backoffice = Backoffice::new(store.clone(), money_workflows());
+    let (admin, ..) = people(&backoffice).await;
+    let id = backoffice
+        .create_order(&admin, draft("ledger"), test_now())
+        .await
+        .unwrap();
+    backoffice
+        .advance(&admin, id, "refund", None, None, test_now())
+        .await
+        .unwrap();
+    (store, backoffice, admin, id)
+}
+
 /// A ledger never returns more than the order took, and a refusal names its real cause (exit
 /// 4), on both backends; the order stays where it was.
 #[tokio::test]
 async fn the_ledger_is_consistent_per_order() {
     for db in both().await {
-        let store = db.store().await;
-        let backoffice = Backoffice::new(store.clone(), money_workflows());
-        let (admin, ..) = people(&backoffice).await;
-        let id = backoffice
-            .create_order(&admin, draft("ledger"), test_now())
-            .await
-            .unwrap();
-        backoffice
-            .advance(&admin, id, "refund", None, None, test_now())
-            .await
-            .unwrap();
+        let (store, backoffice, admin, id) = fully_refunded_order(&db).await;
         for (event, cause) in [
             (
                 "credit",
@@ -111,17 +117,7 @@ async fn the_ledger_is_consistent_per_order() {
 #[tokio::test]
 async fn verify_and_the_database_check_the_ledger_rules() {
     for db in both().await {
-        let store = db.store().await;
-        let backoffice = Backoffice::new(store.clone(), money_workflows());
-        let (admin, ..) = people(&backoffice).await;
-        let id = backoffice
-            .create_order(&admin, draft("ledger"), test_now())
-            .await
-            .unwrap();
-        backoffice
-            .advance(&admin, id, "refund", None, None, test_now())
-            .await
-            .unwrap();
+        let (store, backoffice, admin, id) = fully_refunded_order(&db).await;
         let credit = format!(
             "INSERT INTO ledger (order_id, version, kind, amount_cents, share_percent, at) \
              VALUES ({id}, 3, 'credit', 12500, 100, '2026-03-01T12:00:00Z')"

@@ -122,13 +122,7 @@ impl BoardScreen {
                 theme.highlight,
             ));
             spans.push(Span::raw(" "));
-            let elsewhere: Vec<String> = self
-                .filters
-                .match_counts
-                .iter()
-                .filter(|(workflow, _)| *workflow != self.workflow)
-                .map(|(workflow, n)| format!("{workflow} {n}"))
-                .collect();
+            let elsewhere = self.filters.matches_elsewhere(&self.workflow);
             if !elsewhere.is_empty() {
                 spans.push(Span::styled(
                     format!("· also: {} ", elsewhere.join(", ")),

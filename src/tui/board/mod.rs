@@ -102,6 +102,17 @@ pub struct Filters {
     pub sort: OrderSort,
 }
 
+impl Filters {
+    /// The text filter's matches in workflows other than the one shown: "checkout 2".
+    pub fn matches_elsewhere(&self, shown: &str) -> Vec<String> {
+        self.match_counts
+            .iter()
+            .filter(|(workflow, _)| workflow != shown)
+            .map(|(workflow, n)| format!("{workflow} {n}"))
+            .collect()
+    }
+}
+
 /// Keeping the board in step with the database while changes arrive.
 #[derive(Default)]
 pub struct LiveSync {
@@ -207,13 +218,7 @@ impl BoardScreen {
                 if text == self.filters.text {
                     self.filters.match_counts = counts.unwrap_or_default();
                     // Also said on the status line, which a narrow header has no room for.
-                    let elsewhere: Vec<String> = self
-                        .filters
-                        .match_counts
-                        .iter()
-                        .filter(|(workflow, _)| *workflow != self.workflow)
-                        .map(|(workflow, n)| format!("{workflow} {n}"))
-                        .collect();
+                    let elsewhere = self.filters.matches_elsewhere(&self.workflow);
                     if !elsewhere.is_empty() {
                         *context.status = super::app::Status::info(format!(
                             "also matching: {} (w to switch)",
