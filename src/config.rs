@@ -28,12 +28,30 @@ pub struct Config {
     /// board's directly under [keys], each overlay's under [keys.MODE].
     #[serde(default)]
     pub keys: KeysConfig,
+    /// Where `orderboard serve` delivers effects (http.md, "Sinks"); checked when it starts.
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
     /// Where relative paths in the file are resolved from (the file's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
     /// The file this came from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// One `[[sinks]]` table, exactly the keys of http.md; the runner checks the values.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    pub name: String,
+    /// Effect kinds this sink takes: `refund`, `notify`, `inventory.reserve`, ...
+    pub effects: Vec<String>,
+    pub url: String,
+    /// The environment variable holding the HMAC-SHA256 key (never the key itself).
+    pub secret_env: String,
+    pub timeout_ms: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub first_retry_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod logging;
+pub mod runner;
 pub mod service;
 pub mod store;
 pub mod tui;

@@ -17,19 +17,40 @@ pub struct LogError {
     source: std::io::Error,
 }
 
-/// Starts logging to `path`, appending. Without a path nothing is logged.
-pub fn init(path: Option<&Path>) -> Result<(), LogError> {
-    let Some(path) = path else {
-        return Ok(());
+/// The server's logs: JSON lines (one object per event, for a log collector), appended to
+/// `path`, or to stderr when none is given.
+pub fn init_server(path: Option<&Path>) -> Result<(), LogError> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    let _ = match path {
+        Some(path) => builder
+            .with_writer(Mutex::new(open_append(path)?))
+            .try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
     };
-    let file = OpenOptions::new()
+    Ok(())
+}
+
+fn open_append(path: &Path) -> Result<std::fs::File, LogError> {
+    OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .map_err(|source| LogError {
             path: path.display().to_string(),
             source,
-        })?;
+        })
+}
+
+/// Starts logging to `path`, appending. Without a path nothing is logged.
+pub fn init(path: Option<&Path>) -> Result<(), LogError> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let file = open_append(path)?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // A second init (tests, or a library user with its own subscriber) keeps the first.
     let _ = tracing_subscriber::fmt()

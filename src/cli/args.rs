@@ -85,6 +85,61 @@ pub enum Command {
     Verify(JsonFlag),
     /// Bulk synthetic orders with histories, for benchmarks.
     Seed(SeedArgs),
+    /// The long-running process: fires timers, delivers effects to the sinks of config.toml,
+    /// serves the HTTP API.
+    Serve(ServeArgs),
+    /// Effect deliveries (support and admin): list them, retry or resolve a failed one.
+    #[command(subcommand)]
+    Effects(EffectsCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Where the HTTP API listens.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// Run the runner only (timers and effects), no HTTP API.
+    #[arg(long, conflicts_with = "no_runner")]
+    pub no_api: bool,
+    /// Serve the HTTP API only; timers and effects are left to other `serve` processes.
+    #[arg(long)]
+    pub no_runner: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EffectsCommand {
+    /// Effects by status and order, oldest first.
+    List(ListEffectsArgs),
+    /// Send a failed or unrouted effect out again.
+    Retry {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a failed or unrouted effect by hand; the note says why.
+    Resolve {
+        id: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ListEffectsArgs {
+    /// pending, delivering, delivered, failed, unrouted or resolved.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub order: Option<String>,
+    /// At most this many effects (default 100).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

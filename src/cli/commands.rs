@@ -21,11 +21,11 @@ use crate::domain::{OrderId, Role};
 use crate::service::{MAX_BULK_ORDERS, MAX_EXPLORER_PAGE, OrderDraft};
 use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(super) fn print_json(value: &serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()

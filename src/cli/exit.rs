@@ -72,6 +72,7 @@ impl From<ServiceError> for CliError {
             ServiceError::SignIn(_) | ServiceError::Store(_) | ServiceError::Internal(_) => {
                 ExitKind::Unexpected
             }
+            ServiceError::NotNow(_) => ExitKind::NotAllowedNow,
             ServiceError::Apply(apply) => apply_exit_kind(apply),
         };
         CliError::new(kind, error.to_string())

@@ -3,8 +3,10 @@
 pub mod args;
 mod commands;
 pub mod context;
+mod effects_cmd;
 pub mod exit;
 pub mod output;
+mod serve_cmd;
 mod tui_cmd;
 mod workflow_cmd;
 
@@ -16,8 +18,12 @@ use context::Context;
 
 /// Runs the parsed command line; the caller prints the error and exits with its code.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    crate::logging::init(cli.global.log.as_deref())
-        .map_err(|e| CliError::bad_input(e.to_string()))?;
+    let logs = match &cli.command {
+        // A server's logs are JSON lines, to stderr unless --log names a file.
+        Some(Command::Serve(_)) => crate::logging::init_server(cli.global.log.as_deref()),
+        _ => crate::logging::init(cli.global.log.as_deref()),
+    };
+    logs.map_err(|e| CliError::bad_input(e.to_string()))?;
     let context = Context::load(&cli.global)?;
     match &cli.command {
         None | Some(Command::Tui) => tui_cmd::tui(&context).await,
@@ -40,5 +46,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Tick(args)) => commands::tick(&context, args).await,
         Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,
         Some(Command::Seed(args)) => commands::seed(&context, args).await,
+        Some(Command::Serve(args)) => serve_cmd::serve(&context, args).await,
+        Some(Command::Effects(command)) => effects_cmd::run(&context, command).await,
     }
 }

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::domain::Order;
 use crate::domain::text::display_safe;
 use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
-use crate::store::{Applied, Attempt, ExplorerEntry, HistoryEntry, LedgerRow};
+use crate::store::{
+    Applied, Attempt, EffectRecord, EffectStatus, ExplorerEntry, HistoryEntry, LedgerRow,
+};
 use crate::workflow::TransitionMenu;
 
 pub fn rfc3339(at: DateTime<Utc>) -> String {
@@ -321,4 +323,45 @@ pub fn attempt_line(attempt: &Attempt) -> String {
         display_safe(&attempt.event),
         display_safe(&attempt.reason)
     )
+}
+
+/// An effect of the outbox, for `effects list --json` and the API.
+pub fn effect_json(effect: &EffectRecord) -> Value {
+    json!({
+        "id": effect.id,
+        "order_id": effect.order_id,
+        "version": effect.version,
+        "kind": effect.kind,
+        "effect": effect.payload,
+        "status": effect.status,
+        "idempotency_key": effect.idempotency_key,
+        "attempts": effect.attempts,
+        "next_attempt_at": (effect.status() == EffectStatus::Pending).then(|| rfc3339(effect.next_attempt_at)),
+        "sink": effect.sink,
+        "last_error": effect.last_error,
+        "created_at": rfc3339(effect.created_at),
+        "finished_at": effect.finished_at.map(rfc3339),
+    })
+}
+
+/// One effect as a line: id, order, effect, status, attempts, and what went wrong last.
+pub fn effect_line(effect: &EffectRecord) -> String {
+    let mut line = format!(
+        "effect {:<6} order #{:<6} {:<20} {:<10} attempts {}",
+        effect.id,
+        effect.order_id,
+        display_safe(&effect.payload),
+        effect.status,
+        effect.attempts
+    );
+    if let Some(sink) = &effect.sink {
+        line.push_str(&format!("  sink {}", display_safe(sink)));
+    }
+    if effect.status() == EffectStatus::Pending && effect.attempts > 0 {
+        line.push_str(&format!("  next try {}", rfc3339(effect.next_attempt_at)));
+    }
+    if let Some(error) = &effect.last_error {
+        line.push_str(&format!("  last error: {}", display_safe(error)));
+    }
+    line
 }

@@ -17,6 +17,8 @@ pub enum Permission {
     Seed,
     /// See refused attempts in an order's history.
     SeeAttempts,
+    /// List effect deliveries across orders; retry or resolve a failed one.
+    ManageEffects,
 }
 
 impl Permission {
@@ -29,7 +31,9 @@ impl Permission {
             | Permission::Verify
             | Permission::Seed => role == Role::Admin,
             Permission::FireTimers => matches!(role, Role::Admin | Role::System),
-            Permission::SeeAttempts => matches!(role, Role::Support | Role::Admin),
+            Permission::SeeAttempts | Permission::ManageEffects => {
+                matches!(role, Role::Support | Role::Admin)
+            }
         }
     }
 
@@ -44,6 +48,7 @@ impl Permission {
             Permission::Verify => "only an admin may verify the database",
             Permission::Seed => "only an admin may seed synthetic orders",
             Permission::SeeAttempts => "only support and admin may see refused attempts",
+            Permission::ManageEffects => "only support and admin may manage effect deliveries",
         }
     }
 }

@@ -124,4 +124,18 @@ impl Actor {
     pub fn system_clock() -> Self {
         Actor::new("system", Role::System)
     }
+
+    /// The actor a sink's answer applies its event as: `sink:NAME`, role `system`. User names
+    /// cannot hold a ':', so no user can sign in as a sink.
+    pub fn sink(name: &str) -> Self {
+        Actor::new(format!("{SINK_ACTOR_PREFIX}{name}"), Role::System)
+    }
+
+    /// The clock and the sinks: built into the runner, with no user row to re-read.
+    pub fn is_built_in(&self) -> bool {
+        self.role == Role::System
+            && (self.name == "system" || self.name.starts_with(SINK_ACTOR_PREFIX))
+    }
 }
+
+const SINK_ACTOR_PREFIX: &str = "sink:";

@@ -6,6 +6,7 @@
 
 mod board;
 mod bulk;
+mod effects;
 mod maintenance;
 mod orders;
 mod timeline;
@@ -13,6 +14,7 @@ mod users;
 
 pub use board::{BoardData, ColumnData, FEED_RECENT};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
+pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
 pub use orders::{OrderDraft, OrderView, TickReport};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
 pub use users::validate_user_name;
@@ -31,6 +33,9 @@ pub enum ServiceError {
     BadInput(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not allowed in the thing's present state (an effect already delivered, say).
+    #[error("{0}")]
+    NotNow(String),
     #[error(transparent)]
     Apply(#[from] ApplyError),
     #[error(transparent)]
@@ -112,4 +117,15 @@ impl Backoffice {
             Err(ServiceError::NotPermitted(permission.refusal().to_string()))
         }
     }
+}
+
+/// A typed note or text is bounded (`MAX_TEXT_BYTES`), for every face.
+pub(crate) fn check_text_length(text: &str) -> Result<(), ServiceError> {
+    use crate::domain::note::MAX_TEXT_BYTES;
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(ServiceError::BadInput(format!(
+            "the note is longer than {MAX_TEXT_BYTES} bytes"
+        )));
+    }
+    Ok(())
 }

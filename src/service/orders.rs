@@ -11,7 +11,9 @@ use crate::domain::access::Permission;
 use crate::domain::ledger::MAX_AMOUNT_CENTS;
 use crate::domain::note::{MAX_TEXT_BYTES, is_blank};
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
-use crate::store::{Applied, ApplyError, ApplyRequest, EffectRow, LedgerRow, NewOrder, OrderQuery};
+use crate::store::{
+    Applied, ApplyError, ApplyRequest, DueTimer, EffectRecord, LedgerRow, NewOrder, OrderQuery,
+};
 use crate::workflow::TransitionMenu;
 
 /// How many due timers one tick round reads at a time.
@@ -24,7 +26,7 @@ pub struct OrderView {
     pub late: bool,
     pub menu: TransitionMenu,
     pub ledger: Vec<LedgerRow>,
-    pub effects: Vec<EffectRow>,
+    pub effects: Vec<EffectRecord>,
 }
 
 /// Fields of a new order, as the CLI or a seeder gives them.
@@ -145,10 +147,8 @@ impl Backoffice {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Applied, ServiceError> {
-        if note.is_some_and(|n| n.len() > MAX_TEXT_BYTES) {
-            return Err(ServiceError::BadInput(format!(
-                "the note is longer than {MAX_TEXT_BYTES} bytes"
-            )));
+        if let Some(note) = note {
+            super::check_text_length(note)?;
         }
         // A note that shows nothing (an escape, a zero-width space) is no note.
         let note = note.filter(|n| !is_blank(n));
@@ -256,7 +256,6 @@ impl Backoffice {
         now: DateTime<Utc>,
     ) -> Result<TickReport, ServiceError> {
         Self::require(actor, Permission::FireTimers)?;
-        let clock = Actor::system_clock();
         let mut report = TickReport::default();
         loop {
             let due = self.store.due_timers(now, TIMER_BATCH).await?;
@@ -265,17 +264,7 @@ impl Backoffice {
             }
             let mut progressed = false;
             for timer in due {
-                let outcome = self
-                    .advance(
-                        &clock,
-                        timer.order_id,
-                        &timer.event,
-                        None,
-                        Some(timer.version),
-                        now,
-                    )
-                    .await;
-                match outcome {
+                match self.fire_timer(&timer, now).await {
                     Ok(applied) => {
                         progressed = true;
                         report.fired.push(applied);
@@ -297,6 +286,60 @@ impl Backoffice {
             }
         }
         Ok(report)
+    }
+}
+
+impl Backoffice {
+    /// The armed timers due by `now`, earliest first (the runner's round).
+    pub async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueTimer>, ServiceError> {
+        Ok(self.store.due_timers(now, limit).await?)
+    }
+
+    /// Fires one armed timer as `system`. When its guard refuses at its time, the next timed transition
+    /// out of the same state that is due by now fires instead (e.g. a payment retry while
+    /// attempts are left, else giving up); the first refusal is reported when none may.
+    pub async fn fire_timer(
+        &self,
+        timer: &DueTimer,
+        now: DateTime<Utc>,
+    ) -> Result<Applied, ServiceError> {
+        let clock = &Actor::system_clock();
+        let first = self
+            .advance(
+                clock,
+                timer.order_id,
+                &timer.event,
+                None,
+                Some(timer.version),
+                now,
+            )
+            .await;
+        let Err(ServiceError::Apply(ApplyError::Refused(_))) = &first else {
+            return first;
+        };
+        let Some(order) = self.store.order(timer.order_id).await? else {
+            return first;
+        };
+        let Ok(workflow) = self.workflow(&order.workflow) else {
+            return first;
+        };
+        for (event, after) in workflow.timed_events_from(&order.state) {
+            if event == timer.event || order.state_entered_at + after > now {
+                continue;
+            }
+            match self
+                .advance(clock, order.id, event, None, Some(order.version), now)
+                .await
+            {
+                Err(ServiceError::Apply(ApplyError::Refused(_))) => continue,
+                other => return other,
+            }
+        }
+        first
     }
 }
 

@@ -241,8 +241,64 @@ impl Store {
         dispatch!(self, s => s.ledger(order_id).await)
     }
 
-    pub async fn effects(&self, order_id: OrderId) -> Result<Vec<EffectRow>, StoreError> {
+    pub async fn effects(&self, order_id: OrderId) -> Result<Vec<EffectRecord>, StoreError> {
         dispatch!(self, s => s.effects(order_id).await)
+    }
+
+    pub async fn claim_effects(
+        &self,
+        runner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedEffect>, StoreError> {
+        dispatch!(self, s => s.claim_effects(runner, now, lease_until, limit).await)
+    }
+
+    pub async fn finish_effect(
+        &self,
+        claim: &ClaimedEffect,
+        report: &AttemptReport,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.finish_effect(claim, report).await)
+    }
+
+    pub async fn settle_effect(
+        &self,
+        id: i64,
+        retry: bool,
+        actor: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EffectRecord>, StoreError> {
+        dispatch!(self, s => s.settle_effect(id, retry, actor, note, now).await)
+    }
+
+    pub async fn effect(&self, id: i64) -> Result<Option<EffectRecord>, StoreError> {
+        dispatch!(self, s => s.effect(id).await)
+    }
+
+    pub async fn list_effects(&self, query: &EffectQuery) -> Result<Vec<EffectRecord>, StoreError> {
+        dispatch!(self, s => s.list_effects(query).await)
+    }
+
+    pub async fn count_effects_needing_attention(&self) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.count_effects_needing_attention().await)
+    }
+
+    pub async fn effect_attempts(
+        &self,
+        order_id: OrderId,
+    ) -> Result<Vec<EffectAttempt>, StoreError> {
+        dispatch!(self, s => s.effect_attempts(order_id).await)
+    }
+
+    pub async fn transition_at(
+        &self,
+        order_id: OrderId,
+        version: i64,
+    ) -> Result<Option<HistoryEntry>, StoreError> {
+        dispatch!(self, s => s.transition_at(order_id, version).await)
     }
 
     pub async fn feed_after(

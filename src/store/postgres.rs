@@ -38,6 +38,15 @@ impl std::fmt::Debug for PgStore {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
 
 impl PgStore {
+    /// Rows another runner is claiming right now are skipped, not waited for: runners share
+    /// the work without blocking each other, and never claim the same effect twice.
+    const CLAIM_DUE_EFFECTS: &'static str =
+        concat!(super::sql::claim_due_effects!(), " FOR UPDATE SKIP LOCKED");
+    const CLAIM_ABANDONED_EFFECTS: &'static str = concat!(
+        super::sql::claim_abandoned_effects!(),
+        " FOR UPDATE SKIP LOCKED"
+    );
+
     pub async fn open(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
         // sqlx's own messages are scrubbed too: a driver that quotes the URL or a value from
         // it must not print a password.

@@ -47,7 +47,21 @@ macro_rules! ledger_insert_columns {
 
 macro_rules! effect_insert_columns {
     () => {
-        "order_id, version, kind, payload, idempotency_key, created_at"
+        "order_id, version, kind, payload, idempotency_key, created_at, next_attempt_at, status"
+    };
+}
+
+/// What `EffectRecord` reads (INTEGER columns cast so both backends give an i64).
+macro_rules! effect_columns {
+    () => {
+        "id, order_id, version, kind, payload, status, idempotency_key, CAST(attempts AS BIGINT) AS attempts, next_attempt_at, sink, last_error, created_at, finished_at"
+    };
+}
+
+/// What `EffectAttempt` reads.
+macro_rules! effect_attempt_columns {
+    () => {
+        "id, effect_id, order_id, CAST(attempt AS BIGINT) AS attempt, at, actor, outcome, CAST(http_status AS BIGINT) AS http_status, detail, duration_ms, note"
     };
 }
 
@@ -172,7 +186,7 @@ pub const UPDATE_ORDER_STATE: &str = "UPDATE orders SET state = $1, version = ve
 pub const INSERT_EFFECT: &str = concat!(
     "INSERT INTO effects (",
     effect_insert_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $6, 'pending')"
 );
 
 pub const INSERT_LEDGER: &str = concat!(
@@ -217,8 +231,82 @@ pub const SELECT_LEDGER: &str = concat!(
     " FROM ledger WHERE order_id = $1 ORDER BY id"
 );
 
-pub const SELECT_EFFECTS: &str =
-    "SELECT kind, payload, status, version FROM effects WHERE order_id = $1 ORDER BY id";
+pub const SELECT_EFFECTS: &str = concat!(
+    "SELECT ",
+    effect_columns!(),
+    " FROM effects WHERE order_id = $1 ORDER BY id"
+);
+
+pub const SELECT_EFFECT: &str =
+    concat!("SELECT ", effect_columns!(), " FROM effects WHERE id = $1");
+
+/// Support's list: by status ($1, NULL for any) and order ($2, NULL for any), keyset-paged.
+pub const LIST_EFFECTS: &str = concat!(
+    "SELECT ",
+    effect_columns!(),
+    " FROM effects WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR order_id = $2) \
+       AND id > $3 ORDER BY id LIMIT $4"
+);
+
+/// Effects that need a person (the board's badge).
+pub const COUNT_EFFECTS_NEEDING_ATTENTION: &str =
+    "SELECT COUNT(*) FROM effects WHERE status IN ('failed', 'unrouted')";
+
+pub const SELECT_EFFECT_ATTEMPTS: &str = concat!(
+    "SELECT ",
+    effect_attempt_columns!(),
+    " FROM effect_attempts WHERE order_id = $1 ORDER BY id"
+);
+
+/// Due effects a runner may claim, oldest due first. Each backend appends its own locking
+/// clause (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so runners never wait on each other).
+macro_rules! claim_due_effects {
+    () => {
+        "SELECT id FROM effects WHERE status = 'pending' AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, id LIMIT $2"
+    };
+}
+
+/// Effects whose runner's lease ran out (it died or stalled): delivered again, same key.
+macro_rules! claim_abandoned_effects {
+    () => {
+        "SELECT id FROM effects WHERE status = 'delivering' AND lease_until < $1 \
+         ORDER BY lease_until, id LIMIT $2"
+    };
+}
+
+pub(super) use {claim_abandoned_effects, claim_due_effects};
+
+/// The claim itself; `attempts` counts it.
+pub const CLAIM_EFFECT: &str = concat!(
+    "UPDATE effects SET status = 'delivering', \
+     lease_owner = $2 || '#' || CAST(attempts + 1 AS TEXT), lease_until = $3, \
+     attempts = attempts + 1 WHERE id = $1 RETURNING ",
+    effect_columns!()
+);
+
+/// A runner's result, written only while its own claim still holds the effect.
+pub const FINISH_EFFECT: &str = "UPDATE effects SET status = $3, next_attempt_at = $4, \
+     sink = COALESCE($5, sink), last_error = $6, finished_at = $7, lease_owner = NULL, \
+     lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND status = 'delivering'";
+
+/// A hand retry: a fresh series of attempts, due now.
+pub const RETRY_EFFECT: &str = "UPDATE effects SET status = 'pending', next_attempt_at = $2, \
+     attempts = 0, finished_at = NULL WHERE id = $1 AND status IN ('failed', 'unrouted')";
+
+pub const RESOLVE_EFFECT: &str = "UPDATE effects SET status = 'resolved', finished_at = $2 \
+     WHERE id = $1 AND status IN ('failed', 'unrouted')";
+
+pub const INSERT_EFFECT_ATTEMPT: &str = "INSERT INTO effect_attempts \
+     (effect_id, order_id, attempt, at, actor, outcome, http_status, detail, duration_ms, note) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// The transition that recorded an effect: the order's history row at the effect's version.
+pub const HISTORY_AT_VERSION: &str = concat!(
+    "SELECT id, ",
+    history_insert_columns!(),
+    " FROM history WHERE order_id = $1 AND version = $2 AND kind = 'transition'"
+);
 
 /// The feed: transitions after a cursor that the actor may see, oldest first.
 pub const FEED_AFTER: &str = concat!(

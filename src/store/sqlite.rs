@@ -24,6 +24,10 @@ const PAGE_CACHE_KIB: u32 = 8000;
 const BULK_PAGE_CACHE_KIB: u32 = 262_144;
 
 impl SqliteStore {
+    /// One writer at a time (`BEGIN IMMEDIATE`): a claim's reads cannot race another's.
+    const CLAIM_DUE_EFFECTS: &'static str = super::sql::claim_due_effects!();
+    const CLAIM_ABANDONED_EFFECTS: &'static str = super::sql::claim_abandoned_effects!();
+
     /// Opens the file, creating it (owner-only permissions) when `create` is set. A file this
     /// call created is removed again if it cannot be set up, so a failure leaves nothing behind.
     pub async fn open(path: &Path, create: bool) -> Result<SqliteStore, StoreError> {

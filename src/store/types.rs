@@ -132,12 +132,139 @@ impl LedgerRow {
     }
 }
 
+/// Where an effect is on its way out (http.md, "The runner").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectStatus {
+    /// Waiting for a runner (now, or at its next try after a failed attempt).
+    Pending,
+    /// A runner holds it under a lease and is delivering it.
+    Delivering,
+    Delivered,
+    /// Gave up after the sink's attempts, or refused by the sink: support decides.
+    Failed,
+    /// No configured sink takes its kind.
+    Unrouted,
+    /// Closed by support or an admin by hand, with a note.
+    Resolved,
+}
+
+impl EffectStatus {
+    pub const ALL: [EffectStatus; 6] = [
+        EffectStatus::Pending,
+        EffectStatus::Delivering,
+        EffectStatus::Delivered,
+        EffectStatus::Failed,
+        EffectStatus::Unrouted,
+        EffectStatus::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectStatus::Pending => "pending",
+            EffectStatus::Delivering => "delivering",
+            EffectStatus::Delivered => "delivered",
+            EffectStatus::Failed => "failed",
+            EffectStatus::Unrouted => "unrouted",
+            EffectStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EffectStatus> {
+        EffectStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Needs a person: support retries or resolves it.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, EffectStatus::Failed | EffectStatus::Unrouted)
+    }
+}
+
+impl std::fmt::Display for EffectStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One effect of the outbox as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct EffectRow {
+pub struct EffectRecord {
+    pub id: i64,
+    pub order_id: OrderId,
+    /// The order version its transition produced (with the order, names the transition).
+    pub version: i64,
     pub kind: String,
+    /// The effect as the workflow file writes it: `refund(full)`, `notify(customer)`.
     pub payload: String,
     pub status: String,
-    pub version: i64,
+    pub idempotency_key: String,
+    /// Delivery attempts so far (since the last hand retry).
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sink: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl EffectRecord {
+    /// The status, `Failed` for a value the schema's check keeps out anyway.
+    pub fn status(&self) -> EffectStatus {
+        EffectStatus::parse(&self.status).unwrap_or(EffectStatus::Failed)
+    }
+}
+
+/// An effect a runner claimed: deliver it, then report with `lease` (which names this claim
+/// alone, so a runner whose lease ran out cannot overwrite the next claim's result).
+#[derive(Clone, Debug)]
+pub struct ClaimedEffect {
+    pub effect: EffectRecord,
+    pub lease: String,
+    pub lease_until: DateTime<Utc>,
+}
+
+/// What one delivery attempt came to, as the runner reports it.
+#[derive(Clone, Debug)]
+pub struct AttemptReport {
+    /// The effect's status afterwards: pending (retry later), delivered, failed or unrouted.
+    pub status: EffectStatus,
+    /// When a pending effect is tried next.
+    pub next_attempt_at: DateTime<Utc>,
+    pub sink: Option<String>,
+    /// `delivered`, `retry`, `failed` or `unrouted` (the attempts table's outcome).
+    pub outcome: &'static str,
+    pub http_status: Option<i64>,
+    /// The error, or for a delivered effect what the sink's answer did (the event applied,
+    /// or why it was refused).
+    pub detail: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// One row of an effect's record: a delivery attempt, or a hand retry or resolution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct EffectAttempt {
+    pub id: i64,
+    pub effect_id: i64,
+    pub order_id: OrderId,
+    pub attempt: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub detail: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// Which effects a list asks for (support and admin, who see every order).
+#[derive(Clone, Debug, Default)]
+pub struct EffectQuery {
+    pub status: Option<EffectStatus>,
+    pub order_id: Option<OrderId>,
+    /// Keyset paging: effects after this id.
+    pub after_id: Option<i64>,
+    pub limit: i64,
 }
 
 /// Which orders a list asks for. Visibility is not optional: it comes from the actor.

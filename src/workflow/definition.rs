@@ -130,12 +130,26 @@ impl Workflow {
         order.due_at.is_some_and(|due| due < now) && self.late_states.contains(&order.state)
     }
 
-    /// The timer armed on entering `state`: the earliest timed transition out of it.
+    /// The timer armed on entering `state`: the earliest timed transition out of it (the
+    /// first in the file among equally early ones).
     pub fn timer_for(&self, state: &str) -> Option<(&str, Duration)> {
-        self.transitions
-            .iter()
-            .filter(|t| t.leaves(state))
-            .filter_map(|t| t.after.map(|after| (t.event.as_str(), after)))
-            .min_by_key(|(_, after)| *after)
+        self.timed_events_from(state).into_iter().next()
+    }
+
+    /// The timed transitions out of `state`, earliest first, file order among equals: when
+    /// the armed one's guard refuses at its time, the runner tries the next that is due (a
+    /// payment retry while attempts are left, else giving up).
+    pub fn timed_events_from(&self, state: &str) -> Vec<(&str, Duration)> {
+        let mut timed: Vec<(&str, Duration)> = Vec::new();
+        for transition in self.transitions.iter().filter(|t| t.leaves(state)) {
+            if let Some(after) = transition.after
+                && !timed.iter().any(|(event, _)| *event == transition.event)
+            {
+                timed.push((transition.event.as_str(), after));
+            }
+        }
+        // A stable sort keeps file order among equal delays.
+        timed.sort_by_key(|(_, after)| *after);
+        timed
     }
 }

@@ -34,9 +34,29 @@ pub enum Effect {
     Credit,
     Notify(Vec<Party>),
     PaymentLink,
+    /// Ask the warehouse whether the stock is there (it answers with the next event).
+    InventoryCheck,
     InventoryReserve,
     InventoryRelease,
+    /// Ask the payment provider to take the payment (it answers confirmed or failed).
+    PaymentRequest,
+    /// Ask the warehouse to ship (it answers when shipped).
+    ShipmentRequest,
 }
+
+/// Every effect kind, as stored and as sinks name them in `config.toml`.
+pub const EFFECT_KINDS: [&str; 10] = [
+    "refund",
+    "payout",
+    "credit",
+    "notify",
+    "payment_link",
+    "inventory.check",
+    "inventory.reserve",
+    "inventory.release",
+    "payment.request",
+    "shipment.request",
+];
 
 pub use crate::domain::ledger::{LedgerKind, Movement as LedgerEntry};
 use crate::domain::ledger::{LedgerRefusal, share_of};
@@ -77,8 +97,11 @@ impl Effect {
             Effect::Credit => "credit",
             Effect::Notify(_) => "notify",
             Effect::PaymentLink => "payment_link",
+            Effect::InventoryCheck => "inventory.check",
             Effect::InventoryReserve => "inventory.reserve",
             Effect::InventoryRelease => "inventory.release",
+            Effect::PaymentRequest => "payment.request",
+            Effect::ShipmentRequest => "shipment.request",
         }
     }
 }
@@ -116,7 +139,7 @@ pub enum EffectError {
     #[error("{0}")]
     UnknownParty(String),
     #[error(
-        "unknown effect \"{0}\" (expected refund, payout, credit, notify, payment_link, inventory.reserve or inventory.release)"
+        "unknown effect \"{0}\" (expected refund, payout, credit, notify, payment_link, inventory.check, inventory.reserve, inventory.release, payment.request or shipment.request)"
     )]
     Unknown(String),
 }
@@ -157,8 +180,11 @@ impl FromStr for Effect {
             "payout" => no_argument(Effect::Payout),
             "credit" => no_argument(Effect::Credit),
             "payment_link" => no_argument(Effect::PaymentLink),
+            "inventory.check" => no_argument(Effect::InventoryCheck),
             "inventory.reserve" => no_argument(Effect::InventoryReserve),
             "inventory.release" => no_argument(Effect::InventoryRelease),
+            "payment.request" => no_argument(Effect::PaymentRequest),
+            "shipment.request" => no_argument(Effect::ShipmentRequest),
             "notify" => {
                 let parties = argument
                     .filter(|a| !a.is_empty())
@@ -188,8 +214,11 @@ mod tests {
             "notify(customer)",
             "notify(customer, seller)",
             "payment_link",
+            "inventory.check",
             "inventory.reserve",
             "inventory.release",
+            "payment.request",
+            "shipment.request",
         ] {
             let effect: Effect = text.parse().expect(text);
             assert_eq!(effect.to_string(), text);

@@ -310,7 +310,11 @@ impl Workflow {
         let mut first_failure = None;
         for chosen in admitted {
             let transition = chosen.transition;
-            if let Some(after) = transition.after {
+            // The delay is when the system takes the step by itself; a person with one of
+            // the transition's other roles may take it sooner.
+            if let Some(after) = transition.after
+                && actor.role == Role::System
+            {
                 let due_at = order.state_entered_at + after;
                 if now < due_at {
                     first_failure.get_or_insert(BlockReason::TimerNotDue { due_at });

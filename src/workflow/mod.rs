@@ -10,7 +10,7 @@ pub mod load;
 pub mod registry;
 
 pub use definition::{NoteRule, Outcome, State, Transition, Workflow};
-pub use effect::{Effect, EffectError, LedgerEntry, LedgerKind, RefundShare};
+pub use effect::{EFFECT_KINDS, Effect, EffectError, LedgerEntry, LedgerKind, RefundShare};
 pub use engine::{
     ArmedTimer, AvailableTransition, BlockReason, BlockedTransition, Decision, Refusal,
     TransitionMenu,

@@ -85,7 +85,7 @@ const INVALID: &[(&str, &[&str])] = &[
     (
         "unknown-effect.toml",
         &[
-            "17:32: unknown effect \"teleport\" (expected refund, payout, credit, notify, payment_link, inventory.reserve or inventory.release)",
+            "17:32: unknown effect \"teleport\" (expected refund, payout, credit, notify, payment_link, inventory.check, inventory.reserve, inventory.release, payment.request or shipment.request)",
         ],
     ),
     (

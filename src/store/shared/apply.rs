@@ -92,12 +92,12 @@ macro_rules! apply_path {
                 /// The acting user as the database has them now, inside the write transaction:
                 /// a user disabled or demoted a second ago can do nothing, whatever screen they
                 /// still have open. The built-in timer clock (`system`, a reserved name) has
-                /// no row.
+                /// no row, nor do the sinks (`sink:NAME`).
                 async fn check_standing(
                     tx: &mut Transaction<'static, $db>,
                     actor: &Actor,
                 ) -> Result<(), ApplyError> {
-                    if *actor == Actor::system_clock() {
+                    if actor.is_built_in() {
                         return Ok(());
                     }
                     let row = sqlx::query_as::<$db, (String, bool)>(sql::ACTOR_STANDING)

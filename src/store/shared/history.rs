@@ -7,7 +7,7 @@ macro_rules! history_queries {
             use $crate::domain::{OrderId, Visibility};
             use $crate::store::rows::{FeedRow, HistoryRow};
             use $crate::store::types::{
-                Attempt, EffectRow, ExplorerCursor, ExplorerEntry, ExplorerFilter, FeedEvent,
+                Attempt, EffectRecord, ExplorerCursor, ExplorerEntry, ExplorerFilter, FeedEvent,
                 HistoryEntry, LedgerRow,
             };
             use $crate::store::{StoreError, micros, sql, visibility_binds};
@@ -80,8 +80,8 @@ macro_rules! history_queries {
                 pub async fn effects(
                     &self,
                     order_id: OrderId,
-                ) -> Result<Vec<EffectRow>, StoreError> {
-                    self.rows_of_order::<EffectRow, _>(sql::SELECT_EFFECTS, order_id)
+                ) -> Result<Vec<EffectRecord>, StoreError> {
+                    self.rows_of_order::<EffectRecord, _>(sql::SELECT_EFFECTS, order_id)
                         .await
                 }
 

@@ -15,6 +15,7 @@ pub(crate) mod apply;
 pub(crate) mod audit;
 pub(crate) mod history;
 pub(crate) mod orders;
+pub(crate) mod outbox;
 pub(crate) mod seeding;
 pub(crate) mod users;
 
@@ -32,6 +33,7 @@ macro_rules! shared_store_impl {
         $crate::store::shared::apply::apply_path!($store, $db);
         $crate::store::shared::seeding::seeding!($store, $db);
         $crate::store::shared::audit::audit_queries!($store, $db);
+        $crate::store::shared::outbox::outbox_queries!($store, $db);
     };
 }
 

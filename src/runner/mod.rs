@@ -1,0 +1,282 @@
+//! The runner of `orderboard serve` (http.md, "The runner"): fires due timers and delivers
+//! the effects outbox to the sinks, sharing the work with other runners through leases.
+//!
+//! It calls `Backoffice` only, so a sink's answer goes through the one apply path.
+
+pub mod delivery;
+pub mod sinks;
+pub mod transport;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub use sinks::{Sink, SinkConfigError, SinkSecret, Sinks};
+pub use transport::{Answer, Outgoing, Transport};
+
+use crate::domain::OrderId;
+use crate::service::{Backoffice, ServiceError};
+use crate::store::{AttemptReport, ClaimedEffect, EffectStatus};
+
+/// How the runner paces itself.
+#[derive(Clone, Debug)]
+pub struct RunnerOptions {
+    /// How often it looks for due timers and effects when idle: well under the one second
+    /// within which a timer must fire.
+    pub poll: Duration,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// On shutdown, how long in-flight deliveries may take to finish before they are released
+    /// for another runner (with the same idempotency key).
+    pub grace: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        RunnerOptions {
+            poll: Duration::from_millis(200),
+            concurrency: 32,
+            grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A lease outlasts the longest delivery by this much, so a slow but live runner keeps it.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// Due timers read per round.
+const TIMER_ROUND: i64 = 500;
+/// Refused timers remembered (per order version) so they are not re-tried every round.
+const MAX_REMEMBERED_REFUSALS: usize = 100_000;
+
+pub struct Runner {
+    office: Backoffice,
+    sinks: Arc<Sinks>,
+    options: RunnerOptions,
+    /// Names this process in leases: its pid and a random tag.
+    id: String,
+}
+
+impl Runner {
+    pub fn new(office: Backoffice, sinks: Sinks, options: RunnerOptions) -> Runner {
+        let id = format!("runner-{}-{:08x}", std::process::id(), fastrand::u32(..));
+        Runner {
+            office,
+            sinks: Arc::new(sinks),
+            options,
+            id,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs until `shutdown` turns true, then finishes or releases what is in flight.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        tracing::info!(runner = %self.id, sinks = ?self.sinks.iter().map(|s| &s.name).collect::<Vec<_>>(), "runner started");
+        let timers = fire_timers(self.office.clone(), self.options.poll, shutdown.clone());
+        let outbox = self.deliver_effects(shutdown);
+        tokio::join!(timers, outbox);
+        tracing::info!(runner = %self.id, "runner stopped");
+    }
+
+    async fn deliver_effects(&self, mut shutdown: watch::Receiver<bool>) {
+        let lease = self.sinks.longest_timeout() + LEASE_MARGIN;
+        let mut in_flight: JoinSet<()> = JoinSet::new();
+        let mut claims: HashMap<tokio::task::Id, ClaimedEffect> = HashMap::new();
+        while !*shutdown.borrow() {
+            let free = self.options.concurrency.saturating_sub(in_flight.len());
+            let mut busy = false;
+            if free > 0 {
+                let now = Utc::now();
+                let lease_until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+                match self
+                    .office
+                    .claim_effects(&self.id, now, lease_until, free as i64)
+                    .await
+                {
+                    Ok(claimed) => {
+                        busy = claimed.len() == free;
+                        for claim in claimed {
+                            let task =
+                                deliver_one(self.office.clone(), self.sinks.clone(), claim.clone());
+                            let handle = in_flight.spawn(task);
+                            claims.insert(handle.id(), claim);
+                        }
+                    }
+                    Err(error) => log_outage("claiming effects", &error),
+                }
+            }
+            if busy {
+                // A full batch: more may be due; claim again as soon as a slot frees.
+                if let Some(Ok(id)) = in_flight
+                    .join_next_with_id()
+                    .await
+                    .map(|r| r.map(|(id, ())| id))
+                {
+                    claims.remove(&id);
+                }
+                continue;
+            }
+            tokio::select! {
+                Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                    if let Ok((id, ())) = done {
+                        claims.remove(&id);
+                    }
+                }
+                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.drain(in_flight, claims).await;
+    }
+
+    /// Lets in-flight deliveries finish within the grace period; what is still running then
+    /// is stopped and put back to pending, due now, for any runner to deliver again.
+    async fn drain(
+        &self,
+        mut in_flight: JoinSet<()>,
+        mut claims: HashMap<tokio::task::Id, ClaimedEffect>,
+    ) {
+        let deadline = tokio::time::Instant::now() + self.options.grace;
+        while !in_flight.is_empty() {
+            match tokio::time::timeout_at(deadline, in_flight.join_next_with_id()).await {
+                Ok(Some(Ok((id, ())))) => {
+                    claims.remove(&id);
+                }
+                Ok(Some(Err(error))) => {
+                    claims.remove(&error.id());
+                }
+                Ok(None) => break,
+                Err(_) => break,
+            }
+        }
+        in_flight.abort_all();
+        while in_flight.join_next().await.is_some() {}
+        for claim in claims.values() {
+            let now = Utc::now();
+            let report = AttemptReport {
+                status: EffectStatus::Pending,
+                next_attempt_at: now,
+                sink: None,
+                outcome: "abandoned",
+                http_status: None,
+                detail: Some("released at shutdown before the sink answered".into()),
+                duration_ms: None,
+                at: now,
+            };
+            if let Err(error) = self.office.finish_effect(claim, &report).await {
+                tracing::warn!(effect = claim.effect.id, %error, "could not release an effect at shutdown; its lease will run out");
+            }
+        }
+        if !claims.is_empty() {
+            tracing::info!(
+                released = claims.len(),
+                "released in-flight deliveries at shutdown"
+            );
+        }
+    }
+}
+
+/// One delivery, then its report; the report is retried while the database is away (the
+/// lease keeps the effect ours meanwhile; if it runs out, another runner delivers again).
+async fn deliver_one(office: Backoffice, sinks: Arc<Sinks>, claim: ClaimedEffect) {
+    let report = match sinks.for_kind(&claim.effect.kind) {
+        Some(sink) => delivery::attempt(&office, sink, &claim).await,
+        None => delivery::unrouted(&claim.effect, Utc::now()),
+    };
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match office.finish_effect(&claim, &report).await {
+            Ok(true) => {
+                tracing::info!(
+                    effect = claim.effect.id,
+                    order = claim.effect.order_id,
+                    kind = %claim.effect.kind,
+                    attempt = claim.effect.attempts,
+                    outcome = report.outcome,
+                    status = report.status.as_str(),
+                    "delivery attempt"
+                );
+                return;
+            }
+            Ok(false) => {
+                tracing::warn!(
+                    effect = claim.effect.id,
+                    "lease lost before the report; another runner delivers it again"
+                );
+                return;
+            }
+            Err(error) if Utc::now() < claim.lease_until => {
+                log_outage("reporting a delivery", &error);
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                tracing::warn!(effect = claim.effect.id, %error, "gave up reporting; the lease ran out");
+                return;
+            }
+        }
+    }
+}
+
+/// Fires due timers as `system` within one poll of their time. Several runners may do so at
+/// once: the apply path's version check lets exactly one fire each timer.
+async fn fire_timers(office: Backoffice, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut refused: HashSet<(OrderId, i64)> = HashSet::new();
+    while !*shutdown.borrow() {
+        match fire_round(&office, &mut refused).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => log_outage("firing timers", &error),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// One round over the due timers; `true` when it fired a full round (more may be due).
+async fn fire_round(
+    office: &Backoffice,
+    refused: &mut HashSet<(OrderId, i64)>,
+) -> Result<bool, ServiceError> {
+    let now = Utc::now();
+    let due = office.due_timers(now, TIMER_ROUND).await?;
+    let mut fired = 0usize;
+    for timer in &due {
+        if refused.contains(&(timer.order_id, timer.version)) {
+            continue;
+        }
+        match office.fire_timer(timer, now).await {
+            Ok(applied) => {
+                fired += 1;
+                tracing::info!(order = timer.order_id, event = %applied.event, to = %applied.to, "timer fired");
+            }
+            Err(ServiceError::Apply(crate::store::ApplyError::Conflict { .. })) => {}
+            Err(ServiceError::Apply(crate::store::ApplyError::Refused(refusal))) => {
+                tracing::info!(order = timer.order_id, event = %timer.event, %refusal, "timer refused");
+                if refused.len() >= MAX_REMEMBERED_REFUSALS {
+                    refused.clear();
+                }
+                refused.insert((timer.order_id, timer.version));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(fired > 0 && due.len() as i64 == TIMER_ROUND)
+}
+
+/// The database went away or refused: logged, and the loop tries again next round.
+fn log_outage(what: &str, error: &ServiceError) {
+    if error.is_connection_lost() {
+        tracing::warn!(%error, "{what}: database unreachable, reconnecting");
+    } else {
+        tracing::error!(%error, "{what} failed");
+    }
+}

@@ -1,0 +1,282 @@
+//! The effects outbox: runners claim due effects under a lease, report each attempt, and
+//! support retries or resolves the ones that failed.
+
+macro_rules! outbox_queries {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use chrono::{DateTime, Utc};
+
+            use $crate::domain::OrderId;
+            use $crate::store::rows::HistoryRow;
+            use $crate::store::types::{
+                AttemptReport, ClaimedEffect, EffectAttempt, EffectQuery, EffectRecord,
+                HistoryEntry,
+            };
+            use $crate::store::{StoreError, micros, sql};
+
+            /// One row of `effect_attempts`, besides the effect it belongs to.
+            struct AttemptRow<'a> {
+                at: DateTime<Utc>,
+                actor: &'a str,
+                outcome: &'a str,
+                http_status: Option<i64>,
+                detail: Option<&'a str>,
+                duration_ms: Option<i64>,
+                note: Option<&'a str>,
+            }
+
+            impl $store {
+                /// Claims up to `limit` effects for `runner`: first those whose runner's lease
+                /// ran out (recorded as abandoned), then the due ones. Each claim gets a lease
+                /// of its own, named by the runner and the attempt number.
+                pub async fn claim_effects(
+                    &self,
+                    runner: &str,
+                    now: DateTime<Utc>,
+                    lease_until: DateTime<Utc>,
+                    limit: i64,
+                ) -> Result<Vec<ClaimedEffect>, StoreError> {
+                    let now = micros(now);
+                    let lease_until = micros(lease_until);
+                    let mut tx = self.begin_write().await?;
+                    let abandoned: Vec<i64> =
+                        sqlx::query_scalar::<$db, i64>(Self::CLAIM_ABANDONED_EFFECTS)
+                            .bind(now)
+                            .bind(limit)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    let room = limit - abandoned.len() as i64;
+                    let due: Vec<i64> = if room > 0 {
+                        sqlx::query_scalar::<$db, i64>(Self::CLAIM_DUE_EFFECTS)
+                            .bind(now)
+                            .bind(room)
+                            .fetch_all(&mut *tx)
+                            .await?
+                    } else {
+                        Vec::new()
+                    };
+                    let mut claimed = Vec::with_capacity(abandoned.len() + due.len());
+                    for id in abandoned.iter().chain(&due) {
+                        let was_abandoned = abandoned.contains(id);
+                        if was_abandoned {
+                            let previous =
+                                sqlx::query_as::<$db, EffectRecord>(sql::SELECT_EFFECT)
+                                    .bind(id)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                            Self::insert_effect_attempt(
+                                &mut tx,
+                                &previous,
+                                AttemptRow {
+                                    at: now,
+                                    actor: "runner",
+                                    outcome: "abandoned",
+                                    http_status: None,
+                                    detail: Some(
+                                        "the runner's lease ran out before it reported (stopped or stalled)",
+                                    ),
+                                    duration_ms: None,
+                                    note: None,
+                                },
+                            )
+                            .await?;
+                        }
+                        // The lease names this claim: the runner and the attempt number the
+                        // claim writes.
+                        let effect = sqlx::query_as::<$db, EffectRecord>(sql::CLAIM_EFFECT)
+                            .bind(id)
+                            .bind(runner)
+                            .bind(lease_until)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let lease = format!("{runner}#{}", effect.attempts);
+                        claimed.push(ClaimedEffect {
+                            effect,
+                            lease,
+                            lease_until,
+                        });
+                    }
+                    tx.commit().await?;
+                    Ok(claimed)
+                }
+
+                /// Writes an attempt's result if the claim still holds the effect; `false`
+                /// when its lease ran out and another claim took over (the result is dropped:
+                /// the other claim delivers again, with the same key).
+                pub async fn finish_effect(
+                    &self,
+                    claim: &ClaimedEffect,
+                    report: &AttemptReport,
+                ) -> Result<bool, StoreError> {
+                    let mut tx = self.begin_write().await?;
+                    let finished = (report.status != $crate::store::EffectStatus::Pending)
+                        .then(|| micros(report.at));
+                    let last_error = match report.outcome {
+                        "delivered" => None,
+                        _ => report.detail.as_deref(),
+                    };
+                    let updated = sqlx::query::<$db>(sql::FINISH_EFFECT)
+                        .bind(claim.effect.id)
+                        .bind(&claim.lease)
+                        .bind(report.status.as_str())
+                        .bind(micros(report.next_attempt_at))
+                        .bind(report.sink.as_deref())
+                        .bind(last_error)
+                        .bind(finished)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if updated == 0 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                    Self::insert_effect_attempt(
+                        &mut tx,
+                        &claim.effect,
+                        AttemptRow {
+                            at: micros(report.at),
+                            actor: report.sink.as_deref().unwrap_or("runner"),
+                            outcome: report.outcome,
+                            http_status: report.http_status,
+                            detail: report.detail.as_deref(),
+                            duration_ms: report.duration_ms,
+                            note: None,
+                        },
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                /// A hand retry (`retry_requested`) or resolution (`resolved`) of a failed or
+                /// unrouted effect, with who and why; `None` when the effect is missing or
+                /// not failed or unrouted (any more).
+                pub async fn settle_effect(
+                    &self,
+                    id: i64,
+                    retry: bool,
+                    actor: &str,
+                    note: Option<&str>,
+                    now: DateTime<Utc>,
+                ) -> Result<Option<EffectRecord>, StoreError> {
+                    let now = micros(now);
+                    let mut tx = self.begin_write().await?;
+                    let Some(before) = sqlx::query_as::<$db, EffectRecord>(sql::SELECT_EFFECT)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    else {
+                        return Ok(None);
+                    };
+                    let statement = if retry { sql::RETRY_EFFECT } else { sql::RESOLVE_EFFECT };
+                    let changed = sqlx::query::<$db>(statement)
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if changed == 0 {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                    let was = format!("was {}", before.status);
+                    Self::insert_effect_attempt(
+                        &mut tx,
+                        &before,
+                        AttemptRow {
+                            at: now,
+                            actor,
+                            outcome: if retry { "retry_requested" } else { "resolved" },
+                            http_status: None,
+                            detail: Some(&was),
+                            duration_ms: None,
+                            note,
+                        },
+                    )
+                    .await?;
+                    let after = sqlx::query_as::<$db, EffectRecord>(sql::SELECT_EFFECT)
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(Some(after))
+                }
+
+                async fn insert_effect_attempt(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    effect: &EffectRecord,
+                    row: AttemptRow<'_>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query::<$db>(sql::INSERT_EFFECT_ATTEMPT)
+                        .bind(effect.id)
+                        .bind(effect.order_id)
+                        .bind(effect.attempts)
+                        .bind(row.at)
+                        .bind(row.actor)
+                        .bind(row.outcome)
+                        .bind(row.http_status)
+                        .bind(row.detail)
+                        .bind(row.duration_ms)
+                        .bind(row.note)
+                        .execute(&mut **tx)
+                        .await?;
+                    Ok(())
+                }
+
+                pub async fn effect(&self, id: i64) -> Result<Option<EffectRecord>, StoreError> {
+                    Ok(sqlx::query_as::<$db, EffectRecord>(sql::SELECT_EFFECT)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?)
+                }
+
+                pub async fn list_effects(
+                    &self,
+                    query: &EffectQuery,
+                ) -> Result<Vec<EffectRecord>, StoreError> {
+                    Ok(sqlx::query_as::<$db, EffectRecord>(sql::LIST_EFFECTS)
+                        .bind(query.status.map(|s| s.as_str()))
+                        .bind(query.order_id)
+                        .bind(query.after_id.unwrap_or(0))
+                        .bind(query.limit)
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
+                pub async fn count_effects_needing_attention(&self) -> Result<i64, StoreError> {
+                    Ok(
+                        sqlx::query_scalar::<$db, i64>(sql::COUNT_EFFECTS_NEEDING_ATTENTION)
+                            .fetch_one(&self.pool)
+                            .await?,
+                    )
+                }
+
+                pub async fn effect_attempts(
+                    &self,
+                    order_id: OrderId,
+                ) -> Result<Vec<EffectAttempt>, StoreError> {
+                    Ok(sqlx::query_as::<$db, EffectAttempt>(sql::SELECT_EFFECT_ATTEMPTS)
+                        .bind(order_id)
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
+                /// The transition that recorded the effects of `version`.
+                pub async fn transition_at(
+                    &self,
+                    order_id: OrderId,
+                    version: i64,
+                ) -> Result<Option<HistoryEntry>, StoreError> {
+                    Ok(sqlx::query_as::<$db, HistoryRow>(sql::HISTORY_AT_VERSION)
+                        .bind(order_id)
+                        .bind(version)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .map(HistoryEntry::from))
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use outbox_queries;
