@@ -9,7 +9,8 @@ use crate::domain::Order;
 use crate::domain::text::display_safe;
 use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
 use crate::store::{
-    Applied, Attempt, EffectRecord, EffectStatus, ExplorerEntry, HistoryEntry, LedgerRow,
+    Applied, Attempt, EffectAttempt, EffectRecord, EffectStatus, ExplorerEntry, HistoryEntry,
+    LedgerRow,
 };
 use crate::workflow::TransitionMenu;
 
@@ -85,6 +86,13 @@ pub fn timeline_json(entry: &TimelineEntry) -> Value {
     match entry {
         TimelineEntry::Transition(transition) => history_json(transition),
         TimelineEntry::Attempt(attempt) => attempt_json(attempt),
+        TimelineEntry::EffectAction(action) => json!({
+            "at": rfc3339(action.at),
+            "actor": action.actor,
+            "effect_id": action.effect_id,
+            "action": action.outcome,
+            "note": action.note,
+        }),
     }
 }
 
@@ -92,7 +100,12 @@ pub fn timeline_line(entry: &TimelineEntry) -> String {
     match entry {
         TimelineEntry::Transition(transition) => history_line(transition),
         TimelineEntry::Attempt(attempt) => attempt_line(attempt),
+        TimelineEntry::EffectAction(action) => effect_action_line(action),
     }
+}
+
+pub fn effect_action_line(action: &EffectAttempt) -> String {
+    format!("{}  {}", rfc3339(action.at), action.hand_action())
 }
 
 /// The columns of `history --all --format csv`.

@@ -5,7 +5,12 @@ use std::time::Duration;
 
 use super::context::Context;
 use super::exit::CliError;
+use tokio::sync::watch;
+
+use crate::demo::live::{simulated_sinks, storefront};
 use crate::demo::{self, DEMO_SEED, DEMO_USERS, demo_password};
+use crate::domain::Role;
+use crate::runner::{Runner, RunnerOptions};
 use crate::store::OpenMode;
 use crate::tui::clock::Zone;
 use crate::tui::keymap::KeyMap;
@@ -34,12 +39,42 @@ pub async fn demo(context: &Context, orders: usize) -> Result<(), CliError> {
         demo::create_demo(&backoffice, orders, chrono::Utc::now(), DEMO_SEED).await?;
     }
     // The login screen lists the demo sign-ins that exist in this database.
-    for (name, role) in backoffice.existing_demo_users(DEMO_USERS).await? {
-        let password = demo_password(&name);
-        options.demo_logins.push((name, password, role));
+    let users = backoffice.existing_demo_users(DEMO_USERS).await?;
+    for (name, role) in &users {
+        options
+            .demo_logins
+            .push((name.clone(), demo_password(name), *role));
     }
-    start(backoffice, options).await
+    // The runner with simulated sinks and a storefront: the board moves by itself.
+    let named = |wanted: Role| -> Vec<String> {
+        users
+            .iter()
+            .filter(|(_, role)| *role == wanted)
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let (stop, stopped) = watch::channel(false);
+    let options_for_runner = RunnerOptions {
+        grace: DEMO_RUNNER_GRACE,
+        ..RunnerOptions::default()
+    };
+    let runner = Runner::new(backoffice.clone(), simulated_sinks(), options_for_runner);
+    let runner = tokio::spawn(runner.run(stopped.clone()));
+    let storefront = tokio::spawn(storefront(
+        backoffice.clone(),
+        named(Role::Customer),
+        named(Role::Seller),
+        stopped,
+    ));
+    let outcome = start(backoffice, options).await;
+    let _ = stop.send(true);
+    let _ = tokio::join!(runner, storefront);
+    outcome
 }
+
+/// On quitting the demo, in-flight simulated deliveries get this long before they are put
+/// back for the next start.
+const DEMO_RUNNER_GRACE: Duration = Duration::from_secs(1);
 
 fn options(context: &Context) -> Result<Options, CliError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {

@@ -24,13 +24,15 @@ pub enum Permission {
 impl Permission {
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Permission::CreateOrders
-            | Permission::AddUsers
+            Permission::AddUsers
             | Permission::ListUsers
             | Permission::ManageUsers
             | Permission::Verify
             | Permission::Seed => role == Role::Admin,
-            Permission::FireTimers => matches!(role, Role::Admin | Role::System),
+            // http.md: a storefront's system account places orders over the API.
+            Permission::CreateOrders | Permission::FireTimers => {
+                matches!(role, Role::Admin | Role::System)
+            }
             Permission::SeeAttempts | Permission::ManageEffects => {
                 matches!(role, Role::Support | Role::Admin)
             }
@@ -40,7 +42,7 @@ impl Permission {
     /// The sentence shown when `allows` says no.
     pub fn refusal(self) -> &'static str {
         match self {
-            Permission::CreateOrders => "only an admin may create orders",
+            Permission::CreateOrders => "only an admin or a system account may create orders",
             Permission::AddUsers => "only an admin may add users",
             Permission::ListUsers => "only an admin may list users",
             Permission::ManageUsers => "only an admin may change users",

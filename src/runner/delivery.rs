@@ -65,7 +65,10 @@ pub async fn attempt(office: &Backoffice, sink: &Sink, claim: &ClaimedEffect) ->
         attempt: effect.attempts,
     };
     let started = Instant::now();
-    let answer = sink.transport.send(&outgoing).await;
+    // The transport's own timeout (HTTP's) should fire first; this bounds any transport.
+    let answer = tokio::time::timeout(sink.timeout, sink.transport.send(&outgoing))
+        .await
+        .unwrap_or(Answer::TimedOut);
     let duration_ms = Some(started.elapsed().as_millis().min(i64::MAX as u128) as i64);
     match answer {
         Answer::Status { code, body, .. } if (200..300).contains(&code) => {

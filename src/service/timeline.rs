@@ -4,13 +4,27 @@
 use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
 use crate::domain::{Actor, OrderId};
-use crate::store::{Attempt, ExplorerCursor, ExplorerEntry, ExplorerFilter, HistoryEntry};
+use crate::store::{
+    Attempt, EffectAttempt, ExplorerCursor, ExplorerEntry, ExplorerFilter, HistoryEntry,
+};
 
 /// One line of an order's timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TimelineEntry {
     Transition(HistoryEntry),
     Attempt(Attempt),
+    /// A hand retry or resolution of a failed effect, with who and why.
+    EffectAction(EffectAttempt),
+}
+
+impl TimelineEntry {
+    fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            TimelineEntry::Transition(entry) => entry.at,
+            TimelineEntry::Attempt(attempt) => attempt.at,
+            TimelineEntry::EffectAction(action) => action.at,
+        }
+    }
 }
 
 impl Backoffice {
@@ -43,8 +57,22 @@ impl Backoffice {
         id: OrderId,
         attempts: bool,
     ) -> Result<Vec<TimelineEntry>, ServiceError> {
+        let with_staff_entries = attempts;
         let (history, attempts) = self.history(actor, id, attempts).await?;
-        Ok(interleave(history, attempts))
+        let mut asides: Vec<TimelineEntry> =
+            attempts.into_iter().map(TimelineEntry::Attempt).collect();
+        if with_staff_entries {
+            let actions = self.store.effect_attempts(id).await?;
+            asides.extend(
+                actions
+                    .into_iter()
+                    .filter(|a| matches!(a.outcome.as_str(), "retry_requested" | "resolved"))
+                    .map(TimelineEntry::EffectAction),
+            );
+            // Stable: entries of one kind keep their commit order among equal times.
+            asides.sort_by_key(TimelineEntry::at);
+        }
+        Ok(interleave(history, asides))
     }
 }
 
@@ -69,15 +97,17 @@ impl Backoffice {
     }
 }
 
-fn interleave(history: Vec<HistoryEntry>, attempts: Vec<Attempt>) -> Vec<TimelineEntry> {
-    let mut timeline = Vec::with_capacity(history.len() + attempts.len());
-    let mut attempts = attempts.into_iter().peekable();
+/// Transitions in commit order, each aside (a refused attempt, a hand action on an effect,
+/// in time order) placed before the first transition committed after it.
+fn interleave(history: Vec<HistoryEntry>, asides: Vec<TimelineEntry>) -> Vec<TimelineEntry> {
+    let mut timeline = Vec::with_capacity(history.len() + asides.len());
+    let mut asides = asides.into_iter().peekable();
     for entry in history {
-        while let Some(attempt) = attempts.next_if(|a| a.at < entry.at) {
-            timeline.push(TimelineEntry::Attempt(attempt));
+        while let Some(aside) = asides.next_if(|a| a.at() < entry.at) {
+            timeline.push(aside);
         }
         timeline.push(TimelineEntry::Transition(entry));
     }
-    timeline.extend(attempts.map(TimelineEntry::Attempt));
+    timeline.extend(asides);
     timeline
 }

@@ -80,6 +80,7 @@ pub const LIST_ORDERS: &str = concat!(
        AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
        AND id > $8 \
        AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
+       AND ($11 = 0 OR id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
      ORDER BY id LIMIT $9"
 );
 
@@ -88,8 +89,8 @@ pub const LIST_ORDERS: &str = concat!(
 // not). Unused visibility parameters are still mentioned, so both backends type them.
 
 /// One board column's page. Parameters as LIST_ORDERS; workflow ($3) and state ($4) given.
-/// Sorted pages add the cursor's key ($11) and, for the due date, which part of the column the
-/// cursor is in ($12: 0 first page, 1 dated orders, 2 undated ones, which come last).
+/// Sorted pages add the cursor's key ($12) and, for the due date, which part of the column the
+/// cursor is in ($13: 0 first page, 1 dated orders, 2 undated ones, which come last).
 macro_rules! board_page {
     ($who:literal, $after:literal, $order:literal) => {
         concat!(
@@ -102,6 +103,7 @@ macro_rules! board_page {
               AND ",
             $after,
             " AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
+              AND ($11 = 0 OR id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
               ORDER BY ",
             $order,
             " LIMIT $9"
@@ -116,17 +118,17 @@ macro_rules! board_pages {
             board_page!($who, "id > $8", "id"),
             board_page!(
                 $who,
-                "($12 = 0 OR ($12 = 1 AND (due_at IS NULL OR due_at > $11 OR (due_at = $11 AND id > $8))) OR ($12 = 2 AND due_at IS NULL AND id > $8))",
+                "($13 = 0 OR ($13 = 1 AND (due_at IS NULL OR due_at > $12 OR (due_at = $12 AND id > $8))) OR ($13 = 2 AND due_at IS NULL AND id > $8))",
                 "(due_at IS NULL), due_at, id"
             ),
             board_page!(
                 $who,
-                "($11 IS NULL OR state_entered_at > $11 OR (state_entered_at = $11 AND id > $8))",
+                "($12 IS NULL OR state_entered_at > $12 OR (state_entered_at = $12 AND id > $8))",
                 "state_entered_at, id"
             ),
             board_page!(
                 $who,
-                "($11 IS NULL OR amount_cents < $11 OR (amount_cents = $11 AND id > $8))",
+                "($12 IS NULL OR amount_cents < $12 OR (amount_cents = $12 AND id > $8))",
                 "amount_cents DESC, id"
             ),
         ]
@@ -145,7 +147,8 @@ pub const COUNT_ALL: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE workf
 pub const COUNT_CUSTOMER: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE customer = $2 AND workflow = $1 AND $3 IS NULL GROUP BY state";
 pub const COUNT_SELLER: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE seller = $3 AND workflow = $1 AND $2 IS NULL GROUP BY state";
 
-/// Per-column counts under filters: $4 text pattern, $5 exact id, $6 due before, $7 acted by.
+/// Per-column counts under filters: $4 text pattern, $5 exact id, $6 due before, $7 acted by,
+/// $8 only orders with an effect that needs a person (1) or any (0).
 macro_rules! count_filtered {
     ($who:literal) => {
         concat!(
@@ -155,6 +158,7 @@ macro_rules! count_filtered {
               AND ($4 IS NULL OR LOWER(title) LIKE $4 ESCAPE '\\' OR LOWER(customer) LIKE $4 ESCAPE '\\' OR LOWER(seller) LIKE $4 ESCAPE '\\' OR CAST(id AS TEXT) = $5) \
               AND ($6 IS NULL OR due_at < $6) \
               AND ($7 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $7)) \
+              AND ($8 = 0 OR id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
               GROUP BY state"
         )
     };

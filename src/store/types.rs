@@ -257,6 +257,28 @@ pub struct EffectAttempt {
     pub note: Option<String>,
 }
 
+impl EffectAttempt {
+    /// A hand action in words, display-safe: `sue: effect 12 resolved "paid by transfer"`.
+    pub fn hand_action(&self) -> String {
+        use crate::domain::text::display_safe;
+        let what = if self.outcome == "resolved" {
+            "resolved"
+        } else {
+            "sent for retry"
+        };
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| format!("  \"{}\"", display_safe(n)))
+            .unwrap_or_default();
+        format!(
+            "{}: effect {} {what}{note}",
+            display_safe(&self.actor),
+            self.effect_id
+        )
+    }
+}
+
 /// Which effects a list asks for (support and admin, who see every order).
 #[derive(Clone, Debug, Default)]
 pub struct EffectQuery {
@@ -278,6 +300,8 @@ pub struct OrderQuery {
     pub text: Option<String>,
     /// Only orders this user has acted on (the staff's "mine").
     pub acted_by: Option<String>,
+    /// Only orders with an effect that failed or found no sink (support's queue).
+    pub needs_attention: bool,
     /// Keyset paging: orders after this id (and, for a sorted column, after this key).
     pub after_id: Option<OrderId>,
     pub after_key: Option<crate::domain::SortKey>,

@@ -27,6 +27,11 @@ pub enum Msg {
     },
     DetailLoaded(Result<Detail, String>),
     Applied(Result<Applied, ApplyFailure>),
+    /// A hand retry or resolution of an effect: what was done, or why not.
+    EffectSettled {
+        order_id: OrderId,
+        result: Result<String, String>,
+    },
     /// New transitions from the live feed, oldest first.
     Feed(Vec<FeedEvent>),
     /// The current snapshot of an order a feed event or our own change touched.
@@ -56,6 +61,8 @@ pub enum Msg {
     },
     /// The signed-in user as the database has them now (`None`: disabled or gone).
     AccountChecked(Result<Option<Actor>, String>),
+    /// How many effects need a person now (zero for those who may not handle them).
+    AttentionCounted(i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +124,18 @@ pub enum Effect {
         event: String,
         note: Option<String>,
         version: i64,
+    },
+    /// Retry (or, with `resolve`, close by hand) one of the order's failed effects.
+    SettleEffect {
+        actor: Actor,
+        order_id: OrderId,
+        effect_id: i64,
+        resolve: bool,
+        note: Option<String>,
+    },
+    /// Count the effects that failed or found no sink, for the header's badge.
+    CountAttention {
+        actor: Actor,
     },
     /// Fetch the order a feed event names, as the actor may see it.
     FollowEvent {

@@ -16,7 +16,7 @@ use super::widgets::{Scroll, age, pane_block, position_label, wrap};
 use crate::domain::text::display_safe;
 use crate::domain::{Actor, Money, Order, OrderId};
 use crate::service::TimelineEntry;
-use crate::store::{Attempt, HistoryEntry};
+use crate::store::{Attempt, EffectRecord, EffectStatus, HistoryEntry};
 use crate::workflow::Workflows;
 
 #[derive(Default)]
@@ -118,7 +118,7 @@ impl OrderPane {
             (_, None) => waiting(),
             (OrderTab::Timeline, Some(detail)) => timeline_lines(detail, zone, theme),
             (OrderTab::Ledger, Some(detail)) => ledger_lines(detail, order, zone, theme),
-            (OrderTab::Effects, Some(detail)) => effect_lines(detail, theme),
+            (OrderTab::Effects, Some(detail)) => effect_lines(detail, (now, zone), theme),
         }
     }
 
@@ -283,6 +283,10 @@ fn timeline_lines(detail: &Detail, zone: Zone, theme: &Theme) -> Vec<Line<'stati
         .map(|entry| match entry {
             TimelineEntry::Transition(transition) => transition_line(transition, zone, theme),
             TimelineEntry::Attempt(attempt) => attempt_line(attempt, zone, theme),
+            TimelineEntry::EffectAction(action) => Line::from(vec![
+                Span::styled(format!("{} ⚙ ", zone.stamp(action.at)), theme.feed_time),
+                Span::styled(action.hand_action(), theme.muted),
+            ]),
         })
         .collect()
 }
@@ -332,41 +336,88 @@ fn ledger_lines(detail: &Detail, order: &Order, zone: Zone, theme: &Theme) -> Ve
     lines
 }
 
-/// Effects grouped by kind and status: "notify ×26, pending".
-fn effect_lines(detail: &Detail, theme: &Theme) -> Vec<Line<'static>> {
+/// Each effect with where it is on its way out: status, attempts, the sink, the next try and
+/// the last error. Those that need a person (failed, unrouted) stand out, first.
+fn effect_lines(
+    detail: &Detail,
+    (now, zone): (DateTime<Utc>, Zone),
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let effects = &detail.view.effects;
     if effects.is_empty() {
         return vec![Line::from(Span::styled("no effects", theme.muted))];
     }
-    let mut groups: Vec<((String, String), usize)> = Vec::new();
-    for effect in effects {
-        let key = (effect.kind.clone(), effect.status.clone());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, count)) => *count += 1,
-            None => groups.push((key, 1)),
-        }
+    let trouble = effects
+        .iter()
+        .filter(|e| e.status().needs_attention())
+        .count();
+    let mut lines = Vec::new();
+    if trouble > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("{trouble} effect(s) need a person: enter → retry or resolve"),
+            theme.late_badge,
+        )));
     }
-    let mut lines: Vec<Line> = groups
-        .into_iter()
-        .map(|((kind, status), count)| {
-            Line::from(Span::styled(
-                format!("{kind} ×{count}, {status}"),
-                theme.text,
-            ))
-        })
-        .collect();
-    lines.push(Line::from(""));
-    lines.extend(effects.iter().map(|effect| {
-        Line::from(Span::styled(
+    let (troubled, others): (Vec<&EffectRecord>, Vec<&EffectRecord>) =
+        effects.iter().partition(|e| e.status().needs_attention());
+    for effect in troubled.into_iter().chain(others) {
+        lines.extend(effect_entry(effect, (now, zone), theme));
+    }
+    lines
+}
+
+fn effect_entry(
+    effect: &EffectRecord,
+    (now, zone): (DateTime<Utc>, Zone),
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let status = effect.status();
+    let status_style = match status {
+        EffectStatus::Failed | EffectStatus::Unrouted => theme.late_badge,
+        EffectStatus::Delivered | EffectStatus::Resolved => theme.muted,
+        _ => theme.highlight,
+    };
+    let sink = effect
+        .sink
+        .as_deref()
+        .map(|s| format!(" · {}", display_safe(s)))
+        .unwrap_or_default();
+    let plural = if effect.attempts == 1 { "" } else { "s" };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
             format!(
-                "v{} {} ({})",
+                "#{} v{} {} ",
+                effect.id,
                 effect.version,
-                display_safe(&effect.payload),
-                effect.status
+                display_safe(&effect.payload)
+            ),
+            theme.text,
+        ),
+        Span::styled(status.to_string(), status_style),
+        Span::styled(
+            format!(" · {} attempt{plural}{sink}", effect.attempts),
+            theme.muted,
+        ),
+    ])];
+    if status == EffectStatus::Pending && effect.attempts > 0 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  {}",
+                zone.countdown("next try", effect.next_attempt_at, now)
             ),
             theme.muted,
-        ))
-    }));
+        )));
+    }
+    if let Some(error) = &effect.last_error {
+        lines.push(Line::from(Span::styled(
+            format!("  last error: {}", display_safe(error)),
+            if status.needs_attention() {
+                theme.status_error
+            } else {
+                theme.muted
+            },
+        )));
+    }
     lines
 }
 

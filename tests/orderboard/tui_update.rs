@@ -6,6 +6,7 @@ use orderboard::domain::{Actor, Role};
 use orderboard::store::Applied;
 use orderboard::tui::app::{Overlay, Pane, Screen, update};
 use orderboard::tui::msg::{ApplyFailure, ConnectionState, Effect, Msg};
+use orderboard::tui::overlays::Pick;
 
 use crate::tui_fixtures::{
     board_data, card, detail_for, feed_event, key, new_app, press, seller, signed_in, typed,
@@ -139,7 +140,10 @@ fn the_menu_offers_exactly_the_legal_transitions() {
     let available: Vec<(&str, &str)> = menu
         .available
         .iter()
-        .map(|a| (a.event.as_str(), a.to.as_str()))
+        .filter_map(|pick| match pick {
+            Pick::Transition(a) => Some((a.event.as_str(), a.to.as_str())),
+            Pick::Effect(_) => None,
+        })
         .collect();
     assert_eq!(
         available,

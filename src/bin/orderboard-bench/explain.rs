@@ -33,6 +33,7 @@ fn page(who: Vec<Param>) -> Vec<Param> {
         Int(0),
         Int(60),
         none(),
+        Int(0),
     ]);
     params
 }

@@ -108,7 +108,8 @@ macro_rules! order_queries {
                         .bind(exact_id)
                         .bind(query.after_id.unwrap_or(0))
                         .bind(query.limit)
-                        .bind(query.acted_by.as_deref());
+                        .bind(query.acted_by.as_deref())
+                        .bind(i32::from(query.needs_attention));
                     // The cursor's key, typed as its column; the due date's part of the column.
                     let page = match (sort, query.after_key) {
                         (OrderSort::Id, _) => page,
@@ -135,8 +136,10 @@ macro_rules! order_queries {
                 ) -> Result<Vec<(String, i64)>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
                     let (pattern, exact_id) = text_binds(query.text.as_deref());
-                    let filtered =
-                        pattern.is_some() || query.due_before.is_some() || query.acted_by.is_some();
+                    let filtered = pattern.is_some()
+                        || query.due_before.is_some()
+                        || query.acted_by.is_some()
+                        || query.needs_attention;
                     if !filtered {
                         let sql = by_visibility(
                             visibility,
@@ -165,6 +168,7 @@ macro_rules! order_queries {
                         .bind(exact_id)
                         .bind(query.due_before.map(micros))
                         .bind(query.acted_by.as_deref())
+                        .bind(i32::from(query.needs_attention))
                         .fetch_all(&self.pool)
                         .await?)
                 }

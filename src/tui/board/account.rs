@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::BoardScreen;
 use crate::domain::Actor;
+use crate::domain::access::Permission;
 use crate::tui::app::{Context, Status};
 use crate::tui::msg::Effect;
 
@@ -23,9 +24,15 @@ impl BoardScreen {
         }
         self.sync.account_checked_at = Some(now);
         self.sync.account_check_in_flight = true;
-        vec![Effect::CheckAccount {
+        let mut effects = vec![Effect::CheckAccount {
             actor: self.actor.clone(),
-        }]
+        }];
+        if Permission::ManageEffects.allows(self.actor.role) {
+            effects.push(Effect::CountAttention {
+                actor: self.actor.clone(),
+            });
+        }
+        effects
     }
 
     pub(super) fn on_account_checked(

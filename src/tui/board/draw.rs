@@ -103,6 +103,17 @@ impl BoardScreen {
                 theme.key_hint,
             ));
         }
+        let failed = self.sync.effects_needing_attention;
+        if failed > 0 {
+            spans.push(Span::styled(
+                format!(
+                    " ⚠ {failed} failed effect{} ",
+                    if failed == 1 { "" } else { "s" }
+                ),
+                theme.late_badge,
+            ));
+            spans.push(Span::raw(" "));
+        }
         let quick = self.filters.quick.labels();
         if !quick.is_empty() {
             spans.push(Span::styled(

@@ -1,5 +1,5 @@
-//! The board's keys and mouse: moving, filtering, switching workflow, and carrying out what
-//! an overlay returns.
+//! The board's keys and mouse: moving, filtering, switching workflow; what an overlay returns
+//! is carried out in `act`.
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
@@ -8,16 +8,13 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{BoardScreen, Pane, QuickFilters};
-use crate::domain::Order;
-use crate::domain::text::display_safe;
 use crate::store::OrderQuery;
 use crate::tui::action::{Action, InputAction};
 use crate::tui::app::{Context, Status};
 use crate::tui::layout::board_geometry;
 use crate::tui::msg::Effect;
-use crate::tui::overlays::{Choice, Confirmation, Menu, NoteForm, Outcome, Overlay, consequences};
+use crate::tui::overlays::Overlay;
 use crate::tui::widgets::ScrollMove;
-use crate::workflow::BlockReason;
 
 impl BoardScreen {
     pub(super) fn on_key(&mut self, context: &mut Context, key: KeyEvent) -> Vec<Effect> {
@@ -81,9 +78,10 @@ impl BoardScreen {
                 self.filters.text_before = self.filters.text.clone();
                 Vec::new()
             }
-            Action::MineOnly | Action::LateOnly | Action::DisputesOnly => {
-                self.toggle_quick_filter(context, action)
-            }
+            Action::MineOnly
+            | Action::LateOnly
+            | Action::DisputesOnly
+            | Action::NeedsAttentionOnly => self.toggle_quick_filter(context, action),
             Action::SwitchWorkflow => self.switch_workflow(context, 1),
             Action::PreviousWorkflow => self.switch_workflow(context, -1),
             Action::ToggleTerminalColumns => {
@@ -251,6 +249,7 @@ impl BoardScreen {
         let flag = match action {
             Action::MineOnly => &mut quick.mine,
             Action::LateOnly => &mut quick.late,
+            Action::NeedsAttentionOnly => &mut quick.needs_attention,
             _ => &mut quick.disputes,
         };
         *flag = !*flag;
@@ -411,159 +410,6 @@ impl BoardScreen {
             }
             _ => Vec::new(),
         }
-    }
-
-    /// The transitions menu for the selected order.
-    pub(super) fn open_menu(&mut self, context: &mut Context) -> Vec<Effect> {
-        let Some(order) = self.selected_order().cloned() else {
-            *context.status = Status::info("no order selected");
-            return Vec::new();
-        };
-        self.open_menu_for(context, &order);
-        Vec::new()
-    }
-
-    /// The transitions menu for an order, on the board or not (a reloaded order after a
-    /// lost race may have left the filtered view), with the target states by their labels.
-    pub(super) fn open_menu_for(&mut self, context: &mut Context, order: &Order) {
-        let Some(workflow) = context.workflows.get(&order.workflow) else {
-            *context.status =
-                Status::error(format!("workflow \"{}\" is not loaded", order.workflow));
-            return;
-        };
-        if workflow.state(&order.state).is_none() {
-            *context.status = Status::error(format!(
-                "order #{} is in state \"{}\", which workflow \"{}\" no longer has",
-                order.id, order.state, workflow.name
-            ));
-            return;
-        }
-        let menu = workflow.available_transitions(order, &self.actor, context.now);
-        let (blocked, other_states): (Vec<_>, Vec<_>) = menu
-            .blocked
-            .into_iter()
-            .partition(|b| !matches!(b.reason, BlockReason::WrongState { .. }));
-        self.overlay = Some(Overlay::Menu(Menu {
-            workflow: order.workflow.clone(),
-            order_id: order.id,
-            version: order.version,
-            title: format!(
-                "#{} {} · {}",
-                order.id,
-                display_safe(&order.title),
-                workflow.state_label(&order.state)
-            ),
-            available: menu.available,
-            blocked,
-            other_states: other_states.len(),
-            selected: 0,
-            notice: None,
-        }));
-    }
-
-    /// Carries out what a key did in an overlay: a chosen transition asks for its note, then
-    /// its confirmation, then is applied.
-    fn carry_out(&mut self, context: &mut Context, outcome: Outcome) -> Vec<Effect> {
-        match outcome {
-            Outcome::Stay => Vec::new(),
-            Outcome::Close => {
-                // A note written for a confirmation turned down is offered again next time.
-                if let Some(Overlay::Confirm(confirm)) = &self.overlay
-                    && let Some(note) = &confirm.note
-                {
-                    self.sync.kept_note = Some((confirm.choice.order_id, note.clone()));
-                }
-                self.overlay = None;
-                Vec::new()
-            }
-            Outcome::Chosen(choice) if choice.transition.note_required => {
-                let mut form = NoteForm::new(choice);
-                // A note typed before a lost race is offered again.
-                if let Some((_, note)) = self
-                    .sync
-                    .kept_note
-                    .take_if(|(order_id, _)| *order_id == form.choice.order_id)
-                {
-                    form.input = Input::new(note);
-                }
-                self.overlay = Some(Overlay::Note(form));
-                Vec::new()
-            }
-            Outcome::Chosen(choice) => self.confirm_or_apply(context, choice, None),
-            Outcome::Noted(choice, note) => self.confirm_or_apply(context, choice, Some(note)),
-            Outcome::Confirmed(choice, note) => {
-                if let Some(Overlay::Confirm(confirm)) = &mut self.overlay {
-                    confirm.busy = true;
-                }
-                self.apply(choice, note)
-            }
-        }
-    }
-
-    fn confirm_or_apply(
-        &mut self,
-        context: &mut Context,
-        choice: Choice,
-        note: Option<String>,
-    ) -> Vec<Effect> {
-        if choice.transition.needs_confirmation {
-            let (effects, consequences) = self.effects_of(context, &choice);
-            let to_label = self
-                .find_order(choice.order_id)
-                .and_then(|o| context.workflows.get(&o.workflow))
-                .map(|w| w.state_label(&choice.transition.to).to_string())
-                .unwrap_or_else(|| choice.transition.to.clone());
-            self.overlay = Some(Overlay::Confirm(Confirmation {
-                choice,
-                to_label,
-                note,
-                effects,
-                consequences,
-                busy: false,
-            }));
-            return Vec::new();
-        }
-        match &mut self.overlay {
-            Some(Overlay::Note(form)) => form.busy = true,
-            Some(Overlay::Menu(_)) => self.overlay = None,
-            _ => {}
-        }
-        self.apply(choice, note)
-    }
-
-    /// The effects a choice will record, as the workflow writes them, and what they do to
-    /// this order in words and numbers, for the confirmation.
-    fn effects_of(&self, context: &Context, choice: &Choice) -> (Vec<String>, Vec<String>) {
-        let Some(order) = self.find_order(choice.order_id) else {
-            return (Vec::new(), Vec::new());
-        };
-        let Some(workflow) = context.workflows.get(&order.workflow) else {
-            return (Vec::new(), Vec::new());
-        };
-        let Ok(decision) = workflow.decide(
-            order,
-            &self.actor,
-            &choice.transition.event,
-            Some("-"),
-            context.now,
-        ) else {
-            return (Vec::new(), Vec::new());
-        };
-        let ends = workflow
-            .is_terminal(&decision.to)
-            .then(|| workflow.state_label(&decision.to));
-        let written = decision.effects.iter().map(|e| e.to_string()).collect();
-        (written, consequences(&decision.effects, order, ends))
-    }
-
-    fn apply(&mut self, choice: Choice, note: Option<String>) -> Vec<Effect> {
-        vec![Effect::Apply {
-            actor: self.actor.clone(),
-            order_id: choice.order_id,
-            event: choice.transition.event,
-            note,
-            version: choice.version,
-        }]
     }
 }
 

@@ -3,6 +3,7 @@
 //! `sync` applies what the database sends back, `draw` renders it.
 
 mod account;
+mod act;
 mod draw;
 mod keys;
 mod navigate;
@@ -37,6 +38,8 @@ pub struct QuickFilters {
     pub mine: bool,
     pub late: bool,
     pub disputes: bool,
+    /// Orders with an effect that failed or found no sink: support's queue.
+    pub needs_attention: bool,
 }
 
 impl QuickFilters {
@@ -50,6 +53,7 @@ impl QuickFilters {
             (self.mine, "mine"),
             (self.late, "late"),
             (self.disputes, "disputes"),
+            (self.needs_attention, "failed effects"),
         ]
         .into_iter()
         .filter_map(|(on, label)| on.then_some(label))
@@ -130,6 +134,9 @@ pub struct LiveSync {
     /// When the signed-in user was last re-read, and whether a read is running.
     pub account_checked_at: Option<DateTime<Utc>>,
     pub account_check_in_flight: bool,
+    /// Effects that failed or found no sink, across orders (support and admin): the header's
+    /// badge, re-counted with the account check.
+    pub effects_needing_attention: i64,
     /// Set when the user turned out disabled: the app signs out with this message.
     pub signed_out: Option<String>,
     /// An order to select once its workflow's board has loaded (go to order).
@@ -237,12 +244,19 @@ impl BoardScreen {
                 Vec::new()
             }
             Msg::Applied(result) => self.on_applied(context, result),
+            Msg::EffectSettled { order_id, result } => {
+                self.on_effect_settled(context, order_id, result)
+            }
             Msg::Feed(events) => self.on_feed(events),
             Msg::OrderChanged { event, order } => self.on_order_changed(context, event, order),
             Msg::OrderRefreshed(order) => self.on_order_refreshed(context, order),
             Msg::CountsRefreshed { workflow, counts } => self.on_counts(context, &workflow, counts),
             Msg::Tick(now) => self.check_account(now),
             Msg::AccountChecked(result) => self.on_account_checked(context, result),
+            Msg::AttentionCounted(count) => {
+                self.sync.effects_needing_attention = count;
+                Vec::new()
+            }
             Msg::SignedIn(_) | Msg::Connection(_) => Vec::new(),
         }
     }
@@ -285,6 +299,7 @@ impl BoardScreen {
             text: (!self.filters.text.is_empty()).then(|| self.filters.text.clone()),
             acted_by: (quick.mine && self.actor.role.sees_every_order())
                 .then(|| self.actor.name.clone()),
+            needs_attention: quick.needs_attention,
             after_id: None,
             after_key: None,
             sort: self.filters.sort,

@@ -96,11 +96,12 @@ impl Confirmation {
         let width = (area.width - 4).min(MAX_WIDTH);
         let height = MIN_HEIGHT + self.consequences.len() as u16;
         let inner = popup(area, width, height, " Confirm ".to_string(), theme, buf);
-        let transition = &self.choice.transition;
         let mut lines = vec![Line::from(Span::styled(
             format!(
                 "{} (#{} → {})?",
-                transition.label, self.choice.order_id, self.to_label
+                self.choice.pick.label(),
+                self.choice.order_id,
+                self.to_label
             ),
             theme.title,
         ))];

@@ -7,7 +7,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{Choice, Outcome};
+use super::{Choice, Outcome, Pick};
 use crate::domain::OrderId;
 use crate::domain::text::display_safe;
 use crate::tui::action::{ActionSet, MenuAction};
@@ -15,7 +15,7 @@ use crate::tui::keymap::{Bindings, KeyMap};
 use crate::tui::theme::Theme;
 use crate::tui::view::DrawContext;
 use crate::tui::widgets::{centered, hint_spans, pad, popup, wrap};
-use crate::workflow::{AvailableTransition, BlockedTransition, Workflows};
+use crate::workflow::{BlockedTransition, Workflows};
 
 /// Widest the menu gets on a large terminal.
 const MAX_WIDTH: u16 = 90;
@@ -26,7 +26,8 @@ pub struct Menu {
     pub order_id: OrderId,
     pub version: i64,
     pub title: String,
-    pub available: Vec<AvailableTransition>,
+    /// What the user may pick: the transitions, then hand retries and resolutions.
+    pub available: Vec<Pick>,
     pub blocked: Vec<BlockedTransition>,
     /// Events that need another state, only counted.
     pub other_states: usize,
@@ -57,10 +58,10 @@ impl Menu {
     /// The selected transition, chosen (by key or by a click).
     pub fn choose(&self) -> Outcome {
         match self.available.get(self.selected) {
-            Some(transition) => Outcome::Chosen(Choice {
+            Some(pick) => Outcome::Chosen(Choice {
                 order_id: self.order_id,
                 version: self.version,
-                transition: transition.clone(),
+                pick: pick.clone(),
             }),
             None => Outcome::Stay,
         }
@@ -105,11 +106,16 @@ impl Menu {
             } else {
                 theme.available_item
             };
-            let mut text = format!(" {} → {}", option.label, label(&option.to));
-            if option.note_required {
+            let mut text = match option {
+                Pick::Transition(transition) => {
+                    format!(" {} → {}", transition.label, label(&transition.to))
+                }
+                Pick::Effect(_) => format!(" {}", option.label()),
+            };
+            if option.note_required() {
                 text.push_str("  (note)");
             }
-            if option.needs_confirmation {
+            if option.needs_confirmation() {
                 text.push_str("  (confirm)");
             }
             rows.push(Line::from(Span::styled(pad(&text, width), style)));

@@ -20,6 +20,7 @@ use super::keymap::KeyMap;
 use super::view::DrawContext;
 use super::widgets::Scroll;
 use crate::domain::OrderId;
+use crate::domain::text::display_safe;
 use crate::workflow::AvailableTransition;
 
 pub enum Overlay {
@@ -29,12 +30,63 @@ pub enum Overlay {
     Help(Scroll),
 }
 
-/// A transition the user picked for an order at the version they saw.
+/// What the user picked in an order's menu, at the version they saw.
 #[derive(Clone, Debug)]
 pub struct Choice {
     pub order_id: OrderId,
     pub version: i64,
-    pub transition: AvailableTransition,
+    pub pick: Pick,
+}
+
+/// A menu item: a transition, or (support and admin) a hand retry or resolution of one of
+/// the order's effects that failed or found no sink.
+#[derive(Clone, Debug)]
+pub enum Pick {
+    Transition(AvailableTransition),
+    Effect(EffectPick),
+}
+
+#[derive(Clone, Debug)]
+pub struct EffectPick {
+    pub effect_id: i64,
+    /// The effect as the workflow writes it: `refund(full)`.
+    pub effect: String,
+    pub status: String,
+    /// Resolve (close by hand, with a note) rather than retry.
+    pub resolve: bool,
+    /// A retried refund, payout or credit asks its sink to move money again.
+    pub moves_money: bool,
+}
+
+impl Pick {
+    /// The menu's words for it.
+    pub fn label(&self) -> String {
+        match self {
+            Pick::Transition(transition) => transition.label.clone(),
+            Pick::Effect(pick) => format!(
+                "{} effect #{} {} ({})",
+                if pick.resolve { "Resolve" } else { "Retry" },
+                pick.effect_id,
+                display_safe(&pick.effect),
+                pick.status
+            ),
+        }
+    }
+
+    /// A resolution says why; a retry's note is optional.
+    pub fn note_required(&self) -> bool {
+        match self {
+            Pick::Transition(transition) => transition.note_required,
+            Pick::Effect(pick) => pick.resolve,
+        }
+    }
+
+    pub fn needs_confirmation(&self) -> bool {
+        match self {
+            Pick::Transition(transition) => transition.needs_confirmation,
+            Pick::Effect(pick) => !pick.resolve && pick.moves_money,
+        }
+    }
 }
 
 /// What a key did in an overlay, for the board to carry out.

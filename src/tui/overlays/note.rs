@@ -63,7 +63,8 @@ impl NoteForm {
         let width = (area.width - 4).min(MAX_WIDTH);
         let title = format!(
             " {} — note for #{} ",
-            self.choice.transition.label, self.choice.order_id
+            self.choice.pick.label(),
+            self.choice.order_id
         );
         let inner = popup(area, width, HEIGHT, title, theme, buf);
         let field_width = inner.width.saturating_sub(2) as usize;

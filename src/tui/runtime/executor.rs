@@ -10,6 +10,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::domain::access::Permission;
+use crate::domain::text::display_safe;
 use crate::domain::{Actor, OrderId};
 use crate::service::{Backoffice, FEED_RECENT, ServiceError};
 use crate::store::ApplyError;
@@ -122,6 +123,43 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 .await;
             Msg::Applied(outcome.map_err(apply_failure))
         }
+        Effect::SettleEffect {
+            actor,
+            order_id,
+            effect_id,
+            resolve,
+            note,
+        } => {
+            let settled = if resolve {
+                backoffice
+                    .resolve_effect(
+                        &actor,
+                        effect_id,
+                        note.as_deref().unwrap_or_default(),
+                        Utc::now(),
+                    )
+                    .await
+            } else {
+                backoffice
+                    .retry_effect(&actor, effect_id, note.as_deref(), Utc::now())
+                    .await
+            };
+            let result = settled
+                .map(|effect| {
+                    let done = if resolve {
+                        "resolved"
+                    } else {
+                        "will be retried"
+                    };
+                    format!(
+                        "effect #{} {} {done}",
+                        effect.id,
+                        display_safe(&effect.payload)
+                    )
+                })
+                .map_err(|error| error.to_string());
+            Msg::EffectSettled { order_id, result }
+        }
         Effect::FollowEvent { actor, event } => {
             let order_id = event.entry.order_id;
             snapshot(backoffice, &actor, order_id, |order| Msg::OrderChanged {
@@ -163,6 +201,13 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 .await
                 .map_err(text_of);
             Msg::MatchCounts { text, counts }
+        }
+        Effect::CountAttention { actor } => {
+            match backoffice.effects_needing_attention(&actor).await {
+                Ok(count) => Msg::AttentionCounted(count),
+                // A lost database shows as "reconnecting" through the feed; counted again later.
+                Err(_) => return None,
+            }
         }
         Effect::CheckAccount { actor } => {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))

@@ -1,6 +1,8 @@
 //! Demo and synthetic data, made through the real apply path: every order's history is a
 //! sequence of transitions the engine allowed, committed like any user's.
 
+pub mod live;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::Secret;
