@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::context::Context;
 use super::exit::{CliError, ExitKind};
-use super::output;
+use super::output::{self, print_json};
 use crate::auth::Secret;
 use crate::demo;
 use crate::domain::order::parse_amount_cents;
@@ -23,13 +23,6 @@ use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
 fn now() -> DateTime<Utc> {
     Utc::now()
-}
-
-fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
 }
 
 pub fn parse_order_id(text: &str) -> Result<OrderId, CliError> {

@@ -5,6 +5,7 @@ mod commands;
 pub mod context;
 pub mod exit;
 pub mod output;
+mod token_cmd;
 mod tui_cmd;
 mod workflow_cmd;
 
@@ -40,5 +41,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Tick(args)) => commands::tick(&context, args).await,
         Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,
         Some(Command::Seed(args)) => commands::seed(&context, args).await,
+        Some(Command::Token(command)) => token_cmd::run(&context, command).await,
     }
 }

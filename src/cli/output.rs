@@ -11,6 +11,14 @@ use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
 use crate::store::{Applied, Attempt, ExplorerEntry, HistoryEntry, LedgerRow};
 use crate::workflow::TransitionMenu;
 
+/// One JSON value on stdout, pretty-printed (`--json`).
+pub fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }

@@ -7,6 +7,7 @@ use super::role::Role;
 /// Actions outside the workflows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
+    /// Admins, and system accounts (a storefront placing orders through the API).
     CreateOrders,
     AddUsers,
     ListUsers,
@@ -17,17 +18,20 @@ pub enum Permission {
     Seed,
     /// See refused attempts in an order's history.
     SeeAttempts,
+    /// Add, list and revoke API tokens.
+    ManageTokens,
 }
 
 impl Permission {
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Permission::CreateOrders
-            | Permission::AddUsers
+            Permission::AddUsers
             | Permission::ListUsers
             | Permission::ManageUsers
             | Permission::Verify
-            | Permission::Seed => role == Role::Admin,
+            | Permission::Seed
+            | Permission::ManageTokens => role == Role::Admin,
+            Permission::CreateOrders => matches!(role, Role::Admin | Role::System),
             Permission::FireTimers => matches!(role, Role::Admin | Role::System),
             Permission::SeeAttempts => matches!(role, Role::Support | Role::Admin),
         }
@@ -36,7 +40,7 @@ impl Permission {
     /// The sentence shown when `allows` says no.
     pub fn refusal(self) -> &'static str {
         match self {
-            Permission::CreateOrders => "only an admin may create orders",
+            Permission::CreateOrders => "only an admin or a system account may create orders",
             Permission::AddUsers => "only an admin may add users",
             Permission::ListUsers => "only an admin may list users",
             Permission::ManageUsers => "only an admin may change users",
@@ -44,6 +48,7 @@ impl Permission {
             Permission::Verify => "only an admin may verify the database",
             Permission::Seed => "only an admin may seed synthetic orders",
             Permission::SeeAttempts => "only support and admin may see refused attempts",
+            Permission::ManageTokens => "only an admin may manage API tokens",
         }
     }
 }

@@ -6,53 +6,26 @@
 
 mod board;
 mod bulk;
+mod error;
 mod maintenance;
 mod orders;
 mod timeline;
+mod tokens;
 mod users;
 
 pub use board::{BoardData, ColumnData, FEED_RECENT};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
+pub use error::{ErrorKind, ServiceError};
 pub use orders::{OrderDraft, OrderView, TickReport};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
+pub use tokens::{NewToken, TokenSummary};
 pub use users::validate_user_name;
 
-use crate::auth::{self, Secret, SignInError};
+use crate::auth::{self, Secret};
 use crate::domain::Actor;
 use crate::domain::access::Permission;
-use crate::store::{ApplyError, Store, StoreError};
+use crate::store::Store;
 use crate::workflow::{Workflow, Workflows};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("{0}")]
-    NotPermitted(String),
-    #[error("{0}")]
-    BadInput(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Apply(#[from] ApplyError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    SignIn(#[from] SignInError),
-    /// Something failed that is not the caller's doing (a worker thread died, say).
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl ServiceError {
-    /// Whether the database went away: the UI shows "reconnecting" and keeps what was typed.
-    pub fn is_connection_lost(&self) -> bool {
-        match self {
-            ServiceError::Store(store) | ServiceError::Apply(ApplyError::Store(store)) => {
-                store.is_connection_lost()
-            }
-            _ => false,
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct Backoffice {

@@ -300,15 +300,11 @@ impl Backoffice {
     }
 }
 
-/// The one answer for an order that is missing or that the actor may not see: staff, who see
-/// every order, learn that it is missing (bad input); everyone else gets the same sentence
-/// and exit code for both.
+/// The one answer for an order that is missing or that the actor may not see (see
+/// `ServiceError::Unseen`).
 pub(super) fn unseen(actor: &Actor, id: OrderId) -> ServiceError {
-    if actor.role.sees_every_order() {
-        ServiceError::NotFound(format!("order {id} does not exist"))
-    } else {
-        ServiceError::NotPermitted(format!(
-            "order {id} does not exist or is not visible to you"
-        ))
+    ServiceError::Unseen {
+        order_id: id,
+        sees_every_order: actor.role.sees_every_order(),
     }
 }

@@ -12,6 +12,7 @@ mod security;
 mod story;
 mod support;
 mod tmux;
+mod tokens;
 mod trust;
 mod tui_fixtures;
 mod tui_snapshots;

@@ -16,6 +16,7 @@ pub(crate) mod audit;
 pub(crate) mod history;
 pub(crate) mod orders;
 pub(crate) mod seeding;
+pub(crate) mod tokens;
 pub(crate) mod users;
 
 use serde::Serialize;
@@ -32,6 +33,7 @@ macro_rules! shared_store_impl {
         $crate::store::shared::apply::apply_path!($store, $db);
         $crate::store::shared::seeding::seeding!($store, $db);
         $crate::store::shared::audit::audit_queries!($store, $db);
+        $crate::store::shared::tokens::token_queries!($store, $db);
     };
 }
 
