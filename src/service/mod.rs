@@ -7,16 +7,18 @@
 mod board;
 mod bulk;
 mod error;
+mod idempotency;
 mod maintenance;
 mod orders;
 mod timeline;
 mod tokens;
 mod users;
 
-pub use board::{BoardData, ColumnData, FEED_RECENT};
+pub use board::{BoardData, ColumnData, FEED_RECENT, MAX_FEED_PAGE};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
 pub use error::{ErrorKind, ServiceError};
-pub use orders::{OrderDraft, OrderView, TickReport};
+pub use idempotency::{IdempotencyClaim, IdempotentResponse};
+pub use orders::{ListedOrder, OrderDraft, OrderPage, OrderView, TickReport};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
 pub use tokens::{NewToken, TokenSummary};
 pub use users::validate_user_name;
@@ -75,6 +77,29 @@ impl Backoffice {
                 self.workflows.names().join(", ")
             ))
         })
+    }
+
+    /// A state some workflow has (the named one, when given): an unknown state is a typo,
+    /// not an empty list.
+    pub fn check_state(&self, workflow: Option<&str>, state: &str) -> Result<(), ServiceError> {
+        let known = self
+            .workflows
+            .iter()
+            .filter(|w| workflow.is_none_or(|name| w.name == name))
+            .any(|w| w.state(state).is_some());
+        if known {
+            return Ok(());
+        }
+        Err(ServiceError::BadInput(format!(
+            "state \"{}\" is not a state of {}",
+            crate::domain::text::display_safe(state),
+            workflow.map_or("any workflow".to_string(), |w| format!("workflow \"{w}\""))
+        )))
+    }
+
+    /// Whether the database answers now (a health check).
+    pub async fn database_reachable(&self) -> bool {
+        self.store.ping().await.is_ok()
     }
 
     /// The one check of rights outside the workflows, for every face.
