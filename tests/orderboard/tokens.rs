@@ -111,14 +111,19 @@ async fn token_commands(db: &TestDb) {
     let (_, stdout, _) = run_as(&db.url, "ada", &["token", "list"]);
     assert!(stdout.contains("REVOKED"), "{stdout}");
 
-    // The user's standing is read on every request: disabled at once, a new role at once.
+    standing_read_on_every_call(db, &backoffice, &desk).await;
+    backoffice.close().await;
+}
+
+/// The user's standing is read on every call: disabled at once, a new role at once.
+async fn standing_read_on_every_call(db: &TestDb, backoffice: &Backoffice, desk: &str) {
     assert_eq!(
-        acts_as(&backoffice, &desk).await,
+        acts_as(backoffice, desk).await,
         Ok(("sue".into(), Role::Support))
     );
     assert_eq!(run_as(&db.url, "ada", &["user", "disable", "sue"]).0, 0);
     assert_eq!(
-        acts_as(&backoffice, &desk).await,
+        acts_as(backoffice, desk).await,
         Err(ErrorKind::Unauthenticated)
     );
     assert_eq!(run_as(&db.url, "ada", &["user", "enable", "sue"]).0, 0);
@@ -127,10 +132,9 @@ async fn token_commands(db: &TestDb) {
         0
     );
     assert_eq!(
-        acts_as(&backoffice, &desk).await,
+        acts_as(backoffice, desk).await,
         Ok(("sue".into(), Role::Admin))
     );
-    backoffice.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -283,7 +283,11 @@ async fn applying_events(api: &Api, db: &crate::db::TestDb) {
         .await;
     assert_eq!(delivered.status, StatusCode::OK, "{}", delivered.body);
 
-    // History, oldest first; attempts for support and admin only.
+    history_and_attempts(api, id).await;
+}
+
+/// History, oldest first; attempts for support and admin only.
+async fn history_and_attempts(api: &Api, id: i64) {
     let history = api.get(&format!("/orders/{id}/history"), "sam").await;
     let events: Vec<&str> = history
         .body
