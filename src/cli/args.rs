@@ -91,6 +91,25 @@ pub enum Command {
     /// Effect deliveries (support and admin): list them, retry or resolve a failed one.
     #[command(subcommand)]
     Effects(EffectsCommand),
+    /// API tokens for the HTTP API (admin only).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Add a token acting as USER; its secret is printed once and stored only hashed.
+    Add {
+        name: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens: name, user, created, last used, revoked.
+    List(JsonFlag),
+    /// Revoke a token: refused from its next request on.
+    Revoke { name: String },
 }
 
 #[derive(Args, Debug)]

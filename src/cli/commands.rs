@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::context::Context;
 use super::exit::{CliError, ExitKind};
-use super::output;
+use super::output::{self, print_json};
 use crate::auth::Secret;
 use crate::demo;
 use crate::domain::order::parse_amount_cents;
@@ -23,13 +23,6 @@ use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
 pub(super) fn now() -> DateTime<Utc> {
     Utc::now()
-}
-
-pub(super) fn print_json(value: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
 }
 
 pub fn parse_order_id(text: &str) -> Result<OrderId, CliError> {
@@ -224,28 +217,6 @@ pub async fn create_order(context: &Context, args: &CreateOrderArgs) -> Result<(
     Ok(())
 }
 
-/// A state some workflow has (the named one, when given): an unknown state is a typo, not an
-/// empty list.
-fn check_state(
-    backoffice: &crate::service::Backoffice,
-    workflow: Option<&str>,
-    state: &str,
-) -> Result<(), CliError> {
-    let known = backoffice
-        .workflows()
-        .iter()
-        .filter(|w| workflow.is_none_or(|name| w.name == name))
-        .any(|w| w.state(state).is_some());
-    if known {
-        return Ok(());
-    }
-    Err(CliError::bad_input(format!(
-        "--state \"{}\" is not a state of {}",
-        crate::domain::text::display_safe(state),
-        workflow.map_or("any workflow".to_string(), |w| format!("workflow \"{w}\""))
-    )))
-}
-
 /// A declared attribute takes its declared type; others: true/false, whole numbers, other
 /// numbers, else text.
 fn attribute_value(
@@ -299,7 +270,10 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
         backoffice.workflow(workflow)?;
     }
     if let Some(state) = &args.state {
-        check_state(&backoffice, args.workflow.as_deref(), state)?;
+        // The service's sentence starts with "state": the flag's name here.
+        backoffice
+            .check_state(args.workflow.as_deref(), state)
+            .map_err(|e| CliError::bad_input(format!("--{e}")))?;
     }
     let at = now();
     let mut query = OrderQuery {

@@ -3,9 +3,10 @@
 use serde_json::json;
 
 use super::args::{EffectsCommand, ListEffectsArgs};
-use super::commands::{now, parse_order_id, print_json};
+use super::commands::{now, parse_order_id};
 use super::context::Context;
 use super::exit::CliError;
+use super::output::print_json;
 use super::output::{effect_json, effect_line};
 use crate::domain::text::display_safe;
 use crate::service::MAX_EFFECT_PAGE;

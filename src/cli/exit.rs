@@ -3,10 +3,8 @@
 
 use std::fmt;
 
-use crate::auth::SignInError;
-use crate::service::ServiceError;
-use crate::store::{ApplyError, StoreError};
-use crate::workflow::Refusal;
+use crate::service::{ErrorKind, ServiceError};
+use crate::store::StoreError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
@@ -65,35 +63,16 @@ impl std::error::Error for CliError {}
 /// Every service failure as one sentence and its exit code.
 impl From<ServiceError> for CliError {
     fn from(error: ServiceError) -> CliError {
-        let kind = match &error {
-            ServiceError::NotPermitted(_) => ExitKind::NotPermitted,
-            ServiceError::BadInput(_) | ServiceError::NotFound(_) => ExitKind::BadInput,
-            ServiceError::SignIn(SignInError::InvalidCredentials) => ExitKind::NotPermitted,
-            ServiceError::SignIn(_) | ServiceError::Store(_) | ServiceError::Internal(_) => {
-                ExitKind::Unexpected
-            }
-            ServiceError::NotNow(_) => ExitKind::NotAllowedNow,
-            ServiceError::Apply(apply) => apply_exit_kind(apply),
+        let kind = match error.kind() {
+            ErrorKind::Unexpected => ExitKind::Unexpected,
+            ErrorKind::BadInput | ErrorKind::Unseen { staff: true } => ExitKind::BadInput,
+            ErrorKind::NotPermitted
+            | ErrorKind::Unauthenticated
+            | ErrorKind::Unseen { staff: false } => ExitKind::NotPermitted,
+            ErrorKind::NotAllowedNow => ExitKind::NotAllowedNow,
+            ErrorKind::Conflict => ExitKind::Conflict,
         };
         CliError::new(kind, error.to_string())
-    }
-}
-
-fn apply_exit_kind(error: &ApplyError) -> ExitKind {
-    match error {
-        ApplyError::NotFound(_) => ExitKind::BadInput,
-        ApplyError::NotVisible(_) | ApplyError::ActorChanged { .. } => ExitKind::NotPermitted,
-        ApplyError::Refused(refusal) => match refusal {
-            Refusal::UnknownEvent { .. } | Refusal::NoteRequired { .. } => ExitKind::BadInput,
-            Refusal::NotPermitted { .. } => ExitKind::NotPermitted,
-            Refusal::NotAllowedNow { .. } => ExitKind::NotAllowedNow,
-        },
-        ApplyError::Conflict { .. } => ExitKind::Conflict,
-        // The ledger's rules refuse it now: like a guard, not a failure.
-        ApplyError::LedgerRefused { .. } => ExitKind::NotAllowedNow,
-        ApplyError::UnknownWorkflow { .. }
-        | ApplyError::UnknownState { .. }
-        | ApplyError::Store(_) => ExitKind::Unexpected,
     }
 }
 

@@ -2,98 +2,42 @@
 //! Text from the database or a workflow file is made display-safe before it reaches a
 //! terminal; JSON keeps it exact (its escaping is already safe).
 
-use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::domain::Order;
 use crate::domain::text::display_safe;
 use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
+use crate::shapes::{AppliedJson, EffectJson, OrderJson, TimelineJson, to_value};
 use crate::store::{
     Applied, Attempt, EffectAttempt, EffectRecord, EffectStatus, ExplorerEntry, HistoryEntry,
     LedgerRow,
 };
 use crate::workflow::TransitionMenu;
 
-pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+/// One JSON value on stdout, pretty-printed (`--json`).
+pub fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
+pub use crate::shapes::rfc3339;
+
 pub fn order_json(order: &Order, late: bool, ledger: &[LedgerRow], menu: &TransitionMenu) -> Value {
-    json!({
-        "id": order.id,
-        "workflow": order.workflow,
-        "state": order.state,
-        "version": order.version,
-        "customer": order.customer,
-        "seller": order.seller,
-        "title": order.title,
-        "amount_cents": order.amount_cents,
-        "currency": order.currency,
-        "placed_at": rfc3339(order.placed_at),
-        "due_at": order.due_at.map(rfc3339),
-        "late": late,
-        "attrs": order.attrs,
-        "counters": order.counters,
-        "ledger": ledger.iter().map(|row| json!({"kind": row.kind, "amount_cents": row.amount_cents})).collect::<Vec<_>>(),
-        "available": menu.available.iter().map(|a| json!({"event": a.event, "to": a.to, "note_required": a.note_required})).collect::<Vec<_>>(),
-        "blocked": menu.blocked.iter().map(|b| json!({"event": b.event, "reason": b.reason.to_string()})).collect::<Vec<_>>(),
-    })
+    to_value(&OrderJson::new(order, late, ledger, menu))
 }
 
 pub fn order_view_json(view: &OrderView) -> Value {
-    order_json(&view.order, view.late, &view.ledger, &view.menu)
+    to_value(&OrderJson::of_view(view))
 }
 
 pub fn applied_json(applied: &Applied) -> Value {
-    json!({
-        "id": applied.id,
-        "event": applied.event,
-        "from": applied.from,
-        "to": applied.to,
-        "version": applied.version,
-        "effects": applied.effects,
-    })
-}
-
-pub fn history_json(entry: &HistoryEntry) -> Value {
-    json!({
-        "id": entry.id,
-        "at": rfc3339(entry.at),
-        "actor": entry.actor,
-        "role": entry.role,
-        "on_behalf_of": entry.on_behalf_of,
-        "event": entry.event,
-        "from": entry.from,
-        "to": entry.to,
-        "note": entry.note,
-        "effects": entry.effects,
-    })
-}
-
-pub fn attempt_json(attempt: &Attempt) -> Value {
-    json!({
-        "attempt": true,
-        "at": rfc3339(attempt.at),
-        "actor": attempt.actor,
-        "role": attempt.role,
-        "event": attempt.event,
-        "refused": attempt.kind,
-        "reason": attempt.reason,
-    })
+    to_value(&AppliedJson::from(applied))
 }
 
 pub fn timeline_json(entry: &TimelineEntry) -> Value {
-    match entry {
-        TimelineEntry::Transition(transition) => history_json(transition),
-        TimelineEntry::Attempt(attempt) => attempt_json(attempt),
-        TimelineEntry::EffectAction(action) => json!({
-            "at": rfc3339(action.at),
-            "actor": action.actor,
-            "effect_id": action.effect_id,
-            "action": action.outcome,
-            "note": action.note,
-        }),
-    }
+    to_value(&TimelineJson::from(entry))
 }
 
 pub fn timeline_line(entry: &TimelineEntry) -> String {
@@ -340,21 +284,7 @@ pub fn attempt_line(attempt: &Attempt) -> String {
 
 /// An effect of the outbox, for `effects list --json` and the API.
 pub fn effect_json(effect: &EffectRecord) -> Value {
-    json!({
-        "id": effect.id,
-        "order_id": effect.order_id,
-        "version": effect.version,
-        "kind": effect.kind,
-        "effect": effect.payload,
-        "status": effect.status,
-        "idempotency_key": effect.idempotency_key,
-        "attempts": effect.attempts,
-        "next_attempt_at": (effect.status() == EffectStatus::Pending).then(|| rfc3339(effect.next_attempt_at)),
-        "sink": effect.sink,
-        "last_error": effect.last_error,
-        "created_at": rfc3339(effect.created_at),
-        "finished_at": effect.finished_at.map(rfc3339),
-    })
+    to_value(&EffectJson::from(effect))
 }
 
 /// One effect as a line: id, order, effect, status, attempts, and what went wrong last.

@@ -6,12 +6,27 @@ use tokio::sync::watch;
 use super::args::ServeArgs;
 use super::context::Context;
 use super::exit::CliError;
+use crate::domain::text::display_safe;
+use crate::http;
 use crate::runner::{Runner, RunnerOptions, Sinks};
 use crate::store::OpenMode;
 
 pub async fn serve(context: &Context, args: &ServeArgs) -> Result<(), CliError> {
     let sinks = Sinks::from_config(&context.config.sinks, |name| std::env::var(name).ok())
         .map_err(|e| CliError::bad_input(config_sentence(context, &e.to_string())))?;
+    let listener = if args.no_api {
+        None
+    } else {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| {
+                CliError::bad_input(format!(
+                    "--listen {}: cannot listen there ({e})",
+                    display_safe(&args.listen)
+                ))
+            })?;
+        Some(listener)
+    };
     let office = context.open(OpenMode::ExistingOnly).await?;
     let (stop, stopped) = watch::channel(false);
     let runner = (!args.no_runner).then(|| {
@@ -21,6 +36,20 @@ pub async fn serve(context: &Context, args: &ServeArgs) -> Result<(), CliError> 
         let runner = Runner::new(office.clone(), sinks, RunnerOptions::default());
         tokio::spawn(runner.run(stopped.clone()))
     });
+    let api = listener.map(|listener| {
+        let address = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        tracing::info!(%address, "HTTP API listening");
+        // Stdout, for a supervisor or a test that asked for port 0.
+        println!("listening on http://{address}");
+        let mut closing = stopped.clone();
+        let shutdown = async move {
+            let _ = closing.wait_for(|stop| *stop).await;
+        };
+        tokio::spawn(http::serve(listener, office.clone(), shutdown))
+    });
     wait_for_signal().await;
     tracing::info!("shutting down: finishing in-flight work");
     let _ = stop.send(true);
@@ -28,6 +57,17 @@ pub async fn serve(context: &Context, args: &ServeArgs) -> Result<(), CliError> 
         runner
             .await
             .map_err(|e| CliError::unexpected(format!("the runner stopped abnormally: {e}")))?;
+    }
+    if let Some(api) = api {
+        match api.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(CliError::unexpected(format!("the HTTP API failed: {e}"))),
+            Err(e) => {
+                return Err(CliError::unexpected(format!(
+                    "the HTTP API stopped abnormally: {e}"
+                )));
+            }
+        }
     }
     office.close().await;
     Ok(())

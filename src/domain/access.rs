@@ -7,6 +7,7 @@ use super::role::Role;
 /// Actions outside the workflows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
+    /// Admins, and system accounts (a storefront placing orders through the API).
     CreateOrders,
     AddUsers,
     ListUsers,
@@ -19,6 +20,8 @@ pub enum Permission {
     SeeAttempts,
     /// List effect deliveries across orders; retry or resolve a failed one.
     ManageEffects,
+    /// Add, list and revoke API tokens.
+    ManageTokens,
 }
 
 impl Permission {
@@ -28,7 +31,8 @@ impl Permission {
             | Permission::ListUsers
             | Permission::ManageUsers
             | Permission::Verify
-            | Permission::Seed => role == Role::Admin,
+            | Permission::Seed
+            | Permission::ManageTokens => role == Role::Admin,
             // http.md: a storefront's system account places orders over the API.
             Permission::CreateOrders | Permission::FireTimers => {
                 matches!(role, Role::Admin | Role::System)
@@ -51,6 +55,7 @@ impl Permission {
             Permission::Seed => "only an admin may seed synthetic orders",
             Permission::SeeAttempts => "only support and admin may see refused attempts",
             Permission::ManageEffects => "only support and admin may manage effect deliveries",
+            Permission::ManageTokens => "only an admin may manage API tokens",
         }
     }
 }

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::sinks::{MAX_RETRY_DELAY, Sink};
 use super::transport::{Answer, Outgoing};
-use crate::cli::output::{order_view_json, rfc3339};
 use crate::domain::text::display_safe;
 use crate::service::{Backoffice, DeliveryContext, ServiceError};
+use crate::shapes::{OrderJson, rfc3339};
 use crate::store::{AttemptReport, ClaimedEffect, EffectRecord, EffectStatus};
 
 /// The longest error or answer text kept on an attempt.
@@ -37,7 +37,7 @@ pub fn delivery_body(effect: &EffectRecord, context: &DeliveryContext) -> Vec<u8
         "kind": effect.kind,
         "effect": effect.payload,
         "attempt": effect.attempts,
-        "order": order_view_json(&context.view),
+        "order": OrderJson::of_view(&context.view),
         "transition": transition,
     });
     serde_json::to_vec(&body).unwrap_or_default()

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::transport::{HttpTransport, Transport};
@@ -42,7 +42,7 @@ impl SinkSecret {
     /// `sha256=<hex HMAC of the body>`, the `X-Orderboard-Signature` header.
     pub fn sign(&self, body: &[u8]) -> String {
         // HMAC takes a key of any length; this cannot fail.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         mac.update(body);
         let digest = mac.finalize().into_bytes();

@@ -13,6 +13,9 @@ use crate::store::{FeedEvent, OrderQuery};
 /// Feed lines a board opens with.
 pub const FEED_RECENT: i64 = 30;
 
+/// The most events one page of the feed holds.
+pub const MAX_FEED_PAGE: i64 = 500;
+
 /// One column's first page and count.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnData {
@@ -178,6 +181,24 @@ impl Backoffice {
         Ok(self
             .store
             .recent_feed(&Visibility::for_actor(actor), before, limit)
+            .await?)
+    }
+
+    /// Events after `after_id` that the actor may see, oldest first: the feed read page by
+    /// page (`limit` kept within 1 to `MAX_FEED_PAGE`).
+    pub async fn feed_after(
+        &self,
+        actor: &Actor,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<FeedEvent>, ServiceError> {
+        Ok(self
+            .store
+            .feed_after(
+                after_id,
+                &Visibility::for_actor(actor),
+                limit.clamp(1, MAX_FEED_PAGE),
+            )
             .await?)
     }
 

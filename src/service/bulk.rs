@@ -89,7 +89,7 @@ impl Backoffice {
     ) -> Result<BulkOutcome, ServiceError> {
         let order = match self.visible_order(actor, id).await {
             Ok(order) => order,
-            Err(error @ (ServiceError::NotFound(_) | ServiceError::NotPermitted(_))) => {
+            Err(error @ (ServiceError::Unseen { .. } | ServiceError::NotPermitted(_))) => {
                 return Ok(BulkOutcome::NotFound {
                     reason: error.to_string(),
                 });
@@ -129,7 +129,7 @@ impl Backoffice {
                 Err(ServiceError::Apply(ApplyError::Refused(Refusal::NoteRequired { .. }))) => {
                     BulkOutcome::NeedsNote
                 }
-                Err(error @ (ServiceError::NotFound(_) | ServiceError::NotPermitted(_))) => {
+                Err(error @ (ServiceError::Unseen { .. } | ServiceError::NotPermitted(_))) => {
                     BulkOutcome::NotFound {
                         reason: error.to_string(),
                     }

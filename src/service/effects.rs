@@ -91,7 +91,7 @@ impl Backoffice {
         now: DateTime<Utc>,
     ) -> Result<EffectRecord, ServiceError> {
         Self::require(actor, Permission::ManageEffects)?;
-        let missing = || ServiceError::NotFound(format!("effect {id} does not exist"));
+        let missing = || ServiceError::Missing(format!("effect {id} does not exist"));
         if let Some(settled) = self
             .store
             .settle_effect(id, retry, &actor.name, note, micros(now))

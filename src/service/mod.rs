@@ -7,57 +7,29 @@
 mod board;
 mod bulk;
 mod effects;
+mod error;
+mod idempotency;
 mod maintenance;
 mod orders;
 mod timeline;
+mod tokens;
 mod users;
 
-pub use board::{BoardData, ColumnData, FEED_RECENT};
+pub use board::{BoardData, ColumnData, FEED_RECENT, MAX_FEED_PAGE};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
 pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
-pub use orders::{OrderDraft, OrderView, TickReport};
+pub use error::{ErrorKind, ServiceError};
+pub use idempotency::{IdempotencyClaim, IdempotentResponse};
+pub use orders::{ListedOrder, OrderDraft, OrderPage, OrderView, TickReport};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
+pub use tokens::{NewToken, TokenSummary};
 pub use users::validate_user_name;
 
-use crate::auth::{self, Secret, SignInError};
+use crate::auth::{self, Secret};
 use crate::domain::Actor;
 use crate::domain::access::Permission;
-use crate::store::{ApplyError, Store, StoreError};
+use crate::store::Store;
 use crate::workflow::{Workflow, Workflows};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("{0}")]
-    NotPermitted(String),
-    #[error("{0}")]
-    BadInput(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// Not allowed in the thing's present state (an effect already delivered, say).
-    #[error("{0}")]
-    NotNow(String),
-    #[error(transparent)]
-    Apply(#[from] ApplyError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    SignIn(#[from] SignInError),
-    /// Something failed that is not the caller's doing (a worker thread died, say).
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl ServiceError {
-    /// Whether the database went away: the UI shows "reconnecting" and keeps what was typed.
-    pub fn is_connection_lost(&self) -> bool {
-        match self {
-            ServiceError::Store(store) | ServiceError::Apply(ApplyError::Store(store)) => {
-                store.is_connection_lost()
-            }
-            _ => false,
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct Backoffice {
@@ -107,6 +79,29 @@ impl Backoffice {
                 self.workflows.names().join(", ")
             ))
         })
+    }
+
+    /// A state some workflow has (the named one, when given): an unknown state is a typo,
+    /// not an empty list.
+    pub fn check_state(&self, workflow: Option<&str>, state: &str) -> Result<(), ServiceError> {
+        let known = self
+            .workflows
+            .iter()
+            .filter(|w| workflow.is_none_or(|name| w.name == name))
+            .any(|w| w.state(state).is_some());
+        if known {
+            return Ok(());
+        }
+        Err(ServiceError::BadInput(format!(
+            "state \"{}\" is not a state of {}",
+            crate::domain::text::display_safe(state),
+            workflow.map_or("any workflow".to_string(), |w| format!("workflow \"{w}\""))
+        )))
+    }
+
+    /// Whether the database answers now (a health check).
+    pub async fn database_reachable(&self) -> bool {
+        self.store.ping().await.is_ok()
     }
 
     /// The one check of rights outside the workflows, for every face.

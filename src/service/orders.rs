@@ -29,6 +29,24 @@ pub struct OrderView {
     pub effects: Vec<EffectRecord>,
 }
 
+/// An order as a list shows it: its lateness, ledger and the acting user's menu.
+#[derive(Clone, Debug)]
+pub struct ListedOrder {
+    pub order: Order,
+    pub late: bool,
+    pub ledger: Vec<LedgerRow>,
+    pub menu: TransitionMenu,
+}
+
+/// One keyset page of a list.
+#[derive(Clone, Debug, Default)]
+pub struct OrderPage {
+    pub orders: Vec<ListedOrder>,
+    /// Where the next page starts (`OrderQuery::after_id`), or `None` after the last page.
+    /// With `late_only` a page may hold fewer orders than asked and still have a next one.
+    pub next_after: Option<OrderId>,
+}
+
 /// Fields of a new order, as the CLI or a seeder gives them.
 #[derive(Clone, Debug)]
 pub struct OrderDraft {
@@ -85,6 +103,38 @@ impl Backoffice {
                 (order, rows)
             })
             .collect())
+    }
+
+    /// One keyset page of orders the actor may see, with what a list shows of each.
+    /// `late_only` keeps the late ones (the query should set `due_before` to `now`).
+    pub async fn order_page(
+        &self,
+        actor: &Actor,
+        query: &OrderQuery,
+        late_only: bool,
+        now: DateTime<Utc>,
+    ) -> Result<OrderPage, ServiceError> {
+        let page = self.list_with_ledger(actor, query).await?;
+        let full = i64::try_from(page.len()).is_ok_and(|n| n >= query.limit);
+        let next_after = page.last().map(|(order, _)| order.id).filter(|_| full);
+        let orders = page
+            .into_iter()
+            .filter_map(|(order, ledger)| {
+                let workflow = self.workflows.get(&order.workflow);
+                let late = workflow.is_some_and(|w| w.is_late(&order, now));
+                let menu = workflow
+                    .filter(|w| w.state(&order.state).is_some())
+                    .map(|w| w.available_transitions(&order, actor, now))
+                    .unwrap_or_default();
+                (late || !late_only).then_some(ListedOrder {
+                    order,
+                    late,
+                    ledger,
+                    menu,
+                })
+            })
+            .collect();
+        Ok(OrderPage { orders, next_after })
     }
 
     /// The order if it exists and the actor may see it. An order the actor may not see is
@@ -343,15 +393,11 @@ impl Backoffice {
     }
 }
 
-/// The one answer for an order that is missing or that the actor may not see: staff, who see
-/// every order, learn that it is missing (bad input); everyone else gets the same sentence
-/// and exit code for both.
+/// The one answer for an order that is missing or that the actor may not see (see
+/// `ServiceError::Unseen`).
 pub(super) fn unseen(actor: &Actor, id: OrderId) -> ServiceError {
-    if actor.role.sees_every_order() {
-        ServiceError::NotFound(format!("order {id} does not exist"))
-    } else {
-        ServiceError::NotPermitted(format!(
-            "order {id} does not exist or is not visible to you"
-        ))
+    ServiceError::Unseen {
+        order_id: id,
+        sees_every_order: actor.role.sees_every_order(),
     }
 }

@@ -9,8 +9,8 @@ use crate::domain::access::Permission;
 use crate::domain::{Actor, Role};
 use crate::store::{StoreError, UserChange, UserChangeOutcome};
 
-/// Longest user name: short enough for every column it is printed in.
-const MAX_USER_NAME: usize = 64;
+/// Longest user or token name: short enough for every column it is printed in.
+const MAX_NAME: usize = 64;
 
 /// A user as an admin sees them: never the password hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -214,7 +214,7 @@ impl Backoffice {
     }
 }
 
-fn no_such_user(name: &str) -> ServiceError {
+pub(super) fn no_such_user(name: &str) -> ServiceError {
     ServiceError::BadInput(format!(
         "no user is named \"{}\"",
         crate::domain::text::display_safe(name)
@@ -229,12 +229,7 @@ pub fn validate_user_name(name: &str) -> Result<(), ServiceError> {
             "the user name \"{RESERVED_USER_NAME}\" is reserved for the timer's actor"
         )));
     }
-    let valid = !name.is_empty()
-        && name.len() <= MAX_USER_NAME
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if valid {
+    if is_plain_name(name) {
         Ok(())
     } else {
         Err(ServiceError::BadInput(format!(
@@ -242,4 +237,14 @@ pub fn validate_user_name(name: &str) -> Result<(), ServiceError> {
             crate::domain::text::display_safe(name)
         )))
     }
+}
+
+/// 1 to 64 letters, digits, '.', '-' and '_': safe in every column, URL and log line. User
+/// names and API token names both follow it.
+pub(super) fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }

@@ -413,6 +413,58 @@ impl Store {
         dispatch!(self, s => s.bulk_insert(orders).await)
     }
 
+    pub async fn add_token(
+        &self,
+        name: &str,
+        user: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.add_token(name, user, token_hash, now).await)
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        dispatch!(self, s => s.tokens().await)
+    }
+
+    pub async fn token_exists(&self, name: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.token_exists(name).await)
+    }
+
+    pub async fn revoke_token(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.revoke_token(name, now).await)
+    }
+
+    pub async fn use_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        dispatch!(self, s => s.use_token(token_hash, now).await)
+    }
+
+    pub async fn claim_idempotency_key(
+        &self,
+        user: &str,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        dispatch!(self, s => s.claim_idempotency_key(user, key, now).await)
+    }
+
+    pub async fn complete_idempotency_key(
+        &self,
+        user: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.complete_idempotency_key(user, key, response).await)
+    }
+
+    pub async fn release_idempotency_key(&self, user: &str, key: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.release_idempotency_key(user, key).await)
+    }
+
     pub async fn apply(
         &self,
         workflows: &Workflows,

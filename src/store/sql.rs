@@ -511,3 +511,36 @@ pub const EXPLORE_HISTORY: &str = concat!(
     ),
     ") AS merged ORDER BY at DESC, source DESC, id DESC LIMIT $11"
 );
+
+// API tokens and the idempotency keys of `POST /orders`.
+
+pub const INSERT_TOKEN: &str =
+    "INSERT INTO api_tokens (name, user_name, token_hash, created_at) VALUES ($1, $2, $3, $4)";
+/// What `TokenRecord` reads: never the hash.
+macro_rules! select_tokens {
+    ($where:literal) => {
+        concat!(
+            "SELECT name, user_name, created_at, revoked_at, last_used_at FROM api_tokens ",
+            $where
+        )
+    };
+}
+pub const SELECT_TOKENS: &str = select_tokens!("ORDER BY name");
+/// Whether a token has the name, revoked or not.
+pub const COUNT_TOKENS_NAMED: &str = "SELECT COUNT(*) FROM api_tokens WHERE name = $1";
+pub const REVOKE_TOKEN: &str =
+    "UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL";
+/// The live token with this hash: revoked ones are never returned.
+pub const SELECT_LIVE_TOKEN: &str = select_tokens!("WHERE token_hash = $1 AND revoked_at IS NULL");
+/// At most one write per token and minute ($3 is a minute ago): a busy client does not turn
+/// every read into a write.
+pub const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)";
+
+/// Claims a key; no row back when the user has used it before.
+pub const CLAIM_IDEMPOTENCY_KEY: &str = "INSERT INTO api_idempotency (user_name, key, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_name, key) DO NOTHING RETURNING user_name";
+pub const SELECT_IDEMPOTENT_RESPONSE: &str =
+    "SELECT status, body, location FROM api_idempotency WHERE user_name = $1 AND key = $2";
+pub const COMPLETE_IDEMPOTENCY_KEY: &str = "UPDATE api_idempotency SET status = $3, body = $4, location = $5 WHERE user_name = $1 AND key = $2";
+/// A request that failed gives its key back, so a retry is tried afresh.
+pub const RELEASE_IDEMPOTENCY_KEY: &str =
+    "DELETE FROM api_idempotency WHERE user_name = $1 AND key = $2 AND status IS NULL";

@@ -38,6 +38,26 @@ pub struct UserRecord {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
+/// An API token as an admin lists it: never its secret nor its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct TokenRecord {
+    pub name: String,
+    #[sqlx(rename = "user_name")]
+    #[serde(rename = "user")]
+    pub user: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// What an idempotency key holds: nothing yet (`status` None) while its first request runs.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredResponse {
+    pub status: Option<i64>,
+    pub body: Option<String>,
+    pub location: Option<String>,
+}
+
 /// A change an admin makes to a user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserChange {

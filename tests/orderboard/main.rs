@@ -1,5 +1,6 @@
 //! One integration-test crate (one binary to link on a 2-core machine), a module per area.
 
+mod api;
 mod board_day;
 mod cli;
 mod db;
@@ -12,6 +13,7 @@ mod security;
 mod story;
 mod support;
 mod tmux;
+mod tokens;
 mod trust;
 mod tui_fixtures;
 mod tui_snapshots;

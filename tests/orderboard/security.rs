@@ -178,7 +178,7 @@ async fn the_cli_and_the_ui_refuse_with_the_same_check() {
     let zoe = orderboard::domain::Actor::new("zoe", Role::Seller);
     assert!(matches!(
         backoffice.show(&zoe, id, test_now()).await,
-        Err(ServiceError::NotPermitted(_))
+        Err(ServiceError::Unseen { .. })
     ));
     assert_eq!(
         run_as(&db.url, "zoe", &["order", "show", &id.to_string()]).0,

@@ -55,7 +55,7 @@ async fn story(db: &TestDb) {
     );
     assert!(matches!(
         backoffice.show(&other, id, now).await,
-        Err(ServiceError::NotPermitted(_))
+        Err(ServiceError::Unseen { .. })
     ));
 
     // Two cancellation requests, each declined; the third escalates to a dispute.

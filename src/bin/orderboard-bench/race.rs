@@ -72,9 +72,11 @@ pub async fn race_writer(
         {
             Ok(_) => outcome.applied += 1,
             Err(ServiceError::Apply(ApplyError::Conflict { .. })) => outcome.conflicts += 1,
-            Err(ServiceError::Apply(ApplyError::Refused(_)) | ServiceError::NotPermitted(_)) => {
-                outcome.refused += 1
-            }
+            Err(
+                ServiceError::Apply(ApplyError::Refused(_))
+                | ServiceError::NotPermitted(_)
+                | ServiceError::Unseen { .. },
+            ) => outcome.refused += 1,
             Err(other) => outcome.errors.push(other.to_string()),
         }
     }

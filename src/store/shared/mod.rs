@@ -17,6 +17,7 @@ pub(crate) mod history;
 pub(crate) mod orders;
 pub(crate) mod outbox;
 pub(crate) mod seeding;
+pub(crate) mod tokens;
 pub(crate) mod users;
 
 use serde::Serialize;
@@ -34,6 +35,7 @@ macro_rules! shared_store_impl {
         $crate::store::shared::seeding::seeding!($store, $db);
         $crate::store::shared::audit::audit_queries!($store, $db);
         $crate::store::shared::outbox::outbox_queries!($store, $db);
+        $crate::store::shared::tokens::token_queries!($store, $db);
     };
 }
 

@@ -1,0 +1,412 @@
+//! `/orders`: create (admin or system, with an optional Idempotency-Key), a keyset page of
+//! the orders the caller may see, one order, an event applied to it, and its history.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::extract::{ApiQuery, Caller, JsonBody, etag, if_match, order_id};
+use super::problem::{Problem, Situation};
+use crate::domain::note::MAX_TEXT_BYTES;
+use crate::domain::order::parse_amount_cents;
+use crate::service::{IdempotencyClaim, IdempotentResponse, OrderDraft};
+use crate::shapes::{AppliedJson, OrderJson, TimelineJson};
+use crate::store::OrderQuery;
+
+/// Orders a page holds unless asked, and at most.
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 500;
+
+/// Longest search text: longer says nothing a shorter one does not.
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// A new order: `order create`'s options.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrderBody {
+    pub workflow: String,
+    /// A user with the customer role.
+    pub customer: String,
+    /// A user with the seller role.
+    pub seller: String,
+    pub title: String,
+    /// A decimal string, like "12.50".
+    pub amount: String,
+    /// Three capital letters; EUR when left out.
+    pub currency: Option<String>,
+    /// RFC 3339.
+    #[serde(alias = "due_at")]
+    #[schema(format = DateTime)]
+    pub due: Option<String>,
+    /// RFC 3339; now when left out.
+    #[schema(format = DateTime)]
+    pub placed_at: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attrs: BTreeMap<String, serde_json::Value>,
+}
+
+impl CreateOrderBody {
+    fn into_draft(self) -> Result<OrderDraft, Problem> {
+        let time = |field: &str, text: Option<String>| -> Result<Option<DateTime<Utc>>, Problem> {
+            text.map(|t| {
+                DateTime::parse_from_rfc3339(&t)
+                    .map(|at| at.with_timezone(&Utc))
+                    .map_err(|_| {
+                        Problem::invalid_body(format!(
+                            "{field} is not an RFC 3339 time like 2026-05-01T12:00:00Z"
+                        ))
+                    })
+            })
+            .transpose()
+        };
+        Ok(OrderDraft {
+            amount_cents: parse_amount_cents(&self.amount)
+                .map_err(|e| Problem::invalid_body(format!("amount: {e}")))?,
+            due_at: time("due", self.due)?,
+            placed_at: time("placed_at", self.placed_at)?,
+            workflow: self.workflow,
+            customer: self.customer,
+            seller: self.seller,
+            title: self.title,
+            currency: self.currency.unwrap_or_else(|| "EUR".into()),
+            attrs: self.attrs,
+        })
+    }
+}
+
+const BODY: Situation = Situation {
+    from_body: true,
+    if_match: false,
+};
+
+/// Creates an order in its workflow's initial state.
+#[utoipa::path(
+    post, path = "/orders", tag = "orders",
+    request_body = CreateOrderBody,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "A retry with the same key by the same user returns the first response and creates nothing")),
+    responses(
+        (status = 201, description = "Created; Location names the order", body = OrderJson,
+            headers(("Location" = String, description = "/orders/{id}"))),
+        (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither admin nor system", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this key is still in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A valid JSON body with invalid values", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CreateOrderBody>,
+) -> Result<Response, Problem> {
+    let body = body.ok_or_else(|| Problem::bad_request("this request needs a JSON body"))?;
+    let draft = body.into_draft()?;
+    let office = &state.office;
+    let actor = &caller.actor;
+    let now = Utc::now();
+    let Some(key) = headers.get("idempotency-key") else {
+        return Ok(replay(&create(&state, &caller, draft, now).await?));
+    };
+    let key = key
+        .to_str()
+        .map_err(|_| Problem::bad_request("the Idempotency-Key must be visible ASCII"))?;
+    match office.claim_idempotency_key(actor, key, now).await? {
+        IdempotencyClaim::First => match create(&state, &caller, draft, now).await {
+            Ok(response) => {
+                if let Err(error) = office.complete_idempotency_key(actor, key, &response).await {
+                    // The order exists: answer it; retries of this key will be refused.
+                    tracing::error!(%error, "could not keep the response of an idempotency key");
+                }
+                Ok(replay(&response))
+            }
+            Err(problem) => {
+                if let Err(error) = office.release_idempotency_key(actor, key).await {
+                    tracing::error!(%error, "could not release an idempotency key");
+                }
+                Err(problem)
+            }
+        },
+        IdempotencyClaim::Replay(response) => Ok(replay(&response)),
+        IdempotencyClaim::InProgress => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "a request with this Idempotency-Key is still in progress or was cut off; use a new key",
+        )),
+    }
+}
+
+async fn create(
+    state: &AppState,
+    caller: &Caller,
+    draft: OrderDraft,
+    now: DateTime<Utc>,
+) -> Result<IdempotentResponse, Problem> {
+    let office = &state.office;
+    let id = office
+        .create_order(&caller.actor, draft, now)
+        .await
+        .map_err(|e| Problem::from_service(&e, BODY))?;
+    let view = office.show(&caller.actor, id, now).await?;
+    Ok(IdempotentResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body: serde_json::to_string(&OrderJson::of_view(&view)).unwrap_or_default(),
+        location: Some(format!("/orders/{id}")),
+    })
+}
+
+/// A creation's response, first given or replayed, byte for byte.
+fn replay(response: &IdempotentResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED);
+    let mut reply = (status, response.body.clone()).into_response();
+    let headers = reply.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(location) = response
+        .location
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    reply
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub workflow: Option<String>,
+    pub state: Option<String>,
+    /// Only orders past their due date in a state where that counts.
+    pub late: Option<bool>,
+    /// Matches the id, title, customer or seller.
+    pub search: Option<String>,
+    /// The `next_after` of the previous page.
+    pub after: Option<i64>,
+    /// 1 to 500; 50 when left out.
+    pub limit: Option<i64>,
+}
+
+/// One keyset page of orders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderPageJson {
+    pub orders: Vec<OrderJson>,
+    /// Pass as `after` for the next page; null after the last. With `late=true` a page may
+    /// hold fewer orders than `limit` and still have a next one.
+    pub next_after: Option<i64>,
+}
+
+/// A keyset page of the orders the caller may see, by id.
+#[utoipa::path(
+    get, path = "/orders", tag = "orders",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPageJson),
+        (status = 400, description = "A malformed or unknown filter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<OrderPageJson>, Problem> {
+    let office = &state.office;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
+    }
+    if params.after.is_some_and(|after| after < 0) {
+        return Err(Problem::bad_request("after must be an order id or 0"));
+    }
+    if params
+        .search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
+    {
+        return Err(Problem::bad_request(format!(
+            "search is longer than {MAX_SEARCH_CHARS} characters"
+        )));
+    }
+    if let Some(workflow) = &params.workflow {
+        office.workflow(workflow)?;
+    }
+    if let Some(wanted) = &params.state {
+        office.check_state(params.workflow.as_deref(), wanted)?;
+    }
+    let now = Utc::now();
+    let late = params.late.unwrap_or(false);
+    let query = OrderQuery {
+        workflow: params.workflow,
+        state: params.state,
+        due_before: late.then_some(now),
+        text: params.search,
+        after_id: params.after,
+        limit,
+        ..OrderQuery::default()
+    };
+    let page = office.order_page(&caller.actor, &query, late, now).await?;
+    Ok(Json(OrderPageJson {
+        orders: page
+            .orders
+            .iter()
+            .map(|o| OrderJson::new(&o.order, o.late, &o.ledger, &o.menu))
+            .collect(),
+        next_after: page.next_after,
+    }))
+}
+
+/// One order, with the transitions the caller may take now and the blocked ones. Its ETag
+/// is its version, for `If-Match`.
+#[utoipa::path(
+    get, path = "/orders/{id}", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id")),
+    responses(
+        (status = 200, description = "The order", body = OrderJson,
+            headers(("ETag" = String, description = "The order's version in quotes"))),
+        (status = 400, description = "Not an order id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Missing or not visible to the caller (one answer for both)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn show_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let view = state
+        .office
+        .show(&caller.actor, order_id(&id)?, Utc::now())
+        .await?;
+    Ok(with_etag(
+        view.order.version,
+        Json(OrderJson::of_view(&view)),
+    ))
+}
+
+fn with_etag(version: i64, body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The body of an event: a note, when the transition needs or takes one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBody {
+    pub note: Option<String>,
+}
+
+/// Applies one event to the order as the caller, through the one apply path.
+#[utoipa::path(
+    post, path = "/orders/{id}/events/{event}", tag = "orders",
+    params(
+        ("id" = i64, Path, description = "The order's id"),
+        ("event" = String, Path, description = "The workflow's event, like order.accepted"),
+        ("If-Match" = Option<String>, Header, description = "The version the caller saw, in quotes: \"3\""),
+    ),
+    request_body(content = Option<EventBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Applied", body = AppliedJson,
+            headers(("ETag" = String, description = "The order's new version in quotes"))),
+        (status = 400, description = "Unknown event, missing note, malformed input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the caller's transition", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Missing or not visible to the caller (one answer for both)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed now; `reasons` says why", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The order is no longer at the If-Match version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A valid JSON body of the wrong shape", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn apply_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((id, event)): Path<(String, String)>,
+    JsonBody(body): JsonBody<EventBody>,
+) -> Result<Response, Problem> {
+    let id = order_id(&id)?;
+    let expected = if_match(&headers)?;
+    let note = body.unwrap_or_default().note;
+    if note.as_ref().is_some_and(|n| n.len() > MAX_TEXT_BYTES) {
+        return Err(Problem::invalid_body("the note is too long"));
+    }
+    let situation = Situation {
+        from_body: false,
+        if_match: expected.is_some(),
+    };
+    let applied = state
+        .office
+        .advance(
+            &caller.actor,
+            id,
+            &event,
+            note.as_deref(),
+            expected,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| Problem::from_service(&e, situation))?;
+    Ok(with_etag(
+        applied.version,
+        Json(AppliedJson::from(&applied)),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Interleave refused attempts (support and admin).
+    pub attempts: Option<bool>,
+}
+
+/// The order's transitions, oldest first (commit order); with `attempts=true` (support and
+/// admin) the refused attempts too.
+#[utoipa::path(
+    get, path = "/orders/{id}/history", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id"), HistoryParams),
+    responses(
+        (status = 200, description = "The timeline", body = Vec<TimelineJson>),
+        (status = 400, description = "Not an order id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Attempts asked for by neither support nor admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Missing or not visible to the caller (one answer for both)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn order_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
+) -> Result<Json<Vec<TimelineJson>>, Problem> {
+    let timeline = state
+        .office
+        .timeline(
+            &caller.actor,
+            order_id(&id)?,
+            params.attempts.unwrap_or(false),
+        )
+        .await?;
+    Ok(Json(timeline.iter().map(TimelineJson::from).collect()))
+}

@@ -1,0 +1,185 @@
+//! The API over a real socket: `serve` on 127.0.0.1:0 with reqwest as the client. The event
+//! stream, read while a writer applies transitions, then resumed with Last-Event-ID, gives
+//! every event the caller may see exactly once, in order; a graceful stop ends open streams.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use orderboard::domain::{Actor, Role};
+use orderboard::service::Backoffice;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::Api;
+use crate::db::{TestDb, both};
+use crate::support::draft;
+
+/// Orders the writer creates and accepts: two events each.
+const WRITES: usize = 15;
+
+/// How long any one read may take before the test fails instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn client() -> reqwest::Client {
+    // reqwest is built without a crypto provider: ring, as sqlx uses (a second install is a
+    // harmless error).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+async fn get_json(url: &str, token: &str) -> Value {
+    let response = client().get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    response.json().await.unwrap()
+}
+
+/// SSE events from a streaming response: (id, event name, data as JSON).
+struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    async fn next(&mut self) -> (i64, String, Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .map(str::trim)
+                        .map(str::to_string)
+                };
+                // Comments (keep-alives, outage notes) carry no id.
+                if let (Some(id), Some(event), Some(data)) =
+                    (field("id:"), field("event:"), field("data:"))
+                {
+                    return (
+                        id.parse().unwrap(),
+                        event,
+                        serde_json::from_str(&data).unwrap(),
+                    );
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(PATIENCE, self.response.chunk())
+                .await
+                .expect("an event within the patience")
+                .unwrap()
+                .expect("the stream to go on");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+async fn open_stream(base: &str, token: &str, last_event_id: Option<i64>) -> SseReader {
+    let mut request = client()
+        .get(format!("{base}/events/stream?after=0"))
+        .bearer_auth(token);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    SseReader {
+        response,
+        buffer: String::new(),
+    }
+}
+
+/// Creates and accepts orders for sam (and creates one of zoe's, which sam must not see)
+/// while streams read.
+async fn writer(office: Backoffice) {
+    let admin = Actor::new("ada", Role::Admin);
+    let sam = Actor::new("sam", Role::Seller);
+    for n in 0..WRITES {
+        let mut order = draft("marketplace");
+        if n == 3 {
+            order.seller = "zoe".into();
+        }
+        let id = office
+            .create_order(&admin, order, Utc::now())
+            .await
+            .unwrap();
+        if n != 3 {
+            office
+                .advance(&sam, id, "order.accepted", None, None, Utc::now())
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+}
+
+async fn stream_resumes(db: &TestDb) {
+    let api = Api::new(db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(orderboard::http::serve(
+        listener,
+        api.office.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    // A plain request over the socket.
+    let health = get_json(&format!("{base}/healthz"), "none").await;
+    assert_eq!(health["status"], "ok");
+
+    let writing = tokio::spawn(writer(api.office.clone()));
+    let mut first = open_stream(&base, &api.tokens["sam"], None).await;
+    let mut ids = Vec::new();
+    for _ in 0..WRITES / 2 {
+        let (id, event, data) = first.next().await;
+        assert_eq!(
+            (data["id"].as_i64(), data["kind"].as_str()),
+            (Some(id), Some(event.as_str()))
+        );
+        ids.push(id);
+    }
+    drop(first);
+    // Resume where the first stream stopped, while the writer goes on.
+    let mut second = open_stream(&base, &api.tokens["sam"], ids.last().copied()).await;
+    // Two events for each of sam's orders; zoe's order is not sam's to see.
+    let expected_total = 2 * (WRITES - 1);
+    while ids.len() < expected_total {
+        ids.push(second.next().await.0);
+    }
+    writing.await.unwrap();
+    let feed = get_json(&format!("{base}/events?limit=500"), &api.tokens["sam"]).await;
+    let expected: Vec<i64> = feed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, expected, "{}: gap or duplicate", db.backend);
+    assert_eq!(expected.len(), expected_total);
+
+    // A graceful stop ends the open stream and returns.
+    stop.send(()).unwrap();
+    tokio::time::timeout(PATIENCE, server)
+        .await
+        .expect("serve to stop with a stream open")
+        .unwrap()
+        .unwrap();
+    drop(second);
+    api.office.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_resumes_without_gap_or_duplicate_on_both_backends() {
+    for db in both().await {
+        stream_resumes(&db).await;
+    }
+}
