@@ -9,6 +9,7 @@ pub mod output;
 mod serve_cmd;
 mod token_cmd;
 mod tui_cmd;
+mod user_cmd;
 mod workflow_cmd;
 
 pub use args::Cli;
@@ -30,7 +31,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         None | Some(Command::Tui) => tui_cmd::tui(&context).await,
         Some(Command::Demo { orders }) => tui_cmd::demo(&context, *orders).await,
         Some(Command::Init(args)) => commands::init(&context, args).await,
-        Some(Command::User(command)) => commands::user(&context, command).await,
+        Some(Command::User(command)) => user_cmd::user(&context, command).await,
         Some(Command::Order(OrderCommand::Create(args))) => {
             commands::create_order(&context, args).await
         }

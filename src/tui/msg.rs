@@ -96,6 +96,16 @@ pub struct Detail {
     pub timeline: Vec<TimelineEntry>,
 }
 
+/// A hand retry or (with `resolve`) resolution of one of an order's failed effects.
+#[derive(Clone, Debug)]
+pub struct Settlement {
+    pub actor: Actor,
+    pub order_id: OrderId,
+    pub effect_id: i64,
+    pub resolve: bool,
+    pub note: Option<String>,
+}
+
 /// IO for the runtime to carry out; results come back as `Msg`s.
 #[derive(Debug)]
 pub enum Effect {
@@ -125,14 +135,8 @@ pub enum Effect {
         note: Option<String>,
         version: i64,
     },
-    /// Retry (or, with `resolve`, close by hand) one of the order's failed effects.
-    SettleEffect {
-        actor: Actor,
-        order_id: OrderId,
-        effect_id: i64,
-        resolve: bool,
-        note: Option<String>,
-    },
+    /// Retry (or close by hand) one of the order's failed effects.
+    SettleEffect(Settlement),
     /// Count the effects that failed or found no sink, for the header's badge.
     CountAttention {
         actor: Actor,

@@ -9,6 +9,7 @@ mod hostile;
 mod outage;
 mod races;
 mod reliability;
+mod runner;
 mod security;
 mod story;
 mod support;

@@ -9,7 +9,7 @@ use crate::domain::access::Permission;
 use crate::domain::text::display_safe;
 use crate::domain::{Order, OrderId};
 use crate::tui::app::{Context, Status};
-use crate::tui::msg::Effect;
+use crate::tui::msg::{Effect, Settlement};
 use crate::tui::overlays::{
     Choice, Confirmation, EffectPick, Menu, NoteForm, Outcome, Overlay, Pick, consequences,
 };
@@ -232,13 +232,13 @@ impl BoardScreen {
                 note,
                 version: choice.version,
             },
-            Pick::Effect(pick) => Effect::SettleEffect {
+            Pick::Effect(pick) => Effect::SettleEffect(Settlement {
                 actor: self.actor.clone(),
                 order_id: choice.order_id,
                 effect_id: pick.effect_id,
                 resolve: pick.resolve,
                 note,
-            },
+            }),
         };
         vec![effect]
     }

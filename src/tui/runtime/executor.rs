@@ -15,7 +15,7 @@ use crate::domain::{Actor, OrderId};
 use crate::service::{Backoffice, FEED_RECENT, ServiceError};
 use crate::store::ApplyError;
 use crate::store::live::LiveUpdate;
-use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg};
+use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg, Settlement};
 
 /// Reads that fail because the database just came back are retried this often, this long
 /// apart (about five seconds in all): the pool replaces dead connections on the next try.
@@ -110,8 +110,8 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
             event,
             note,
             version,
-        } => {
-            let outcome = backoffice
+        } => Msg::Applied(
+            backoffice
                 .advance(
                     &actor,
                     order_id,
@@ -120,46 +120,10 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                     Some(version),
                     Utc::now(),
                 )
-                .await;
-            Msg::Applied(outcome.map_err(apply_failure))
-        }
-        Effect::SettleEffect {
-            actor,
-            order_id,
-            effect_id,
-            resolve,
-            note,
-        } => {
-            let settled = if resolve {
-                backoffice
-                    .resolve_effect(
-                        &actor,
-                        effect_id,
-                        note.as_deref().unwrap_or_default(),
-                        Utc::now(),
-                    )
-                    .await
-            } else {
-                backoffice
-                    .retry_effect(&actor, effect_id, note.as_deref(), Utc::now())
-                    .await
-            };
-            let result = settled
-                .map(|effect| {
-                    let done = if resolve {
-                        "resolved"
-                    } else {
-                        "will be retried"
-                    };
-                    format!(
-                        "effect #{} {} {done}",
-                        effect.id,
-                        display_safe(&effect.payload)
-                    )
-                })
-                .map_err(|error| error.to_string());
-            Msg::EffectSettled { order_id, result }
-        }
+                .await
+                .map_err(apply_failure),
+        ),
+        Effect::SettleEffect(settlement) => settle_effect(backoffice, settlement).await,
         Effect::FollowEvent { actor, event } => {
             let order_id = event.entry.order_id;
             snapshot(backoffice, &actor, order_id, |order| Msg::OrderChanged {
@@ -202,12 +166,9 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 .map_err(text_of);
             Msg::MatchCounts { text, counts }
         }
+        // A lost database shows as "reconnecting" through the feed; counted again later.
         Effect::CountAttention { actor } => {
-            match backoffice.effects_needing_attention(&actor).await {
-                Ok(count) => Msg::AttentionCounted(count),
-                // A lost database shows as "reconnecting" through the feed; counted again later.
-                Err(_) => return None,
-            }
+            Msg::AttentionCounted(backoffice.effects_needing_attention(&actor).await.ok()?)
         }
         Effect::CheckAccount { actor } => {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
@@ -215,6 +176,43 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
         Effect::StartFeed { .. } | Effect::StopFeed | Effect::Quit => return None,
     };
     Some(msg)
+}
+
+/// A hand retry or resolution, and the sentence that reports it.
+async fn settle_effect(backoffice: &Backoffice, settlement: Settlement) -> Msg {
+    let Settlement {
+        actor,
+        order_id,
+        effect_id,
+        resolve,
+        note,
+    } = settlement;
+    let now = Utc::now();
+    let settled = if resolve {
+        let note = note.as_deref().unwrap_or_default();
+        backoffice
+            .resolve_effect(&actor, effect_id, note, now)
+            .await
+    } else {
+        backoffice
+            .retry_effect(&actor, effect_id, note.as_deref(), now)
+            .await
+    };
+    let result = settled
+        .map(|effect| {
+            let done = if resolve {
+                "resolved"
+            } else {
+                "will be retried"
+            };
+            format!(
+                "effect #{} {} {done}",
+                effect.id,
+                display_safe(&effect.payload)
+            )
+        })
+        .map_err(|error| error.to_string());
+    Msg::EffectSettled { order_id, result }
 }
 
 fn text_of(error: ServiceError) -> String {

@@ -1,0 +1,280 @@
+//! Deliveries to a local sink: retries with one idempotency key and valid signatures,
+//! Retry-After, failing at once or after the limit, unrouted effects, hand retries and
+//! resolutions, and a sink's answer applied through the apply path. Both databases.
+
+use std::time::Duration;
+
+use orderboard::domain::{Actor, Role};
+use orderboard::service::{ServiceError, TimelineEntry};
+use orderboard::store::{EffectRecord, EffectStatus};
+
+use super::sink::{Answer, TestSink};
+use super::{fulfilment_orders, sink_table, sinks, start_runner, stop_runner, wait_for_effects};
+use crate::db::both;
+
+const SETTLE: Duration = Duration::from_secs(20);
+
+fn all_in(effects: &[EffectRecord], statuses: &[EffectStatus]) -> bool {
+    !effects.is_empty() && effects.iter().all(|e| statuses.contains(&e.status()))
+}
+
+#[tokio::test]
+async fn a_flaky_sink_gets_the_effect_once_it_answers_with_one_key_and_valid_signatures() {
+    for db in both().await {
+        let office = db.backoffice().await;
+        let (admin, ids) = fulfilment_orders(&office, 1, |_| "Flaky".into()).await;
+        let sink = TestSink::start(|_, before| {
+            if before < 2 {
+                Answer::status(503)
+            } else {
+                Answer::ok()
+            }
+        })
+        .await;
+        let runner = start_runner(
+            &office,
+            sinks(&[sink_table(&sink.url, &["inventory.check"], 5)]),
+        );
+        let effects = wait_for_effects(&office, &admin, SETTLE, |e| {
+            all_in(e, &[EffectStatus::Delivered])
+        })
+        .await;
+        stop_runner(runner).await;
+        let effect = &effects[0];
+        assert_eq!(
+            (effect.order_id, effect.attempts),
+            (ids[0], 3),
+            "{}",
+            db.backend
+        );
+        let requests = sink.requests();
+        let attempts: Vec<&str> = requests.iter().map(|r| r.attempt.as_str()).collect();
+        assert_eq!(attempts, ["1", "2", "3"], "{}", db.backend);
+        for request in &requests {
+            assert_eq!(request.key, effect.idempotency_key);
+            assert!(request.signature_ok, "a bad signature: {:?}", request);
+            assert_eq!(request.body["idempotency_key"], effect.idempotency_key);
+            assert_eq!(request.body["effect"], "inventory.check");
+            assert_eq!(request.body["order"]["id"], ids[0]);
+            assert_eq!(request.body["order"]["state"], "validated");
+            assert_eq!(request.body["transition"]["event"], "validate");
+            assert_eq!(request.body["transition"]["actor"], "system");
+        }
+        let outcomes: Vec<String> = office
+            .effect_attempts(&admin, ids[0])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.outcome)
+            .collect();
+        assert_eq!(outcomes, ["retry", "retry", "delivered"], "{}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    for db in both().await {
+        let office = db.backoffice().await;
+        let (admin, _) = fulfilment_orders(&office, 1, |_| "Busy".into()).await;
+        let sink = TestSink::start(|_, before| {
+            if before == 0 {
+                Answer {
+                    retry_after: Some("1"),
+                    ..Answer::status(429)
+                }
+            } else {
+                Answer::ok()
+            }
+        })
+        .await;
+        let runner = start_runner(
+            &office,
+            sinks(&[sink_table(&sink.url, &["inventory.check"], 5)]),
+        );
+        wait_for_effects(&office, &admin, SETTLE, |e| {
+            all_in(e, &[EffectStatus::Delivered])
+        })
+        .await;
+        stop_runner(runner).await;
+        let requests = sink.requests();
+        assert_eq!(requests.len(), 2);
+        let gap = requests[1].at - requests[0].at;
+        // The backoff alone would be about 50 ms.
+        assert!(
+            gap >= Duration::from_millis(950),
+            "{}: retried after {gap:?}",
+            db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_error_fails_at_once_and_server_errors_fail_after_the_limit() {
+    for db in both().await {
+        let office = db.backoffice().await;
+        let titles = ["Refused", "Down"];
+        let (admin, ids) = fulfilment_orders(&office, 2, |i| titles[i].into()).await;
+        let sink = TestSink::start(|body, _| match body["order"]["title"].as_str() {
+            Some("Refused") => Answer {
+                body: "no such sku".into(),
+                ..Answer::status(400)
+            },
+            _ => Answer::status(500),
+        })
+        .await;
+        let runner = start_runner(
+            &office,
+            sinks(&[sink_table(&sink.url, &["inventory.check"], 3)]),
+        );
+        let effects = wait_for_effects(&office, &admin, SETTLE, |e| {
+            e.len() == 2 && all_in(e, &[EffectStatus::Failed])
+        })
+        .await;
+        stop_runner(runner).await;
+        let of = |id| effects.iter().find(|e| e.order_id == id).unwrap();
+        let refused = of(ids[0]);
+        assert_eq!(refused.attempts, 1, "{}", db.backend);
+        let error = refused.last_error.as_deref().unwrap();
+        assert!(error.contains("HTTP 400: no such sku"), "{error}");
+        let down = of(ids[1]);
+        assert_eq!(down.attempts, 3, "{}", db.backend);
+        let error = down.last_error.as_deref().unwrap();
+        assert!(
+            error.contains("HTTP 500") && error.contains("gave up after 3 attempts"),
+            "{error}"
+        );
+        assert_eq!(office.effects_needing_attention(&admin).await.unwrap(), 2);
+    }
+}
+
+#[tokio::test]
+async fn unrouted_effects_show_at_once_and_support_retries_or_resolves_them() {
+    for db in both().await {
+        let office = db.backoffice().await;
+        let (admin, ids) = fulfilment_orders(&office, 1, |_| "Nowhere".into()).await;
+        let sue = Actor::new("sue", Role::Support);
+        let sam = Actor::new("sam", Role::Seller);
+        let runner = start_runner(&office, sinks(&[]));
+        let effects = wait_for_effects(&office, &admin, SETTLE, |e| {
+            all_in(e, &[EffectStatus::Unrouted])
+        })
+        .await;
+        let id = effects[0].id;
+        assert!(
+            effects[0]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("no sink takes")
+        );
+
+        let denied = office.effects(&sam, &Default::default()).await;
+        assert!(
+            matches!(denied, Err(ServiceError::NotPermitted(_))),
+            "{denied:?}"
+        );
+        let blank = office
+            .resolve_effect(&sue, id, " \u{200b} ", chrono::Utc::now())
+            .await;
+        assert!(matches!(blank, Err(ServiceError::BadInput(_))), "{blank:?}");
+
+        let retried = office
+            .retry_effect(&sue, id, Some("sink configured now?"), chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (retried.status(), retried.attempts),
+            (EffectStatus::Pending, 0)
+        );
+        wait_for_effects(&office, &admin, SETTLE, |e| {
+            all_in(e, &[EffectStatus::Unrouted])
+        })
+        .await;
+        stop_runner(runner).await;
+        let resolved = office
+            .resolve_effect(&sue, id, "checked stock by phone", chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(resolved.status(), EffectStatus::Resolved);
+        let again = office
+            .resolve_effect(&sue, id, "twice", chrono::Utc::now())
+            .await;
+        assert!(matches!(again, Err(ServiceError::NotNow(_))), "{again:?}");
+        let missing = office
+            .retry_effect(&sue, id + 1000, None, chrono::Utc::now())
+            .await;
+        assert!(
+            matches!(missing, Err(ServiceError::Missing(_))),
+            "{missing:?}"
+        );
+
+        let timeline = office.timeline(&sue, ids[0], true).await.unwrap();
+        let actions: Vec<(String, Option<String>)> = timeline
+            .iter()
+            .filter_map(|entry| match entry {
+                TimelineEntry::EffectAction(a) => Some((a.outcome.clone(), a.note.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (
+                    "retry_requested".to_string(),
+                    Some("sink configured now?".to_string())
+                ),
+                (
+                    "resolved".to_string(),
+                    Some("checked stock by phone".to_string())
+                ),
+            ],
+            "{}",
+            db.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sinks_answer_applies_the_next_event_as_the_sink() {
+    for db in both().await {
+        let office = db.backoffice().await;
+        let titles = ["In stock", "Confused"];
+        let (admin, ids) = fulfilment_orders(&office, 2, |i| titles[i].into()).await;
+        let sink = TestSink::start(|body, _| match body["order"]["title"].as_str() {
+            Some("In stock") => Answer::event("reserve_inventory"),
+            // Not an event this order may take now: recorded, not retried.
+            _ => Answer::event("fulfil"),
+        })
+        .await;
+        let table = sink_table(&sink.url, &["inventory.check", "inventory.reserve"], 3);
+        let runner = start_runner(&office, sinks(&[table]));
+        let effects = wait_for_effects(&office, &admin, SETTLE, |e| {
+            e.iter().filter(|e| e.kind == "inventory.check").count() == 2
+                && e.iter()
+                    .filter(|e| e.kind.starts_with("inventory."))
+                    .all(|e| e.status() == EffectStatus::Delivered)
+                && e.iter().any(|e| e.kind == "inventory.reserve")
+        })
+        .await;
+        stop_runner(runner).await;
+        assert!(
+            effects
+                .iter()
+                .all(|e| e.attempts == 1 || e.kind == "payment.request")
+        );
+        let history = office.history(&admin, ids[0], false).await.unwrap().0;
+        let reserve = history
+            .iter()
+            .find(|h| h.event == "reserve_inventory")
+            .unwrap();
+        assert_eq!(
+            (reserve.actor.as_str(), reserve.role.as_str()),
+            ("sink:world", "system")
+        );
+        let confused = office.visible_order(&admin, ids[1]).await.unwrap();
+        assert_eq!(confused.state, "validated", "{}", db.backend);
+        let attempts = office.effect_attempts(&admin, ids[1]).await.unwrap();
+        let detail = attempts[0].detail.as_deref().unwrap_or_default();
+        assert!(detail.starts_with("answer fulfil refused"), "{detail}");
+    }
+}
