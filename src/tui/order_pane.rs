@@ -354,7 +354,11 @@ fn effect_lines(
     let mut lines = Vec::new();
     if trouble > 0 {
         lines.push(Line::from(Span::styled(
-            format!("{trouble} effect(s) need a person: enter → retry or resolve"),
+            if trouble == 1 {
+                "1 effect needs a person: enter → retry or resolve".to_string()
+            } else {
+                format!("{trouble} effects need a person: enter → retry or resolve")
+            },
             theme.late_badge,
         )));
     }

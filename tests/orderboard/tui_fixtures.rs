@@ -6,7 +6,7 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orderboard::domain::{Actor, Order, Role};
 use orderboard::service::{OrderView, TimelineEntry};
-use orderboard::store::{Attempt, FeedEvent, HistoryEntry, LedgerRow};
+use orderboard::store::{Attempt, EffectRecord, FeedEvent, HistoryEntry, LedgerRow};
 use orderboard::tui::app::{App, update};
 use orderboard::tui::keymap::KeyMap;
 use orderboard::tui::msg::{BoardData, ColumnData, Detail, Effect, Msg};
@@ -220,4 +220,63 @@ pub fn detail_for(order: Order) -> Detail {
             TimelineEntry::Attempt(attempt),
         ],
     }
+}
+
+/// An effect of order `order_id` as the order pane shows it.
+pub fn effect(
+    id: i64,
+    order_id: i64,
+    payload: &str,
+    status: &str,
+    attempts: i64,
+    last_error: Option<&str>,
+) -> EffectRecord {
+    let now = test_now();
+    EffectRecord {
+        id,
+        order_id,
+        version: 2,
+        kind: payload.split('(').next().unwrap_or(payload).to_string(),
+        payload: payload.into(),
+        status: status.into(),
+        idempotency_key: format!("{order_id}:2:{id}"),
+        attempts,
+        next_attempt_at: now + Duration::seconds(40),
+        sink: (attempts > 0).then(|| "payments".to_string()),
+        last_error: last_error.map(str::to_string),
+        created_at: now - Duration::minutes(5),
+        finished_at: None,
+    }
+}
+
+/// Support's board with order 11's details: a refund that failed, a notification that is
+/// waiting for its next try, one delivered; and the header's count of failed effects.
+pub fn support_with_failed_effects(size: (u16, u16)) -> App {
+    let (mut app, _) = signed_in(Actor::new("sue", Role::Support), size);
+    // Support starts on disputes: the whole board instead, where order 11 is selected.
+    press(&mut app, [key(KeyCode::Char('d'))]);
+    update(&mut app, Msg::BoardLoaded(Ok(board_data())));
+    let mut detail = detail_for(card(11, "paid", "Logo design", "carol", 48));
+    detail.view.effects = vec![
+        effect(7, 11, "notify(customer)", "delivered", 1, None),
+        effect(
+            8,
+            11,
+            "refund(full)",
+            "failed",
+            8,
+            Some("HTTP 503: provider unavailable (gave up after 8 attempts)"),
+        ),
+        effect(
+            9,
+            11,
+            "notify(seller)",
+            "pending",
+            2,
+            Some("no answer within 5000 ms"),
+        ),
+    ];
+    update(&mut app, Msg::DetailLoaded(Ok(detail)));
+    update(&mut app, Msg::AttentionCounted(3));
+    app
 }

@@ -10,7 +10,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::tui_fixtures::{
-    board_data, card, detail_for, key, new_app, press, seller, signed_in, typed,
+    board_data, card, detail_for, key, new_app, press, seller, signed_in,
+    support_with_failed_effects, typed,
 };
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
@@ -207,6 +208,19 @@ fn panes_tabs_and_notices() {
         let mut moved = card(11, "cancel_requested", "Logo design", "carol", 48);
         moved.version = 2;
         update(&mut app, Msg::OrderRefreshed(Some(moved)));
+        app
+    });
+    snapshot("support_failed_effects_tab", |size| {
+        let mut app = support_with_failed_effects(size);
+        press(&mut app, [key(KeyCode::Tab)]);
+        for _ in 0..3 {
+            press(&mut app, [key(KeyCode::Right)]);
+        }
+        app
+    });
+    snapshot("support_menu_with_effect_actions", |size| {
+        let mut app = support_with_failed_effects(size);
+        press(&mut app, [key(KeyCode::Enter)]);
         app
     });
     snapshot("board_mine_and_late", |size| {

@@ -547,3 +547,107 @@ fn a_reload_replaces_orders_moved_after_its_snapshot() {
         "{effects:?}"
     );
 }
+
+/// Support retries a failed refund (confirmed first: it moves money again) or resolves it
+/// with a note; each becomes one settlement for the runtime, and its answer reloads the pane.
+#[test]
+fn support_retries_or_resolves_a_failed_effect_from_the_menu() {
+    use orderboard::tui::msg::Settlement;
+    let mut app = crate::tui_fixtures::support_with_failed_effects((120, 40));
+    press(&mut app, [key(KeyCode::Enter)]);
+    // The first item is the retry of the failed refund: it asks for confirmation.
+    let effects = press(&mut app, [key(KeyCode::Enter)]);
+    assert!(effects.is_empty(), "{effects:?}");
+    let Some(Overlay::Confirm(confirm)) = &board(&app).overlay else {
+        panic!("a confirmation")
+    };
+    assert!(
+        confirm
+            .consequences
+            .iter()
+            .any(|line| line.contains("Refund 110.99 EUR to carol (full)")),
+        "{:?}",
+        confirm.consequences
+    );
+    let effects = press(&mut app, [key(KeyCode::Char('y'))]);
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::SettleEffect(Settlement {
+                effect_id: 8,
+                resolve: false,
+                note: None,
+                ..
+            })]
+        ),
+        "{effects:?}"
+    );
+    let effects = update(
+        &mut app,
+        Msg::EffectSettled {
+            order_id: 11,
+            result: Ok("effect #8 refund(full) will be retried".into()),
+        },
+    );
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::LoadDetail { order_id: 11, .. }]
+        ),
+        "{effects:?}"
+    );
+    assert!(board(&app).overlay.is_none());
+
+    // Resolving needs a note.
+    let mut app = crate::tui_fixtures::support_with_failed_effects((120, 40));
+    press(
+        &mut app,
+        [key(KeyCode::Enter), key(KeyCode::Down), key(KeyCode::Enter)],
+    );
+    assert!(matches!(board(&app).overlay, Some(Overlay::Note(_))));
+    let mut keys = typed("refunded by bank transfer");
+    keys.push(key(KeyCode::Enter));
+    let effects = press(&mut app, keys);
+    let [Effect::SettleEffect(settlement)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        (
+            settlement.effect_id,
+            settlement.resolve,
+            settlement.note.as_deref()
+        ),
+        (8, true, Some("refunded by bank transfer"))
+    );
+}
+
+/// A seller's menu never offers effect actions, whatever the pane shows.
+#[test]
+fn only_support_and_admin_get_effect_actions() {
+    let (mut app, _) = signed_in(seller(), (120, 40));
+    let mut detail = crate::tui_fixtures::detail_for(crate::tui_fixtures::card(
+        11,
+        "paid",
+        "Logo design",
+        "carol",
+        48,
+    ));
+    detail.view.effects = vec![crate::tui_fixtures::effect(
+        8,
+        11,
+        "refund(full)",
+        "failed",
+        8,
+        None,
+    )];
+    update(&mut app, Msg::DetailLoaded(Ok(detail)));
+    press(&mut app, [key(KeyCode::Enter)]);
+    let Some(Overlay::Menu(menu)) = &board(&app).overlay else {
+        panic!("menu open")
+    };
+    assert!(
+        menu.available
+            .iter()
+            .all(|p| matches!(p, Pick::Transition(_)))
+    );
+}
