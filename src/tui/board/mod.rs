@@ -254,7 +254,12 @@ impl BoardScreen {
             Msg::Tick(now) => self.check_account(now),
             Msg::AccountChecked(result) => self.on_account_checked(context, result),
             Msg::AttentionCounted(count) => {
-                self.sync.effects_needing_attention = count;
+                let changed = std::mem::replace(&mut self.sync.effects_needing_attention, count)
+                    != count;
+                if changed && self.filters.quick.needs_attention {
+                    self.loading = true;
+                    return vec![self.reload(context.now)];
+                }
                 Vec::new()
             }
             Msg::SignedIn(_) | Msg::Connection(_) => Vec::new(),
@@ -343,7 +348,11 @@ impl BoardScreen {
             && (!quick.disputes || workflow.dispute_states.contains(&order.state))
             && (!quick.mine
                 || !self.actor.role.sees_every_order()
-                || acted_now_by == Some(self.actor.name.as_str()));
+                || acted_now_by == Some(self.actor.name.as_str()))
+            // Effects fail without a feed event, so the board cannot tell from one: under
+            // this filter a moved card stays, no new one comes in (a changed count of failed
+            // effects reloads the board instead).
+            && (!quick.needs_attention || self.find_order(order.id).is_some());
         text_ok && quick_ok
     }
 
