@@ -254,8 +254,8 @@ impl BoardScreen {
             Msg::Tick(now) => self.check_account(now),
             Msg::AccountChecked(result) => self.on_account_checked(context, result),
             Msg::AttentionCounted(count) => {
-                let changed = std::mem::replace(&mut self.sync.effects_needing_attention, count)
-                    != count;
+                let changed =
+                    std::mem::replace(&mut self.sync.effects_needing_attention, count) != count;
                 if changed && self.filters.quick.needs_attention {
                     self.loading = true;
                     return vec![self.reload(context.now)];

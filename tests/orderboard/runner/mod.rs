@@ -3,6 +3,7 @@
 //! middle of deliveries and two runners sharing the work (`crash.rs`), and the fulfilment
 //! pipeline running by itself, payment retries and rollback included (`pipeline.rs`).
 
+mod commands;
 mod crash;
 mod delivery;
 mod pipeline;
