@@ -113,8 +113,8 @@ async fn killed_writer_leaves_a_consistent_database_on_both_backends() {
     for db in both().await {
         let backoffice = db.backoffice().await;
         people(&backoffice).await;
-        backoffice.close().await;
         for round in 0..3 {
+            let before = backoffice.latest_event_id().await.unwrap();
             let mut child = orderboard(&db.url)
                 .args(["--as", "ada", "seed", "--orders", "400", "--one-by-one"])
                 .env("ORDERBOARD_PASSWORD", "correct horse")
@@ -122,10 +122,19 @@ async fn killed_writer_leaves_a_consistent_database_on_both_backends() {
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(400 + 150 * round));
+            // Kill it once it is writing (however slow a loaded machine makes its start),
+            // at a different point of its stream each round.
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while backoffice.latest_event_id().await.unwrap() == before
+                && std::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(50 + 100 * round)).await;
             child.kill().unwrap();
             child.wait().unwrap();
         }
+        backoffice.close().await;
         let (code, stdout, stderr) = run_as(&db.url, "ada", &["verify"]);
         assert_eq!(code, 0, "{}: {stdout}{stderr}", db.backend);
         assert!(stdout.contains(": 0 violations"), "{stdout}");
