@@ -47,6 +47,9 @@ pub enum Action {
     ToggleTerminalColumns,
     Sort,
     Refresh,
+    ToggleMark,
+    MarkColumn,
+    Bulk,
 }
 
 impl ActionSet for Action {
@@ -76,6 +79,9 @@ impl ActionSet for Action {
         Action::ToggleTerminalColumns,
         Action::Sort,
         Action::Refresh,
+        Action::ToggleMark,
+        Action::MarkColumn,
+        Action::Bulk,
     ];
     const DEFAULTS: &'static [(&'static str, Action)] = &[
         ("q", Action::Quit),
@@ -107,6 +113,9 @@ impl ActionSet for Action {
         ("c", Action::ToggleTerminalColumns),
         ("s", Action::Sort),
         ("ctrl-r", Action::Refresh),
+        ("space", Action::ToggleMark),
+        ("V", Action::MarkColumn),
+        ("b", Action::Bulk),
     ];
 
     fn description(self) -> &'static str {
@@ -135,6 +144,9 @@ impl ActionSet for Action {
             Action::ToggleTerminalColumns => "collapse or expand finished columns",
             Action::Sort => "sort columns by id, due date, age or amount",
             Action::Refresh => "reload the board",
+            Action::ToggleMark => "select or unselect the card for a bulk action",
+            Action::MarkColumn => "select every card of the column (under the filter), or none",
+            Action::Bulk => "one event on the selected cards: a dry run first, then each order",
         }
     }
 

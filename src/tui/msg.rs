@@ -6,7 +6,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use crate::auth::Secret;
 use crate::domain::{Actor, Order, OrderId};
 pub use crate::service::{BoardData, ColumnData};
-use crate::service::{OrderView, TimelineEntry};
+use crate::service::{BulkLine, OrderView, TimelineEntry};
 use crate::store::{Applied, FeedEvent, OrderQuery};
 
 /// Inputs to `update`: terminal events, the clock, and results of effects.
@@ -61,6 +61,14 @@ pub enum Msg {
     },
     /// The signed-in user as the database has them now (`None`: disabled or gone).
     AccountChecked(Result<Option<Actor>, String>),
+    /// Every id of a column under the board's filters, for "select all".
+    ColumnMarked(Result<Vec<OrderId>, String>),
+    /// A bulk action's dry run.
+    BulkPreviewed(Result<Vec<BulkLine>, String>),
+    /// Orders a bulk action has applied (or found blocked) since the last report.
+    BulkProgress(Vec<BulkLine>),
+    /// The bulk action finished; the error that stopped it early, if one did.
+    BulkDone(Option<String>),
     /// How many effects need a person now (zero for those who may not handle them).
     AttentionCounted(i64),
 }
@@ -94,6 +102,15 @@ pub struct Detail {
     pub view: OrderView,
     /// Transitions and, for support and admin, refused attempts: the service's one timeline.
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// One event for many orders, as the bulk overlay asks for it.
+#[derive(Clone, Debug)]
+pub struct BulkRequest {
+    pub actor: Actor,
+    pub ids: Vec<OrderId>,
+    pub event: String,
+    pub note: Option<String>,
 }
 
 /// A hand retry or (with `resolve`) resolution of one of an order's failed effects.
@@ -137,6 +154,15 @@ pub enum Effect {
     },
     /// Retry (or close by hand) one of the order's failed effects.
     SettleEffect(Settlement),
+    /// Every id of the column `query` names (its state), up to the bulk limit.
+    MarkColumn {
+        actor: Actor,
+        query: OrderQuery,
+    },
+    /// `event` on each of `ids`, as a dry run.
+    BulkPreview(BulkRequest),
+    /// `event` on each of `ids`, each in its own transaction, with progress.
+    BulkApply(BulkRequest),
     /// Count the effects that failed or found no sink, for the header's badge.
     CountAttention {
         actor: Actor,

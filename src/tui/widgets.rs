@@ -270,6 +270,18 @@ pub fn position_label(offset: usize, height: usize, total: usize) -> Option<Stri
     Some(format!(" lines {}–{last} of {total} ", offset + 1))
 }
 
+/// A one-line text field showing `input` scrolled to its cursor, `width` cells wide.
+pub fn input_line(input: &tui_input::Input, width: usize, theme: &Theme) -> Line<'static> {
+    let field_width = width.saturating_sub(2);
+    let value = crate::domain::text::display_safe(input.value()).into_owned();
+    let scroll = input.visual_scroll(field_width);
+    let visible: String = value.chars().skip(scroll).take(field_width).collect();
+    Line::from(Span::styled(
+        pad(&format!(" {visible}"), width),
+        theme.highlight,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,7 @@ impl BoardScreen {
                 }
                 self.apply(choice, note)
             }
+            Outcome::Bulk(choice) => self.carry_out_bulk(choice),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::tui::action::Action;
 use crate::tui::clock::timer_badge;
 use crate::tui::layout::{CARD_HEIGHT, COLUMN_FOOTER, COLUMN_HEADER, board_geometry};
 use crate::tui::msg::ConnectionState;
+use crate::tui::theme::Theme;
 use crate::tui::view::DrawContext;
 use crate::tui::widgets::{age, hint_spans, label_with_count, pad, shorten, truncate};
 
@@ -72,6 +73,31 @@ impl BoardScreen {
         }
     }
 
+    /// The header's counts: cards selected for a bulk action, effects that need a person.
+    fn badges(&self, theme: &Theme) -> Vec<Span<'static>> {
+        let mut spans = Vec::new();
+        let marked = self.selection.marked.len();
+        if marked > 0 {
+            spans.push(Span::styled(
+                format!(" ✓ {marked} selected "),
+                theme.highlight,
+            ));
+            spans.push(Span::raw(" "));
+        }
+        let failed = self.sync.effects_needing_attention;
+        if failed > 0 {
+            spans.push(Span::styled(
+                format!(
+                    " ⚠ {failed} failed effect{} ",
+                    if failed == 1 { "" } else { "s" }
+                ),
+                theme.late_badge,
+            ));
+            spans.push(Span::raw(" "));
+        }
+        spans
+    }
+
     fn draw_header(&self, context: &DrawContext, area: Rect, shown: usize, buf: &mut Buffer) {
         let theme = context.theme;
         let workflow_label = context
@@ -103,17 +129,7 @@ impl BoardScreen {
                 theme.key_hint,
             ));
         }
-        let failed = self.sync.effects_needing_attention;
-        if failed > 0 {
-            spans.push(Span::styled(
-                format!(
-                    " ⚠ {failed} failed effect{} ",
-                    if failed == 1 { "" } else { "s" }
-                ),
-                theme.late_badge,
-            ));
-            spans.push(Span::raw(" "));
-        }
+        spans.extend(self.badges(theme));
         let quick = self.filters.quick.labels();
         if !quick.is_empty() {
             spans.push(Span::styled(
@@ -307,7 +323,13 @@ impl BoardScreen {
             theme.card
         };
         let marker = if selected { "▌" } else { " " };
-        let title = format!("{marker}#{} {}", order.id, display_safe(&order.title));
+        // A card marked for a bulk action: ✓ before its id, readable without colour.
+        let mark = if self.selection.marked.contains(&order.id) {
+            "✓"
+        } else {
+            ""
+        };
+        let title = format!("{marker}{mark}#{} {}", order.id, display_safe(&order.title));
         let counterpart = match self.actor.role {
             Role::Seller => display_safe(&order.customer).into_owned(),
             Role::Customer => display_safe(&order.seller).into_owned(),

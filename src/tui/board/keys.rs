@@ -94,6 +94,9 @@ impl BoardScreen {
                 self.loading = true;
                 vec![self.reload(now)]
             }
+            Action::ToggleMark => self.toggle_mark(context),
+            Action::MarkColumn => self.mark_column(context),
+            Action::Bulk => self.open_bulk(context),
             Action::Sort => {
                 self.filters.sort = self.filters.sort.next();
                 *context.status =

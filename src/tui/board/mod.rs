@@ -4,6 +4,7 @@
 
 mod account;
 mod act;
+mod bulk;
 mod draw;
 mod keys;
 mod navigate;
@@ -90,6 +91,8 @@ pub struct Selection {
     pub first_visible_column: usize,
     pub show_terminal: bool,
     pub focus: Pane,
+    /// Cards selected for a bulk action (space, V), in this workflow.
+    pub marked: std::collections::BTreeSet<OrderId>,
 }
 
 /// What narrows the board: the text filter (and its box while typing) and a quick filter.
@@ -180,6 +183,7 @@ impl BoardScreen {
                 first_visible_column: 0,
                 show_terminal: false,
                 focus: Pane::Board,
+                marked: Default::default(),
             },
             filters: Filters {
                 quick,
@@ -253,6 +257,10 @@ impl BoardScreen {
             Msg::CountsRefreshed { workflow, counts } => self.on_counts(context, &workflow, counts),
             Msg::Tick(now) => self.check_account(now),
             Msg::AccountChecked(result) => self.on_account_checked(context, result),
+            Msg::ColumnMarked(result) => self.on_column_marked(context, result),
+            Msg::BulkPreviewed(result) => self.on_bulk_previewed(result),
+            Msg::BulkProgress(lines) => self.on_bulk_progress(lines),
+            Msg::BulkDone(error) => self.on_bulk_done(context, error),
             Msg::AttentionCounted(count) => {
                 let changed =
                     std::mem::replace(&mut self.sync.effects_needing_attention, count) != count;
@@ -277,6 +285,9 @@ impl BoardScreen {
         {
             super::paste::insert(&mut form.input, text);
             form.error = None;
+        }
+        if let Some(Overlay::Bulk(form)) = &mut self.overlay {
+            form.paste(text);
         }
         Vec::new()
     }

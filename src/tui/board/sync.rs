@@ -48,6 +48,10 @@ impl BoardScreen {
         self.switching_to = None;
         let keep = self.selected_id();
         let first_load = self.columns.is_empty() || self.workflow != data.workflow;
+        if self.workflow != data.workflow {
+            // Marks belong to one workflow's board: an event means nothing in another.
+            self.selection.marked.clear();
+        }
         self.workflow_names = data.workflows;
         self.workflow = data.workflow;
         self.columns = columns(&workflow, self.filters.quick, &data.columns);

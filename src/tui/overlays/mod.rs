@@ -3,11 +3,13 @@
 //! Overlays never act themselves: a key returns an `Outcome` the board carries out, the way
 //! a gitui popup returns the action it confirmed.
 
+mod bulk;
 mod confirm;
 mod help;
 mod menu;
 mod note;
 
+pub use bulk::{BulkChoice, BulkEvent, BulkForm, BulkStage};
 pub use confirm::{Confirmation, consequences};
 pub use menu::Menu;
 pub use note::NoteForm;
@@ -28,6 +30,7 @@ pub enum Overlay {
     Note(NoteForm),
     Confirm(Confirmation),
     Help(Scroll),
+    Bulk(BulkForm),
 }
 
 /// What the user picked in an order's menu, at the version they saw.
@@ -100,6 +103,8 @@ pub enum Outcome {
     Noted(Choice, String),
     /// Confirmed: apply it.
     Confirmed(Choice, Option<String>),
+    /// The bulk overlay asks for its dry run or for the real thing.
+    Bulk(BulkChoice),
 }
 
 impl Overlay {
@@ -109,6 +114,11 @@ impl Overlay {
             Overlay::Note(form) => form.on_key(&keymap.input, key),
             Overlay::Confirm(confirm) => confirm.on_key(&keymap.confirm, key),
             Overlay::Help(scroll) => help::on_key(scroll, keymap, size, key),
+            Overlay::Bulk(form) => match form.on_key(keymap, key) {
+                BulkChoice::Stay => Outcome::Stay,
+                BulkChoice::Close => Outcome::Close,
+                request => Outcome::Bulk(request),
+            },
         }
     }
 
@@ -119,6 +129,7 @@ impl Overlay {
             Overlay::Note(form) => form.draw(context, area, buf),
             Overlay::Confirm(confirm) => confirm.draw(context, area, buf),
             Overlay::Help(scroll) => help::draw(scroll, context, area, buf),
+            Overlay::Bulk(form) => form.draw(context, area, buf),
         }
     }
 }

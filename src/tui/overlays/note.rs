@@ -9,11 +9,10 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::{Choice, Outcome};
-use crate::domain::text::display_safe;
 use crate::tui::action::{ActionSet, InputAction};
 use crate::tui::keymap::Bindings;
 use crate::tui::view::DrawContext;
-use crate::tui::widgets::{hint_spans, pad, popup};
+use crate::tui::widgets::{hint_spans, input_line, popup};
 
 /// Widest the note box gets on a large terminal.
 const MAX_WIDTH: u16 = 70;
@@ -67,16 +66,9 @@ impl NoteForm {
             self.choice.order_id
         );
         let inner = popup(area, width, HEIGHT, title, theme, buf);
-        let field_width = inner.width.saturating_sub(2) as usize;
-        let value = display_safe(self.input.value()).into_owned();
-        let scroll = self.input.visual_scroll(field_width);
-        let visible: String = value.chars().skip(scroll).take(field_width).collect();
         let mut lines = vec![
             Line::from(Span::styled("This transition needs a note:", theme.text)),
-            Line::from(Span::styled(
-                pad(&format!(" {visible}"), inner.width as usize),
-                theme.highlight,
-            )),
+            input_line(&self.input, inner.width as usize, theme),
         ];
         lines.push(match (&self.error, self.busy) {
             (_, true) => Line::from(Span::styled("applying…", theme.muted)),

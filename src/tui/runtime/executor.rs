@@ -53,6 +53,10 @@ impl Executor {
                 });
                 self.replace_feed(Some(feed));
             }
+            effect
+            @ (Effect::MarkColumn { .. } | Effect::BulkPreview(_) | Effect::BulkApply(_)) => {
+                tokio::spawn(super::bulk::carry_out(backoffice, tx, effect));
+            }
             effect => {
                 tokio::spawn(async move {
                     if let Some(msg) = carry_out(&backoffice, effect).await {
@@ -124,17 +128,9 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 .map_err(apply_failure),
         ),
         Effect::SettleEffect(settlement) => settle_effect(backoffice, settlement).await,
-        Effect::FollowEvent { actor, event } => {
-            let order_id = event.entry.order_id;
-            snapshot(backoffice, &actor, order_id, |order| Msg::OrderChanged {
-                event,
-                order,
-            })
-            .await
-        }
-        Effect::RefreshOrder { actor, order_id } => {
-            snapshot(backoffice, &actor, order_id, Msg::OrderRefreshed).await
-        }
+        effect @ (Effect::FollowEvent { .. }
+        | Effect::RefreshOrder { .. }
+        | Effect::GoToOrder { .. }) => return snapshot_effect(backoffice, effect).await,
         Effect::RefreshCounts {
             actor,
             workflow,
@@ -145,13 +141,6 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 workflow,
                 counts: counts.map_err(text),
             }
-        }
-        Effect::GoToOrder { actor, order_id } => {
-            snapshot(backoffice, &actor, order_id, |order| Msg::OrderFound {
-                order_id,
-                order,
-            })
-            .await
         }
         Effect::LoadOlderFeed { actor, before } => Msg::OlderFeed(
             backoffice
@@ -173,9 +162,39 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
         Effect::CheckAccount { actor } => {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
         }
-        Effect::StartFeed { .. } | Effect::StopFeed | Effect::Quit => return None,
+        Effect::StartFeed { .. }
+        | Effect::StopFeed
+        | Effect::Quit
+        | Effect::MarkColumn { .. }
+        | Effect::BulkPreview(_)
+        | Effect::BulkApply(_) => return None,
     };
     Some(msg)
+}
+
+/// The effects that read one order as the actor may see it now.
+async fn snapshot_effect(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+    Some(match effect {
+        Effect::FollowEvent { actor, event } => {
+            let order_id = event.entry.order_id;
+            snapshot(backoffice, &actor, order_id, |order| Msg::OrderChanged {
+                event,
+                order,
+            })
+            .await
+        }
+        Effect::RefreshOrder { actor, order_id } => {
+            snapshot(backoffice, &actor, order_id, Msg::OrderRefreshed).await
+        }
+        Effect::GoToOrder { actor, order_id } => {
+            snapshot(backoffice, &actor, order_id, |order| Msg::OrderFound {
+                order_id,
+                order,
+            })
+            .await
+        }
+        _ => return None,
+    })
 }
 
 /// A hand retry or resolution, and the sentence that reports it.

@@ -1,6 +1,7 @@
 //! The impure edge of the UI: owns the terminal, turns terminal events and IO results into
 //! messages, and carries out the effects `update` returns (`executor`).
 
+mod bulk;
 mod executor;
 
 use std::time::Duration;
