@@ -2,6 +2,7 @@
 
 mod api;
 mod board_day;
+mod bulk;
 mod cli;
 mod db;
 mod engine;

@@ -223,6 +223,42 @@ fn panes_tabs_and_notices() {
         press(&mut app, [key(KeyCode::Enter)]);
         app
     });
+    snapshot("bulk_dry_run", |size| {
+        use orderboard::service::{BulkLine, BulkOutcome};
+        let mut app = seller_board(size);
+        press(
+            &mut app,
+            [
+                key(KeyCode::Char('V')),
+                key(KeyCode::Char('b')),
+                key(KeyCode::Enter),
+            ],
+        );
+        update(
+            &mut app,
+            Msg::BulkPreviewed(Ok(vec![
+                BulkLine {
+                    id: 11,
+                    outcome: BulkOutcome::WouldApply {
+                        to: "inprogress".into(),
+                    },
+                },
+                BulkLine {
+                    id: 12,
+                    outcome: BulkOutcome::WouldApply {
+                        to: "inprogress".into(),
+                    },
+                },
+                BulkLine {
+                    id: 13,
+                    outcome: BulkOutcome::Blocked {
+                        reason: "order.accepted is not allowed now: needs the order in paid (it is in cancelled)".into(),
+                    },
+                },
+            ])),
+        );
+        app
+    });
     snapshot("board_mine_and_late", |size| {
         let mut app = seller_board(size);
         press(&mut app, [key(KeyCode::Char('m')), key(KeyCode::Char('L'))]);

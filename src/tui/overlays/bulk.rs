@@ -18,7 +18,7 @@ use crate::tui::action::{ActionSet, ConfirmAction, InputAction, MenuAction};
 use crate::tui::keymap::KeyMap;
 use crate::tui::theme::Theme;
 use crate::tui::view::DrawContext;
-use crate::tui::widgets::{centered, hint_spans, input_line, pad, popup};
+use crate::tui::widgets::{centered, hint_spans, input_line, pad, popup, wrap};
 
 /// Widest the overlay gets on a large terminal.
 const MAX_WIDTH: u16 = 90;
@@ -305,7 +305,10 @@ impl BulkForm {
                     ),
                     theme.title,
                 ))];
-                rows.extend(lines.iter().map(|line| outcome_line(line, theme)));
+                rows.extend(wrap(
+                    lines.iter().map(|line| outcome_line(line, theme)).collect(),
+                    width,
+                ));
                 let hints = keymap.confirm.hints(ConfirmAction::ALL);
                 let mut keys = if ready > 0 {
                     vec![Span::styled(format!("apply to the {ready}: "), theme.muted)]
@@ -321,7 +324,10 @@ impl BulkForm {
                     format!("Applying: {} of {count} done…", lines.len()),
                     theme.title,
                 ))];
-                rows.extend(lines.iter().map(|line| outcome_line(line, theme)));
+                rows.extend(wrap(
+                    lines.iter().map(|line| outcome_line(line, theme)).collect(),
+                    width,
+                ));
                 (format!(" Bulk: {} ", event.label), rows)
             }
             BulkStage::Done {
@@ -337,7 +343,10 @@ impl BulkForm {
                 if let Some(error) = error {
                     rows.push(Line::from(Span::styled(error.clone(), theme.status_error)));
                 }
-                rows.extend(lines.iter().map(|line| outcome_line(line, theme)));
+                rows.extend(wrap(
+                    lines.iter().map(|line| outcome_line(line, theme)).collect(),
+                    width,
+                ));
                 rows.push(Line::from(hint_spans(
                     &keymap.menu.hints(&[MenuAction::Close]),
                     " · ",
