@@ -244,27 +244,10 @@ impl BulkForm {
     fn rows(&self, keymap: &KeyMap, theme: &Theme, width: usize) -> (String, Vec<Line<'static>>) {
         let count = self.ids.len();
         let orders = if count == 1 { "order" } else { "orders" };
+        let text = |text: String, style| Line::from(Span::styled(text, style));
         match &self.stage {
             BulkStage::Choose { events, selected } => {
-                let mut rows = vec![Line::from(Span::styled(
-                    format!("Which event, for {count} {orders}?"),
-                    theme.text,
-                ))];
-                for (index, event) in events.iter().enumerate() {
-                    let style = if index == *selected {
-                        theme.selected_card
-                    } else {
-                        theme.available_item
-                    };
-                    let note = if event.note_required { "  (note)" } else { "" };
-                    let text = format!(" {}{note}", display_safe(&event.label));
-                    rows.push(Line::from(Span::styled(pad(&text, width), style)));
-                }
-                rows.push(Line::from(hint_spans(
-                    &keymap.menu.hints(MenuAction::ALL),
-                    " · ",
-                    theme,
-                )));
+                let rows = choose_rows(events, *selected, count, (keymap, theme), width);
                 (format!(" Bulk: {count} {orders} "), rows)
             }
             BulkStage::Note {
@@ -272,62 +255,44 @@ impl BulkForm {
                 input,
                 error,
             } => {
-                let mut rows = vec![
-                    Line::from(Span::styled(
-                        format!("{} needs a note (the same for every order):", event.label),
-                        theme.text,
-                    )),
-                    input_line(input, width, theme),
-                ];
-                if let Some(error) = error {
-                    rows.push(Line::from(Span::styled(error.clone(), theme.status_error)));
-                }
-                rows.push(Line::from(hint_spans(
-                    &keymap.input.hints(InputAction::ALL),
-                    " · ",
-                    theme,
-                )));
+                let rows = note_rows(event, input, error.as_deref(), (keymap, theme), width);
                 (format!(" Bulk: {} ", event.label), rows)
             }
             BulkStage::Previewing { event, .. } => (
                 format!(" Bulk: {} ", event.label),
-                vec![Line::from(Span::styled(
-                    format!("Checking {count} {orders}…"),
-                    theme.muted,
-                ))],
+                vec![text(format!("Checking {count} {orders}…"), theme.muted)],
             ),
             BulkStage::Preview { event, lines, .. } => {
                 let ready = lines.iter().filter(|l| l.outcome.succeeded()).count();
-                let mut rows = vec![Line::from(Span::styled(
-                    format!(
-                        "Dry run: {ready} of {} will move; nothing has changed yet.",
-                        lines.len()
-                    ),
-                    theme.title,
-                ))];
-                rows.extend(wrap(
-                    lines.iter().map(|line| outcome_line(line, theme)).collect(),
-                    width,
+                let heading = format!(
+                    "Dry run: {ready} of {} will move; nothing has changed yet.",
+                    lines.len()
+                );
+                let mut keys = vec![Span::styled(
+                    if ready > 0 {
+                        format!("apply to the {ready}: ")
+                    } else {
+                        "nothing to apply: ".to_string()
+                    },
+                    theme.muted,
+                )];
+                keys.extend(hint_spans(
+                    &keymap.confirm.hints(ConfirmAction::ALL),
+                    " · ",
+                    theme,
                 ));
-                let hints = keymap.confirm.hints(ConfirmAction::ALL);
-                let mut keys = if ready > 0 {
-                    vec![Span::styled(format!("apply to the {ready}: "), theme.muted)]
-                } else {
-                    vec![Span::styled("nothing to apply: ".to_string(), theme.muted)]
-                };
-                keys.extend(hint_spans(&hints, " · ", theme));
-                rows.push(Line::from(keys));
+                let rows = outcome_rows(
+                    text(heading, theme.title),
+                    lines,
+                    Some(Line::from(keys)),
+                    theme,
+                    width,
+                );
                 (format!(" Bulk: {} (dry run) ", event.label), rows)
             }
             BulkStage::Applying { event, lines } => {
-                let mut rows = vec![Line::from(Span::styled(
-                    format!("Applying: {} of {count} done…", lines.len()),
-                    theme.title,
-                ))];
-                rows.extend(wrap(
-                    lines.iter().map(|line| outcome_line(line, theme)).collect(),
-                    width,
-                ));
+                let heading = format!("Applying: {} of {count} done…", lines.len());
+                let rows = outcome_rows(text(heading, theme.title), lines, None, theme, width);
                 (format!(" Bulk: {} ", event.label), rows)
             }
             BulkStage::Done {
@@ -336,26 +301,100 @@ impl BulkForm {
                 error,
             } => {
                 let moved = lines.iter().filter(|l| l.outcome.succeeded()).count();
-                let mut rows = vec![Line::from(Span::styled(
-                    format!("Done: {moved} of {} moved.", lines.len()),
+                let mut heading = vec![Span::styled(
+                    format!("Done: {moved} of {} moved. ", lines.len()),
                     theme.title,
-                ))];
+                )];
                 if let Some(error) = error {
-                    rows.push(Line::from(Span::styled(error.clone(), theme.status_error)));
+                    heading.push(Span::styled(error.clone(), theme.status_error));
                 }
-                rows.extend(wrap(
-                    lines.iter().map(|line| outcome_line(line, theme)).collect(),
-                    width,
-                ));
-                rows.push(Line::from(hint_spans(
+                let keys = Line::from(hint_spans(
                     &keymap.menu.hints(&[MenuAction::Close]),
                     " · ",
                     theme,
-                )));
+                ));
+                let rows = outcome_rows(Line::from(heading), lines, Some(keys), theme, width);
                 (format!(" Bulk: {} ", event.label), rows)
             }
         }
     }
+}
+
+/// The events to choose from, the selected one highlighted.
+fn choose_rows(
+    events: &[BulkEvent],
+    selected: usize,
+    count: usize,
+    (keymap, theme): (&KeyMap, &Theme),
+    width: usize,
+) -> Vec<Line<'static>> {
+    let orders = if count == 1 { "order" } else { "orders" };
+    let mut rows = vec![Line::from(Span::styled(
+        format!("Which event, for {count} {orders}?"),
+        theme.text,
+    ))];
+    for (index, event) in events.iter().enumerate() {
+        let style = if index == selected {
+            theme.selected_card
+        } else {
+            theme.available_item
+        };
+        let note = if event.note_required { "  (note)" } else { "" };
+        let label = format!(" {}{note}", display_safe(&event.label));
+        rows.push(Line::from(Span::styled(pad(&label, width), style)));
+    }
+    rows.push(Line::from(hint_spans(
+        &keymap.menu.hints(MenuAction::ALL),
+        " · ",
+        theme,
+    )));
+    rows
+}
+
+/// The note box: one note for every order of the action.
+fn note_rows(
+    event: &BulkEvent,
+    input: &Input,
+    error: Option<&str>,
+    (keymap, theme): (&KeyMap, &Theme),
+    width: usize,
+) -> Vec<Line<'static>> {
+    let mut rows = vec![
+        Line::from(Span::styled(
+            format!("{} needs a note (the same for every order):", event.label),
+            theme.text,
+        )),
+        input_line(input, width, theme),
+    ];
+    if let Some(error) = error {
+        rows.push(Line::from(Span::styled(
+            error.to_string(),
+            theme.status_error,
+        )));
+    }
+    rows.push(Line::from(hint_spans(
+        &keymap.input.hints(InputAction::ALL),
+        " · ",
+        theme,
+    )));
+    rows
+}
+
+/// A heading, one wrapped row per order, and the keys last.
+fn outcome_rows(
+    heading: Line<'static>,
+    lines: &[BulkLine],
+    keys: Option<Line<'static>>,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let mut rows = vec![heading];
+    rows.extend(wrap(
+        lines.iter().map(|line| outcome_line(line, theme)).collect(),
+        width,
+    ));
+    rows.extend(keys);
+    rows
 }
 
 /// "#12 → inprogress", "#13 blocked: …", one row per order.
