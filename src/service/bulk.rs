@@ -2,11 +2,13 @@
 //! applied through the one apply path in its own transaction, so one order's refusal or lost
 //! race never undoes or blocks the others.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Backoffice, ServiceError};
-use crate::domain::{Actor, OrderId};
+use crate::domain::{Actor, Order, OrderId};
 use crate::store::ApplyError;
 use crate::workflow::Refusal;
 
@@ -66,48 +68,69 @@ impl Backoffice {
                 ids.len()
             )));
         }
+        if dry_run {
+            return self.preview_all(actor, ids, event, note, now).await;
+        }
         let mut lines = Vec::with_capacity(ids.len());
         for &id in ids {
-            let outcome = if dry_run {
-                self.preview(actor, id, event, note, now).await?
-            } else {
-                self.apply_one(actor, id, event, note, now).await?
-            };
+            let outcome = self.apply_one(actor, id, event, note, now).await?;
             lines.push(BulkLine { id, outcome });
         }
         Ok(lines)
     }
 
-    /// What `event` would do to one order now, decided by the engine without writing.
-    async fn preview(
+    /// The dry run: every order read in a few queries, each decided by the engine.
+    async fn preview_all(
         &self,
         actor: &Actor,
-        id: OrderId,
+        ids: &[OrderId],
         event: &str,
         note: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<BulkOutcome, ServiceError> {
-        let order = match self.visible_order(actor, id).await {
-            Ok(order) => order,
-            Err(error @ (ServiceError::Unseen { .. } | ServiceError::NotPermitted(_))) => {
-                return Ok(BulkOutcome::NotFound {
-                    reason: error.to_string(),
-                });
-            }
-            Err(other) => return Err(other),
-        };
+    ) -> Result<Vec<BulkLine>, ServiceError> {
+        let found: BTreeMap<OrderId, Order> = self
+            .store
+            .orders_by_ids(ids)
+            .await?
+            .into_iter()
+            .filter(|order| order.is_visible_to(actor))
+            .map(|order| (order.id, order))
+            .collect();
+        Ok(ids
+            .iter()
+            .map(|&id| BulkLine {
+                id,
+                outcome: match found.get(&id) {
+                    Some(order) => self.preview(actor, order, event, note, now),
+                    None => BulkOutcome::NotFound {
+                        reason: super::orders::unseen(actor, id).to_string(),
+                    },
+                },
+            })
+            .collect())
+    }
+
+    /// What `event` would do to one order now, decided by the engine without writing.
+    fn preview(
+        &self,
+        actor: &Actor,
+        order: &Order,
+        event: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> BulkOutcome {
         let Some(workflow) = self.workflows.get(&order.workflow) else {
-            return Ok(BulkOutcome::Blocked {
+            return BulkOutcome::Blocked {
                 reason: format!("workflow \"{}\" is not loaded", order.workflow),
-            });
+            };
         };
-        Ok(match workflow.decide(&order, actor, event, note, now) {
+        match workflow.decide(order, actor, event, note, now) {
             Ok(decision) => BulkOutcome::WouldApply { to: decision.to },
             Err(Refusal::NoteRequired { .. }) => BulkOutcome::NeedsNote,
             Err(refusal) => BulkOutcome::Blocked {
                 reason: refusal.to_string(),
             },
-        })
+        }
     }
 
     /// One order through the apply path, its refusal or lost race reported, not raised.

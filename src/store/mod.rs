@@ -182,6 +182,10 @@ impl Store {
         dispatch!(self, s => s.create_order(new).await)
     }
 
+    pub async fn orders_by_ids(&self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError> {
+        dispatch!(self, s => s.orders_by_ids(ids).await)
+    }
+
     pub async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
         dispatch!(self, s => s.order(id).await)
     }

@@ -69,6 +69,10 @@ pub(super) const PING: &str = "SELECT 1";
 
 pub const SELECT_ORDER: &str = concat!("SELECT ", order_columns!(), " FROM orders WHERE id = $1");
 
+/// Several orders by id: the caller appends the id list and its closing parenthesis.
+pub const SELECT_ORDERS_IN: &str =
+    concat!("SELECT ", order_columns!(), " FROM orders WHERE id IN (");
+
 /// Visibility ($1 customer, $2 seller: NULL for staff) and filters, keyset-paged by id.
 pub const LIST_ORDERS: &str = concat!(
     "SELECT ",

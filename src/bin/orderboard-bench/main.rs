@@ -7,6 +7,7 @@ mod apply;
 mod board;
 mod explain;
 mod feed;
+mod power;
 mod race;
 mod report;
 mod seed;
@@ -62,6 +63,11 @@ enum BenchCommand {
     Feed {
         #[arg(long, default_value_t = 300)]
         events: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The history explorer's pages and a bulk dry run over 1,000 orders.
+    Power {
         #[arg(long)]
         json: bool,
     },
@@ -153,6 +159,7 @@ async fn run(cli: BenchCli) -> Result<()> {
                 json,
             )
         }
+        BenchCommand::Power { json } => (power::power(&backoffice, &actor).await?, json),
         BenchCommand::Explain => {
             let seller = backoffice
                 .users(&actor)
