@@ -13,8 +13,9 @@ mod openapi;
 mod orders;
 mod problem;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
@@ -89,8 +90,14 @@ fn app(
         .layer(TraceLayer::new_for_http())
 }
 
+/// After the shutdown signal, how long requests in flight may take to be answered. A client
+/// that never finishes its request (headers or body sent slowly, or not at all) would
+/// otherwise keep `serve` from exiting for as long as it likes.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Serves the API on `listener` until `shutdown` completes, then stops taking requests,
-/// ends open event streams and returns once the requests in flight are answered.
+/// ends open event streams and returns once the requests in flight are answered, or after
+/// `SHUTDOWN_GRACE` with the connections still open dropped.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     office: Backoffice,
@@ -99,11 +106,25 @@ pub async fn serve(
     let (closer, closing) = watch::channel(false);
     let closer = Arc::new(closer);
     let signal = closer.clone();
+    let mut closed = closing.clone();
     let app = app(office, closing, closer);
-    axum::serve(listener, app)
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = signal.send(true);
         })
-        .await
+        .into_future();
+    tokio::select! {
+        result = server => result,
+        () = async {
+            let _ = closed.wait_for(|closing| *closing).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!(
+                grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
+                "requests still unfinished after the shutdown grace period; their connections are dropped"
+            );
+            Ok(())
+        }
+    }
 }

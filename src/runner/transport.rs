@@ -168,10 +168,25 @@ pub fn redact_url(url: &str) -> String {
             }
             parsed.to_string()
         }
-        Err(_) => crate::domain::text::display_safe(url)
-            .chars()
-            .take(200)
-            .collect(),
+        // Not a URL, yet it may still carry a user and password: cut whatever stands
+        // between the scheme and an '@' of the authority.
+        Err(_) => {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let rest = match rest[..authority_end].rfind('@') {
+                Some(at) => &rest[at + 1..],
+                None => rest,
+            };
+            let shown = if scheme.is_empty() && rest.len() == url.len() {
+                rest.to_string()
+            } else {
+                format!("{scheme}://{rest}")
+            };
+            crate::domain::text::display_safe(&shown)
+                .chars()
+                .take(200)
+                .collect()
+        }
     }
 }
 

@@ -72,10 +72,18 @@ impl SqliteStore {
             .map_err(|e| sqlite_open_error(path, e))?;
         // sqlx takes no lock around SQLite migrations: eight processes initialising one new
         // file at once would each create the tables ("table already exists"). An exclusive
-        // lock on the file (flock, apart from SQLite's own locks) makes them take turns; the
-        // later ones find the migrations applied.
-        let lock = std::fs::File::open(path).map_err(|e| {
-            StoreError::Unusable(format!("cannot open sqlite://{}: {e}", path.display()))
+        // flock makes them take turns; the later ones find the migrations applied. It is
+        // taken on the file's folder, never on the file: closing any descriptor of the file
+        // drops every POSIX lock this process holds on it, SQLite's shared lock of WAL mode
+        // included, and another process closing its last connection would then take the
+        // file for its own, checkpoint, and delete the WAL this process still writes to.
+        let target = migration_lock_target(path);
+        let lock = std::fs::File::open(&target).map_err(|e| {
+            StoreError::Unusable(format!(
+                "cannot open {} to lock sqlite://{}: {e}",
+                target.display(),
+                path.display()
+            ))
         })?;
         let locked = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
             .await
@@ -147,6 +155,22 @@ impl SqliteStore {
 }
 
 shared_store_impl!(SqliteStore, Sqlite);
+
+/// What the migration lock is taken on: the database's folder on Unix, where a descriptor
+/// of the file itself must not be closed while SQLite holds locks on it (see `connect`).
+#[cfg(unix)]
+fn migration_lock_target(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Elsewhere locks belong to handles, not processes: the file itself is fine.
+#[cfg(not(unix))]
+fn migration_lock_target(path: &Path) -> PathBuf {
+    path.to_path_buf()
+}
 
 /// `PRAGMA cache_size` counts pages when positive and KiB when negative.
 fn cache_size(kib: u32) -> String {

@@ -166,3 +166,44 @@ fn writers_killed_at_random_moments_leave_a_consistent_database_on_both_backends
         );
     }
 }
+
+/// An open SQLite store keeps SQLite's shared lock on the file (WAL mode holds it for the
+/// connection's life). Opening used to flock the file through a descriptor of its own and
+/// close it: POSIX drops every lock a process holds on a file when any of its descriptors
+/// closes, so the next process to close its last connection (`sqlite3` in a backup script,
+/// say) took the file as unused, checkpointed and deleted the WAL under the running store:
+/// its writes went to a deleted file and were lost, its reads went stale or "malformed".
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn an_open_sqlite_store_keeps_its_shared_lock_so_no_other_process_deletes_its_wal() {
+    use std::os::unix::fs::MetadataExt;
+
+    let db = crate::db::sqlite();
+    let store = db.store().await;
+    let Store::Sqlite(sqlite) = &store else {
+        unreachable!("a sqlite:// URL opens SQLite")
+    };
+    // A read on each pooled connection, so every one is open and has read the WAL.
+    for _ in 0..4 {
+        sqlx::query("SELECT COUNT(*) FROM orders")
+            .execute(sqlite.pool())
+            .await
+            .unwrap();
+    }
+    let inode = std::fs::metadata(sqlite.path()).unwrap().ino();
+    let pid = std::process::id().to_string();
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    let held = locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.get(1) == Some(&"POSIX")
+            && fields.get(4) == Some(&pid.as_str())
+            && fields
+                .get(5)
+                .is_some_and(|file| file.ends_with(&format!(":{inode}")))
+    });
+    assert!(
+        held,
+        "this process holds no POSIX lock on the database file (inode {inode}):\n{locks}"
+    );
+    store.close().await;
+}

@@ -183,3 +183,52 @@ async fn the_event_stream_resumes_without_gap_or_duplicate_on_both_backends() {
         stream_resumes(&db).await;
     }
 }
+
+/// A client that never finishes its request (headers or body trickled, then nothing) does
+/// not keep a stopping server alive: `serve` returns within its grace period. It used to
+/// wait for such connections for as long as the client kept them open, so SIGTERM left
+/// `orderboard serve` running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_requests_do_not_hold_a_stopping_server() {
+    use tokio::io::AsyncWriteExt;
+
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(orderboard::http::serve(
+        listener,
+        api.office.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut half_headers = tokio::net::TcpStream::connect(address).await.unwrap();
+    half_headers
+        .write_all(b"GET /orders HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut half_body = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /orders/1/events/order.accepted HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 100\r\n\r\n{{",
+        api.tokens["sam"]
+    );
+    half_body.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let asked = std::time::Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::timeout(
+        orderboard::http::SHUTDOWN_GRACE + Duration::from_secs(5),
+        server,
+    )
+    .await
+    .expect("serve to stop although two requests never finish")
+    .unwrap()
+    .unwrap();
+    assert!(asked.elapsed() >= orderboard::http::SHUTDOWN_GRACE - Duration::from_millis(100));
+    drop((half_headers, half_body));
+    api.office.close().await;
+}

@@ -278,3 +278,21 @@ async fn a_sinks_answer_applies_the_next_event_as_the_sink() {
         assert!(detail.starts_with("answer fulfil refused"), "{detail}");
     }
 }
+
+/// A sink URL that does not parse is named in the error without its user and password:
+/// the fallback used to quote the text as written, credentials and all.
+#[test]
+fn a_malformed_sink_url_is_quoted_without_its_credentials() {
+    for url in [
+        "http://hookuser:hunter2@[::1/hooks",
+        "https://hookuser:hunter2@exa mple.com/hooks",
+        "http://hunter2@:99999/",
+    ] {
+        let table = sink_table(url, &["notify"], 3);
+        let error = orderboard::runner::Sinks::from_config(&[table], |_| Some("key".into()))
+            .unwrap_err()
+            .0;
+        assert!(error.starts_with("sink \"world\": url \""), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+}
