@@ -70,6 +70,11 @@ pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+/// Later than any time the database holds: the cursor of a newest-first first page.
+pub fn end_of_time() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Longest user name a sign-in counter keeps: longer names are no user's anyway.
 const MAX_SIGN_IN_SUBJECT: usize = 128;
 

@@ -482,22 +482,31 @@ macro_rules! explorer_part {
             $alias,
             ".at >= $6) AND ($7 IS NULL OR ",
             $alias,
-            ".at < $7) AND ($8 IS NULL OR ",
+            ".at < $7) AND ",
+            // The cursor as a plain range on the time index (a first page's cursor is the end
+            // of time), so each page starts where the last ended instead of scanning to it.
             $alias,
-            ".at < $8 OR (",
+            ".at <= $8 AND (",
             $alias,
-            ".at = $8 AND (",
+            ".at < $8 OR ",
             $kind,
             " < $9 OR ($9 = ",
             $kind,
             " AND ",
             $alias,
-            ".id < $10))))"
+            ".id < $10)) ORDER BY ",
+            $alias,
+            ".at DESC, ",
+            $alias,
+            ".id DESC LIMIT $11"
         )
     };
 }
 pub const EXPLORE_HISTORY: &str = concat!(
     "SELECT at, source, id, order_id, workflow, actor, role, event, from_state, to_state, note, refused FROM (",
+    // Each side newest first and limited on its own (its time index stops the scan early),
+    // then the two pages merged: never the whole tables sorted.
+    "SELECT * FROM (",
     explorer_part!(
         "SELECT h.at AS at, CAST(0 AS BIGINT) AS source, h.id AS id, h.order_id AS order_id, o.workflow AS workflow, h.actor AS actor, h.role AS role, h.event AS event, h.from_state AS from_state, h.to_state AS to_state, h.note AS note, CAST(NULL AS TEXT) AS refused",
         "history h",
@@ -505,15 +514,15 @@ pub const EXPLORE_HISTORY: &str = concat!(
         "0",
         "h.kind = 'transition' AND ($4 IS NULL OR h.from_state = $4 OR h.to_state = $4)"
     ),
-    " UNION ALL ",
+    ") AS transitions UNION ALL SELECT * FROM (",
     explorer_part!(
-        "SELECT a.at, CAST(1 AS BIGINT), a.id, a.order_id, o.workflow, a.actor, a.role, a.event, '', '', CAST(NULL AS TEXT), a.reason",
+        "SELECT a.at AS at, CAST(1 AS BIGINT) AS source, a.id AS id, a.order_id AS order_id, o.workflow AS workflow, a.actor AS actor, a.role AS role, a.event AS event, '' AS from_state, '' AS to_state, CAST(NULL AS TEXT) AS note, a.reason AS refused",
         "attempts a",
         "a",
         "1",
         "$4 IS NULL"
     ),
-    ") AS merged ORDER BY at DESC, source DESC, id DESC LIMIT $11"
+    ") AS refusals) AS merged ORDER BY at DESC, source DESC, id DESC LIMIT $11"
 );
 
 // API tokens and the idempotency keys of `POST /orders`.

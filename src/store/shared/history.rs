@@ -10,7 +10,7 @@ macro_rules! history_queries {
                 Attempt, EffectRecord, ExplorerCursor, ExplorerEntry, ExplorerFilter, FeedEvent,
                 HistoryEntry, LedgerRow,
             };
-            use $crate::store::{StoreError, micros, sql, visibility_binds};
+            use $crate::store::{StoreError, end_of_time, micros, sql, visibility_binds};
 
             impl $store {
                 /// Rows of one order, oldest first, turned into their application type.
@@ -53,9 +53,10 @@ macro_rules! history_queries {
                         .bind(filter.workflow.as_deref())
                         .bind(filter.since.map(micros))
                         .bind(filter.until.map(micros))
-                        .bind(cursor.map(|c| c.at))
-                        .bind(cursor.map(|c| c.source))
-                        .bind(cursor.map(|c| c.id))
+                        // No cursor: from the end of time, after every kind and id.
+                        .bind(cursor.map_or_else(end_of_time, |c| c.at))
+                        .bind(cursor.map_or(2, |c| c.source))
+                        .bind(cursor.map_or(i64::MAX, |c| c.id))
                         .bind(limit)
                         .fetch_all(&self.pool)
                         .await?)
