@@ -258,9 +258,12 @@ impl Backoffice {
         if draft.currency.len() != 3 || !draft.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(ServiceError::BadInput(format!(
                 "currency \"{}\" is not a three-letter code like EUR",
-                draft.currency
+                crate::domain::text::display_safe(&draft.currency)
             )));
         }
+        workflow
+            .check_attributes(&draft.attrs)
+            .map_err(ServiceError::BadInput)?;
         let initial = workflow.initial_state();
         let timer = workflow
             .timer_for(&initial.id)

@@ -1,6 +1,7 @@
 //! The workflow engine: workflows as data (TOML), validated at load, and the pure API that
 //! decides which transitions an actor may take. Knows nothing of SQL or terminals.
 
+pub mod attributes;
 pub mod definition;
 pub mod effect;
 pub mod engine;

@@ -60,6 +60,23 @@ async fn creating_orders(api: &Api, db: &crate::db::TestDb) {
     assert_eq!(invalid("due", json!("tomorrow")).await.problem().0, 422);
     assert_eq!(invalid("colour", json!("red")).await.problem().0, 422);
     assert_eq!(invalid("currency", json!("euro")).await.problem().0, 422);
+    // Attributes: plain names and values of the declared type, as the CLI's --attr.
+    for attrs in [
+        json!({"nested": {"a": 1}}),
+        json!({"list": [1, 2]}),
+        json!({"\u{1b}[2Jevil": 1}),
+        json!({"note": "x".repeat(5000)}),
+    ] {
+        assert_eq!(invalid("attrs", attrs).await.problem().0, 422);
+    }
+    let mut shop = order_body();
+    shop["workflow"] = json!("artist-shop");
+    shop["attrs"] = json!({"digital_only": "yes please"});
+    let reply = api.post("/orders", "ada", shop).await;
+    assert_eq!(
+        reply.problem(),
+        (422, "attribute digital_only must be true or false")
+    );
 }
 
 #[tokio::test]
