@@ -100,6 +100,7 @@ pub struct StreamParams {
         (status = 200, description = "A stream of events", body = FeedJson, content_type = "text/event-stream"),
         (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many open streams (in all or for this user); Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -123,6 +124,10 @@ pub async fn stream_events(
         Some(after) => after,
         None => state.office.latest_event_id().await?,
     };
+    let slot = match state.streams.take(&caller.actor.name) {
+        Ok(slot) => slot,
+        Err(refused) => return Ok(refused),
+    };
     let (sink, updates) = tokio::sync::mpsc::unbounded_channel();
     let office = state.office.clone();
     let actor = caller.actor.clone();
@@ -134,6 +139,7 @@ pub async fn stream_events(
         caller,
         recheck: tokio::time::interval(RECHECK),
         closing: state.closing.clone(),
+        _slot: slot,
     };
     Ok(Sse::new(reader.into_stream())
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
@@ -148,6 +154,8 @@ struct FeedReader {
     caller: Caller,
     recheck: tokio::time::Interval,
     closing: watch::Receiver<bool>,
+    /// This stream's place among the bounded open streams, freed when it ends.
+    _slot: super::streams::StreamSlot,
 }
 
 impl FeedReader {

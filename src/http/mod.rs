@@ -12,6 +12,7 @@ mod feed;
 mod openapi;
 mod orders;
 mod problem;
+mod streams;
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct AppState {
     office: Backoffice,
     openapi: Arc<String>,
     closing: watch::Receiver<bool>,
+    /// Open event streams, bounded in all and per user.
+    streams: Arc<streams::StreamSlots>,
     /// Keeps `closing` open for a router that is never shut down (tests, `router`).
     _closer: Arc<watch::Sender<bool>>,
 }
@@ -81,6 +84,7 @@ fn app(
         office,
         openapi: Arc::new(document.to_json().unwrap_or_default()),
         closing,
+        streams: Arc::new(streams::StreamSlots::default()),
         _closer: closer,
     };
     routes
