@@ -126,7 +126,7 @@ pub async fn stream_events(
     };
     let slot = match state.streams.take(&caller.actor.name) {
         Ok(slot) => slot,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(*refused),
     };
     let (sink, updates) = tokio::sync::mpsc::unbounded_channel();
     let office = state.office.clone();

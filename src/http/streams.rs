@@ -41,7 +41,7 @@ impl Drop for StreamSlot {
 
 impl StreamSlots {
     /// A slot for `user`'s new stream, or the answer refusing it.
-    pub fn take(self: &Arc<Self>, user: &str) -> Result<StreamSlot, Response> {
+    pub fn take(self: &Arc<Self>, user: &str) -> Result<StreamSlot, Box<Response>> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let total: usize = open.values().sum();
         let mine = open.get(user).copied().unwrap_or(0);
@@ -63,7 +63,7 @@ impl StreamSlots {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
-            return Err(response);
+            return Err(Box::new(response));
         }
         *open.entry(user.to_string()).or_default() += 1;
         Ok(StreamSlot {
