@@ -1,5 +1,5 @@
-//! The overlays drawn over the board: the transitions menu, the note box, the confirmation
-//! and help. Each is a module with its state, its keys (its own key map) and its drawing.
+//! The overlays drawn over the board: the transitions menu, the note box, the confirmation,
+//! help, and the user picker of "view as". Each is a module with its state, its keys (its own key map) and its drawing.
 //! Overlays never act themselves: a key returns an `Outcome` the board carries out, the way
 //! a gitui popup returns the action it confirmed.
 
@@ -7,10 +7,12 @@ mod confirm;
 mod help;
 mod menu;
 mod note;
+mod pick_user;
 
 pub use confirm::{Confirmation, consequences};
 pub use menu::Menu;
 pub use note::NoteForm;
+pub use pick_user::UserPicker;
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -28,6 +30,7 @@ pub enum Overlay {
     Note(NoteForm),
     Confirm(Confirmation),
     Help(Scroll),
+    PickUser(UserPicker),
 }
 
 /// What the user picked in an order's menu, at the version they saw.
@@ -100,6 +103,8 @@ pub enum Outcome {
     Noted(Choice, String),
     /// Confirmed: apply it.
     Confirmed(Choice, Option<String>),
+    /// An admin picked a user to view the board as.
+    ViewAs(String),
 }
 
 impl Overlay {
@@ -109,6 +114,7 @@ impl Overlay {
             Overlay::Note(form) => form.on_key(&keymap.input, key),
             Overlay::Confirm(confirm) => confirm.on_key(&keymap.confirm, key),
             Overlay::Help(scroll) => help::on_key(scroll, keymap, size, key),
+            Overlay::PickUser(picker) => picker.on_key(&keymap.menu, size, key),
         }
     }
 
@@ -119,6 +125,7 @@ impl Overlay {
             Overlay::Note(form) => form.draw(context, area, buf),
             Overlay::Confirm(confirm) => confirm.draw(context, area, buf),
             Overlay::Help(scroll) => help::draw(scroll, context, area, buf),
+            Overlay::PickUser(picker) => picker.draw(context, area, buf),
         }
     }
 }

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use chrono::Duration;
 use unicode_width::UnicodeWidthChar;
 
+pub use super::canvas::{Canvas, Cell, Part};
 use super::edges;
 use crate::domain::text::display_safe;
 use crate::workflow::definition::Workflow;
@@ -80,43 +81,6 @@ pub struct GraphLayout {
     pub nodes: Vec<NodeBox>,
     /// In the order `graph::edges` lists them.
     pub edges: Vec<EdgePath>,
-}
-
-/// What a cell of the drawing belongs to, so a screen can style it by meaning.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Part {
-    Empty,
-    Node(usize),
-    Label(usize),
-    /// The edges whose lines pass here (several where they cross or merge).
-    Edge(Vec<usize>),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cell {
-    pub symbol: char,
-    pub part: Part,
-}
-
-/// The drawing as a grid of cells, row by row.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Canvas {
-    pub width: usize,
-    pub height: usize,
-    cells: Vec<Cell>,
-}
-
-impl Canvas {
-    pub fn cell(&self, x: usize, y: usize) -> Option<&Cell> {
-        (x < self.width).then(|| self.cells.get(y * self.width + x))?
-    }
-
-    /// One row as text, for tests and plain output.
-    pub fn row_text(&self, y: usize) -> String {
-        (0..self.width)
-            .filter_map(|x| self.cell(x, y).map(|c| c.symbol))
-            .collect()
-    }
 }
 
 /// Where an edge runs: straight to the next column, or along a corridor track.
@@ -266,69 +230,9 @@ impl Grid<'_> {
             .iter()
             .map(|e| edge_label(e.event, e.after))
             .collect();
-        // Gutter g is left of column g; its lanes: the edges out of column g-1, then the
-        // trunks of column g's states that edges reach by a corridor.
-        let mut out_lanes: Vec<Vec<usize>> = vec![Vec::new(); self.columns + 1];
-        let mut trunks: Vec<Vec<usize>> = vec![Vec::new(); self.columns + 1];
-        let mut order: Vec<usize> = (0..self.arrows.len()).collect();
-        order.sort_by_key(|e| (self.slot[self.arrows[*e].0], port[*e]));
-        for edge in order {
-            let (from, to) = self.arrows[edge];
-            out_lanes[self.rank[from] + 1].push(edge);
-            if matches!(self.routes[edge], Route::Corridor { .. })
-                && !trunks[self.rank[to]].contains(&to)
-            {
-                trunks[self.rank[to]].push(to);
-            }
-        }
-        let label_room: Vec<usize> = out_lanes
-            .iter()
-            .map(|lanes| {
-                let widest = lanes.iter().map(|e| labels[*e].chars().count()).max();
-                widest.map_or(0, |w| w + 1)
-            })
-            .collect();
-        let mut gutter_x = vec![0; self.columns + 1];
-        let mut column_x = vec![0; self.columns];
-        let mut column_width = vec![0; self.columns];
-        let mut x = 0;
-        for g in 0..=self.columns {
-            gutter_x[g] = x;
-            let lanes = out_lanes[g].len() + trunks[g].len();
-            let inner = g > 0 && g < self.columns;
-            // A lane's corner follows the "─" after the longest label; elsewhere a column stays free
-            // before the first lane; the arrowhead takes the last column.
-            x += match label_room[g] + lanes {
-                0 if inner => 2,
-                0 => 0,
-                used => used + 1 + usize::from(label_room[g] == 0),
-            };
-            if g < self.columns {
-                column_x[g] = x;
-                column_width[g] = (0..self.rank.len())
-                    .filter(|n| self.rank[*n] == g)
-                    .flat_map(|n| box_lines(&self.workflow.states[n].label, BOX_LABEL_WRAP))
-                    .map(|line| line.chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .max(BOX_LABEL_MIN)
-                    + 4;
-                x += column_width[g];
-            }
-        }
-        let width = x;
-        let mut corridor_y = vec![0; corridor_tracks.len()];
-        let mut slot_y = vec![0; slot_height.len()];
-        let mut y = 0;
-        for (k, tracks) in corridor_tracks.iter().enumerate() {
-            corridor_y[k] = y;
-            let between = k > 0 && k < slot_height.len();
-            y += if between { (*tracks).max(1) } else { *tracks };
-            if let Some(height) = slot_height.get(k) {
-                slot_y[k] = y;
-                y += height;
-            }
-        }
+        let mut gutters = self.gutters(port, &labels);
+        let (column_x, column_width, width) = self.columns_across(&mut gutters);
+        let (slot_y, corridor_y, height) = rows_down(slot_height, corridor_tracks);
         let nodes: Vec<NodeBox> = self
             .workflow
             .states
@@ -346,35 +250,10 @@ impl Grid<'_> {
                 terminal: state.terminal,
             })
             .collect();
-        let lane_x = |g: usize, lane: usize| {
-            gutter_x[g] + label_room[g] + lane + usize::from(label_room[g] == 0)
-        };
         let paths = (0..self.arrows.len())
             .map(|edge| {
                 let (from, to) = self.arrows[edge];
-                let (source, target) = (&nodes[from], &nodes[to]);
-                let out_gutter = self.rank[from] + 1;
-                let lane = out_lanes[out_gutter]
-                    .iter()
-                    .position(|e| *e == edge)
-                    .unwrap_or(0);
-                let start = (source.right() + 1, source.y + 1 + port[edge]);
-                let turn = lane_x(out_gutter, lane);
-                let entry = target.entry_row();
-                let mut points = vec![start, (turn, start.1)];
-                if let Route::Corridor { corridor, track } = self.routes[edge] {
-                    let g = self.rank[to];
-                    let trunk =
-                        out_lanes[g].len() + trunks[g].iter().position(|t| *t == to).unwrap_or(0);
-                    let track_y = corridor_y[corridor] + track;
-                    points.push((turn, track_y));
-                    points.push((lane_x(g, trunk), track_y));
-                    points.push((lane_x(g, trunk), entry));
-                } else {
-                    points.push((turn, entry));
-                }
-                points.push((target.x - 1, entry));
-                points.dedup();
+                let start = (nodes[from].right() + 1, nodes[from].y + 1 + port[edge]);
                 EdgePath {
                     from,
                     to,
@@ -382,17 +261,149 @@ impl Grid<'_> {
                     after: graph_edges[edge].after,
                     label: labels[edge].clone(),
                     label_at: start,
-                    points,
+                    points: self.route(edge, start, &nodes[to], &gutters, &corridor_y),
                 }
             })
             .collect();
         GraphLayout {
             width,
-            height: y,
+            height,
             nodes,
             edges: paths,
         }
     }
+
+    /// Gutter g is left of column g; its lanes: the edges out of column g-1, then the
+    /// trunks of column g's states that edges reach by a corridor.
+    fn gutters(&self, port: &[usize], labels: &[String]) -> Gutters {
+        let mut out_lanes: Vec<Vec<usize>> = vec![Vec::new(); self.columns + 1];
+        let mut trunks: Vec<Vec<usize>> = vec![Vec::new(); self.columns + 1];
+        let mut order: Vec<usize> = (0..self.arrows.len()).collect();
+        order.sort_by_key(|e| (self.slot[self.arrows[*e].0], port[*e]));
+        for edge in order {
+            let (from, to) = self.arrows[edge];
+            out_lanes[self.rank[from] + 1].push(edge);
+            if matches!(self.routes[edge], Route::Corridor { .. })
+                && !trunks[self.rank[to]].contains(&to)
+            {
+                trunks[self.rank[to]].push(to);
+            }
+        }
+        let label_room = out_lanes
+            .iter()
+            .map(|lanes| {
+                let widest = lanes.iter().map(|e| labels[*e].chars().count()).max();
+                widest.map_or(0, |w| w + 1)
+            })
+            .collect();
+        Gutters {
+            x: vec![0; self.columns + 1],
+            out_lanes,
+            trunks,
+            label_room,
+        }
+    }
+
+    /// Each column's x and width (boxes as wide as the column's widest label), each
+    /// gutter's x, and the whole width.
+    fn columns_across(&self, gutters: &mut Gutters) -> (Vec<usize>, Vec<usize>, usize) {
+        let mut column_x = vec![0; self.columns];
+        let mut column_width = vec![0; self.columns];
+        let mut x = 0;
+        for g in 0..=self.columns {
+            gutters.x[g] = x;
+            let lanes = gutters.out_lanes[g].len() + gutters.trunks[g].len();
+            let inner = g > 0 && g < self.columns;
+            // A lane's corner follows the "─" after the longest label; elsewhere a column
+            // stays free before the first lane; the arrowhead takes the last column.
+            x += match gutters.label_room[g] + lanes {
+                0 if inner => 2,
+                0 => 0,
+                used => used + 1 + usize::from(gutters.label_room[g] == 0),
+            };
+            if g < self.columns {
+                column_x[g] = x;
+                column_width[g] = (0..self.rank.len())
+                    .filter(|n| self.rank[*n] == g)
+                    .flat_map(|n| box_lines(&self.workflow.states[n].label, BOX_LABEL_WRAP))
+                    .map(|line| line.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(BOX_LABEL_MIN)
+                    + 4;
+                x += column_width[g];
+            }
+        }
+        (column_x, column_width, x)
+    }
+
+    /// An edge's corners: out along its port to its lane, then to the target's entry row
+    /// (next column), or along its corridor track to the target's trunk and down it.
+    fn route(
+        &self,
+        edge: usize,
+        start: (usize, usize),
+        target: &NodeBox,
+        gutters: &Gutters,
+        corridor_y: &[usize],
+    ) -> Vec<(usize, usize)> {
+        let (from, to) = self.arrows[edge];
+        let out_gutter = self.rank[from] + 1;
+        let lane = gutters.out_lanes[out_gutter]
+            .iter()
+            .position(|e| *e == edge)
+            .unwrap_or(0);
+        let turn = gutters.lane_x(out_gutter, lane);
+        let entry = target.entry_row();
+        let mut points = vec![start, (turn, start.1)];
+        if let Route::Corridor { corridor, track } = self.routes[edge] {
+            let g = self.rank[to];
+            let trunk = gutters.out_lanes[g].len()
+                + gutters.trunks[g].iter().position(|t| *t == to).unwrap_or(0);
+            let track_y = corridor_y[corridor] + track;
+            points.push((turn, track_y));
+            points.push((gutters.lane_x(g, trunk), track_y));
+            points.push((gutters.lane_x(g, trunk), entry));
+        } else {
+            points.push((turn, entry));
+        }
+        points.push((target.x - 1, entry));
+        points.dedup();
+        points
+    }
+}
+
+/// The lanes of each gutter, the room its labels take, and where it starts.
+struct Gutters {
+    x: Vec<usize>,
+    out_lanes: Vec<Vec<usize>>,
+    trunks: Vec<Vec<usize>>,
+    label_room: Vec<usize>,
+}
+
+impl Gutters {
+    fn lane_x(&self, gutter: usize, lane: usize) -> usize {
+        let room = self.label_room[gutter];
+        self.x[gutter] + room + lane + usize::from(room == 0)
+    }
+}
+
+/// Each row of boxes' y, each corridor's y (a row of its own per track; one at least
+/// between two rows of boxes), and the whole height.
+fn rows_down(slot_height: &[usize], corridor_tracks: &[usize]) -> (Vec<usize>, Vec<usize>, usize) {
+    let mut corridor_y = vec![0; corridor_tracks.len()];
+    let mut slot_y = vec![0; slot_height.len()];
+    let mut y = 0;
+    for (k, tracks) in corridor_tracks.iter().enumerate() {
+        corridor_y[k] = y;
+        let between = k > 0 && k < slot_height.len();
+        y += if between { (*tracks).max(1) } else { *tracks };
+        if let Some(height) = slot_height.get(k) {
+            slot_y[k] = y;
+            y += height;
+        }
+    }
+    (slot_y, corridor_y, y)
 }
 
 /// An edge's label: the event without its namespace ("order.accepted" → "accepted"), a timed
@@ -459,173 +470,6 @@ fn one_column_text(text: &str, max: usize) -> String {
     let mut cut: String = cells.into_iter().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
-}
-
-const UP: u8 = 1;
-const DOWN: u8 = 2;
-const LEFT: u8 = 4;
-const RIGHT: u8 = 8;
-
-fn line_symbol(mask: u8) -> char {
-    match mask {
-        m if m == UP | DOWN | LEFT | RIGHT => '┼',
-        m if m == UP | DOWN | RIGHT => '├',
-        m if m == UP | DOWN | LEFT => '┤',
-        m if m == LEFT | RIGHT | DOWN => '┬',
-        m if m == LEFT | RIGHT | UP => '┴',
-        m if m == DOWN | RIGHT => '┌',
-        m if m == DOWN | LEFT => '┐',
-        m if m == UP | RIGHT => '└',
-        m if m == UP | LEFT => '┘',
-        m if m & (UP | DOWN) != 0 && m & (LEFT | RIGHT) == 0 => '│',
-        _ => '─',
-    }
-}
-
-impl GraphLayout {
-    /// The drawing: lines first, then boxes, labels and arrowheads over them.
-    pub fn canvas(&self) -> Canvas {
-        let (width, height) = (self.width, self.height);
-        let mut masks = vec![0u8; width * height];
-        let mut owners: Vec<Vec<usize>> = vec![Vec::new(); width * height];
-        for (index, edge) in self.edges.iter().enumerate() {
-            if let Some(&(x, y)) = edge.points.first()
-                && x < width
-                && y < height
-            {
-                // The first cell joins the box's side.
-                masks[y * width + x] |= LEFT;
-            }
-            for pair in edge.points.windows(2) {
-                trace(
-                    pair[0],
-                    pair[1],
-                    width,
-                    height,
-                    &mut masks,
-                    &mut owners,
-                    index,
-                );
-            }
-        }
-        let mut cells: Vec<Cell> = masks
-            .iter()
-            .zip(owners)
-            .map(|(mask, owners)| match mask {
-                0 => Cell {
-                    symbol: ' ',
-                    part: Part::Empty,
-                },
-                mask => Cell {
-                    symbol: line_symbol(*mask),
-                    part: Part::Edge(owners),
-                },
-            })
-            .collect();
-        let mut put = |x: usize, y: usize, symbol: char, part: Part| {
-            if x < width && y < height {
-                cells[y * width + x] = Cell { symbol, part };
-            }
-        };
-        for (index, node) in self.nodes.iter().enumerate() {
-            draw_box(node, index, &mut put);
-        }
-        for (index, edge) in self.edges.iter().enumerate() {
-            let (x, y) = edge.label_at;
-            for (offset, symbol) in edge.label.chars().enumerate() {
-                put(x + offset, y, symbol, Part::Label(index));
-            }
-            if let (Some(&(sx, sy)), Some(&(ax, ay))) = (edge.points.first(), edge.points.last()) {
-                put(sx - 1, sy, '├', Part::Node(edge.from));
-                let into: Vec<usize> = (0..self.edges.len())
-                    .filter(|e| self.edges[*e].to == edge.to)
-                    .collect();
-                put(ax, ay, '►', Part::Edge(into));
-            }
-        }
-        Canvas {
-            width,
-            height,
-            cells,
-        }
-    }
-}
-
-/// Marks one straight segment's cells with the directions the line leaves them by.
-fn trace(
-    (x0, y0): (usize, usize),
-    (x1, y1): (usize, usize),
-    width: usize,
-    height: usize,
-    masks: &mut [u8],
-    owners: &mut [Vec<usize>],
-    edge: usize,
-) {
-    let cells: Vec<(usize, usize, u8)> = if y0 == y1 {
-        let (low, high) = (x0.min(x1), x0.max(x1));
-        (low..=high)
-            .map(|x| {
-                let mask = if x > low { LEFT } else { 0 } | if x < high { RIGHT } else { 0 };
-                (x, y0, mask)
-            })
-            .collect()
-    } else {
-        let (low, high) = (y0.min(y1), y0.max(y1));
-        (low..=high)
-            .map(|y| {
-                let mask = if y > low { UP } else { 0 } | if y < high { DOWN } else { 0 };
-                (x0, y, mask)
-            })
-            .collect()
-    };
-    for (x, y, mask) in cells {
-        if x < width && y < height {
-            let at = y * width + x;
-            masks[at] |= mask;
-            if !owners[at].contains(&edge) {
-                owners[at].push(edge);
-            }
-        }
-    }
-}
-
-/// A box: single lines, double for a finished state; the initial state says "start" on top.
-fn draw_box(node: &NodeBox, index: usize, put: &mut impl FnMut(usize, usize, char, Part)) {
-    let [h, v, tl, tr, bl, br] = if node.terminal {
-        ['═', '║', '╔', '╗', '╚', '╝']
-    } else {
-        ['─', '│', '┌', '┐', '└', '┘']
-    };
-    let (right, bottom) = (node.x + node.width - 1, node.y + node.height - 1);
-    for y in node.y..=bottom {
-        for x in node.x..=right {
-            let symbol = match (x == node.x, x == right, y == node.y, y == bottom) {
-                (true, _, true, _) => tl,
-                (_, true, true, _) => tr,
-                (true, _, _, true) => bl,
-                (_, true, _, true) => br,
-                (_, _, true, _) | (_, _, _, true) => h,
-                (true, _, _, _) | (_, true, _, _) => v,
-                _ => ' ',
-            };
-            put(x, y, symbol, Part::Node(index));
-        }
-    }
-    for (row, line) in node.label.iter().enumerate() {
-        for (offset, symbol) in line.chars().enumerate() {
-            put(
-                node.x + 2 + offset,
-                node.y + 1 + row,
-                symbol,
-                Part::Node(index),
-            );
-        }
-    }
-    if node.initial {
-        for (offset, symbol) in " start ".chars().enumerate() {
-            put(node.x + 1 + offset, node.y, symbol, Part::Node(index));
-        }
-    }
 }
 
 #[cfg(test)]

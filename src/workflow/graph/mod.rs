@@ -1,6 +1,7 @@
 //! The state graph as Mermaid or Graphviz text (here), or laid out in box-drawing
 //! characters for a terminal (`layout`).
 
+mod canvas;
 pub mod layout;
 
 use std::fmt::Write;
