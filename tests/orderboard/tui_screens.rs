@@ -313,3 +313,31 @@ fn esc_returns_from_view_as() {
     assert_eq!(board(&app).actor.name, "ada");
     assert!(board(&app).viewer.is_none());
 }
+
+/// The service builds the viewed user's actor for an admin only, on both databases.
+#[tokio::test]
+async fn only_an_admin_gets_another_users_actor_to_view_as() {
+    use orderboard::service::ErrorKind;
+    for db in crate::db::both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, sam, _, sue) = crate::support::people(&backoffice).await;
+        assert_eq!(
+            backoffice.actor_to_view_as(&admin, "sam").await.unwrap(),
+            sam
+        );
+        let refused = backoffice.actor_to_view_as(&sue, "sam").await.unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::NotPermitted, "{}", db.backend);
+        assert_eq!(
+            refused.to_string(),
+            "only an admin may view the board as another user"
+        );
+        let missing = backoffice.actor_to_view_as(&admin, "nobody").await;
+        assert_eq!(missing.unwrap_err().kind(), ErrorKind::BadInput);
+        backoffice.disable_user(&admin, "zoe").await.unwrap();
+        let disabled = backoffice
+            .actor_to_view_as(&admin, "zoe")
+            .await
+            .unwrap_err();
+        assert_eq!(disabled.to_string(), "zoe is disabled and sees nothing");
+    }
+}
