@@ -75,6 +75,10 @@ pub struct KeysConfig {
     pub help: BTreeMap<String, KeySpec>,
     #[serde(default)]
     pub login: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub graph: BTreeMap<String, KeySpec>,
+    #[serde(default)]
+    pub explorer: BTreeMap<String, KeySpec>,
     /// Everything else under [keys] is a board action.
     #[serde(flatten)]
     pub board: BTreeMap<String, KeySpec>,

@@ -22,6 +22,8 @@ pub enum Permission {
     ManageEffects,
     /// Add, list and revoke API tokens.
     ManageTokens,
+    /// See the board as another user sees it, read-only.
+    ViewAs,
 }
 
 impl Permission {
@@ -32,7 +34,8 @@ impl Permission {
             | Permission::ManageUsers
             | Permission::Verify
             | Permission::Seed
-            | Permission::ManageTokens => role == Role::Admin,
+            | Permission::ManageTokens
+            | Permission::ViewAs => role == Role::Admin,
             // http.md: a storefront's system account places orders over the API.
             Permission::CreateOrders | Permission::FireTimers => {
                 matches!(role, Role::Admin | Role::System)
@@ -56,6 +59,7 @@ impl Permission {
             Permission::SeeAttempts => "only support and admin may see refused attempts",
             Permission::ManageEffects => "only support and admin may manage effect deliveries",
             Permission::ManageTokens => "only an admin may manage API tokens",
+            Permission::ViewAs => "only an admin may view the board as another user",
         }
     }
 }

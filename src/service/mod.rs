@@ -23,7 +23,7 @@ pub use idempotency::{IdempotencyClaim, IdempotentResponse};
 pub use orders::{ListedOrder, OrderDraft, OrderPage, OrderView, TickReport};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
 pub use tokens::{NewToken, TokenSummary};
-pub use users::validate_user_name;
+pub use users::{UserSummary, validate_user_name};
 
 use crate::auth::{self, Secret};
 use crate::domain::Actor;

@@ -159,6 +159,24 @@ impl Backoffice {
         }
     }
 
+    /// The named user as the actor they sign in as, for an admin to see the board as they do
+    /// (read-only: the TUI never applies anything as them). Disabled users see nothing.
+    pub async fn actor_to_view_as(&self, admin: &Actor, name: &str) -> Result<Actor, ServiceError> {
+        Self::require(admin, Permission::ViewAs)?;
+        let user = self
+            .store
+            .user(name)
+            .await?
+            .ok_or_else(|| no_such_user(name))?;
+        if user.disabled {
+            return Err(ServiceError::BadInput(format!(
+                "{} is disabled and sees nothing",
+                crate::domain::text::display_safe(&user.name)
+            )));
+        }
+        Ok(Actor::new(user.name, user.role))
+    }
+
     /// Every user, for an admin.
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserSummary>, ServiceError> {
         Self::require(actor, Permission::ListUsers)?;

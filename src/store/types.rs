@@ -331,7 +331,7 @@ pub struct OrderQuery {
 }
 
 /// The history explorer's filters: every one optional; times as a half-open range.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExplorerFilter {
     pub actor: Option<String>,
     pub role: Option<String>,

@@ -50,6 +50,9 @@ pub enum Action {
     ToggleMark,
     MarkColumn,
     Bulk,
+    StateGraph,
+    HistoryExplorer,
+    ViewAs,
 }
 
 impl ActionSet for Action {
@@ -82,6 +85,9 @@ impl ActionSet for Action {
         Action::ToggleMark,
         Action::MarkColumn,
         Action::Bulk,
+        Action::StateGraph,
+        Action::HistoryExplorer,
+        Action::ViewAs,
     ];
     const DEFAULTS: &'static [(&'static str, Action)] = &[
         ("q", Action::Quit),
@@ -116,6 +122,9 @@ impl ActionSet for Action {
         ("space", Action::ToggleMark),
         ("V", Action::MarkColumn),
         ("b", Action::Bulk),
+        ("g", Action::StateGraph),
+        ("H", Action::HistoryExplorer),
+        ("A", Action::ViewAs),
     ];
 
     fn description(self) -> &'static str {
@@ -147,6 +156,9 @@ impl ActionSet for Action {
             Action::ToggleMark => "select or unselect the card for a bulk action",
             Action::MarkColumn => "select every card of the column (under the filter), or none",
             Action::Bulk => "one event on the selected cards: a dry run first, then each order",
+            Action::StateGraph => "the workflow's state graph, from the selected order",
+            Action::HistoryExplorer => "every transition and refused attempt (support, admin)",
+            Action::ViewAs => "view the board read-only as another user (admin)",
         }
     }
 
@@ -163,6 +175,9 @@ impl ActionSet for Action {
             Action::NeedsAttentionOnly => "failed effects",
             Action::SwitchWorkflow => "workflow",
             Action::ToggleTerminalColumns => "finished",
+            Action::StateGraph => "graph",
+            Action::HistoryExplorer => "history",
+            Action::ViewAs => "view as",
             other => other.description(),
         }
     }
@@ -377,5 +392,136 @@ impl ActionSet for LoginAction {
 
     fn hint(self) -> &'static str {
         self.description()
+    }
+}
+
+/// Keys on the state graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphAction {
+    Close,
+    PanUp,
+    PanDown,
+    PanLeft,
+    PanRight,
+    NextEdge,
+    PreviousEdge,
+}
+
+impl ActionSet for GraphAction {
+    const TABLE: &'static str = "[keys.graph]";
+    const ALL: &'static [GraphAction] = &[
+        GraphAction::NextEdge,
+        GraphAction::PreviousEdge,
+        GraphAction::Close,
+        GraphAction::PanUp,
+        GraphAction::PanDown,
+        GraphAction::PanLeft,
+        GraphAction::PanRight,
+    ];
+    const DEFAULTS: &'static [(&'static str, GraphAction)] = &[
+        ("esc", GraphAction::Close),
+        ("q", GraphAction::Close),
+        ("g", GraphAction::Close),
+        ("up", GraphAction::PanUp),
+        ("k", GraphAction::PanUp),
+        ("down", GraphAction::PanDown),
+        ("j", GraphAction::PanDown),
+        ("left", GraphAction::PanLeft),
+        ("h", GraphAction::PanLeft),
+        ("right", GraphAction::PanRight),
+        ("l", GraphAction::PanRight),
+        ("tab", GraphAction::NextEdge),
+        ("n", GraphAction::NextEdge),
+        ("backtab", GraphAction::PreviousEdge),
+        ("N", GraphAction::PreviousEdge),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            GraphAction::Close => "back to the board",
+            GraphAction::PanUp => "pan up",
+            GraphAction::PanDown => "pan down",
+            GraphAction::PanLeft => "pan left",
+            GraphAction::PanRight => "pan right",
+            GraphAction::NextEdge => "next edge out of the order's state",
+            GraphAction::PreviousEdge => "previous edge",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            GraphAction::Close => "back",
+            GraphAction::PanUp => "up",
+            GraphAction::PanDown => "down",
+            GraphAction::PanLeft => "left",
+            GraphAction::PanRight => "right",
+            GraphAction::NextEdge => "next edge",
+            GraphAction::PreviousEdge => "previous edge",
+        }
+    }
+}
+
+/// Keys in the history explorer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExplorerAction {
+    Close,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    GoToOrder,
+    Filter,
+}
+
+impl ActionSet for ExplorerAction {
+    const TABLE: &'static str = "[keys.explorer]";
+    const ALL: &'static [ExplorerAction] = &[
+        ExplorerAction::GoToOrder,
+        ExplorerAction::Filter,
+        ExplorerAction::Close,
+        ExplorerAction::Up,
+        ExplorerAction::Down,
+        ExplorerAction::PageUp,
+        ExplorerAction::PageDown,
+        ExplorerAction::Top,
+    ];
+    const DEFAULTS: &'static [(&'static str, ExplorerAction)] = &[
+        ("enter", ExplorerAction::GoToOrder),
+        ("/", ExplorerAction::Filter),
+        ("esc", ExplorerAction::Close),
+        ("q", ExplorerAction::Close),
+        ("up", ExplorerAction::Up),
+        ("k", ExplorerAction::Up),
+        ("down", ExplorerAction::Down),
+        ("j", ExplorerAction::Down),
+        ("pageup", ExplorerAction::PageUp),
+        ("pagedown", ExplorerAction::PageDown),
+        ("home", ExplorerAction::Top),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            ExplorerAction::Close => "back to the board",
+            ExplorerAction::Up => "previous entry",
+            ExplorerAction::Down => "next (older) entry",
+            ExplorerAction::PageUp => "a page up",
+            ExplorerAction::PageDown => "a page down",
+            ExplorerAction::Top => "the newest entry",
+            ExplorerAction::GoToOrder => "go to the entry's order on the board",
+            ExplorerAction::Filter => "filter: actor: role: event: state: workflow: since: until:",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            ExplorerAction::Close => "back",
+            ExplorerAction::GoToOrder => "go to order",
+            ExplorerAction::Filter => "filter",
+            ExplorerAction::Top => "newest",
+            other => other.description(),
+        }
     }
 }

@@ -233,7 +233,7 @@ fn step(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(message) = board.sync.signed_out.take() {
                 // Disabled while signed in: back to the sign-in screen, the feed stopped.
                 let mut form = LoginForm::default();
-                form.prefill(&board.actor.name);
+                form.prefill(&board.signed_in().name);
                 form.error = Some(message);
                 app.screen = Screen::Login(form);
                 effects.push(Effect::StopFeed);

@@ -78,6 +78,12 @@ impl Zone {
         }
     }
 
+    /// The moment a day starts in this zone, for date filters.
+    pub fn start_of(&self, date: chrono::NaiveDate) -> DateTime<Utc> {
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        (midnight - Duration::seconds(i64::from(self.offset.local_minus_utc()))).and_utc()
+    }
+
     /// "2026-03-01 12:00".
     pub fn stamp(&self, time: DateTime<Utc>) -> String {
         self.at(time).format("%Y-%m-%d %H:%M").to_string()

@@ -1,5 +1,6 @@
 //! Keys to actions, one map per mode: defaults, overridden from `config.toml` ([keys] for
-//! the board, [keys.menu], [keys.input], [keys.confirm], [keys.help], [keys.login]). The help
+//! the board, [keys.menu], [keys.input], [keys.confirm], [keys.help], [keys.login],
+//! [keys.graph], [keys.explorer]). The help
 //! screen, the footer and every overlay's hints read the same maps, so what they show is
 //! what the keys do.
 
@@ -8,7 +9,8 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{
-    Action, ActionSet, ConfirmAction, HelpAction, InputAction, LoginAction, MenuAction,
+    Action, ActionSet, ConfirmAction, ExplorerAction, GraphAction, HelpAction, InputAction,
+    LoginAction, MenuAction,
 };
 use crate::config::{KeySpec, KeysConfig};
 
@@ -255,6 +257,8 @@ pub struct KeyMap {
     pub confirm: Bindings<ConfirmAction>,
     pub help: Bindings<HelpAction>,
     pub login: Bindings<LoginAction>,
+    pub graph: Bindings<GraphAction>,
+    pub explorer: Bindings<ExplorerAction>,
 }
 
 impl KeyMap {
@@ -266,6 +270,8 @@ impl KeyMap {
             confirm: Bindings::with_overrides(&config.confirm)?,
             help: Bindings::with_overrides(&config.help)?,
             login: Bindings::with_overrides(&config.login)?,
+            graph: Bindings::with_overrides(&config.graph)?,
+            explorer: Bindings::with_overrides(&config.explorer)?,
         })
     }
 

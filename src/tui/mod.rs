@@ -3,13 +3,16 @@
 //! effects through the service boundary and feeds results back (`runtime`).
 //!
 //! Screens and overlays are modules holding their state, keys and drawing: `login`, `board`
-//! (with `order_pane` and `feed_pane`), and `overlays` (menu, note, confirm, help).
+//! (with `order_pane` and `feed_pane`), `graph_screen`, `explorer`, and `overlays` (menu,
+//! note, confirm, help, the user picker of "view as").
 
 pub mod action;
 pub mod app;
 pub mod board;
 pub mod clock;
+pub mod explorer;
 pub mod feed_pane;
+pub mod graph_screen;
 pub mod keymap;
 pub mod layout;
 pub mod login;

@@ -6,8 +6,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use crate::auth::Secret;
 use crate::domain::{Actor, Order, OrderId};
 pub use crate::service::{BoardData, ColumnData};
-use crate::service::{BulkLine, OrderView, TimelineEntry};
-use crate::store::{Applied, FeedEvent, OrderQuery};
+use crate::service::{BulkLine, OrderView, TimelineEntry, UserSummary};
+use crate::store::{Applied, ExplorerCursor, ExplorerEntry, ExplorerFilter, FeedEvent, OrderQuery};
 
 /// Inputs to `update`: terminal events, the clock, and results of effects.
 #[derive(Debug)]
@@ -71,6 +71,16 @@ pub enum Msg {
     BulkDone(Option<String>),
     /// How many effects need a person now (zero for those who may not handle them).
     AttentionCounted(i64),
+    /// A page of the history explorer, for the filter and cursor it was asked with.
+    HistoryPage {
+        filter: ExplorerFilter,
+        after: Option<ExplorerCursor>,
+        entries: Result<Vec<ExplorerEntry>, String>,
+    },
+    /// The users an admin may view the board as.
+    UsersLoaded(Result<Vec<UserSummary>, String>),
+    /// The user an admin asked to view the board as, as the service built them.
+    ViewAs(Result<Actor, String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,5 +219,22 @@ pub enum Effect {
     CheckAccount {
         actor: Actor,
     },
+    /// IO for the screens over the board (the explorer, "view as").
+    Screen(ScreenIo),
     Quit,
+}
+
+/// IO the screens over the board ask for.
+#[derive(Debug)]
+pub enum ScreenIo {
+    /// One keyset page of the history explorer, newest first, after `after`.
+    ExploreHistory {
+        actor: Actor,
+        filter: ExplorerFilter,
+        after: Option<ExplorerCursor>,
+    },
+    /// The users, for an admin's "view as".
+    LoadUsers { actor: Actor },
+    /// The named user as an actor, for an admin to view the board as (read-only).
+    ViewAs { actor: Actor, name: String },
 }

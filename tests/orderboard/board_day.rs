@@ -6,10 +6,6 @@ use crossterm::event::{KeyCode, MouseEvent, MouseEventKind};
 use orderboard::domain::PendingTimer;
 use orderboard::tui::app::{App, BoardScreen, Overlay, Pane, update};
 use orderboard::tui::msg::{ApplyFailure, Effect, Msg};
-use orderboard::tui::theme::Theme;
-use orderboard::tui::view::Frame;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use crate::support::test_now;
 use crate::tui_fixtures::{
@@ -25,12 +21,7 @@ fn selected(app: &App) -> Option<i64> {
 }
 
 fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    let theme = Theme::dark();
-    terminal
-        .draw(|frame| frame.render_widget(&Frame { app, theme: &theme }, frame.area()))
-        .unwrap();
-    terminal.backend().to_string()
+    crate::tui_fixtures::screen_text(app)
 }
 
 fn column_ids(app: &App, state: &str) -> Vec<i64> {

@@ -18,6 +18,7 @@ mod tmux;
 mod tokens;
 mod trust;
 mod tui_fixtures;
+mod tui_screens;
 mod tui_snapshots;
 mod tui_update;
 mod workflow_files;

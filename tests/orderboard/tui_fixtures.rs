@@ -280,3 +280,79 @@ pub fn support_with_failed_effects(size: (u16, u16)) -> App {
     update(&mut app, Msg::AttentionCounted(3));
     app
 }
+
+/// `count` explorer entries, newest first, for orders 11, 12, 13 in turn; every fifth a
+/// refused attempt with untrusted text.
+pub fn explorer_page(first_id: i64, count: usize) -> Vec<orderboard::store::ExplorerEntry> {
+    (0..count as i64)
+        .map(|n| {
+            let id = first_id - n;
+            let refused = id % 5 == 0;
+            orderboard::store::ExplorerEntry {
+                at: test_now() - Duration::minutes(7 * (first_id - id + 1)),
+                source: i64::from(refused),
+                id,
+                order_id: 11 + id % 3,
+                workflow: "marketplace".into(),
+                actor: if refused { "carol" } else { "sam" }.into(),
+                role: if refused { "customer" } else { "seller" }.into(),
+                event: if refused {
+                    "order.completed"
+                } else {
+                    "order.accepted"
+                }
+                .into(),
+                from_state: if refused { "" } else { "paid" }.into(),
+                to_state: if refused { "" } else { "inprogress" }.into(),
+                note: (!refused).then(|| "on it \u{1b}[31mred".to_string()),
+                refused: refused
+                    .then(|| "needs the order in delivered (it is in paid)".to_string()),
+            }
+        })
+        .collect()
+}
+
+/// The users an admin may view the board as.
+pub fn users() -> Vec<orderboard::service::UserSummary> {
+    [
+        ("ada", Role::Admin, false),
+        ("sam", Role::Seller, false),
+        ("sue", Role::Support, false),
+        ("old", Role::Customer, true),
+    ]
+    .into_iter()
+    .map(|(name, role, disabled)| orderboard::service::UserSummary {
+        name: name.into(),
+        role,
+        disabled,
+        failed_sign_ins: 0,
+        locked_until: None,
+    })
+    .collect()
+}
+
+/// The screen as text.
+pub fn screen_text(app: &App) -> String {
+    use orderboard::tui::theme::Theme;
+    use orderboard::tui::view::Frame;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    let theme = Theme::dark();
+    terminal
+        .draw(|frame| frame.render_widget(&Frame { app, theme: &theme }, frame.area()))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+/// Ada (admin) viewing the board as sam (seller), the board loaded: returns the effects of
+/// choosing sam.
+pub fn admin_viewing_as_sam(size: (u16, u16)) -> (App, Vec<Effect>) {
+    let (mut app, _) = signed_in(Actor::new("ada", Role::Admin), size);
+    press(&mut app, [key(KeyCode::Char('A'))]);
+    update(&mut app, Msg::UsersLoaded(Ok(users())));
+    let mut effects = press(&mut app, [key(KeyCode::Enter)]);
+    effects.extend(update(&mut app, Msg::ViewAs(Ok(seller()))));
+    effects.extend(update(&mut app, Msg::BoardLoaded(Ok(board_data()))));
+    (app, effects)
+}

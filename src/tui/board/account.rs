@@ -25,7 +25,7 @@ impl BoardScreen {
         self.sync.account_checked_at = Some(now);
         self.sync.account_check_in_flight = true;
         let mut effects = vec![Effect::CheckAccount {
-            actor: self.actor.clone(),
+            actor: self.signed_in().clone(),
         }];
         if Permission::ManageEffects.allows(self.actor.role) {
             effects.push(Effect::CountAttention {
@@ -42,8 +42,12 @@ impl BoardScreen {
     ) -> Vec<Effect> {
         self.sync.account_check_in_flight = false;
         match result {
-            Ok(Some(actor)) if actor == self.actor => Vec::new(),
+            Ok(Some(actor)) if actor == *self.signed_in() => Vec::new(),
             Ok(current) => {
+                // The admin changed while viewing as someone: back to their own board.
+                if let Some(admin) = self.viewer.take() {
+                    self.actor = admin;
+                }
                 let message = match &current {
                     Some(actor) => format!("your role is now {}", actor.role),
                     None => format!("{} was disabled; sign in again", self.actor.name),

@@ -9,7 +9,7 @@ use crate::domain::access::Permission;
 use crate::domain::text::display_safe;
 use crate::domain::{Order, OrderId};
 use crate::tui::app::{Context, Status};
-use crate::tui::msg::{Effect, Settlement};
+use crate::tui::msg::{Effect, ScreenIo, Settlement};
 use crate::tui::overlays::{
     Choice, Confirmation, EffectPick, Menu, NoteForm, Outcome, Overlay, Pick, consequences,
 };
@@ -66,6 +66,7 @@ impl BoardScreen {
             other_states: other_states.len(),
             selected: 0,
             notice: None,
+            read_only: self.viewer.is_some(),
         }));
     }
 
@@ -73,6 +74,19 @@ impl BoardScreen {
     /// its confirmation, then is applied.
     pub(super) fn carry_out(&mut self, context: &mut Context, outcome: Outcome) -> Vec<Effect> {
         match outcome {
+            Outcome::Chosen(_) | Outcome::Noted(..) | Outcome::Confirmed(..)
+                if self.viewer.is_some() =>
+            {
+                *context.status = Status::error(format!(
+                    "read-only: viewing as {}, nothing can be applied",
+                    display_safe(&self.actor.name)
+                ));
+                Vec::new()
+            }
+            Outcome::ViewAs(name) => vec![Effect::Screen(ScreenIo::ViewAs {
+                actor: self.actor.clone(),
+                name,
+            })],
             Outcome::Stay => Vec::new(),
             Outcome::Close => {
                 // A note written for a confirmation turned down is offered again next time.
@@ -225,6 +239,10 @@ impl BoardScreen {
     }
 
     fn apply(&mut self, choice: Choice, note: Option<String>) -> Vec<Effect> {
+        // Viewing as someone else never changes anything, whatever led here.
+        if self.viewer.is_some() {
+            return Vec::new();
+        }
         let effect = match choice.pick {
             Pick::Transition(transition) => Effect::Apply {
                 actor: self.actor.clone(),

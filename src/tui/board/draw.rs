@@ -36,6 +36,9 @@ const FOOTER_ACTIONS: [Action; 10] = [
 
 impl BoardScreen {
     pub fn draw(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
+        if self.draw_top(context, area, buf) {
+            return;
+        }
         let geometry = board_geometry((area.width, area.height), self);
         self.draw_header(context, geometry.header, geometry.columns.len(), buf);
         for (index, column_area) in &geometry.columns {
@@ -114,15 +117,17 @@ impl BoardScreen {
         let mut spans = vec![
             Span::styled(" orderboard ", theme.title),
             Span::styled(format!("· {workflow_label}{position} "), theme.text),
-            Span::styled(
-                format!(
-                    "· {} ({}) ",
-                    display_safe(&self.actor.name),
-                    self.actor.role
-                ),
-                theme.muted,
-            ),
         ];
+        let who = format!("{} ({})", display_safe(&self.actor.name), self.actor.role);
+        if self.viewer.is_some() {
+            spans.push(Span::styled(
+                format!(" viewing as {who} · read-only "),
+                theme.highlight,
+            ));
+            spans.push(Span::raw(" "));
+        } else {
+            spans.push(Span::styled(format!("· {who} "), theme.muted));
+        }
         if self.filters.sort != OrderSort::Id {
             spans.push(Span::styled(
                 format!("· by {} ", self.filters.sort.label()),

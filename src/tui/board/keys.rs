@@ -97,6 +97,9 @@ impl BoardScreen {
             Action::ToggleMark => self.toggle_mark(context),
             Action::MarkColumn => self.mark_column(context),
             Action::Bulk => self.open_bulk(context),
+            Action::StateGraph => self.open_graph(context),
+            Action::HistoryExplorer => self.open_explorer(context),
+            Action::ViewAs => self.view_as(context),
             Action::Sort => {
                 self.filters.sort = self.filters.sort.next();
                 *context.status =
@@ -222,6 +225,8 @@ impl BoardScreen {
         if self.selection.focus != Pane::Board {
             self.selection.focus = Pane::Board;
             Vec::new()
+        } else if self.viewer.is_some() {
+            self.view_as(context)
         } else if !self.filters.text.is_empty() || !self.filters.quick.is_empty() {
             self.filters.text.clear();
             self.filters.quick = QuickFilters::default();

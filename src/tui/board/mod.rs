@@ -8,7 +8,10 @@ mod bulk;
 mod draw;
 mod keys;
 mod navigate;
+mod screens;
 mod sync;
+
+pub use screens::Top;
 
 use std::collections::HashSet;
 
@@ -164,6 +167,10 @@ pub struct BoardScreen {
     /// The workflow a switch is loading, until it arrives.
     pub switching_to: Option<String>,
     pub sync: LiveSync,
+    /// The admin viewing this board as `actor` ("view as"): read-only while set.
+    pub viewer: Option<Actor>,
+    /// The graph or the history explorer, drawn instead of the board while open.
+    pub top: Option<Top>,
 }
 
 impl BoardScreen {
@@ -195,6 +202,8 @@ impl BoardScreen {
             loading: true,
             switching_to: None,
             sync: LiveSync::default(),
+            viewer: None,
+            top: None,
         };
         let effect = Effect::LoadBoard {
             actor,
@@ -212,8 +221,21 @@ impl BoardScreen {
                 self.keep_selection_visible(context.size);
                 Vec::new()
             }
-            Msg::Key(key) => self.on_key(context, key),
-            Msg::Paste(text) => self.on_paste(context, &text),
+            Msg::Key(key) => match self.on_top_key(context, key) {
+                Some(effects) => effects,
+                None => self.on_key(context, key),
+            },
+            Msg::Paste(text) => match &mut self.top {
+                Some(Top::Explorer(explorer)) => {
+                    explorer.on_paste(&text);
+                    Vec::new()
+                }
+                Some(Top::Graph(_)) => Vec::new(),
+                None => self.on_paste(context, &text),
+            },
+            msg @ (Msg::HistoryPage { .. } | Msg::UsersLoaded(_) | Msg::ViewAs(_)) => {
+                self.on_screen_msg(context, msg)
+            }
             Msg::OrderFound { order_id, order } => self.on_order_found(context, order_id, order),
             Msg::OlderFeed(result) => {
                 match result {
@@ -239,6 +261,7 @@ impl BoardScreen {
                 }
                 Vec::new()
             }
+            Msg::Mouse(_) if self.top.is_some() => Vec::new(),
             Msg::Mouse(mouse) => self.on_mouse(context, mouse),
             Msg::BoardLoaded(result) => self.on_board_loaded(context, result),
             Msg::MoreCards { state, cards } => self.on_more_cards(context, &state, cards),
@@ -290,6 +313,11 @@ impl BoardScreen {
             form.paste(text);
         }
         Vec::new()
+    }
+
+    /// Who signed in: the admin while viewing as someone else, else the board's actor.
+    pub fn signed_in(&self) -> &Actor {
+        self.viewer.as_ref().unwrap_or(&self.actor)
     }
 
     /// Indices of the columns shown (terminal ones hidden when collapsed).

@@ -239,6 +239,11 @@ impl BoardScreen {
     }
 
     pub(super) fn on_feed(&mut self, events: Vec<FeedEvent>) -> Vec<Effect> {
+        // Lines from a feed started for another board (before "view as" reopened this one)
+        // are not this board's: its own feed starts once it has loaded.
+        if !self.sync.feed_started {
+            return Vec::new();
+        }
         let mut effects = Vec::new();
         for event in events {
             if self.feed.contains(event.entry.id) {

@@ -84,6 +84,8 @@ fn lines(keymap: &KeyMap, theme: &Theme) -> Vec<Line<'static>> {
     lines.push(mode_line("note, filter", &keymap.input, theme));
     lines.push(mode_line("confirm", &keymap.confirm, theme));
     lines.push(mode_line("help", &keymap.help, theme));
+    lines.push(mode_line("state graph", &keymap.graph, theme));
+    lines.push(mode_line("history", &keymap.explorer, theme));
     lines.push(Line::from(Span::styled(
         "order pane: ←/→ switch tabs · feed: enter opens the order",
         theme.muted,

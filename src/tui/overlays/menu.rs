@@ -34,6 +34,8 @@ pub struct Menu {
     pub selected: usize,
     /// Why the menu opened again (a lost race, a change by someone else): shown whole.
     pub notice: Option<String>,
+    /// Viewing as another user: their transitions show, greyed, and none applies.
+    pub read_only: bool,
 }
 
 impl Menu {
@@ -99,12 +101,19 @@ impl Menu {
                 theme.muted,
             )));
         }
+        if self.read_only {
+            rows.push(Line::from(Span::styled(
+                "read-only: what this user could do, nothing applies",
+                theme.muted,
+            )));
+        }
         let first_item = rows.len();
         for (index, option) in self.available.iter().enumerate() {
-            let style = if index == self.selected {
-                theme.selected_card
-            } else {
-                theme.available_item
+            let style = match (self.read_only, index == self.selected) {
+                (true, true) => theme.blocked_item.add_modifier(Modifier::REVERSED),
+                (true, false) => theme.blocked_item,
+                (false, true) => theme.selected_card,
+                (false, false) => theme.available_item,
             };
             let mut text = match option {
                 Pick::Transition(transition) => {
@@ -139,7 +148,13 @@ impl Menu {
                 theme.muted,
             )));
         }
-        let hints = keymap.menu.hints(MenuAction::ALL);
+        // Read-only, nothing is applied: the key that would apply is not offered.
+        let offered: Vec<MenuAction> = MenuAction::ALL
+            .iter()
+            .copied()
+            .filter(|a| !(self.read_only && *a == MenuAction::Choose))
+            .collect();
+        let hints = keymap.menu.hints(&offered);
         rest.push(Line::from(hint_spans(&hints, " · ", theme)));
         rows.extend(wrap(rest, width));
         (rows, first_item)

@@ -1,5 +1,5 @@
-//! The overlays drawn over the board: the transitions menu, the note box, the confirmation
-//! and help. Each is a module with its state, its keys (its own key map) and its drawing.
+//! The overlays drawn over the board: the transitions menu, the note box, the confirmation,
+//! help, and the user picker of "view as". Each is a module with its state, its keys (its own key map) and its drawing.
 //! Overlays never act themselves: a key returns an `Outcome` the board carries out, the way
 //! a gitui popup returns the action it confirmed.
 
@@ -8,11 +8,13 @@ mod confirm;
 mod help;
 mod menu;
 mod note;
+mod pick_user;
 
 pub use bulk::{BulkChoice, BulkEvent, BulkForm, BulkStage};
 pub use confirm::{Confirmation, consequences};
 pub use menu::Menu;
 pub use note::NoteForm;
+pub use pick_user::UserPicker;
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -31,6 +33,7 @@ pub enum Overlay {
     Confirm(Confirmation),
     Help(Scroll),
     Bulk(BulkForm),
+    PickUser(UserPicker),
 }
 
 /// What the user picked in an order's menu, at the version they saw.
@@ -105,6 +108,8 @@ pub enum Outcome {
     Confirmed(Choice, Option<String>),
     /// The bulk overlay asks for its dry run or for the real thing.
     Bulk(BulkChoice),
+    /// An admin picked a user to view the board as.
+    ViewAs(String),
 }
 
 impl Overlay {
@@ -119,6 +124,7 @@ impl Overlay {
                 BulkChoice::Close => Outcome::Close,
                 request => Outcome::Bulk(request),
             },
+            Overlay::PickUser(picker) => picker.on_key(&keymap.menu, size, key),
         }
     }
 
@@ -130,6 +136,7 @@ impl Overlay {
             Overlay::Confirm(confirm) => confirm.draw(context, area, buf),
             Overlay::Help(scroll) => help::draw(scroll, context, area, buf),
             Overlay::Bulk(form) => form.draw(context, area, buf),
+            Overlay::PickUser(picker) => picker.draw(context, area, buf),
         }
     }
 }

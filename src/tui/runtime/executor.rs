@@ -15,7 +15,7 @@ use crate::domain::{Actor, OrderId};
 use crate::service::{Backoffice, FEED_RECENT, ServiceError};
 use crate::store::ApplyError;
 use crate::store::live::LiveUpdate;
-use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg, Settlement};
+use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg, ScreenIo, Settlement};
 
 /// Reads that fail because the database just came back are retried this often, this long
 /// apart (about five seconds in all): the pool replaces dead connections on the next try.
@@ -162,6 +162,7 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
         Effect::CheckAccount { actor } => {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
         }
+        Effect::Screen(io) => screen_io(backoffice, io).await,
         Effect::StartFeed { .. }
         | Effect::StopFeed
         | Effect::Quit
@@ -195,6 +196,38 @@ async fn snapshot_effect(backoffice: &Backoffice, effect: Effect) -> Option<Msg>
         }
         _ => return None,
     })
+}
+
+/// The IO of the screens over the board: the history explorer's pages, and "view as".
+async fn screen_io(backoffice: &Backoffice, io: ScreenIo) -> Msg {
+    let text = |error: ServiceError| error.to_string();
+    match io {
+        ScreenIo::ExploreHistory {
+            actor,
+            filter,
+            after,
+        } => {
+            let entries = retrying(|| {
+                backoffice.explore_history(&actor, &filter, after, crate::tui::explorer::PAGE)
+            })
+            .await
+            .map_err(text);
+            Msg::HistoryPage {
+                filter,
+                after,
+                entries,
+            }
+        }
+        ScreenIo::LoadUsers { actor } => {
+            Msg::UsersLoaded(backoffice.users(&actor).await.map_err(text))
+        }
+        ScreenIo::ViewAs { actor, name } => Msg::ViewAs(
+            backoffice
+                .actor_to_view_as(&actor, &name)
+                .await
+                .map_err(text),
+        ),
+    }
 }
 
 /// A hand retry or resolution, and the sentence that reports it.

@@ -1,6 +1,12 @@
-//! The state graph as Mermaid or Graphviz text.
+//! The state graph as Mermaid or Graphviz text (here), or laid out in box-drawing
+//! characters for a terminal (`layout`).
+
+mod canvas;
+pub mod layout;
 
 use std::fmt::Write;
+
+use chrono::Duration;
 
 use super::definition::Workflow;
 use crate::domain::text::{display_safe, graph_label};
@@ -11,17 +17,34 @@ pub enum GraphFormat {
     Dot,
 }
 
-/// One edge per (from, event, to); refusing candidates are not edges.
-fn edges(workflow: &Workflow) -> Vec<(&str, &str, &str)> {
-    let mut edges = Vec::new();
+/// One arrow of the graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphEdge<'w> {
+    pub from: &'w str,
+    pub event: &'w str,
+    pub to: &'w str,
+    /// A timer: the system takes this edge this long after the order entered `from`.
+    pub after: Option<Duration>,
+}
+
+/// One edge per (from, event, to), in file order; refusing candidates are not edges.
+pub fn edges(workflow: &Workflow) -> Vec<GraphEdge<'_>> {
+    let mut edges: Vec<GraphEdge> = Vec::new();
     for transition in &workflow.transitions {
         let Some(target) = transition.target() else {
             continue;
         };
         for from in &transition.from {
-            let edge = (from.as_str(), transition.event.as_str(), target);
-            if !edges.contains(&edge) {
-                edges.push(edge);
+            let same = |e: &GraphEdge| {
+                (e.from, e.event, e.to) == (from.as_str(), transition.event.as_str(), target)
+            };
+            if !edges.iter().any(same) {
+                edges.push(GraphEdge {
+                    from,
+                    event: &transition.event,
+                    to: target,
+                    after: transition.after,
+                });
             }
         }
     }
@@ -47,7 +70,10 @@ pub fn render(workflow: &Workflow, format: GraphFormat) -> String {
                     graph_label(&state.label)
                 );
             }
-            for (from, event, to) in edges(workflow) {
+            for GraphEdge {
+                from, event, to, ..
+            } in edges(workflow)
+            {
                 let _ = writeln!(
                     out,
                     "    {} --> {} : {}",
@@ -78,7 +104,10 @@ pub fn render(workflow: &Workflow, format: GraphFormat) -> String {
                     escape_dot(&state.label)
                 );
             }
-            for (from, event, to) in edges(workflow) {
+            for GraphEdge {
+                from, event, to, ..
+            } in edges(workflow)
+            {
                 let _ = writeln!(
                     out,
                     "    \"{}\" -> \"{}\" [label=\"{}\"];",
