@@ -1,5 +1,6 @@
 //! Keys to actions, one map per mode: defaults, overridden from `config.toml` ([keys] for
-//! the board, [keys.menu], [keys.input], [keys.confirm], [keys.help], [keys.login]). The help
+//! the board, [keys.menu], [keys.input], [keys.confirm], [keys.help], [keys.login],
+//! [keys.palette]). The help
 //! screen, the footer and every overlay's hints read the same maps, so what they show is
 //! what the keys do.
 
@@ -9,6 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{
     Action, ActionSet, ConfirmAction, HelpAction, InputAction, LoginAction, MenuAction,
+    PaletteAction,
 };
 use crate::config::{KeySpec, KeysConfig};
 
@@ -255,6 +257,7 @@ pub struct KeyMap {
     pub confirm: Bindings<ConfirmAction>,
     pub help: Bindings<HelpAction>,
     pub login: Bindings<LoginAction>,
+    pub palette: Bindings<PaletteAction>,
 }
 
 impl KeyMap {
@@ -266,6 +269,7 @@ impl KeyMap {
             confirm: Bindings::with_overrides(&config.confirm)?,
             help: Bindings::with_overrides(&config.help)?,
             login: Bindings::with_overrides(&config.login)?,
+            palette: Bindings::with_overrides(&config.palette)?,
         })
     }
 
@@ -296,8 +300,8 @@ mod tests {
 
     #[test]
     fn overrides_replace_an_actions_keys() {
-        let map = KeyMap::with_overrides(&board(&[("quit", "x")])).unwrap();
-        assert_eq!(map.keys_for(Action::Quit), "x");
+        let map = KeyMap::with_overrides(&board(&[("quit", "Q")])).unwrap();
+        assert_eq!(map.keys_for(Action::Quit), "Q");
         assert_eq!(
             KeyMap::with_overrides(&board(&[("teleport", "x")]))
                 .unwrap_err()

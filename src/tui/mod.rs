@@ -3,13 +3,14 @@
 //! effects through the service boundary and feeds results back (`runtime`).
 //!
 //! Screens and overlays are modules holding their state, keys and drawing: `login`, `board`
-//! (with `order_pane` and `feed_pane`), and `overlays` (menu, note, confirm, help).
+//! (with `order_pane` and `feed_pane`), and `overlays` (menu, note, confirm, help, palette, prompt).
 
 pub mod action;
 pub mod app;
 pub mod board;
 pub mod clock;
 pub mod feed_pane;
+pub mod fuzzy;
 pub mod keymap;
 pub mod layout;
 pub mod login;
@@ -20,6 +21,7 @@ pub mod paste;
 pub mod runtime;
 pub mod theme;
 pub mod view;
+pub mod views;
 pub mod widgets;
 
 pub use app::{App, update};

@@ -1,5 +1,5 @@
-//! The overlays drawn over the board: the transitions menu, the note box, the confirmation
-//! and help. Each is a module with its state, its keys (its own key map) and its drawing.
+//! The overlays drawn over the board: the transitions menu, the note box, the confirmation,
+//! help, the command palette and the one-line prompt (export path, view name). Each is a module with its state, its keys (its own key map) and its drawing.
 //! Overlays never act themselves: a key returns an `Outcome` the board carries out, the way
 //! a gitui popup returns the action it confirmed.
 
@@ -7,10 +7,14 @@ mod confirm;
 mod help;
 mod menu;
 mod note;
+mod palette;
+mod prompt;
 
 pub use confirm::{Confirmation, consequences};
 pub use menu::Menu;
 pub use note::NoteForm;
+pub use palette::{Command, Palette, PaletteItem, Targets, commands};
+pub use prompt::{MAX_PROMPT, Prompt, PromptFor};
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -28,6 +32,8 @@ pub enum Overlay {
     Note(NoteForm),
     Confirm(Confirmation),
     Help(Scroll),
+    Palette(Palette),
+    Prompt(Prompt),
 }
 
 /// What the user picked in an order's menu, at the version they saw.
@@ -100,6 +106,14 @@ pub enum Outcome {
     Noted(Choice, String),
     /// Confirmed: apply it.
     Confirmed(Choice, Option<String>),
+    /// A palette row was run: do what its key does.
+    Run(Command),
+    /// A prompt's text was accepted (`overwrite`: the user said yes to replacing a file).
+    Prompted {
+        purpose: PromptFor,
+        text: String,
+        overwrite: bool,
+    },
 }
 
 impl Overlay {
@@ -109,6 +123,8 @@ impl Overlay {
             Overlay::Note(form) => form.on_key(&keymap.input, key),
             Overlay::Confirm(confirm) => confirm.on_key(&keymap.confirm, key),
             Overlay::Help(scroll) => help::on_key(scroll, keymap, size, key),
+            Overlay::Palette(palette) => palette.on_key(&keymap.palette, key),
+            Overlay::Prompt(prompt) => prompt.on_key(keymap, key),
         }
     }
 
@@ -119,6 +135,8 @@ impl Overlay {
             Overlay::Note(form) => form.draw(context, area, buf),
             Overlay::Confirm(confirm) => confirm.draw(context, area, buf),
             Overlay::Help(scroll) => help::draw(scroll, context, area, buf),
+            Overlay::Palette(palette) => palette.draw(context, area, buf),
+            Overlay::Prompt(prompt) => prompt.draw(context, area, buf),
         }
     }
 }

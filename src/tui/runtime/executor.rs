@@ -104,25 +104,7 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 .await
                 .map_err(text),
         ),
-        Effect::Apply {
-            actor,
-            order_id,
-            event,
-            note,
-            version,
-        } => Msg::Applied(
-            backoffice
-                .advance(
-                    &actor,
-                    order_id,
-                    &event,
-                    note.as_deref(),
-                    Some(version),
-                    Utc::now(),
-                )
-                .await
-                .map_err(apply_failure),
-        ),
+        apply @ Effect::Apply { .. } => advance(backoffice, apply).await?,
         Effect::SettleEffect(settlement) => settle_effect(backoffice, settlement).await,
         Effect::FollowEvent { actor, event } => {
             let order_id = event.entry.order_id;
@@ -173,9 +155,52 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
         Effect::CheckAccount { actor } => {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
         }
-        Effect::StartFeed { .. } | Effect::StopFeed | Effect::Quit => return None,
+        Effect::Export(request) => Msg::Exported(super::export::export(backoffice, request).await),
+        Effect::SaveView { path, view } => save_view(path, view),
+        // The terminal's own (`Copy`, `SetTheme`): the runtime carries them out where it
+        // writes to the terminal.
+        Effect::Copy { .. }
+        | Effect::SetTheme(_)
+        | Effect::StartFeed { .. }
+        | Effect::StopFeed
+        | Effect::Quit => return None,
     };
     Some(msg)
+}
+
+/// A transition, applied at the version the user saw.
+async fn advance(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+    let Effect::Apply {
+        actor,
+        order_id,
+        event,
+        note,
+        version,
+    } = effect
+    else {
+        return None;
+    };
+    let applied = backoffice
+        .advance(
+            &actor,
+            order_id,
+            &event,
+            note.as_deref(),
+            Some(version),
+            Utc::now(),
+        )
+        .await;
+    Some(Msg::Applied(applied.map_err(apply_failure)))
+}
+
+/// Appends a view to the config file (small: read and written whole on this task).
+fn save_view(path: std::path::PathBuf, view: crate::config::ViewConfig) -> Msg {
+    let saved = crate::config::save_view(&path, &view);
+    Msg::ViewSaved(
+        saved
+            .map(|()| (view, path))
+            .map_err(|e| format!("view not saved: {e}")),
+    )
 }
 
 /// A hand retry or resolution, and the sentence that reports it.
