@@ -2,6 +2,7 @@
 
 mod api;
 mod board_day;
+mod board_export;
 mod cli;
 mod db;
 mod engine;
@@ -18,5 +19,6 @@ mod tokens;
 mod trust;
 mod tui_fixtures;
 mod tui_snapshots;
+mod tui_tools;
 mod tui_update;
 mod workflow_files;

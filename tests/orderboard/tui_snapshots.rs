@@ -276,3 +276,26 @@ fn no_colour_and_the_light_theme() {
         assert_ne!(fg, bg, "light theme: {style:?} has no contrast");
     }
 }
+
+#[test]
+fn palette_and_prompts() {
+    snapshot("palette_with_query", |size| {
+        let mut app = seller_board(size);
+        let mut msgs = vec![key(KeyCode::Char(':'))];
+        msgs.extend(typed("sort"));
+        press(&mut app, msgs);
+        app
+    });
+    snapshot("export_prompt", |size| {
+        let mut app = seller_board(size);
+        press(&mut app, [key(KeyCode::Char('x'))]);
+        app
+    });
+    snapshot("save_view_prompt", |size| {
+        let mut app = seller_board(size);
+        let mut msgs = vec![key(KeyCode::Char('v'))];
+        msgs.extend(typed("my late work"));
+        press(&mut app, msgs);
+        app
+    });
+}
