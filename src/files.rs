@@ -84,6 +84,10 @@ impl AtomicFile {
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(WriteError::Exists(self.path.clone()))
             }
+            // A file system without hard links: checked, then renamed (a narrow race).
+            Err(_) if !self.path.exists() => {
+                std::fs::rename(&self.temp, &self.path).map_err(|e| self.error(e))
+            }
             Err(error) => Err(self.error(error)),
         }
         // The temporary name goes on drop.
