@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::domain::{OrderSort, Role};
 use crate::workflow::load::{line_column, read_bounded};
 
 /// The file as written. Every key is optional; unknown keys are errors (typos).
@@ -31,6 +32,10 @@ pub struct Config {
     /// Where `orderboard serve` delivers effects (http.md, "Sinks"); checked when it starts.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
+    /// Named board views the palette offers; `start.ROLE` replaces where that role starts.
+    /// A later table of the same name replaces an earlier one (saving a view appends).
+    #[serde(default)]
+    pub views: Vec<ViewConfig>,
     /// Where relative paths in the file are resolved from (the file's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -52,6 +57,117 @@ pub struct SinkConfig {
     pub timeout_ms: Option<u64>,
     pub max_attempts: Option<u32>,
     pub first_retry_ms: Option<u64>,
+}
+
+/// One `[[views]]` table: a workflow, a text filter, quick filters and a sort, by name.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ViewConfig {
+    pub name: String,
+    /// The workflow it shows; none keeps the one on screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub filter: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick: Vec<QuickFilter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<OrderSort>,
+    /// Who the palette offers it to; empty: everyone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+}
+
+/// The board's quick filters as a view names them.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum QuickFilter {
+    Mine,
+    Late,
+    Disputes,
+    FailedEffects,
+}
+
+/// Longest view name and filter a view may hold: names fit a palette row.
+pub const MAX_VIEW_NAME: usize = 64;
+pub const MAX_VIEW_FILTER: usize = 200;
+
+impl ViewConfig {
+    /// Why a view's name will not do, if it will not: empty, too long, or control characters.
+    pub fn name_problem(name: &str) -> Option<String> {
+        if name.trim().is_empty() {
+            Some("a view needs a name".into())
+        } else if name.chars().count() > MAX_VIEW_NAME {
+            Some(format!(
+                "a view name has at most {MAX_VIEW_NAME} characters"
+            ))
+        } else if name.chars().any(char::is_control) {
+            Some("a view name is plain text, without control characters".into())
+        } else {
+            None
+        }
+    }
+
+    /// Whether the palette offers this view to `role`.
+    pub fn offered_to(&self, role: Role) -> bool {
+        self.roles.is_empty() || self.roles.contains(&role)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if let Some(problem) = ViewConfig::name_problem(&self.name) {
+            return Err(problem);
+        }
+        if self.filter.chars().count() > MAX_VIEW_FILTER
+            || self.filter.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "filter is plain text of at most {MAX_VIEW_FILTER} characters"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The file's text with `view` appended as a `[[views]]` table, everything before it kept
+/// byte for byte; the result must parse, so a file this would break is left alone.
+pub fn with_view_appended(
+    file: &str,
+    text: &str,
+    view: &ViewConfig,
+) -> Result<String, ConfigError> {
+    #[derive(Serialize)]
+    struct Views<'a> {
+        views: [&'a ViewConfig; 1],
+    }
+    let table = toml::to_string(&Views { views: [view] })
+        .map_err(|e| ConfigError(format!("{file}: cannot write the view: {e}")))?;
+    let mut out = text.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&table);
+    Config::parse(file, &out)?;
+    Ok(out)
+}
+
+/// Appends `view` to the config file at `path` (created with its folder if missing), written
+/// whole through a temporary file.
+pub fn save_view(path: &Path, view: &ViewConfig) -> Result<(), ConfigError> {
+    let name = path.display().to_string();
+    let text = if path.exists() {
+        read_bounded(path, "config file").map_err(|e| ConfigError(format!("{name}: {e}")))?
+    } else {
+        String::new()
+    };
+    let updated = with_view_appended(&name, &text, view)?;
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| ConfigError(format!("cannot create {}: {e}", folder.display())))?;
+    }
+    crate::files::replace(path, updated.as_bytes()).map_err(|e| ConfigError(e.to_string()))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,6 +195,7 @@ pub struct KeysConfig {
     pub graph: BTreeMap<String, KeySpec>,
     #[serde(default)]
     pub explorer: BTreeMap<String, KeySpec>,
+    pub palette: BTreeMap<String, KeySpec>,
     /// Everything else under [keys] is a board action.
     #[serde(flatten)]
     pub board: BTreeMap<String, KeySpec>,
@@ -137,7 +254,7 @@ impl Config {
 
     /// Parses config text; errors read `FILE:LINE:COL: message`.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|error| {
+        let config: Config = toml::from_str(text).map_err(|error| {
             let (line, column) = error
                 .span()
                 .map(|span| line_column(text, span.start))
@@ -146,7 +263,22 @@ impl Config {
                 "{file}:{line}:{column}: {}",
                 error.message().trim().replace('\n', " ")
             ))
-        })
+        })?;
+        for view in &config.views {
+            view.check()
+                .map_err(|e| ConfigError(format!("{file}: [[views]] \"{}\": {e}", view.name)))?;
+        }
+        Ok(config)
+    }
+
+    /// The views by name, a later one of a name replacing an earlier one.
+    pub fn views(&self) -> Vec<ViewConfig> {
+        let mut views: Vec<ViewConfig> = Vec::new();
+        for view in &self.views {
+            views.retain(|v| v.name != view.name);
+            views.push(view.clone());
+        }
+        views
     }
 
     /// The workflow folder, resolved against the config file's folder.
@@ -207,6 +339,63 @@ mod tests {
                 .starts_with("config.toml:2:1: unknown field `feed_intervall_ms`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn views_load_and_refuse_unknown_keys() {
+        let text = "[[views]]\nname = \"late disputes\"\nworkflow = \"marketplace\"\nquick = [\"late\", \"disputes\"]\nsort = \"due\"\nroles = [\"support\"]\n";
+        let config = Config::parse("config.toml", text).unwrap();
+        assert_eq!(
+            config.views,
+            vec![ViewConfig {
+                name: "late disputes".into(),
+                workflow: Some("marketplace".into()),
+                filter: String::new(),
+                quick: vec![QuickFilter::Late, QuickFilter::Disputes],
+                sort: Some(OrderSort::Due),
+                roles: vec![Role::Support],
+            }]
+        );
+        let typo = Config::parse(
+            "config.toml",
+            "[[views]]\nname = \"x\"\nquik = [\"late\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            typo.0.starts_with("config.toml:3:1: unknown field `quik`"),
+            "{typo}"
+        );
+        let bad = Config::parse(
+            "config.toml",
+            "[[views]]\nname = \"x\"\nquick = [\"urgent\"]\n",
+        )
+        .unwrap_err();
+        assert!(bad.0.contains("unknown variant `urgent`"), "{bad}");
+        let unnamed = Config::parse("config.toml", "[[views]]\nname = \" \"\n").unwrap_err();
+        assert_eq!(
+            unnamed.0,
+            "config.toml: [[views]] \" \": a view needs a name"
+        );
+    }
+
+    #[test]
+    fn a_saved_view_is_appended_and_the_rest_kept() {
+        let text = "# mine\ndatabase = \"sqlite://x.db\"\n[theme]\nbase = \"light\"";
+        let view = ViewConfig {
+            name: "Late \"ones\"".into(),
+            filter: "logo".into(),
+            quick: vec![QuickFilter::Late],
+            ..ViewConfig::default()
+        };
+        let out = with_view_appended("c", text, &view).unwrap();
+        assert!(out.starts_with(text), "{out}");
+        let again = with_view_appended("c", &out, &view).unwrap();
+        let config = Config::parse("c", &again).unwrap();
+        assert_eq!(config.theme.base.as_deref(), Some("light"));
+        assert_eq!(config.views.len(), 2);
+        assert_eq!(config.views(), vec![view]);
+        // A file the table would break is left alone.
+        assert!(with_view_appended("c", "views = 3\n", &ViewConfig::default()).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod files;
 pub mod http;
 pub mod logging;
 pub mod runner;

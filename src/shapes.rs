@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::Order;
+use crate::domain::text::display_safe;
+use crate::domain::{Actor, Order};
 use crate::service::{OrderView, TimelineEntry};
 use crate::store::{
     Applied, Attempt, EffectRecord, EffectStatus, FeedEvent, HistoryEntry, LedgerRow,
 };
-use crate::workflow::TransitionMenu;
+use crate::workflow::{TransitionMenu, Workflows};
 
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
@@ -110,6 +111,76 @@ impl OrderJson {
 
     pub fn of_view(view: &OrderView) -> Self {
         OrderJson::new(&view.order, view.late, &view.ledger, &view.menu)
+    }
+
+    /// An order of a list (`order list --json`, the board's export): the transitions are the
+    /// actor's at `at`, none when its workflow is gone or no longer has its state.
+    pub fn listed(
+        order: &Order,
+        workflows: &Workflows,
+        ledger: &[LedgerRow],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let workflow = workflows.get(&order.workflow);
+        let late = workflow.is_some_and(|w| w.is_late(order, at));
+        let menu = workflow
+            .filter(|w| w.state(&order.state).is_some())
+            .map(|w| w.available_transitions(order, actor, at))
+            .unwrap_or_default();
+        OrderJson::new(order, late, ledger, &menu)
+    }
+}
+
+/// The columns of `order list --format csv`.
+pub const CSV_HEADER: &str =
+    "id,workflow,state,version,customer,seller,title,amount,currency,placed_at,due_at,late";
+
+/// One order as a CSV row (RFC 4180 quoting; amounts in units, times in RFC 3339).
+pub fn order_csv(order: &Order, late: bool) -> String {
+    let amount = crate::domain::Money {
+        cents: order.amount_cents,
+        currency: "",
+    }
+    .to_string();
+    csv_row(&[
+        order.id.to_string(),
+        order.workflow.clone(),
+        order.state.clone(),
+        order.version.to_string(),
+        order.customer.clone(),
+        order.seller.clone(),
+        order.title.clone(),
+        amount.trim().to_string(),
+        order.currency.clone(),
+        rfc3339(order.placed_at),
+        order.due_at.map(rfc3339).unwrap_or_default(),
+        late.to_string(),
+    ])
+}
+
+/// Fields as one CSV row.
+pub fn csv_row(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|field| csv_field(field))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break, and made inert when
+/// a spreadsheet would take it for a formula (a title starting with "=" runs nothing).
+fn csv_field(text: &str) -> String {
+    let text = display_safe(text).replace(['\n', '\r'], " ");
+    let inert = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text
+    };
+    if inert.contains([',', '"']) {
+        format!("\"{}\"", inert.replace('"', "\"\""))
+    } else {
+        inert
     }
 }
 

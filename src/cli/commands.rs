@@ -16,6 +16,7 @@ use crate::domain::OrderId;
 use crate::domain::order::parse_amount_cents;
 use crate::domain::text::display_safe;
 use crate::service::{MAX_BULK_ORDERS, MAX_EXPLORER_PAGE, OrderDraft};
+use crate::shapes::OrderJson;
 use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
 pub(super) fn now() -> DateTime<Utc> {
@@ -217,11 +218,8 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
             }
             shown += 1;
             if args.json {
-                let menu = workflow
-                    .filter(|w| w.state(&order.state).is_some())
-                    .map(|w| w.available_transitions(order, &actor, at))
-                    .unwrap_or_default();
-                json_rows.push(output::order_json(order, late, ledger, &menu));
+                let row = OrderJson::listed(order, backoffice.workflows(), ledger, &actor, at);
+                json_rows.push(crate::shapes::to_value(&row));
             } else if csv {
                 println!("{}", output::order_csv(order, late));
             } else {

@@ -10,9 +10,7 @@ use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
 use crate::shapes::{AppliedJson, EffectJson, OrderJson, TimelineJson, to_value};
 use crate::store::{
     Applied, Attempt, EffectAttempt, EffectRecord, EffectStatus, ExplorerEntry, HistoryEntry,
-    LedgerRow,
 };
-use crate::workflow::TransitionMenu;
 
 /// One JSON value on stdout, pretty-printed (`--json`).
 pub fn print_json(value: &Value) {
@@ -22,11 +20,8 @@ pub fn print_json(value: &Value) {
     );
 }
 
-pub use crate::shapes::rfc3339;
-
-pub fn order_json(order: &Order, late: bool, ledger: &[LedgerRow], menu: &TransitionMenu) -> Value {
-    to_value(&OrderJson::new(order, late, ledger, menu))
-}
+use crate::shapes::csv_row;
+pub use crate::shapes::{CSV_HEADER, order_csv, rfc3339};
 
 pub fn order_view_json(view: &OrderView) -> Value {
     to_value(&OrderJson::of_view(view))
@@ -81,7 +76,7 @@ pub fn explorer_line(entry: &ExplorerEntry) -> String {
 }
 
 pub fn explorer_csv(entry: &ExplorerEntry) -> String {
-    [
+    csv_row(&[
         rfc3339(entry.at),
         entry.order_id.to_string(),
         entry.workflow.clone(),
@@ -92,58 +87,7 @@ pub fn explorer_csv(entry: &ExplorerEntry) -> String {
         entry.to_state.clone(),
         entry.note.clone().unwrap_or_default(),
         entry.refused.clone().unwrap_or_default(),
-    ]
-    .iter()
-    .map(|field| csv_field(field))
-    .collect::<Vec<_>>()
-    .join(",")
-}
-
-/// The columns of `order list --format csv`.
-pub const CSV_HEADER: &str =
-    "id,workflow,state,version,customer,seller,title,amount,currency,placed_at,due_at,late";
-
-/// One order as a CSV row (RFC 4180 quoting; amounts in units, times in RFC 3339).
-pub fn order_csv(order: &Order, late: bool) -> String {
-    let amount = crate::domain::Money {
-        cents: order.amount_cents,
-        currency: "",
-    }
-    .to_string();
-    [
-        order.id.to_string(),
-        order.workflow.clone(),
-        order.state.clone(),
-        order.version.to_string(),
-        order.customer.clone(),
-        order.seller.clone(),
-        order.title.clone(),
-        amount.trim().to_string(),
-        order.currency.clone(),
-        rfc3339(order.placed_at),
-        order.due_at.map(rfc3339).unwrap_or_default(),
-        late.to_string(),
-    ]
-    .iter()
-    .map(|field| csv_field(field))
-    .collect::<Vec<_>>()
-    .join(",")
-}
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break, and made inert when
-/// a spreadsheet would take it for a formula (a title starting with "=" runs nothing).
-fn csv_field(text: &str) -> String {
-    let text = display_safe(text).replace(['\n', '\r'], " ");
-    let inert = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text
-    };
-    if inert.contains([',', '"']) {
-        format!("\"{}\"", inert.replace('"', "\"\""))
-    } else {
-        inert
-    }
+    ])
 }
 
 /// "#12 applied: paid → inprogress", "#13 blocked: …", "#14 would move to inprogress".

@@ -15,7 +15,7 @@ use crate::store::OpenMode;
 use crate::tui::clock::Zone;
 use crate::tui::keymap::KeyMap;
 use crate::tui::runtime::{Options, run};
-use crate::tui::theme::Theme;
+use crate::tui::theme::{ThemeName, Themes};
 
 /// Where `demo` puts its database unless `--database` says otherwise.
 pub const DEMO_DATABASE: &str = "sqlite://orderboard-demo.db";
@@ -90,13 +90,36 @@ fn options(context: &Context) -> Result<Options, CliError> {
         .unwrap_or_else(|| "config".into());
     let keymap = KeyMap::with_overrides(&context.config.keys)
         .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?;
-    let theme = Theme::from_config(&context.config.theme)
+    let themes = Themes::from_config(&context.config.theme)
         .map_err(|e| CliError::bad_input(format!("{source}: {e}")))?;
     // NO_COLOR (no-color.org): any non-empty value turns colour off, whatever the config says.
-    let theme = match std::env::var_os("NO_COLOR") {
-        Some(value) if !value.is_empty() => Theme::monochrome(),
-        _ => theme,
+    let themes = match std::env::var_os("NO_COLOR") {
+        Some(value) if !value.is_empty() => Themes::monochrome(),
+        _ => themes,
     };
+    let theme = match context.config.theme.base.as_deref() {
+        Some("light") => ThemeName::Light,
+        _ => ThemeName::Dark,
+    };
+    let views = context.config.views();
+    if let Some((view, name)) = views.iter().find_map(|view| {
+        let name = view.workflow.as_ref()?;
+        context
+            .workflows
+            .get(name)
+            .is_none()
+            .then_some((view, name))
+    }) {
+        return Err(CliError::bad_input(format!(
+            "{source}: view \"{}\" names workflow \"{name}\", which is not loaded ({})",
+            view.name,
+            context.workflows.names().join(", ")
+        )));
+    }
+    // Saved views go to the config file in use, else to where the user's would be.
+    let config_path = context.config.source.clone().or_else(|| {
+        crate::config::project_dirs().map(|dirs| dirs.config_dir().join("config.toml"))
+    });
     if let Some(name) = &context.config.default_workflow
         && context.workflows.get(name).is_none()
     {
@@ -107,7 +130,10 @@ fn options(context: &Context) -> Result<Options, CliError> {
     }
     Ok(Options {
         keymap,
+        themes,
         theme,
+        views,
+        config_path,
         default_workflow: context.config.default_workflow.clone(),
         feed_interval: Duration::from_millis(context.config.feed_interval_ms()),
         zone: Zone::parse(context.config.time_zone.as_deref().unwrap_or("local"))

@@ -32,8 +32,9 @@ pub struct Order {
     pub timer: Option<PendingTimer>,
 }
 
-/// How a board column orders its cards.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How a board column orders its cards (`sort` of a saved view: id, due, age, amount).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderSort {
     /// Oldest order first (the id).
     #[default]

@@ -53,6 +53,11 @@ pub enum Action {
     StateGraph,
     HistoryExplorer,
     ViewAs,
+    Palette,
+    Export,
+    CopyId,
+    CopySummary,
+    SaveView,
 }
 
 impl ActionSet for Action {
@@ -88,6 +93,11 @@ impl ActionSet for Action {
         Action::StateGraph,
         Action::HistoryExplorer,
         Action::ViewAs,
+        Action::Palette,
+        Action::Export,
+        Action::CopyId,
+        Action::CopySummary,
+        Action::SaveView,
     ];
     const DEFAULTS: &'static [(&'static str, Action)] = &[
         ("q", Action::Quit),
@@ -125,6 +135,11 @@ impl ActionSet for Action {
         ("g", Action::StateGraph),
         ("H", Action::HistoryExplorer),
         ("A", Action::ViewAs),
+        (":", Action::Palette),
+        ("x", Action::Export),
+        ("y", Action::CopyId),
+        ("Y", Action::CopySummary),
+        ("v", Action::SaveView),
     ];
 
     fn description(self) -> &'static str {
@@ -159,6 +174,11 @@ impl ActionSet for Action {
             Action::StateGraph => "the workflow's state graph, from the selected order",
             Action::HistoryExplorer => "every transition and refused attempt (support, admin)",
             Action::ViewAs => "view the board read-only as another user (admin)",
+            Action::Palette => "command palette: every command, workflow, sort and view",
+            Action::Export => "export the column (or the filtered board) to CSV or JSON",
+            Action::CopyId => "copy the selected order's id",
+            Action::CopySummary => "copy a one-line summary of the selected order",
+            Action::SaveView => "save this view (workflow, filters, sort) to config.toml",
         }
     }
 
@@ -178,6 +198,11 @@ impl ActionSet for Action {
             Action::StateGraph => "graph",
             Action::HistoryExplorer => "history",
             Action::ViewAs => "view as",
+            Action::Palette => "commands",
+            Action::Export => "export",
+            Action::CopyId => "copy id",
+            Action::CopySummary => "copy summary",
+            Action::SaveView => "save view",
             other => other.description(),
         }
     }
@@ -229,7 +254,54 @@ impl ActionSet for MenuAction {
     }
 }
 
-/// Keys in a text box (the note, the filter): every other key types.
+/// Keys in the command palette: every other key types into its box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaletteAction {
+    Up,
+    Down,
+    Run,
+    Close,
+}
+
+impl ActionSet for PaletteAction {
+    const TABLE: &'static str = "[keys.palette]";
+    const ALL: &'static [PaletteAction] = &[
+        PaletteAction::Up,
+        PaletteAction::Down,
+        PaletteAction::Run,
+        PaletteAction::Close,
+    ];
+    // No letters: they type.
+    const DEFAULTS: &'static [(&'static str, PaletteAction)] = &[
+        ("up", PaletteAction::Up),
+        ("ctrl-p", PaletteAction::Up),
+        ("down", PaletteAction::Down),
+        ("ctrl-n", PaletteAction::Down),
+        ("enter", PaletteAction::Run),
+        ("esc", PaletteAction::Close),
+    ];
+
+    fn description(self) -> &'static str {
+        match self {
+            PaletteAction::Up => "previous command",
+            PaletteAction::Down => "next command",
+            PaletteAction::Run => "run the chosen command",
+            PaletteAction::Close => "close the palette",
+        }
+    }
+
+    fn hint(self) -> &'static str {
+        match self {
+            PaletteAction::Up => "up",
+            PaletteAction::Down => "down",
+            PaletteAction::Run => "run",
+            PaletteAction::Close => "close",
+        }
+    }
+}
+
+/// Keys in a text box (the note, the filter, a prompt): every other key types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InputAction {

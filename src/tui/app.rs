@@ -6,6 +6,8 @@
 //! `board`, `overlays`, the panes); `update` matches on the screen once and hands it the
 //! shared context.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
@@ -13,6 +15,7 @@ use super::clock::Zone;
 use super::keymap::KeyMap;
 use super::layout::{MIN_HEIGHT, MIN_WIDTH};
 use super::msg::{ConnectionState, Effect, Msg};
+use crate::config::ViewConfig;
 use crate::domain::Role;
 use crate::store::OrderQuery;
 use crate::workflow::Workflows;
@@ -40,6 +43,10 @@ pub struct App {
     status_shown: Option<(Status, DateTime<Utc>)>,
     pub connection: ConnectionState,
     pub quit: bool,
+    /// Saved views: the built-in start views and the config's `[[views]]`.
+    pub views: Vec<ViewConfig>,
+    /// The config file saved views are appended to.
+    pub config_path: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +88,8 @@ pub struct Context<'a> {
     pub size: (u16, u16),
     pub status: &'a mut Option<Status>,
     pub quit: &'a mut bool,
+    pub views: &'a mut Vec<ViewConfig>,
+    pub config_path: Option<&'a Path>,
 }
 
 impl App {
@@ -97,6 +106,8 @@ impl App {
             status_shown: None,
             connection: ConnectionState::Online,
             quit: false,
+            views: super::views::all(&[]),
+            config_path: None,
         }
     }
 
@@ -156,6 +167,8 @@ impl App {
                 size: self.size,
                 status: &mut self.status,
                 quit: &mut self.quit,
+                views: &mut self.views,
+                config_path: self.config_path.as_deref(),
             },
         )
     }

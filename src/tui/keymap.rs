@@ -1,6 +1,6 @@
 //! Keys to actions, one map per mode: defaults, overridden from `config.toml` ([keys] for
 //! the board, [keys.menu], [keys.input], [keys.confirm], [keys.help], [keys.login],
-//! [keys.graph], [keys.explorer]). The help
+//! [keys.graph], [keys.explorer], [keys.palette]). The help
 //! screen, the footer and every overlay's hints read the same maps, so what they show is
 //! what the keys do.
 
@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{
     Action, ActionSet, ConfirmAction, ExplorerAction, GraphAction, HelpAction, InputAction,
-    LoginAction, MenuAction,
+    LoginAction, MenuAction, PaletteAction,
 };
 use crate::config::{KeySpec, KeysConfig};
 
@@ -259,6 +259,7 @@ pub struct KeyMap {
     pub login: Bindings<LoginAction>,
     pub graph: Bindings<GraphAction>,
     pub explorer: Bindings<ExplorerAction>,
+    pub palette: Bindings<PaletteAction>,
 }
 
 impl KeyMap {
@@ -272,6 +273,7 @@ impl KeyMap {
             login: Bindings::with_overrides(&config.login)?,
             graph: Bindings::with_overrides(&config.graph)?,
             explorer: Bindings::with_overrides(&config.explorer)?,
+            palette: Bindings::with_overrides(&config.palette)?,
         })
     }
 
@@ -302,8 +304,8 @@ mod tests {
 
     #[test]
     fn overrides_replace_an_actions_keys() {
-        let map = KeyMap::with_overrides(&board(&[("quit", "x")])).unwrap();
-        assert_eq!(map.keys_for(Action::Quit), "x");
+        let map = KeyMap::with_overrides(&board(&[("quit", "Q")])).unwrap();
+        assert_eq!(map.keys_for(Action::Quit), "Q");
         assert_eq!(
             KeyMap::with_overrides(&board(&[("teleport", "x")]))
                 .unwrap_err()

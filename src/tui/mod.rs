@@ -4,7 +4,7 @@
 //!
 //! Screens and overlays are modules holding their state, keys and drawing: `login`, `board`
 //! (with `order_pane` and `feed_pane`), `graph_screen`, `explorer`, and `overlays` (menu,
-//! note, confirm, help, the user picker of "view as").
+//! note, confirm, help, bulk, the user picker of "view as", palette, prompt).
 
 pub mod action;
 pub mod app;
@@ -12,6 +12,7 @@ pub mod board;
 pub mod clock;
 pub mod explorer;
 pub mod feed_pane;
+pub mod fuzzy;
 pub mod graph_screen;
 pub mod keymap;
 pub mod layout;
@@ -23,6 +24,7 @@ pub mod paste;
 pub mod runtime;
 pub mod theme;
 pub mod view;
+pub mod views;
 pub mod widgets;
 
 pub use app::{App, update};

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use std::path::PathBuf;
+
 use crate::auth::Secret;
+use crate::config::ViewConfig;
 use crate::domain::{Actor, Order, OrderId};
 pub use crate::service::{BoardData, ColumnData};
 use crate::service::{BulkLine, OrderView, TimelineEntry, UserSummary};
@@ -81,6 +84,61 @@ pub enum Msg {
     UsersLoaded(Result<Vec<UserSummary>, String>),
     /// The user an admin asked to view the board as, as the service built them.
     ViewAs(Result<Actor, String>),
+    /// An export finished: how many orders went to which file, or why none did.
+    Exported(Result<Exported, ExportFailure>),
+    /// The clipboard was written (what was copied: "#42"), or why not.
+    Copied(Result<String, String>),
+    /// A view was saved to the config file (and to which), or why not.
+    ViewSaved(Result<(ViewConfig, PathBuf), String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exported {
+    pub count: usize,
+    pub path: PathBuf,
+    /// The export stopped at the bound, so the file holds the first `count` orders only.
+    pub cut: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportFailure {
+    /// The file exists: nothing was written; confirming exports again over it.
+    Exists(PathBuf),
+    /// The sentence to show.
+    Failed(String),
+}
+
+/// The file format an export writes, by the path's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    /// `.csv` or `.json` (any case), else `None`.
+    pub fn of_path(path: &std::path::Path) -> Option<ExportFormat> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "json" => Some(ExportFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Orders to export: the board's query, read page by page through the service.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub actor: Actor,
+    pub query: OrderQuery,
+    /// The columns the board shows (quick filters hide some states): only their orders.
+    pub states: Vec<String>,
+    /// Only late orders (the query's due date narrows; lateness also depends on the state).
+    pub late_only: bool,
+    pub path: PathBuf,
+    pub format: ExportFormat,
+    pub overwrite: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -221,6 +279,20 @@ pub enum Effect {
     },
     /// IO for the screens over the board (the explorer, "view as").
     Screen(ScreenIo),
+    /// Write the board's orders to a file.
+    Export(ExportRequest),
+    /// Put text on the clipboard (OSC 52, through the terminal); `label` names it.
+    Copy {
+        text: String,
+        label: String,
+    },
+    /// Draw with the dark or the light theme from now on.
+    SetTheme(super::theme::ThemeName),
+    /// Append a view to the config file.
+    SaveView {
+        path: PathBuf,
+        view: ViewConfig,
+    },
     Quit,
 }
 

@@ -5,6 +5,61 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::config::ThemeConfig;
 
+/// The two themes the palette switches between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThemeName {
+    Dark,
+    Light,
+}
+
+impl ThemeName {
+    pub const ALL: [ThemeName; 2] = [ThemeName::Dark, ThemeName::Light];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ThemeName::Dark => "dark",
+            ThemeName::Light => "light",
+        }
+    }
+}
+
+/// The config's colours on each base, resolved once; without colour (NO_COLOR) both are
+/// the monochrome theme.
+#[derive(Clone, Debug)]
+pub struct Themes {
+    pub dark: Theme,
+    pub light: Theme,
+}
+
+impl Themes {
+    pub fn from_config(config: &ThemeConfig) -> Result<Themes, ThemeError> {
+        let on = |base: ThemeName| {
+            Theme::from_config(&ThemeConfig {
+                base: Some(base.label().to_string()),
+                ..config.clone()
+            })
+        };
+        Ok(Themes {
+            dark: on(ThemeName::Dark)?,
+            light: on(ThemeName::Light)?,
+        })
+    }
+
+    pub fn monochrome() -> Themes {
+        Themes {
+            dark: Theme::monochrome(),
+            light: Theme::monochrome(),
+        }
+    }
+
+    pub fn get(&self, name: ThemeName) -> &Theme {
+        match name {
+            ThemeName::Dark => &self.dark,
+            ThemeName::Light => &self.light,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Theme {
     pub text: Style,

@@ -2,6 +2,7 @@
 
 mod api;
 mod board_day;
+mod board_export;
 mod bulk;
 mod cli;
 mod db;
@@ -20,5 +21,6 @@ mod trust;
 mod tui_fixtures;
 mod tui_screens;
 mod tui_snapshots;
+mod tui_tools;
 mod tui_update;
 mod workflow_files;

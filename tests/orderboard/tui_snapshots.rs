@@ -10,8 +10,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::tui_fixtures::{
-    admin_viewing_as_sam, board_data, card, detail_for, explorer_page, key, new_app, press, seller,
-    signed_in, support_with_failed_effects, typed, users,
+    board_data, card, detail_for, key, new_app, press, seller, signed_in,
+    support_with_failed_effects, typed,
 };
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
@@ -223,42 +223,6 @@ fn panes_tabs_and_notices() {
         press(&mut app, [key(KeyCode::Enter)]);
         app
     });
-    snapshot("bulk_dry_run", |size| {
-        use orderboard::service::{BulkLine, BulkOutcome};
-        let mut app = seller_board(size);
-        press(
-            &mut app,
-            [
-                key(KeyCode::Char('V')),
-                key(KeyCode::Char('b')),
-                key(KeyCode::Enter),
-            ],
-        );
-        update(
-            &mut app,
-            Msg::BulkPreviewed(Ok(vec![
-                BulkLine {
-                    id: 11,
-                    outcome: BulkOutcome::WouldApply {
-                        to: "inprogress".into(),
-                    },
-                },
-                BulkLine {
-                    id: 12,
-                    outcome: BulkOutcome::WouldApply {
-                        to: "inprogress".into(),
-                    },
-                },
-                BulkLine {
-                    id: 13,
-                    outcome: BulkOutcome::Blocked {
-                        reason: "order.accepted is not allowed now: needs the order in paid (it is in cancelled)".into(),
-                    },
-                },
-            ])),
-        );
-        app
-    });
     snapshot("board_mine_and_late", |size| {
         let mut app = seller_board(size);
         press(&mut app, [key(KeyCode::Char('m')), key(KeyCode::Char('L'))]);
@@ -313,63 +277,25 @@ fn no_colour_and_the_light_theme() {
     }
 }
 
-/// Issue 13: the state graph, the history explorer and "view as".
 #[test]
-fn graph_explorer_and_view_as_screens() {
-    use orderboard::tui::msg::ColumnData;
-    snapshot("graph_marketplace", |size| {
+fn palette_and_prompts() {
+    snapshot("palette_with_query", |size| {
         let mut app = seller_board(size);
-        press(&mut app, [key(KeyCode::Char('g')), key(KeyCode::Tab)]);
-        app
-    });
-    snapshot("graph_fulfilment", |size| {
-        let (mut app, _) = signed_in(Actor::new("ada", Role::Admin), size);
-        let mut order = card(71, "payment_failed", "Desk lamp", "carol", 24);
-        order.workflow = "fulfilment".into();
-        let mut data = board_data();
-        data.workflow = "fulfilment".into();
-        data.workflows = vec!["marketplace".into(), "fulfilment".into()];
-        data.columns = vec![ColumnData {
-            state: "payment_failed".into(),
-            count: 1,
-            cards: vec![order],
-        }];
-        update(&mut app, Msg::BoardLoaded(Ok(data)));
-        press(&mut app, [key(KeyCode::Char('g'))]);
-        app
-    });
-    snapshot("explorer_page", |size| {
-        let (mut app, _) = signed_in(Actor::new("sue", Role::Support), size);
-        press(&mut app, [key(KeyCode::Char('H'))]);
-        update(
-            &mut app,
-            Msg::HistoryPage {
-                filter: Default::default(),
-                after: None,
-                entries: Ok(explorer_page(500, 100)),
-            },
-        );
-        press(&mut app, [key(KeyCode::Down), key(KeyCode::Down)]);
-        app
-    });
-    snapshot("explorer_filter_error", |size| {
-        let (mut app, _) = signed_in(Actor::new("sue", Role::Support), size);
-        let mut msgs = vec![key(KeyCode::Char('H')), key(KeyCode::Char('/'))];
-        msgs.extend(typed("since:yesterday"));
-        msgs.push(key(KeyCode::Enter));
+        let mut msgs = vec![key(KeyCode::Char(':'))];
+        msgs.extend(typed("sort"));
         press(&mut app, msgs);
         app
     });
-    snapshot("view_as_board", |size| admin_viewing_as_sam(size).0);
-    snapshot("view_as_menu", |size| {
-        let (mut app, _) = admin_viewing_as_sam(size);
-        press(&mut app, [key(KeyCode::Enter), key(KeyCode::Enter)]);
+    snapshot("export_prompt", |size| {
+        let mut app = seller_board(size);
+        press(&mut app, [key(KeyCode::Char('x'))]);
         app
     });
-    snapshot("view_as_picker", |size| {
-        let (mut app, _) = signed_in(Actor::new("ada", Role::Admin), size);
-        press(&mut app, [key(KeyCode::Char('A'))]);
-        update(&mut app, Msg::UsersLoaded(Ok(users())));
+    snapshot("save_view_prompt", |size| {
+        let mut app = seller_board(size);
+        let mut msgs = vec![key(KeyCode::Char('v'))];
+        msgs.extend(typed("my late work"));
+        press(&mut app, msgs);
         app
     });
 }

@@ -11,7 +11,8 @@ use crate::domain::{Order, OrderId};
 use crate::tui::app::{Context, Status};
 use crate::tui::msg::{Effect, ScreenIo, Settlement};
 use crate::tui::overlays::{
-    Choice, Confirmation, EffectPick, Menu, NoteForm, Outcome, Overlay, Pick, consequences,
+    Choice, Confirmation, EffectPick, Menu, NoteForm, Outcome, Overlay, Pick, PromptFor,
+    consequences,
 };
 use crate::workflow::{BlockReason, Effect as WorkflowEffect};
 
@@ -120,6 +121,17 @@ impl BoardScreen {
                 self.apply(choice, note)
             }
             Outcome::Bulk(choice) => self.carry_out_bulk(choice),
+            Outcome::Run(command) => self.run_command(context, command),
+            Outcome::Prompted {
+                purpose: PromptFor::Export { state },
+                text,
+                overwrite,
+            } => self.export_to(context, state, text, overwrite),
+            Outcome::Prompted {
+                purpose: PromptFor::ViewName,
+                text,
+                ..
+            } => self.save_view(context, text),
         }
     }
 

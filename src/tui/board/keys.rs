@@ -43,7 +43,8 @@ impl BoardScreen {
         }
     }
 
-    fn on_action(&mut self, context: &mut Context, action: Action) -> Vec<Effect> {
+    /// What a board key does; the palette runs its commands through here too.
+    pub(super) fn on_action(&mut self, context: &mut Context, action: Action) -> Vec<Effect> {
         let now = context.now;
         match action {
             Action::Quit => {
@@ -100,14 +101,24 @@ impl BoardScreen {
             Action::StateGraph => self.open_graph(context),
             Action::HistoryExplorer => self.open_explorer(context),
             Action::ViewAs => self.view_as(context),
-            Action::Sort => {
-                self.filters.sort = self.filters.sort.next();
-                *context.status =
-                    Status::info(format!("columns sorted by {}", self.filters.sort.label()));
-                self.loading = true;
-                vec![self.reload(now)]
-            }
+            Action::Sort => self.sort_by(context, self.filters.sort.next()),
+            Action::Palette => self.open_palette(context),
+            Action::Export => self.open_export(context),
+            Action::CopyId | Action::CopySummary => self.copy(context, action),
+            Action::SaveView => self.open_save_view(),
         }
+    }
+
+    /// Sorts the columns another way and reloads them.
+    pub(super) fn sort_by(
+        &mut self,
+        context: &mut Context,
+        sort: crate::domain::OrderSort,
+    ) -> Vec<Effect> {
+        self.filters.sort = sort;
+        *context.status = Status::info(format!("columns sorted by {}", sort.label()));
+        self.loading = true;
+        vec![self.reload(context.now)]
     }
 
     /// The filter follows every keystroke; "#1234" waits for Enter, which goes to the order.
@@ -287,6 +298,11 @@ impl BoardScreen {
             .unwrap_or(0);
         let next =
             self.workflow_names[(at as isize + step).rem_euclid(count as isize) as usize].clone();
+        self.load_workflow(context, next)
+    }
+
+    /// Loads another workflow's board under the current filters.
+    pub(super) fn load_workflow(&mut self, context: &Context, next: String) -> Vec<Effect> {
         self.switching_to = Some(next.clone());
         self.loading = true;
         self.order_pane.detail = None;

@@ -5,7 +5,9 @@
 mod account;
 mod act;
 mod bulk;
+mod commands;
 mod draw;
+mod export;
 mod keys;
 mod navigate;
 mod screens;
@@ -24,7 +26,8 @@ use super::layout::{BoardGeometry, board_geometry};
 use super::msg::{Effect, Msg};
 use super::order_pane::OrderPane;
 use super::overlays::Overlay;
-use crate::domain::{Actor, Order, OrderId, OrderSort, Role};
+use crate::config::{QuickFilter, ViewConfig};
+use crate::domain::{Actor, Order, OrderId, OrderSort};
 use crate::service::FEED_RECENT;
 use crate::store::OrderQuery;
 use crate::workflow::Workflow;
@@ -61,6 +64,29 @@ impl QuickFilters {
         ]
         .into_iter()
         .filter_map(|(on, label)| on.then_some(label))
+        .collect()
+    }
+
+    /// The filters a saved view names.
+    pub fn of_view(names: &[QuickFilter]) -> QuickFilters {
+        QuickFilters {
+            mine: names.contains(&QuickFilter::Mine),
+            late: names.contains(&QuickFilter::Late),
+            disputes: names.contains(&QuickFilter::Disputes),
+            needs_attention: names.contains(&QuickFilter::FailedEffects),
+        }
+    }
+
+    /// The filters that are on, as a saved view names them.
+    pub fn to_view(self) -> Vec<QuickFilter> {
+        [
+            (self.mine, QuickFilter::Mine),
+            (self.late, QuickFilter::Late),
+            (self.disputes, QuickFilter::Disputes),
+            (self.needs_attention, QuickFilter::FailedEffects),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
         .collect()
     }
 
@@ -113,6 +139,16 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// The filters and sort a saved view names.
+    pub fn of_view(view: &ViewConfig) -> Filters {
+        Filters {
+            text: view.filter.clone(),
+            quick: QuickFilters::of_view(&view.quick),
+            sort: view.sort.unwrap_or_default(),
+            ..Filters::default()
+        }
+    }
+
     /// The text filter's matches in workflows other than the one shown: "checkout 2".
     pub fn matches_elsewhere(&self, shown: &str) -> Vec<String> {
         self.match_counts
@@ -174,12 +210,12 @@ pub struct BoardScreen {
 }
 
 impl BoardScreen {
-    /// The board right after sign-in, and the load that fills it.
+    /// The board right after sign-in on the role's start view (`start.ROLE`: support on
+    /// disputes, unless the config says otherwise), and the load that fills it.
     pub fn open(actor: Actor, context: &mut Context) -> (BoardScreen, Vec<Effect>) {
-        let quick = QuickFilters {
-            disputes: actor.role == Role::Support,
-            ..QuickFilters::default()
-        };
+        let start = super::views::start_view(context.views, actor.role)
+            .cloned()
+            .unwrap_or_default();
         let board = BoardScreen {
             actor: actor.clone(),
             workflow_names: Vec::new(),
@@ -192,10 +228,7 @@ impl BoardScreen {
                 focus: Pane::Board,
                 marked: Default::default(),
             },
-            filters: Filters {
-                quick,
-                ..Filters::default()
-            },
+            filters: Filters::of_view(&start),
             order_pane: OrderPane::default(),
             feed: FeedPane::default(),
             overlay: None,
@@ -207,7 +240,9 @@ impl BoardScreen {
         };
         let effect = Effect::LoadBoard {
             actor,
-            workflow: context.default_workflow.map(str::to_string),
+            workflow: start
+                .workflow
+                .or_else(|| context.default_workflow.map(str::to_string)),
             query: board.query(context.now),
             with_recent: true,
         };
@@ -293,6 +328,15 @@ impl BoardScreen {
                 }
                 Vec::new()
             }
+            Msg::Exported(result) => self.on_exported(context, result),
+            Msg::Copied(result) => {
+                *context.status = match result {
+                    Ok(what) => super::app::Status::info(format!("copied {what}")),
+                    Err(error) => super::app::Status::error(error),
+                };
+                Vec::new()
+            }
+            Msg::ViewSaved(result) => self.on_view_saved(context, result),
             Msg::SignedIn(_) | Msg::Connection(_) => Vec::new(),
         }
     }
@@ -303,11 +347,14 @@ impl BoardScreen {
             super::paste::insert(input, text);
             return self.filter_as_typed(context);
         }
-        if let Some(Overlay::Note(form)) = &mut self.overlay
-            && !form.busy
-        {
-            super::paste::insert(&mut form.input, text);
-            form.error = None;
+        match &mut self.overlay {
+            Some(Overlay::Note(form)) if !form.busy => {
+                super::paste::insert(&mut form.input, text);
+                form.error = None;
+            }
+            Some(Overlay::Palette(palette)) => palette.paste(text),
+            Some(Overlay::Prompt(prompt)) => prompt.paste(text),
+            _ => {}
         }
         if let Some(Overlay::Bulk(form)) = &mut self.overlay {
             form.paste(text);

@@ -82,6 +82,7 @@ fn lines(keymap: &KeyMap, theme: &Theme) -> Vec<Line<'static>> {
         .collect();
     lines.push(mode_line("menu", &keymap.menu, theme));
     lines.push(mode_line("note, filter", &keymap.input, theme));
+    lines.push(mode_line("palette", &keymap.palette, theme));
     lines.push(mode_line("confirm", &keymap.confirm, theme));
     lines.push(mode_line("help", &keymap.help, theme));
     lines.push(mode_line("state graph", &keymap.graph, theme));
@@ -96,6 +97,10 @@ fn lines(keymap: &KeyMap, theme: &Theme) -> Vec<Line<'static>> {
     )));
     lines.push(Line::from(Span::styled(
         "mouse: click a card or pane, wheel scrolls what is under it",
+        theme.muted,
+    )));
+    lines.push(Line::from(Span::styled(
+        "palette: a number goes to that order; saved views come from [[views]]",
         theme.muted,
     )));
     lines.push(Line::from(Span::styled(

@@ -1,5 +1,6 @@
 //! The overlays drawn over the board: the transitions menu, the note box, the confirmation,
-//! help, and the user picker of "view as". Each is a module with its state, its keys (its own key map) and its drawing.
+//! help, bulk, the user picker of "view as", the command palette and the one-line prompt
+//! (export path, view name). Each is a module with its state, its keys (its own key map) and its drawing.
 //! Overlays never act themselves: a key returns an `Outcome` the board carries out, the way
 //! a gitui popup returns the action it confirmed.
 
@@ -8,13 +9,17 @@ mod confirm;
 mod help;
 mod menu;
 mod note;
+mod palette;
 mod pick_user;
+mod prompt;
 
 pub use bulk::{BulkChoice, BulkEvent, BulkForm, BulkStage};
 pub use confirm::{Confirmation, consequences};
 pub use menu::Menu;
 pub use note::NoteForm;
+pub use palette::{Command, Palette, PaletteItem, Targets, commands};
 pub use pick_user::UserPicker;
+pub use prompt::{MAX_PROMPT, Prompt, PromptFor};
 
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
@@ -34,6 +39,8 @@ pub enum Overlay {
     Help(Scroll),
     Bulk(BulkForm),
     PickUser(UserPicker),
+    Palette(Palette),
+    Prompt(Prompt),
 }
 
 /// What the user picked in an order's menu, at the version they saw.
@@ -110,6 +117,14 @@ pub enum Outcome {
     Bulk(BulkChoice),
     /// An admin picked a user to view the board as.
     ViewAs(String),
+    /// A palette row was run: do what its key does.
+    Run(Command),
+    /// A prompt's text was accepted (`overwrite`: the user said yes to replacing a file).
+    Prompted {
+        purpose: PromptFor,
+        text: String,
+        overwrite: bool,
+    },
 }
 
 impl Overlay {
@@ -125,6 +140,8 @@ impl Overlay {
                 request => Outcome::Bulk(request),
             },
             Overlay::PickUser(picker) => picker.on_key(&keymap.menu, size, key),
+            Overlay::Palette(palette) => palette.on_key(&keymap.palette, key),
+            Overlay::Prompt(prompt) => prompt.on_key(keymap, key),
         }
     }
 
@@ -137,6 +154,8 @@ impl Overlay {
             Overlay::Help(scroll) => help::draw(scroll, context, area, buf),
             Overlay::Bulk(form) => form.draw(context, area, buf),
             Overlay::PickUser(picker) => picker.draw(context, area, buf),
+            Overlay::Palette(palette) => palette.draw(context, area, buf),
+            Overlay::Prompt(prompt) => prompt.draw(context, area, buf),
         }
     }
 }

@@ -108,25 +108,7 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
                 .await
                 .map_err(text),
         ),
-        Effect::Apply {
-            actor,
-            order_id,
-            event,
-            note,
-            version,
-        } => Msg::Applied(
-            backoffice
-                .advance(
-                    &actor,
-                    order_id,
-                    &event,
-                    note.as_deref(),
-                    Some(version),
-                    Utc::now(),
-                )
-                .await
-                .map_err(apply_failure),
-        ),
+        apply @ Effect::Apply { .. } => advance(backoffice, apply).await?,
         Effect::SettleEffect(settlement) => settle_effect(backoffice, settlement).await,
         effect @ (Effect::FollowEvent { .. }
         | Effect::RefreshOrder { .. }
@@ -163,7 +145,13 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
             Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
         }
         Effect::Screen(io) => screen_io(backoffice, io).await,
-        Effect::StartFeed { .. }
+        Effect::Export(request) => Msg::Exported(super::export::export(backoffice, request).await),
+        Effect::SaveView { path, view } => save_view(path, view),
+        // The terminal's own (`Copy`, `SetTheme`): the runtime carries them out where it
+        // writes to the terminal; bulk effects have their own module.
+        Effect::Copy { .. }
+        | Effect::SetTheme(_)
+        | Effect::StartFeed { .. }
         | Effect::StopFeed
         | Effect::Quit
         | Effect::MarkColumn { .. }
@@ -228,6 +216,41 @@ async fn screen_io(backoffice: &Backoffice, io: ScreenIo) -> Msg {
                 .map_err(text),
         ),
     }
+}
+
+/// A transition, applied at the version the user saw.
+async fn advance(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+    let Effect::Apply {
+        actor,
+        order_id,
+        event,
+        note,
+        version,
+    } = effect
+    else {
+        return None;
+    };
+    let applied = backoffice
+        .advance(
+            &actor,
+            order_id,
+            &event,
+            note.as_deref(),
+            Some(version),
+            Utc::now(),
+        )
+        .await;
+    Some(Msg::Applied(applied.map_err(apply_failure)))
+}
+
+/// Appends a view to the config file (small: read and written whole on this task).
+fn save_view(path: std::path::PathBuf, view: crate::config::ViewConfig) -> Msg {
+    let saved = crate::config::save_view(&path, &view);
+    Msg::ViewSaved(
+        saved
+            .map(|()| (view, path))
+            .map_err(|e| format!("view not saved: {e}")),
+    )
 }
 
 /// A hand retry or resolution, and the sentence that reports it.

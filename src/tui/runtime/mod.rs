@@ -2,8 +2,11 @@
 //! messages, and carries out the effects `update` returns (`executor`).
 
 mod bulk;
+pub mod clipboard;
 mod executor;
+pub mod export;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,9 +20,10 @@ use tokio::task::JoinHandle;
 
 use super::app::{App, update};
 use super::keymap::KeyMap;
-use super::msg::Msg;
-use super::theme::Theme;
+use super::msg::{Effect, Msg};
+use super::theme::{Theme, ThemeName, Themes};
 use super::view::Frame;
+use crate::config::ViewConfig;
 use crate::domain::Role;
 use crate::service::Backoffice;
 use executor::Executor;
@@ -30,7 +34,13 @@ const CLOCK_TICK: Duration = Duration::from_secs(1);
 /// What the UI is started with.
 pub struct Options {
     pub keymap: KeyMap,
-    pub theme: Theme,
+    pub themes: Themes,
+    /// The theme the UI starts with.
+    pub theme: ThemeName,
+    /// The config's `[[views]]` (the built-in start views are added to them).
+    pub views: Vec<ViewConfig>,
+    /// The config file in use, or where one would be: saved views go there.
+    pub config_path: Option<PathBuf>,
     pub default_workflow: Option<String>,
     pub feed_interval: Duration,
     pub as_user: Option<String>,
@@ -80,6 +90,8 @@ async fn event_loop(
     );
     app.default_workflow = options.default_workflow;
     app.zone = options.zone;
+    app.views = super::views::all(&options.views);
+    app.config_path = options.config_path;
     if let Some(name) = &options.as_user {
         app.prefill_user(name);
     }
@@ -92,34 +104,59 @@ async fn event_loop(
             executor.spawn(effect);
         }
     }
-    let result = draw_and_update(terminal, &mut app, &options.theme, &executor, &mut rx).await;
+    let mut look = Look {
+        themes: options.themes,
+        current: options.theme,
+    };
+    let result = draw_and_update(terminal, &mut app, &mut look, &executor, &mut rx).await;
     for input in inputs {
         input.abort();
     }
     result
 }
 
+/// The themes, and the one drawn with.
+struct Look {
+    themes: Themes,
+    current: ThemeName,
+}
+
+impl Look {
+    fn theme(&self) -> &Theme {
+        self.themes.get(self.current)
+    }
+}
+
 /// Draws, waits for messages, applies everything queued, repeats until the app quits.
 async fn draw_and_update(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    theme: &Theme,
+    look: &mut Look,
     executor: &Executor,
     rx: &mut UnboundedReceiver<Msg>,
 ) -> std::io::Result<()> {
     loop {
+        let theme = look.theme();
         terminal.draw(|frame| frame.render_widget(&Frame { app, theme }, frame.area()))?;
         let Some(first) = rx.recv().await else {
             return Ok(());
         };
-        // Everything already queued is applied before the next frame.
-        let mut pending = vec![first];
+        // Everything already queued is applied before the next frame; the terminal's own
+        // effects report back through the same queue.
+        let mut pending = std::collections::VecDeque::from([first]);
         while let Ok(more) = rx.try_recv() {
-            pending.push(more);
+            pending.push_back(more);
         }
-        for msg in pending {
+        while let Some(msg) = pending.pop_front() {
             for effect in update(app, msg) {
-                executor.spawn(effect);
+                match effect {
+                    Effect::Copy { text, label } => {
+                        let written = clipboard::copy(terminal.backend_mut(), &text);
+                        pending.push_back(Msg::Copied(written.map(|()| label)));
+                    }
+                    Effect::SetTheme(name) => look.current = name,
+                    other => executor.spawn(other),
+                }
             }
         }
         if app.quit {

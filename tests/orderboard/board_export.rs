@@ -1,0 +1,111 @@
+//! The board's export as the executor runs it: a real SQLite board, paged through the
+//! service into a file, as CSV (formulas made inert) and as JSON.
+
+use orderboard::domain::OrderSort;
+use orderboard::store::OrderQuery;
+use orderboard::tui::msg::{ExportFailure, ExportFormat, ExportRequest};
+use orderboard::tui::runtime::export::export;
+
+use crate::support::{draft, people, test_now};
+
+#[tokio::test]
+async fn the_board_exports_to_csv_and_json_and_replaces_a_file_only_when_asked() {
+    let db = crate::db::sqlite();
+    let backoffice = db.backoffice().await;
+    let (admin, ..) = people(&backoffice).await;
+    let titles = ["Logo design", "=HYPERLINK(\"http://x\")", "Cards, 200"];
+    for title in titles {
+        let mut order = draft("marketplace");
+        order.title = title.into();
+        backoffice
+            .create_order(&admin, order, test_now())
+            .await
+            .unwrap();
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("paid.csv");
+    let request = ExportRequest {
+        actor: admin.clone(),
+        query: OrderQuery {
+            workflow: Some("marketplace".into()),
+            state: Some("paid".into()),
+            sort: OrderSort::Id,
+            // Two pages and a bit: keyset paging carries on where a page ended.
+            limit: 2,
+            ..OrderQuery::default()
+        },
+        states: vec!["paid".into()],
+        late_only: false,
+        path: path.clone(),
+        format: ExportFormat::Csv,
+        overwrite: false,
+    };
+    let done = export(&backoffice, request.clone()).await.unwrap();
+    assert_eq!((done.count, done.cut), (3, false));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], orderboard::shapes::CSV_HEADER);
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].starts_with("1,marketplace,paid,1,carol,sam,Logo design,125.00,EUR,"));
+    // The same writer as `order list --format csv`: a formula is inert, commas quoted.
+    assert!(
+        lines[2].contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].contains(",\"Cards, 200\","), "{}", lines[3]);
+
+    // An existing file is left alone unless replacing it was agreed to.
+    let json = ExportRequest {
+        path: path.clone(),
+        format: ExportFormat::Json,
+        ..request.clone()
+    };
+    assert_eq!(
+        export(&backoffice, json.clone()).await.unwrap_err(),
+        ExportFailure::Exists(path.clone())
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), csv);
+    let done = export(
+        &backoffice,
+        ExportRequest {
+            overwrite: true,
+            ..json
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.count, 3);
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["title"], titles[1]);
+    assert_eq!(rows[0]["amount_cents"], 12_500);
+    assert!(
+        rows[0]["available"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    // Only the file: no temporary one left beside it.
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 1);
+
+    // A column the filter leaves empty writes the header alone; a missing folder is one sentence.
+    let empty = ExportRequest {
+        path: folder.path().join("none.json"),
+        format: ExportFormat::Json,
+        states: vec!["completed".into()],
+        ..request.clone()
+    };
+    assert_eq!(export(&backoffice, empty).await.unwrap().count, 0);
+    let nowhere = ExportRequest {
+        path: folder.path().join("missing/x.csv"),
+        ..request
+    };
+    match export(&backoffice, nowhere).await.unwrap_err() {
+        ExportFailure::Failed(text) => {
+            assert!(text.starts_with("not exported: cannot write "), "{text}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
