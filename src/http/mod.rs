@@ -12,9 +12,9 @@ mod feed;
 mod openapi;
 mod orders;
 mod problem;
+mod server;
 mod streams;
 
-use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,9 @@ use utoipa_axum::routes;
 pub use problem::{PROBLEM_JSON, Problem};
 
 use crate::service::Backoffice;
+
+/// How long a request may take to arrive in full and be answered (408 after).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Larger request bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -90,45 +93,14 @@ fn app(
     routes
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // A request's body must arrive, and its answer start, within this: a client that
+        // trickles a body cannot hold a handler. (Event streams answer at once, then stream.)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(middleware::from_fn(problem::normalise))
         .layer(TraceLayer::new_for_http())
 }
 
-/// After the shutdown signal, how long requests in flight may take to be answered. A client
-/// that never finishes its request (headers or body sent slowly, or not at all) would
-/// otherwise keep `serve` from exiting for as long as it likes.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Serves the API on `listener` until `shutdown` completes, then stops taking requests,
-/// ends open event streams and returns once the requests in flight are answered, or after
-/// `SHUTDOWN_GRACE` with the connections still open dropped.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    office: Backoffice,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (closer, closing) = watch::channel(false);
-    let closer = Arc::new(closer);
-    let signal = closer.clone();
-    let mut closed = closing.clone();
-    let app = app(office, closing, closer);
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = signal.send(true);
-        })
-        .into_future();
-    tokio::select! {
-        result = server => result,
-        () = async {
-            let _ = closed.wait_for(|closing| *closing).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => {
-            tracing::warn!(
-                grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
-                "requests still unfinished after the shutdown grace period; their connections are dropped"
-            );
-            Ok(())
-        }
-    }
-}
+pub use server::{Limits, SHUTDOWN_GRACE, serve, serve_with};

@@ -232,3 +232,62 @@ async fn unfinished_requests_do_not_hold_a_stopping_server() {
     drop((half_headers, half_body));
     api.office.close().await;
 }
+
+/// A client that sends its headers slowly, or never finishes them, is cut off once the
+/// header deadline passes, without being answered and without holding the server.
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let limits = orderboard::http::Limits {
+        header_read_timeout: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let server = tokio::spawn(orderboard::http::serve_with(
+        listener,
+        api.office.clone(),
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+    let mut slow = tokio::net::TcpStream::connect(address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 1024];
+    // The server closes the connection (a read of 0 bytes, or an error) within a few
+    // deadlines, not when the client gives up.
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match slow.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the slow connection was never closed");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Meanwhile others are served.
+    let mut fine = tokio::net::TcpStream::connect(address).await.unwrap();
+    fine.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    fine.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    api.office.close().await;
+}
