@@ -195,6 +195,7 @@ pub struct KeysConfig {
     pub graph: BTreeMap<String, KeySpec>,
     #[serde(default)]
     pub explorer: BTreeMap<String, KeySpec>,
+    #[serde(default)]
     pub palette: BTreeMap<String, KeySpec>,
     /// Everything else under [keys] is a board action.
     #[serde(flatten)]
@@ -339,6 +340,14 @@ mod tests {
                 .starts_with("config.toml:2:1: unknown field `feed_intervall_ms`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_keys_table_needs_no_palette_table() {
+        let config =
+            Config::parse("c", "[keys]\nquit = \"Q\"\n[keys.menu]\nclose = \"q\"\n").unwrap();
+        assert!(config.keys.palette.is_empty());
+        assert_eq!(config.keys.board["quit"].keys(), ["Q"]);
     }
 
     #[test]

@@ -11,6 +11,10 @@ pub enum WriteError {
     /// Left as it was: the caller asks before replacing a file.
     #[error("{} already exists", .0.display())]
     Exists(PathBuf),
+    #[error("{} is a folder; name a file", .0.display())]
+    Folder(PathBuf),
+    #[error("{} is not a regular file (a device, a pipe or a socket); name a file", .0.display())]
+    NotAFile(PathBuf),
     #[error("cannot write {}: {error}", path.display())]
     Io {
         path: PathBuf,
@@ -27,16 +31,33 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Opens a new temporary file in the destination's folder (a rename never crosses a
-    /// file system there).
+    /// file system there). An existing destination must be a regular file: a symbolic link
+    /// is followed, so the file it names is replaced and the link stays, and the new file
+    /// keeps the old one's permissions (a private file stays private). A folder, a device
+    /// or a pipe is refused before anything is written.
     pub fn create(path: &Path) -> Result<AtomicFile, WriteError> {
         let io = |error| WriteError::Io {
             path: path.to_path_buf(),
             error,
         };
-        let name = path
+        let (destination, permissions) = match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Err(WriteError::Folder(path.to_path_buf())),
+            Ok(meta) if !meta.is_file() => {
+                return Err(WriteError::NotAFile(path.to_path_buf()));
+            }
+            Ok(meta) => (
+                std::fs::canonicalize(path).map_err(io)?,
+                Some(meta.permissions()),
+            ),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                (path.to_path_buf(), None)
+            }
+            Err(error) => return Err(io(error)),
+        };
+        let name = destination
             .file_name()
             .ok_or_else(|| io(std::io::Error::other("the path names no file")))?;
-        let folder = path.parent().unwrap_or(Path::new(""));
+        let folder = destination.parent().unwrap_or(Path::new(""));
         let temp = folder.join(format!(
             ".{}.{}-{}.tmp",
             name.to_string_lossy(),
@@ -48,11 +69,15 @@ impl AtomicFile {
             .create_new(true)
             .open(&temp)
             .map_err(io)?;
-        Ok(AtomicFile {
+        let atomic = AtomicFile {
             writer: Some(BufWriter::new(file)),
             temp,
-            path: path.to_path_buf(),
-        })
+            path: destination,
+        };
+        if let Some(permissions) = permissions {
+            std::fs::set_permissions(&atomic.temp, permissions).map_err(|e| atomic.error(e))?;
+        }
+        Ok(atomic)
     }
 
     /// Writes bytes to the temporary file.
@@ -132,5 +157,38 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         // No temporary file is left behind either way.
         assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_link_is_followed_and_a_private_file_stays_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let real = folder.path().join("config.toml");
+        std::fs::write(&real, "old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = folder.path().join("link.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        replace(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_folder_or_a_device_is_refused_untouched() {
+        let folder = tempfile::tempdir().unwrap();
+        let refused = replace(folder.path(), b"x").unwrap_err();
+        assert!(matches!(refused, WriteError::Folder(_)), "{refused}");
+        let refused = replace(Path::new("/dev/null"), b"x").unwrap_err();
+        assert!(matches!(refused, WriteError::NotAFile(_)), "{refused}");
+        assert!(refused.to_string().contains("not a regular file"));
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
     }
 }

@@ -17,11 +17,12 @@ pub async fn export(
     backoffice: &Backoffice,
     request: ExportRequest,
 ) -> Result<Exported, ExportFailure> {
+    // A folder or a device is refused first; an existing file is asked about before any
+    // reading: the user decides first.
+    let mut file = AtomicFile::create(&request.path).map_err(failure)?;
     if !request.overwrite && request.path.exists() {
-        // Asked before any reading: the user decides first.
         return Err(ExportFailure::Exists(request.path));
     }
-    let mut file = AtomicFile::create(&request.path).map_err(failure)?;
     let (count, cut) = write_orders(backoffice, &request, &mut file).await?;
     file.commit(request.overwrite).map_err(failure)?;
     Ok(Exported {
