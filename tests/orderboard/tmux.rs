@@ -130,14 +130,14 @@ fn a_pasted_newline_applies_nothing() {
     });
     tmux.keys(&["Down", "Enter"]);
     tmux.wait_for("the note box", Duration::from_secs(5), |s| {
-        s.contains("This transition needs a note")
+        s.contains("A note is required for this transition")
     });
     tmux.tmux(&["set-buffer", "note one\nok\ny\n"]);
     tmux.tmux(&["paste-buffer", "-p", "-t", "board"]);
     let (screen, _) = tmux.wait_for("the pasted text", Duration::from_secs(5), |s| {
         s.contains("note one ok y")
     });
-    assert!(screen.contains("This transition needs a note"), "{screen}");
+    assert!(screen.contains("A note is required for this transition"), "{screen}");
     std::thread::sleep(Duration::from_millis(300));
     let (_, stdout, _) = run_as(&db.url, "sam", &["order", "show", &id, "--json"]);
     let order: serde_json::Value = serde_json::from_str(&stdout).unwrap();

@@ -31,7 +31,15 @@ impl BoardScreen {
             .filter(|view| view.offered_to(self.actor.role))
             .map(|view| view.name.clone())
             .collect();
-        let items = commands(context.keymap, Targets { workflows, views });
+        let role = self.actor.role;
+        let items = commands(
+            context.keymap,
+            Targets {
+                workflows,
+                views,
+                role,
+            },
+        );
         self.overlay = Some(Overlay::Palette(Palette::new(items)));
         Vec::new()
     }

@@ -155,7 +155,11 @@ impl BoardScreen {
             *context.status = Status::info("no order selected");
             return Vec::new();
         };
-        let label = format!("#{}", order.id);
+        let label = if action == Action::CopyId {
+            format!("the id of #{}", order.id)
+        } else {
+            format!("a summary of #{}", order.id)
+        };
         let text = if action == Action::CopyId {
             order.id.to_string()
         } else {

@@ -32,6 +32,8 @@ const PREFETCH: usize = 20;
 /// Rows above the list (header, column titles) and below it (the entry in full, the footer).
 const ROWS_ABOVE: u16 = 2;
 const ROWS_BELOW: u16 = 3;
+/// From this width on, a row shows the workflow and the full actor column.
+const WIDE: usize = 110;
 
 pub struct Explorer {
     pub actor: Actor,
@@ -227,10 +229,14 @@ impl Explorer {
             Line::from(Span::styled(pad(&header, width), theme.title)),
             Line::from(Span::styled(
                 pad(
-                    &format!(
-                        " {:<14} {:<7} {:<12} {:<22} what",
-                        "when", "order", "workflow", "who"
-                    ),
+                    &if width >= WIDE {
+                        format!(
+                            " {:<14} {:<7} {:<12} {:<22} what",
+                            "when", "order", "workflow", "who"
+                        )
+                    } else {
+                        format!(" {:<11} {:<7} {:<14} what", "when", "order", "who")
+                    },
                     width,
                 ),
                 theme.column_header,
@@ -283,14 +289,26 @@ impl Explorer {
             display_safe(&entry.actor),
             display_safe(&entry.role)
         );
-        let lead = format!(
-            "{}{:<14} #{:<6} {:<12} {:<22} ",
-            if selected { "▌" } else { " " },
-            truncate(&context.zone.short(entry.at, context.now), 14),
-            entry.order_id,
-            truncate(&display_safe(&entry.workflow), 12),
-            truncate(&who, 22),
-        );
+        let mark = if selected { "▌" } else { " " };
+        let at = context.zone.short(entry.at, context.now);
+        // A narrow terminal drops the workflow column and narrows the others, so what
+        // happened keeps most of the row.
+        let lead = if width >= WIDE {
+            format!(
+                "{mark}{:<14} #{:<6} {:<12} {:<22} ",
+                truncate(&at, 14),
+                entry.order_id,
+                truncate(&display_safe(&entry.workflow), 12),
+                truncate(&who, 22),
+            )
+        } else {
+            format!(
+                "{mark}{:<11} #{:<6} {:<14} ",
+                truncate(&at, 11),
+                entry.order_id,
+                truncate(&who, 14),
+            )
+        };
         let what = match &entry.refused {
             Some(reason) => Span::styled(
                 format!(

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::{Choice, Outcome};
+use super::{Choice, Outcome, Pick};
 use crate::tui::action::{ActionSet, InputAction};
 use crate::tui::keymap::Bindings;
 use crate::tui::view::DrawContext;
@@ -44,7 +44,7 @@ impl NoteForm {
             Some(InputAction::Submit) => {
                 let note = self.input.value().trim().to_string();
                 if note.is_empty() {
-                    self.error = Some("a note is required for this transition".into());
+                    self.error = Some(format!("a note is required {}", self.what()));
                     return Outcome::Stay;
                 }
                 Outcome::Noted(self.choice.clone(), note)
@@ -57,6 +57,17 @@ impl NoteForm {
         }
     }
 
+    /// What the note is for, as the prompt and its refusal say it.
+    fn what(&self) -> &'static str {
+        match &self.choice.pick {
+            Pick::Transition(_) => "for this transition",
+            Pick::Effect(effect) if effect.resolve => {
+                "to resolve this effect (why it needs no delivery)"
+            }
+            Pick::Effect(_) => "to retry this effect",
+        }
+    }
+
     pub fn draw(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
         let theme = context.theme;
         let width = (area.width - 4).min(MAX_WIDTH);
@@ -66,8 +77,9 @@ impl NoteForm {
             self.choice.order_id
         );
         let inner = popup(area, width, HEIGHT, title, theme, buf);
+        let ask = format!("A note is required {}:", self.what());
         let mut lines = vec![
-            Line::from(Span::styled("This transition needs a note:", theme.text)),
+            Line::from(Span::styled(ask, theme.text)),
             input_line(&self.input, inner.width as usize, theme),
         ];
         lines.push(match (&self.error, self.busy) {

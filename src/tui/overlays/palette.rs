@@ -12,8 +12,9 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::Outcome;
+use crate::domain::access::Permission;
 use crate::domain::text::display_safe;
-use crate::domain::{OrderId, OrderSort};
+use crate::domain::{OrderId, OrderSort, Role};
 use crate::tui::action::{Action, ActionSet, PaletteAction};
 use crate::tui::fuzzy::{MAX_QUERY, score};
 use crate::tui::keymap::{Bindings, KeyMap};
@@ -55,19 +56,28 @@ pub struct Targets {
     /// (name, label) of each workflow the user may switch to.
     pub workflows: Vec<(String, String)>,
     pub views: Vec<String>,
+    /// The screens on top this user may open (the history explorer, view as).
+    pub role: Role,
 }
 
-/// Every row: the board's actions (but the palette itself) by their help text, then the
-/// workflows, sorts, views and themes.
+/// Every row: the board's actions this user may take (but the palette itself) by their help
+/// text, then the workflows, sorts, views and themes, and quitting last, so that Enter on
+/// an empty query never quits.
 pub fn commands(keymap: &KeyMap, targets: Targets) -> Vec<PaletteItem> {
-    let actions = Action::ALL
-        .iter()
-        .filter(|action| **action != Action::Palette)
-        .map(|action| {
-            let key = keymap.board.keys(*action).first().map(|k| k.label());
-            let label = action.description().to_string();
-            (label, key.unwrap_or_default(), Command::Action(*action))
-        });
+    let role = targets.role;
+    let offered = |action: &&Action| match **action {
+        Action::Palette | Action::Quit => false,
+        Action::HistoryExplorer => Permission::SeeAttempts.allows(role),
+        Action::ViewAs => Permission::ViewAs.allows(role),
+        _ => true,
+    };
+    let row = |action: &Action| {
+        let key = keymap.board.keys(*action).first().map(|k| k.label());
+        let label = action.description().to_string();
+        (label, key.unwrap_or_default(), Command::Action(*action))
+    };
+    let actions = Action::ALL.iter().filter(offered).map(row);
+    let quit = std::iter::once(row(&Action::Quit));
     let workflows = targets.workflows.into_iter().map(|(name, label)| {
         let text = format!("switch to workflow {label} ({name})");
         (text, String::new(), Command::Workflow(name))
@@ -89,6 +99,7 @@ pub fn commands(keymap: &KeyMap, targets: Targets) -> Vec<PaletteItem> {
         .chain(sorts)
         .chain(views)
         .chain(themes)
+        .chain(quit)
         .map(|(label, key, command)| PaletteItem {
             label: display_safe(&label).into_owned(),
             key,
