@@ -94,7 +94,7 @@ pub fn explorer_csv(entry: &ExplorerEntry) -> String {
 pub fn bulk_line(line: &BulkLine) -> String {
     let id = line.id;
     match &line.outcome {
-        BulkOutcome::WouldApply { to } => format!("#{id} would move to {to}"),
+        BulkOutcome::WouldApply { to, .. } => format!("#{id} would move to {to}"),
         BulkOutcome::Applied { from, to, version } => {
             format!("#{id} applied: {from} → {to} (version {version})")
         }

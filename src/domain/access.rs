@@ -46,6 +46,23 @@ impl Permission {
         }
     }
 
+    /// Whether the permission is to change something (refused to a read-only actor).
+    pub fn writes(self) -> bool {
+        match self {
+            Permission::CreateOrders
+            | Permission::AddUsers
+            | Permission::ManageUsers
+            | Permission::FireTimers
+            | Permission::Seed
+            | Permission::ManageTokens => true,
+            Permission::ListUsers
+            | Permission::Verify
+            | Permission::SeeAttempts
+            | Permission::ManageEffects
+            | Permission::ViewAs => false,
+        }
+    }
+
     /// The sentence shown when `allows` says no.
     pub fn refusal(self) -> &'static str {
         match self {

@@ -110,6 +110,9 @@ impl FromStr for Party {
 pub struct Actor {
     pub name: String,
     pub role: Role,
+    /// An admin seeing the board as this user: such an actor reads and never writes, which
+    /// the service checks on every write, whatever screen asked.
+    pub viewed_by: Option<String>,
 }
 
 impl Actor {
@@ -117,6 +120,7 @@ impl Actor {
         Actor {
             name: name.into(),
             role,
+            viewed_by: None,
         }
     }
 

@@ -19,8 +19,9 @@ pub const MAX_BULK_ORDERS: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum BulkOutcome {
-    /// Dry run: the transition is legal now and would move the order to `to`.
-    WouldApply { to: String },
+    /// Dry run: the transition is legal now and would move the order, read at `version`,
+    /// to `to`.
+    WouldApply { to: String, version: i64 },
     Applied {
         from: String,
         to: String,
@@ -62,18 +63,37 @@ impl Backoffice {
         dry_run: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<BulkLine>, ServiceError> {
-        if ids.len() > MAX_BULK_ORDERS {
-            return Err(ServiceError::BadInput(format!(
-                "a bulk action takes at most {MAX_BULK_ORDERS} orders ({} given)",
-                ids.len()
-            )));
-        }
+        check_size(ids.len())?;
         if dry_run {
             return self.preview_all(actor, ids, event, note, now).await;
         }
+        Self::writable(actor)?;
         let mut lines = Vec::with_capacity(ids.len());
         for &id in ids {
-            let outcome = self.apply_one(actor, id, event, note, now).await?;
+            let outcome = self.apply_one(actor, id, event, note, None, now).await?;
+            lines.push(BulkLine { id, outcome });
+        }
+        Ok(lines)
+    }
+
+    /// Applies what a dry run showed: each order only while it is at the version the dry run
+    /// read, so one changed since (moved, or edited by someone) is reported and left alone,
+    /// never acted on unseen.
+    pub async fn bulk_as_previewed(
+        &self,
+        actor: &Actor,
+        previewed: &[(OrderId, i64)],
+        event: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BulkLine>, ServiceError> {
+        check_size(previewed.len())?;
+        Self::writable(actor)?;
+        let mut lines = Vec::with_capacity(previewed.len());
+        for &(id, version) in previewed {
+            let outcome = self
+                .apply_one(actor, id, event, note, Some(version), now)
+                .await?;
             lines.push(BulkLine { id, outcome });
         }
         Ok(lines)
@@ -125,7 +145,10 @@ impl Backoffice {
             };
         };
         match workflow.decide(order, actor, event, note, now) {
-            Ok(decision) => BulkOutcome::WouldApply { to: decision.to },
+            Ok(decision) => BulkOutcome::WouldApply {
+                to: decision.to,
+                version: order.version,
+            },
             Err(Refusal::NoteRequired { .. }) => BulkOutcome::NeedsNote,
             Err(refusal) => BulkOutcome::Blocked {
                 reason: refusal.to_string(),
@@ -140,10 +163,14 @@ impl Backoffice {
         id: OrderId,
         event: &str,
         note: Option<&str>,
+        expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<BulkOutcome, ServiceError> {
         Ok(
-            match self.advance(actor, id, event, note, None, now).await {
+            match self
+                .advance(actor, id, event, note, expected_version, now)
+                .await
+            {
                 Ok(applied) => BulkOutcome::Applied {
                     from: applied.from,
                     to: applied.to,
@@ -157,6 +184,13 @@ impl Backoffice {
                         reason: error.to_string(),
                     }
                 }
+                Err(ServiceError::Apply(changed @ ApplyError::Conflict { .. }))
+                    if expected_version.is_some() =>
+                {
+                    BulkOutcome::Blocked {
+                        reason: format!("changed since the dry run, not applied: {changed}"),
+                    }
+                }
                 Err(ServiceError::Apply(refused)) if !matches!(refused, ApplyError::Store(_)) => {
                     BulkOutcome::Blocked {
                         reason: refused.to_string(),
@@ -166,4 +200,14 @@ impl Backoffice {
             },
         )
     }
+}
+
+/// A bulk action is bounded: at most `MAX_BULK_ORDERS` orders.
+fn check_size(count: usize) -> Result<(), ServiceError> {
+    if count > MAX_BULK_ORDERS {
+        return Err(ServiceError::BadInput(format!(
+            "a bulk action takes at most {MAX_BULK_ORDERS} orders ({count} given)"
+        )));
+    }
+    Ok(())
 }

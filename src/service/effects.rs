@@ -90,6 +90,7 @@ impl Backoffice {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<EffectRecord, ServiceError> {
+        Self::writable(actor)?;
         Self::require(actor, Permission::ManageEffects)?;
         let missing = || ServiceError::Missing(format!("effect {id} does not exist"));
         if let Some(settled) = self

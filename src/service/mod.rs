@@ -106,10 +106,24 @@ impl Backoffice {
 
     /// The one check of rights outside the workflows, for every face.
     pub fn require(actor: &Actor, permission: Permission) -> Result<(), ServiceError> {
+        if permission.writes() {
+            Self::writable(actor)?;
+        }
         if permission.allows(actor.role) {
             Ok(())
         } else {
             Err(ServiceError::NotPermitted(permission.refusal().to_string()))
+        }
+    }
+
+    /// Refuses every write by an actor seen read-only (an admin viewing as someone else).
+    pub fn writable(actor: &Actor) -> Result<(), ServiceError> {
+        match &actor.viewed_by {
+            None => Ok(()),
+            Some(_) => Err(ServiceError::NotPermitted(format!(
+                "read-only: viewing as {}, nothing can be changed",
+                crate::domain::text::display_safe(&actor.name)
+            ))),
         }
     }
 }

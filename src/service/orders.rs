@@ -26,7 +26,11 @@ pub struct OrderView {
     pub late: bool,
     pub menu: TransitionMenu,
     pub ledger: Vec<LedgerRow>,
+    /// Each effect with its delivery; for those who cannot manage deliveries, without the
+    /// sink and its errors (the other systems are no business of a customer or seller).
     pub effects: Vec<EffectRecord>,
+    /// The actor may retry or resolve an effect that needs a person.
+    pub settles_effects: bool,
 }
 
 /// An order as a list shows it: its lateness, ledger and the acting user's menu.
@@ -179,11 +183,20 @@ impl Backoffice {
         } else {
             TransitionMenu::default()
         };
+        let staff = Permission::ManageEffects.allows(actor.role);
+        let mut effects = self.store.effects(id).await?;
+        if !staff {
+            for effect in &mut effects {
+                effect.sink = None;
+                effect.last_error = None;
+            }
+        }
         Ok(OrderView {
             late: workflow.is_late(&order, now),
             menu,
             ledger: self.store.ledger(id).await?,
-            effects: self.store.effects(id).await?,
+            effects,
+            settles_effects: staff && actor.viewed_by.is_none(),
             order,
         })
     }
@@ -197,6 +210,7 @@ impl Backoffice {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Applied, ServiceError> {
+        Self::writable(actor)?;
         if let Some(note) = note {
             super::check_text_length(note)?;
         }

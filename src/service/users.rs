@@ -174,7 +174,10 @@ impl Backoffice {
                 crate::domain::text::display_safe(&user.name)
             )));
         }
-        Ok(Actor::new(user.name, user.role))
+        Ok(Actor {
+            viewed_by: Some(admin.name.clone()),
+            ..Actor::new(user.name, user.role)
+        })
     }
 
     /// Every user, for an admin.

@@ -179,6 +179,9 @@ pub struct BulkRequest {
     pub ids: Vec<OrderId>,
     pub event: String,
     pub note: Option<String>,
+    /// Applying: the orders the dry run said will move, each at the version it read (an
+    /// order changed since is left alone). Empty for the dry run itself.
+    pub previewed: Vec<(OrderId, i64)>,
 }
 
 /// A hand retry or (with `resolve`) resolution of one of an order's failed effects.

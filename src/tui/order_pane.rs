@@ -353,11 +353,24 @@ fn effect_lines(
         .count();
     let mut lines = Vec::new();
     if trouble > 0 {
+        let (one, many) = if detail.view.settles_effects {
+            ("1 effect needs a person", "effects need a person")
+        } else {
+            (
+                "1 effect is waiting for support",
+                "effects are waiting for support",
+            )
+        };
+        let how = if detail.view.settles_effects {
+            ": enter → retry or resolve"
+        } else {
+            ""
+        };
         lines.push(Line::from(Span::styled(
             if trouble == 1 {
-                "1 effect needs a person: enter → retry or resolve".to_string()
+                format!("{one}{how}")
             } else {
-                format!("{trouble} effects need a person: enter → retry or resolve")
+                format!("{trouble} {many}{how}")
             },
             theme.late_badge,
         )));

@@ -12,7 +12,7 @@ use orderboard::tui::overlays::BulkStage;
 
 use crate::db::sqlite;
 use crate::support::{Tmux, create_titled, run_as, set_up_users};
-use crate::tui_fixtures::{key, press, seller, signed_in};
+use crate::tui_fixtures::{admin_viewing_as_sam, key, press, screen_text, seller, signed_in};
 
 fn board(app: &orderboard::tui::app::App) -> &orderboard::tui::board::BoardScreen {
     match &app.screen {
@@ -67,6 +67,7 @@ fn marking_previewing_and_applying_in_the_update_step() {
                 12,
                 BulkOutcome::WouldApply {
                     to: "inprogress".into(),
+                    version: 1,
                 },
             ),
             line(
@@ -77,9 +78,10 @@ fn marking_previewing_and_applying_in_the_update_step() {
             ),
         ])),
     );
+    // Only the order the dry run cleared is applied, at the version the dry run read.
     let effects = press(&mut app, [key(KeyCode::Char('y'))]);
     assert!(
-        matches!(effects.as_slice(), [Effect::BulkApply(r)] if r.ids == [12, 13]),
+        matches!(effects.as_slice(), [Effect::BulkApply(r)] if r.ids == [12] && r.previewed == [(12, 1)]),
         "{effects:?}"
     );
     update(
@@ -101,7 +103,8 @@ fn marking_previewing_and_applying_in_the_update_step() {
     let Some(Overlay::Bulk(form)) = &board(&app).overlay else {
         panic!("the results stay on screen")
     };
-    assert!(matches!(&form.stage, BulkStage::Done { lines, .. } if lines.len() == 1));
+    // The results: #13 as the dry run left it, #12 moved.
+    assert!(matches!(&form.stage, BulkStage::Done { lines, .. } if lines.len() == 2));
     assert!(board(&app).selection.marked.is_empty());
     press(&mut app, [key(KeyCode::Esc)]);
     assert!(board(&app).overlay.is_none());
@@ -123,6 +126,60 @@ fn a_bulk_event_that_needs_a_note_asks_for_it() {
     };
     assert_eq!(request.event, "order.rejected");
     assert_eq!(request.note.as_deref(), Some("out of stock"));
+}
+
+/// Viewing as someone else, bulk shows the dry run and applies nothing.
+#[test]
+fn viewing_as_a_user_bulk_is_a_dry_run_only() {
+    let (mut app, _) = admin_viewing_as_sam((120, 40));
+    press(&mut app, [key(KeyCode::Char('b'))]);
+    let effects = press(&mut app, [key(KeyCode::Enter)]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::BulkPreview(_)]),
+        "{effects:?}"
+    );
+    let would = BulkOutcome::WouldApply {
+        to: "inprogress".into(),
+        version: 1,
+    };
+    update(&mut app, Msg::BulkPreviewed(Ok(vec![line(11, would)])));
+    assert!(screen_text(&app).contains("read-only, viewing as sam"));
+    let effects = press(&mut app, [key(KeyCode::Char('y'))]);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(
+        &board(&app).overlay,
+        Some(Overlay::Bulk(form)) if matches!(form.stage, BulkStage::Preview { .. })
+    ));
+}
+
+/// A dry run longer than the screen scrolls, and says how much is above and below.
+#[test]
+fn a_long_dry_run_scrolls() {
+    let (mut app, _) = signed_in(seller(), (80, 24));
+    press(&mut app, [key(KeyCode::Char('b')), key(KeyCode::Enter)]);
+    let lines = (1..=60)
+        .map(|id| {
+            let reason = format!("order {id} is not yours");
+            line(id, BulkOutcome::Blocked { reason })
+        })
+        .collect();
+    update(&mut app, Msg::BulkPreviewed(Ok(lines)));
+    let text = screen_text(&app);
+    assert!(text.contains("#1 blocked"), "{text}");
+    assert!(text.contains("0 rows above"), "{text}");
+    assert!(!text.contains("#40 blocked"), "{text}");
+    assert!(text.contains("nothing to apply"), "{text}");
+    press(&mut app, [key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    press(&mut app, [key(KeyCode::PageDown), key(KeyCode::PageDown)]);
+    let text = screen_text(&app);
+    assert!(text.contains("#41 blocked"), "{text}");
+    assert!(!text.contains("#1 blocked"), "{text}");
+    press(&mut app, (0..4).map(|_| key(KeyCode::PageDown)));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("#60 blocked") && text.contains(" 0 below"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -169,7 +226,7 @@ fn bulk_accepting_five_paid_orders_in_a_real_terminal() {
     assert!(screen.contains(&format!("#{} blocked", ids[2])), "{screen}");
     for id in [&ids[0], &ids[1], &ids[3], &ids[4]] {
         assert!(
-            screen.contains(&format!("#{id} will move to inprogress")),
+            screen.contains(&format!("#{id} will move to In progress")),
             "{screen}"
         );
     }

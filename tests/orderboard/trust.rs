@@ -338,6 +338,97 @@ async fn rights_are_checked_at_the_moment_of_acting() {
     }
 }
 
+/// An admin viewing as a seller reads what the seller reads and writes nothing, whatever
+/// asks (a transition, a bulk action, an effect); and a bulk action applies only orders
+/// still as its dry run read them.
+#[tokio::test]
+async fn viewing_as_writes_nothing_and_bulk_keeps_to_its_dry_run() {
+    use orderboard::service::BulkOutcome;
+    for db in both().await {
+        let store = db.store().await;
+        let backoffice = Backoffice::new(store.clone(), Workflows::shipped().unwrap());
+        let (admin, sam, ..) = people(&backoffice).await;
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let id = backoffice
+                .create_order(&admin, draft("marketplace"), test_now())
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let viewed = backoffice.actor_to_view_as(&admin, "sam").await.unwrap();
+        assert_eq!(viewed.viewed_by.as_deref(), Some("ada"));
+        let refused = backoffice
+            .advance(&viewed, ids[0], "order.accepted", None, None, test_now())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "read-only: viewing as sam, nothing can be changed"
+        );
+        let refused = backoffice
+            .bulk(&viewed, &ids, "order.accepted", None, false, test_now())
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().starts_with("read-only"), "{refused}");
+        assert!(
+            backoffice
+                .retry_effect(&viewed, 1, None, test_now())
+                .await
+                .is_err()
+        );
+
+        // The dry run is a read: allowed, and it records the version it read.
+        let dry = backoffice
+            .bulk(&viewed, &ids, "order.accepted", None, true, test_now())
+            .await
+            .unwrap();
+        let previewed: Vec<(i64, i64)> = dry
+            .iter()
+            .map(|line| match line.outcome {
+                BulkOutcome::WouldApply { version, .. } => (line.id, version),
+                ref other => panic!("{other:?}"),
+            })
+            .collect();
+        for id in &ids {
+            let order = store.order(*id).await.unwrap().unwrap();
+            assert_eq!(
+                (order.state.as_str(), order.version),
+                ("paid", 1),
+                "{}",
+                db.backend
+            );
+        }
+        // Between the dry run and the apply, sam rejects the second order in another window.
+        backoffice
+            .advance(
+                &sam,
+                ids[1],
+                "order.rejected",
+                Some("out of stock"),
+                None,
+                test_now(),
+            )
+            .await
+            .unwrap();
+        let lines = backoffice
+            .bulk_as_previewed(&sam, &previewed, "order.accepted", None, test_now())
+            .await
+            .unwrap();
+        assert!(
+            matches!(lines[0].outcome, BulkOutcome::Applied { .. }),
+            "{lines:?}"
+        );
+        let BulkOutcome::Blocked { reason } = &lines[1].outcome else {
+            panic!("{lines:?}")
+        };
+        assert!(
+            reason.starts_with("changed since the dry run, not applied: "),
+            "{reason}"
+        );
+    }
+}
+
 /// An open board re-reads its user: disabled signs out with a message, demoted reloads the
 /// board and restarts the feed with the new rights.
 #[test]

@@ -186,6 +186,7 @@ pub fn detail_for(order: Order) -> Detail {
             at: now,
         }],
         effects: vec![],
+        settles_effects: true,
         order: order.clone(),
     };
     let history = HistoryEntry {

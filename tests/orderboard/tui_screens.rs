@@ -321,10 +321,13 @@ async fn only_an_admin_gets_another_users_actor_to_view_as() {
     for db in crate::db::both().await {
         let backoffice = db.backoffice().await;
         let (admin, sam, _, sue) = crate::support::people(&backoffice).await;
+        // sam as ada sees him: read-only.
+        let viewed = backoffice.actor_to_view_as(&admin, "sam").await.unwrap();
         assert_eq!(
-            backoffice.actor_to_view_as(&admin, "sam").await.unwrap(),
-            sam
+            (viewed.name.as_str(), viewed.role),
+            (sam.name.as_str(), sam.role)
         );
+        assert_eq!(viewed.viewed_by.as_deref(), Some("ada"));
         let refused = backoffice.actor_to_view_as(&sue, "sam").await.unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::NotPermitted, "{}", db.backend);
         assert_eq!(

@@ -97,9 +97,17 @@ impl BoardScreen {
         let Some(workflow) = context.workflows.get(&self.workflow) else {
             return Vec::new();
         };
+        // The events this user could ever take (or take for a party); the dry run says which
+        // may be taken on each order now.
+        let role = self.actor.role;
         let events = workflow
             .events()
             .into_iter()
+            .filter(|event| {
+                workflow
+                    .candidates(event)
+                    .any(|t| t.roles.contains(&role) || t.on_behalf.contains(&role))
+            })
             .map(|event| {
                 let mut candidates = workflow.candidates(event);
                 let label = workflow
@@ -113,8 +121,18 @@ impl BoardScreen {
                     note_required: candidates.any(|t| t.note == NoteRule::Required),
                 }
             })
+            .collect::<Vec<_>>();
+        if events.is_empty() {
+            *context.status = Status::info("no event of this workflow is yours to take");
+            return Vec::new();
+        }
+        let read_only = self.viewer.as_ref().map(|_| self.actor.name.clone());
+        let labels = workflow
+            .states
+            .iter()
+            .map(|state| (state.id.clone(), state.label.clone()))
             .collect();
-        self.overlay = Some(Overlay::Bulk(BulkForm::new(ids, events)));
+        self.overlay = Some(Overlay::Bulk(BulkForm::new(ids, events, labels, read_only)));
         Vec::new()
     }
 
@@ -123,15 +141,27 @@ impl BoardScreen {
         let Some(Overlay::Bulk(form)) = &self.overlay else {
             return Vec::new();
         };
-        let request = |event: String, note: Option<String>| BulkRequest {
-            actor: self.actor.clone(),
-            ids: form.ids.clone(),
-            event,
-            note,
-        };
         match choice {
-            BulkChoice::Preview { event, note } => vec![Effect::BulkPreview(request(event, note))],
-            BulkChoice::Apply { event, note } => vec![Effect::BulkApply(request(event, note))],
+            BulkChoice::Preview { event, note } => vec![Effect::BulkPreview(BulkRequest {
+                actor: self.actor.clone(),
+                ids: form.ids.clone(),
+                event,
+                note,
+                previewed: Vec::new(),
+            })],
+            // Viewing as someone else never changes anything, whatever led here.
+            BulkChoice::Apply { .. } if self.viewer.is_some() => Vec::new(),
+            BulkChoice::Apply {
+                event,
+                note,
+                previewed,
+            } => vec![Effect::BulkApply(BulkRequest {
+                actor: self.actor.clone(),
+                ids: previewed.iter().map(|(id, _)| *id).collect(),
+                event,
+                note,
+                previewed,
+            })],
             BulkChoice::Stay | BulkChoice::Close => Vec::new(),
         }
     }

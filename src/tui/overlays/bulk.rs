@@ -3,6 +3,8 @@
 //! progress, and read the per-order results. The runtime does the work; this is the
 //! overlay's state, keys and drawing.
 
+use std::collections::BTreeMap;
+
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -67,28 +69,57 @@ pub enum BulkStage {
 pub struct BulkForm {
     pub ids: Vec<OrderId>,
     pub stage: BulkStage,
+    /// Viewing as someone else (their name): the dry run shows, nothing is applied.
+    read_only: Option<String>,
+    /// The first order line shown of a long dry run or result list.
+    scroll: usize,
+    /// Each state's label by its id, for the lines that say where an order goes.
+    state_labels: BTreeMap<String, String>,
 }
+
+/// Order lines one PageUp or PageDown moves.
+const PAGE: usize = 10;
 
 /// What a key asked the board to do.
 pub enum BulkChoice {
     Stay,
     Close,
-    Preview { event: String, note: Option<String> },
-    Apply { event: String, note: Option<String> },
+    Preview {
+        event: String,
+        note: Option<String>,
+    },
+    /// The orders the dry run said will move, each at the version it read.
+    Apply {
+        event: String,
+        note: Option<String>,
+        previewed: Vec<(OrderId, i64)>,
+    },
 }
 
 impl BulkForm {
-    pub fn new(ids: Vec<OrderId>, events: Vec<BulkEvent>) -> BulkForm {
+    /// `read_only` names the user viewed as, when an admin views the board as someone else.
+    pub fn new(
+        ids: Vec<OrderId>,
+        events: Vec<BulkEvent>,
+        state_labels: BTreeMap<String, String>,
+        read_only: Option<String>,
+    ) -> BulkForm {
         BulkForm {
             ids,
             stage: BulkStage::Choose {
                 events,
                 selected: 0,
             },
+            read_only,
+            scroll: 0,
+            state_labels,
         }
     }
 
     pub fn on_key(&mut self, keys: &KeyMap, key: KeyEvent) -> BulkChoice {
+        if self.scrolled(keys, key) {
+            return BulkChoice::Stay;
+        }
         match &mut self.stage {
             BulkStage::Choose { events, selected } => match keys.menu.action(&key) {
                 Some(MenuAction::Close) => BulkChoice::Close,
@@ -136,15 +167,30 @@ impl BulkForm {
                 }
             },
             BulkStage::Preview { event, note, lines } => match keys.confirm.action(&key) {
-                Some(ConfirmAction::Yes) if lines.iter().any(|l| l.outcome.succeeded()) => {
+                Some(ConfirmAction::Yes) if self.read_only.is_none() => {
+                    let (previewed, left): (Vec<_>, Vec<_>) =
+                        lines.iter().cloned().partition(|l| l.outcome.succeeded());
+                    let previewed: Vec<(OrderId, i64)> = previewed
+                        .iter()
+                        .filter_map(|line| match line.outcome {
+                            BulkOutcome::WouldApply { version, .. } => Some((line.id, version)),
+                            _ => None,
+                        })
+                        .collect();
+                    if previewed.is_empty() {
+                        return BulkChoice::Stay;
+                    }
                     let request = BulkChoice::Apply {
                         event: event.event.clone(),
                         note: note.clone(),
+                        previewed,
                     };
+                    // The orders the dry run left out stay in the list as it said them.
                     self.stage = BulkStage::Applying {
                         event: event.clone(),
-                        lines: Vec::new(),
+                        lines: left,
                     };
+                    self.scroll = 0;
                     request
                 }
                 Some(ConfirmAction::No) => BulkChoice::Close,
@@ -163,6 +209,29 @@ impl BulkForm {
                 }
             }
         }
+    }
+
+    /// Up and down (and the page keys) move through a long list of orders.
+    fn scrolled(&mut self, keys: &KeyMap, key: KeyEvent) -> bool {
+        use crossterm::event::KeyCode;
+        let count = match &self.stage {
+            BulkStage::Preview { lines, .. }
+            | BulkStage::Applying { lines, .. }
+            | BulkStage::Done { lines, .. } => lines.len(),
+            _ => return false,
+        };
+        let step = match (key.code, keys.menu.action(&key)) {
+            (KeyCode::PageDown, _) => PAGE as isize,
+            (KeyCode::PageUp, _) => -(PAGE as isize),
+            (_, Some(MenuAction::Down)) => 1,
+            (_, Some(MenuAction::Up)) => -1,
+            _ => return false,
+        };
+        self.scroll = self
+            .scroll
+            .saturating_add_signed(step)
+            .min(count.saturating_sub(1));
+        true
     }
 
     fn preview(&mut self, event: BulkEvent, note: Option<String>) -> BulkChoice {
@@ -188,6 +257,7 @@ impl BulkForm {
             return;
         };
         let event = event.clone();
+        self.scroll = 0;
         self.stage = match result {
             Ok(lines) => BulkStage::Preview {
                 event,
@@ -227,39 +297,54 @@ impl BulkForm {
         let theme = context.theme;
         let width = area.width.saturating_sub(4).min(MAX_WIDTH);
         let inner_width = width.saturating_sub(2) as usize;
-        let (title, rows) = self.rows(context.keymap, theme, inner_width);
-        let height = (rows.len() as u16 + 2).min(area.height.saturating_sub(2));
+        let sheet = self.sheet(context.keymap, theme, inner_width);
+        let wanted = sheet.head.len() + sheet.body.len() + usize::from(sheet.keys.is_some());
+        let height = (wanted as u16 + 2).min(area.height.saturating_sub(2));
         let rect = centered(area, width, height);
-        let inner = popup(area, rect.width, rect.height, title, theme, buf);
-        let mut rows = rows;
-        // Too many for the screen: the keys stay at the bottom, the middle gives way.
-        if rows.len() > inner.height as usize && inner.height > 1 {
-            let keys = rows.pop();
-            rows.truncate(inner.height as usize - 1);
-            rows.extend(keys);
+        let inner = popup(area, rect.width, rect.height, sheet.title, theme, buf);
+        let mut rows = sheet.head;
+        let room =
+            (inner.height as usize).saturating_sub(rows.len() + usize::from(sheet.keys.is_some()));
+        if sheet.body.len() <= room {
+            rows.extend(sheet.body);
+        } else {
+            // Too many for the screen: a window on the orders from the scrolled-to one, and
+            // a line saying how many are above and below.
+            let shown = room.saturating_sub(1);
+            let start = sheet.starts.get(self.scroll).copied().unwrap_or(0);
+            let first = start.min(sheet.body.len() - shown);
+            let below = sheet.body.len() - first - shown;
+            rows.extend(sheet.body.into_iter().skip(first).take(shown));
+            if room > 0 {
+                rows.push(Line::from(Span::styled(
+                    format!("{first} rows above · {below} below (↑↓ PgUp PgDn scroll)"),
+                    theme.muted,
+                )));
+            }
         }
+        rows.extend(sheet.keys);
         Paragraph::new(rows).render(inner, buf);
     }
 
-    fn rows(&self, keymap: &KeyMap, theme: &Theme, width: usize) -> (String, Vec<Line<'static>>) {
+    fn sheet(&self, keymap: &KeyMap, theme: &Theme, width: usize) -> Sheet {
         let count = self.ids.len();
         let orders = if count == 1 { "order" } else { "orders" };
         let text = |text: String, style| Line::from(Span::styled(text, style));
         match &self.stage {
-            BulkStage::Choose { events, selected } => {
-                let rows = choose_rows(events, *selected, count, (keymap, theme), width);
-                (format!(" Bulk: {count} {orders} "), rows)
-            }
+            BulkStage::Choose { events, selected } => Sheet::fixed(
+                format!(" Bulk: {count} {orders} "),
+                choose_rows(events, *selected, count, (keymap, theme), width),
+            ),
             BulkStage::Note {
                 event,
                 input,
                 error,
-            } => {
-                let rows = note_rows(event, input, error.as_deref(), (keymap, theme), width);
-                (format!(" Bulk: {} ", event.label), rows)
-            }
-            BulkStage::Previewing { event, .. } => (
-                format!(" Bulk: {} ", event.label),
+            } => Sheet::fixed(
+                format!(" Bulk: {} ", display_safe(&event.label)),
+                note_rows(event, input, error.as_deref(), (keymap, theme), width),
+            ),
+            BulkStage::Previewing { event, .. } => Sheet::fixed(
+                format!(" Bulk: {} ", display_safe(&event.label)),
                 vec![text(format!("Checking {count} {orders}…"), theme.muted)],
             ),
             BulkStage::Preview { event, lines, .. } => {
@@ -268,39 +353,34 @@ impl BulkForm {
                     "Dry run: {ready} of {} will move; nothing has changed yet.",
                     lines.len()
                 );
-                let mut keys = vec![Span::styled(
-                    if ready > 0 {
-                        format!("apply to the {ready}: ")
-                    } else {
-                        "nothing to apply: ".to_string()
-                    },
-                    theme.muted,
-                )];
-                keys.extend(hint_spans(
-                    &keymap.confirm.hints(ConfirmAction::ALL),
-                    " · ",
-                    theme,
-                ));
-                let rows = outcome_rows(
+                let keys = self.preview_keys(ready, keymap, theme);
+                Sheet::orders(
+                    format!(" Bulk: {} (dry run) ", display_safe(&event.label)),
                     text(heading, theme.title),
-                    lines,
-                    Some(Line::from(keys)),
-                    theme,
+                    self.outcome_lines(lines, theme),
+                    Some(keys),
                     width,
-                );
-                (format!(" Bulk: {} (dry run) ", event.label), rows)
+                )
             }
             BulkStage::Applying { event, lines } => {
                 let heading = format!("Applying: {} of {count} done…", lines.len());
-                let rows = outcome_rows(text(heading, theme.title), lines, None, theme, width);
-                (format!(" Bulk: {} ", event.label), rows)
+                Sheet::orders(
+                    format!(" Bulk: {} ", display_safe(&event.label)),
+                    text(heading, theme.title),
+                    self.outcome_lines(lines, theme),
+                    None,
+                    width,
+                )
             }
             BulkStage::Done {
                 event,
                 lines,
                 error,
             } => {
-                let moved = lines.iter().filter(|l| l.outcome.succeeded()).count();
+                let moved = lines
+                    .iter()
+                    .filter(|l| matches!(l.outcome, BulkOutcome::Applied { .. }))
+                    .count();
                 let mut heading = vec![Span::styled(
                     format!("Done: {moved} of {} moved. ", lines.len()),
                     theme.title,
@@ -313,9 +393,105 @@ impl BulkForm {
                     " · ",
                     theme,
                 ));
-                let rows = outcome_rows(Line::from(heading), lines, Some(keys), theme, width);
-                (format!(" Bulk: {} ", event.label), rows)
+                Sheet::orders(
+                    format!(" Bulk: {} ", display_safe(&event.label)),
+                    Line::from(heading),
+                    self.outcome_lines(lines, theme),
+                    Some(keys),
+                    width,
+                )
             }
+        }
+    }
+
+    /// "#12 will move to In progress", "#13 blocked: …", one line per order.
+    fn outcome_lines(&self, lines: &[BulkLine], theme: &Theme) -> Vec<Line<'static>> {
+        let label = |id: &String| self.state_labels.get(id).unwrap_or(id).clone();
+        lines
+            .iter()
+            .map(|line| {
+                let (text, style) = match &line.outcome {
+                    BulkOutcome::WouldApply { to, .. } => (
+                        format!("#{} will move to {}", line.id, label(to)),
+                        theme.available_item,
+                    ),
+                    BulkOutcome::Applied { from, to, .. } => (
+                        format!("#{} moved {} → {}", line.id, label(from), label(to)),
+                        theme.available_item,
+                    ),
+                    BulkOutcome::NeedsNote => {
+                        (format!("#{} needs a note", line.id), theme.blocked_item)
+                    }
+                    BulkOutcome::Blocked { reason } => (
+                        format!("#{} blocked: {reason}", line.id),
+                        theme.blocked_item,
+                    ),
+                    BulkOutcome::NotFound { reason } => {
+                        (format!("#{}: {reason}", line.id), theme.blocked_item)
+                    }
+                };
+                Line::from(Span::styled(display_safe(&text).into_owned(), style))
+            })
+            .collect()
+    }
+
+    /// Apply when some will move and the board is not read-only; else only a way out.
+    fn preview_keys(&self, ready: usize, keymap: &KeyMap, theme: &Theme) -> Line<'static> {
+        let (lead, actions): (String, &[ConfirmAction]) = match (&self.read_only, ready) {
+            (Some(name), _) => (
+                format!("read-only, viewing as {}: ", display_safe(name)),
+                &[ConfirmAction::No],
+            ),
+            (None, 0) => ("nothing to apply: ".to_string(), &[ConfirmAction::No]),
+            (None, ready) => (format!("apply to the {ready}: "), ConfirmAction::ALL),
+        };
+        let mut keys = vec![Span::styled(lead, theme.muted)];
+        keys.extend(hint_spans(&keymap.confirm.hints(actions), " · ", theme));
+        Line::from(keys)
+    }
+}
+
+/// What the overlay shows: rows that always show, the orders (which scroll) with the row
+/// each order starts at, and the keys last.
+struct Sheet {
+    title: String,
+    head: Vec<Line<'static>>,
+    body: Vec<Line<'static>>,
+    starts: Vec<usize>,
+    keys: Option<Line<'static>>,
+}
+
+impl Sheet {
+    fn fixed(title: String, head: Vec<Line<'static>>) -> Sheet {
+        Sheet {
+            title,
+            head,
+            body: Vec::new(),
+            starts: Vec::new(),
+            keys: None,
+        }
+    }
+
+    /// A heading, each order wrapped to the width, and the keys.
+    fn orders(
+        title: String,
+        heading: Line<'static>,
+        lines: Vec<Line<'static>>,
+        keys: Option<Line<'static>>,
+        width: usize,
+    ) -> Sheet {
+        let mut body = Vec::new();
+        let mut starts = Vec::with_capacity(lines.len());
+        for line in lines {
+            starts.push(body.len());
+            body.extend(wrap(vec![line], width));
+        }
+        Sheet {
+            title,
+            head: vec![heading],
+            body,
+            starts,
+            keys,
         }
     }
 }
@@ -378,42 +554,4 @@ fn note_rows(
         theme,
     )));
     rows
-}
-
-/// A heading, one wrapped row per order, and the keys last.
-fn outcome_rows(
-    heading: Line<'static>,
-    lines: &[BulkLine],
-    keys: Option<Line<'static>>,
-    theme: &Theme,
-    width: usize,
-) -> Vec<Line<'static>> {
-    let mut rows = vec![heading];
-    rows.extend(wrap(
-        lines.iter().map(|line| outcome_line(line, theme)).collect(),
-        width,
-    ));
-    rows.extend(keys);
-    rows
-}
-
-/// "#12 → inprogress", "#13 blocked: …", one row per order.
-fn outcome_line(line: &BulkLine, theme: &Theme) -> Line<'static> {
-    let (text, style) = match &line.outcome {
-        BulkOutcome::WouldApply { to } => (
-            format!("#{} will move to {to}", line.id),
-            theme.available_item,
-        ),
-        BulkOutcome::Applied { from, to, .. } => (
-            format!("#{} moved {from} → {to}", line.id),
-            theme.available_item,
-        ),
-        BulkOutcome::NeedsNote => (format!("#{} needs a note", line.id), theme.blocked_item),
-        BulkOutcome::Blocked { reason } => (
-            format!("#{} blocked: {reason}", line.id),
-            theme.blocked_item,
-        ),
-        BulkOutcome::NotFound { reason } => (format!("#{}: {reason}", line.id), theme.blocked_item),
-    };
-    Line::from(Span::styled(display_safe(&text).into_owned(), style))
 }

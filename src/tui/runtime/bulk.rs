@@ -39,21 +39,21 @@ pub async fn carry_out(backoffice: Backoffice, tx: UnboundedSender<Msg>, effect:
     let _ = tx.send(msg);
 }
 
-/// Each order in its own transaction, a chunk at a time; a refusal is a line, not a stop.
+/// Each order the dry run cleared, in its own transaction and only at the version the dry
+/// run read, a chunk at a time; a refusal is a line, not a stop.
 /// Only a failure of the service itself (the database gone) stops it, and says so.
 async fn apply(
     backoffice: &Backoffice,
     tx: &UnboundedSender<Msg>,
     request: BulkRequest,
 ) -> Option<String> {
-    for chunk in request.ids.chunks(PROGRESS_EVERY) {
+    for chunk in request.previewed.chunks(PROGRESS_EVERY) {
         let lines = backoffice
-            .bulk(
+            .bulk_as_previewed(
                 &request.actor,
                 chunk,
                 &request.event,
                 request.note.as_deref(),
-                false,
                 Utc::now(),
             )
             .await;

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use chrono::Utc;
+
 use orderboard::domain::{Actor, Role};
 use orderboard::service::{ServiceError, TimelineEntry};
 use orderboard::store::{EffectRecord, EffectStatus};
@@ -144,6 +146,34 @@ async fn a_client_error_fails_at_once_and_server_errors_fail_after_the_limit() {
             "{error}"
         );
         assert_eq!(office.effects_needing_attention(&admin).await.unwrap(), 2);
+        // The order's seller sees that an effect failed, not the other system's answer.
+        let sam = Actor::new("sam", Role::Seller);
+        let view = office.show(&sam, ids[0], Utc::now()).await.unwrap();
+        assert!(!view.settles_effects);
+        let failed = view
+            .effects
+            .iter()
+            .find(|e| e.kind == "inventory.check")
+            .unwrap();
+        assert_eq!(
+            (failed.sink.as_deref(), failed.last_error.as_deref()),
+            (None, None)
+        );
+        let sue = Actor::new("sue", Role::Support);
+        let view = office.show(&sue, ids[0], Utc::now()).await.unwrap();
+        assert!(view.settles_effects);
+        let failed = view
+            .effects
+            .iter()
+            .find(|e| e.kind == "inventory.check")
+            .unwrap();
+        assert!(
+            failed
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("no such sku")
+        );
     }
 }
 
