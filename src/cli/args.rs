@@ -360,6 +360,10 @@ pub struct SeedArgs {
     /// of batches (slower; for crash and race tests).
     #[arg(long)]
     pub one_by_one: bool,
+    /// Orders only among the user accounts (a stress case: a few people hold every order)
+    /// instead of 20,000 customers and 2,000 sellers with a long tail.
+    #[arg(long, conflicts_with = "one_by_one")]
+    pub accounts_only: bool,
 }
 
 #[derive(Args, Debug)]

@@ -510,10 +510,16 @@ pub async fn seed(context: &Context, args: &SeedArgs) -> Result<(), CliError> {
         )
         .await
     } else {
+        let population = if args.accounts_only {
+            demo::Population::accounts(&actors)
+        } else {
+            demo::Population::realistic(&actors)
+        };
         demo::seed_bulk(
             &backoffice,
             &actor,
             &actors,
+            population,
             &workflows,
             args.orders,
             now(),

@@ -2,12 +2,14 @@
 //! sequence of transitions the engine allowed, committed like any user's.
 
 pub mod live;
+pub mod population;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::Secret;
 use crate::domain::{Actor, Role};
 use crate::service::{Backoffice, OrderDraft, ServiceError};
+pub use population::Population;
 
 /// The demo's users: one or two per role. Passwords are `NAME-demo`.
 pub const DEMO_USERS: &[(&str, Role)] = &[
@@ -361,28 +363,21 @@ fn pick_step(
 }
 
 /// Bulk synthetic orders for benchmarks: each order's life is decided by the engine in
-/// memory (so `verify` replays it cleanly), then written in large batches. Returns
+/// memory (so `verify` replays it cleanly), then written in large batches. The orders
+/// belong to `population`; staff steps are taken by the staff among `actors`. Returns
 /// (orders, transitions).
+#[allow(clippy::too_many_arguments)]
 pub async fn seed_bulk(
     backoffice: &Backoffice,
     admin: &Actor,
     actors: &[Actor],
+    population: Population,
     workflow_names: &[String],
     count: usize,
     now: DateTime<Utc>,
     rng: &mut fastrand::Rng,
 ) -> Result<(usize, usize), ServiceError> {
-    let customers: Vec<Actor> = actors
-        .iter()
-        .filter(|a| a.role == Role::Customer)
-        .cloned()
-        .collect();
-    let sellers: Vec<Actor> = actors
-        .iter()
-        .filter(|a| a.role == Role::Seller)
-        .cloned()
-        .collect();
-    if customers.is_empty() || sellers.is_empty() {
+    if population.is_empty() {
         return Err(ServiceError::BadInput(
             "seeding needs at least one customer and one seller".into(),
         ));
@@ -396,11 +391,13 @@ pub async fn seed_bulk(
         })
         .collect::<Result<Option<Vec<_>>, _>>()?
         .unwrap_or_default();
+    backoffice
+        .seed_parties(admin, &population.parties(), now)
+        .await?;
     let first_id = backoffice.next_seed_id(admin).await?;
     let plan = SeedPlan {
         workflows,
-        customers,
-        sellers,
+        population,
         actors: actors.to_vec(),
         now,
     };
@@ -434,8 +431,7 @@ pub async fn seed_bulk(
 
 struct SeedPlan {
     workflows: Vec<std::sync::Arc<crate::workflow::Workflow>>,
-    customers: Vec<Actor>,
-    sellers: Vec<Actor>,
+    population: Population,
     actors: Vec<Actor>,
     now: DateTime<Utc>,
 }
@@ -453,13 +449,13 @@ impl SeedPlan {
         (start..start + size)
             .map(|index| {
                 let workflow = &self.workflows[index % self.workflows.len()];
-                let customer = &self.customers[rng.usize(..self.customers.len())];
-                let seller = &self.sellers[rng.usize(..self.sellers.len())];
+                let customer = self.population.customer(&mut rng);
+                let seller = self.population.seller(&mut rng);
                 simulate_order(
                     workflow,
                     first_id + index as i64,
-                    customer,
-                    seller,
+                    &customer,
+                    &seller,
                     &self.actors,
                     self.now,
                     &mut rng,
@@ -494,7 +490,7 @@ fn simulate_order(
         version: 1,
         customer: customer.name.clone(),
         seller: seller.name.clone(),
-        title: TITLES[rng.usize(..TITLES.len())].to_string(),
+        title: population::title(rng),
         amount_cents: rng.i64(500..25_000),
         currency: "EUR".into(),
         placed_at,

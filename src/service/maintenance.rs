@@ -1,9 +1,11 @@
 //! An admin's tools over the whole database: verifying every history and seeding synthetic
 //! orders.
 
+use chrono::{DateTime, Utc};
+
 use super::{Backoffice, ServiceError};
-use crate::domain::Actor;
 use crate::domain::access::Permission;
+use crate::domain::{Actor, Role};
 use crate::store::SeededOrder;
 use crate::verify::{self, VerifyReport};
 
@@ -18,6 +20,22 @@ impl Backoffice {
     pub async fn next_seed_id(&self, actor: &Actor) -> Result<i64, ServiceError> {
         Self::require(actor, Permission::Seed)?;
         Ok(self.store.max_order_id().await? + 1)
+    }
+
+    /// Adds the customers and sellers of a synthetic seed as users nobody can sign in as:
+    /// their password hash is of a random secret thrown away at once (admin).
+    pub async fn seed_parties(
+        &self,
+        actor: &Actor,
+        parties: &[(String, Role)],
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        Self::require(actor, Permission::Seed)?;
+        let secret = crate::auth::Secret::new(format!("{:032x}", fastrand::u128(..)));
+        let hash = crate::auth::hash_password(&secret)
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(self.store.insert_parties(parties, &hash, now).await?)
     }
 
     /// Writes a batch of synthetic orders whose every transition the engine decided (admin).

@@ -418,6 +418,15 @@ impl Store {
         dispatch!(self, s => s.max_order_id().await)
     }
 
+    pub async fn insert_parties(
+        &self,
+        parties: &[(String, crate::domain::Role)],
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.insert_parties(parties, password_hash, at).await)
+    }
+
     pub async fn bulk_insert(&self, orders: &[SeededOrder]) -> Result<(), StoreError> {
         dispatch!(self, s => s.bulk_insert(orders).await)
     }

@@ -360,6 +360,8 @@ pub const LEDGER_BETWEEN: &str = concat!(
 
 /// Seeding's statements: `QueryBuilder::push_values` appends the VALUES rows.
 pub(super) const MAX_ORDER_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM orders";
+pub(super) const SEED_PARTIES: &str =
+    "INSERT INTO users (name, role, password_hash, disabled, failed_sign_ins, created_at) ";
 pub(super) const SEED_ORDERS: &str =
     concat!("INSERT INTO orders (id, ", order_insert_columns!(), ") ");
 pub(super) const SEED_HISTORY: &str =

@@ -394,6 +394,26 @@ fn bulk_seeding_replays_cleanly_and_ordinary_orders_follow_it() {
         assert_eq!(code, 0, "{stdout}");
         assert!(stdout.contains("verified 301 orders"), "{stdout}");
         assert_eq!(run_as(&db.url, "sam", &["seed", "--orders", "1"]).0, 3);
+
+        // The orders belong to a long tail of customers and sellers, sam the busiest seller.
+        let (_, stdout, _) = run_as(&db.url, "ada", &["order", "list", "--json"]);
+        let orders: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+        let count_by = |field: &str| {
+            let mut counts = std::collections::HashMap::new();
+            for order in &orders {
+                *counts
+                    .entry(order[field].as_str().unwrap().to_string())
+                    .or_insert(0) += 1;
+            }
+            counts
+        };
+        let sellers = count_by("seller");
+        let busiest = sellers.values().max().unwrap();
+        assert_eq!(sellers.get("sam"), Some(busiest), "{}", db.backend);
+        assert!(sellers.len() > 60, "{} sellers", sellers.len());
+        assert!(count_by("customer").len() > 150, "{}", db.backend);
+        let titles = orders.iter().map(|o| o["title"].as_str().unwrap());
+        assert!(titles.collect::<std::collections::HashSet<_>>().len() > 200);
     }
 }
 

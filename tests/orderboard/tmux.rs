@@ -137,7 +137,10 @@ fn a_pasted_newline_applies_nothing() {
     let (screen, _) = tmux.wait_for("the pasted text", Duration::from_secs(5), |s| {
         s.contains("note one ok y")
     });
-    assert!(screen.contains("A note is required for this transition"), "{screen}");
+    assert!(
+        screen.contains("A note is required for this transition"),
+        "{screen}"
+    );
     std::thread::sleep(Duration::from_millis(300));
     let (_, stdout, _) = run_as(&db.url, "sam", &["order", "show", &id, "--json"]);
     let order: serde_json::Value = serde_json::from_str(&stdout).unwrap();

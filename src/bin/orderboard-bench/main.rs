@@ -37,6 +37,10 @@ enum BenchCommand {
     Seed {
         #[arg(long, default_value_t = 1_000_000)]
         orders: usize,
+        /// Orders only among the demo accounts (the old stress case) instead of 20,000
+        /// customers and 2,000 sellers with a long tail.
+        #[arg(long)]
+        accounts_only: bool,
         #[arg(long)]
         json: bool,
     },
@@ -127,7 +131,11 @@ async fn run(cli: BenchCli) -> Result<()> {
         return Err(eyre!("benchmarks run as an admin (--as ADMIN)"));
     }
     let report = match cli.command {
-        BenchCommand::Seed { orders, json } => (seed::seed(&backoffice, orders).await?, json),
+        BenchCommand::Seed {
+            orders,
+            accounts_only,
+            json,
+        } => (seed::seed(&backoffice, orders, accounts_only).await?, json),
         BenchCommand::Board {
             view_as,
             presses,

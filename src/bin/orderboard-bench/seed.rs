@@ -5,7 +5,7 @@ use std::time::Instant;
 use chrono::Utc;
 use color_eyre::Result;
 use orderboard::auth::Secret;
-use orderboard::demo::{DEMO_USERS, demo_password, seed_bulk};
+use orderboard::demo::{DEMO_USERS, Population, demo_password, seed_bulk};
 use orderboard::domain::Actor;
 use orderboard::service::{Backoffice, OrderDraft};
 
@@ -29,7 +29,7 @@ pub async fn ensure_users(backoffice: &Backoffice) -> Result<Actor> {
 }
 
 /// `seed --orders N` timed on this database.
-pub async fn seed(backoffice: &Backoffice, orders: usize) -> Result<Report> {
+pub async fn seed(backoffice: &Backoffice, orders: usize, accounts_only: bool) -> Result<Report> {
     let admin = ensure_users(backoffice).await?;
     let actors: Vec<Actor> = DEMO_USERS.iter().map(|(n, r)| Actor::new(*n, *r)).collect();
     let names: Vec<String> = backoffice
@@ -40,10 +40,16 @@ pub async fn seed(backoffice: &Backoffice, orders: usize) -> Result<Report> {
         .collect();
     let started = Instant::now();
     let mut rng = fastrand::Rng::with_seed(7);
+    let population = if accounts_only {
+        Population::accounts(&actors)
+    } else {
+        Population::realistic(&actors)
+    };
     let (made, transitions) = seed_bulk(
         backoffice,
         &admin,
         &actors,
+        population,
         &names,
         orders,
         Utc::now(),
@@ -52,7 +58,14 @@ pub async fn seed(backoffice: &Backoffice, orders: usize) -> Result<Report> {
     .await?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(Report {
-        bench: format!("seed --orders {orders}"),
+        bench: format!(
+            "seed --orders {orders}{}",
+            if accounts_only {
+                " --accounts-only"
+            } else {
+                ""
+            }
+        ),
         backend: backoffice.backend_name().into(),
         figures: vec![
             Figure::new("seed time", seconds, "s").below(SEED_TARGET_SECONDS),

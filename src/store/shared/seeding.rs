@@ -32,6 +32,32 @@ macro_rules! seeding {
                         .await?)
                 }
 
+                /// Adds the parties of a seed as users (those that exist already are left
+                /// as they are), all with `password_hash`, many rows per statement.
+                pub async fn insert_parties(
+                    &self,
+                    parties: &[(String, $crate::domain::Role)],
+                    password_hash: &str,
+                    at: chrono::DateTime<chrono::Utc>,
+                ) -> Result<(), StoreError> {
+                    let mut tx = self.begin_write().await?;
+                    for chunk in parties.chunks(ROWS_PER_INSERT) {
+                        let mut insert = QueryBuilder::<$db>::new(sql::SEED_PARTIES);
+                        insert.push_values(chunk, |mut row, (name, role)| {
+                            row.push_bind(name.clone())
+                                .push_bind(role.as_str())
+                                .push_bind(password_hash.to_string())
+                                .push_bind(false)
+                                .push_bind(0_i32)
+                                .push_bind(micros(at));
+                        });
+                        insert.push(" ON CONFLICT (name) DO NOTHING");
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
                 /// Writes seeded orders with their histories, effects and ledger rows in one
                 /// transaction, many rows per statement.
                 pub async fn bulk_insert(&self, orders: &[SeededOrder]) -> Result<(), StoreError> {
