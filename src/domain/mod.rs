@@ -5,6 +5,7 @@ pub mod ledger;
 pub mod note;
 pub mod order;
 pub mod role;
+pub mod search;
 pub mod text;
 
 pub use order::{Money, Order, OrderId, OrderSort, PendingTimer, SortKey, Visibility};

@@ -50,6 +50,7 @@ impl Backoffice {
         query: OrderQuery,
         with_recent: bool,
     ) -> Result<BoardData, ServiceError> {
+        super::check_search(query.text.as_deref())?;
         let visibility = Visibility::for_actor(actor);
         let in_use = self.workflows_in_use(&visibility).await?;
         let chosen = workflow
@@ -118,23 +119,18 @@ impl Backoffice {
         actor: &Actor,
         text: &str,
     ) -> Result<Vec<(String, i64)>, ServiceError> {
-        let mut counts = Vec::new();
-        for workflow in self.workflows.iter() {
-            let query = OrderQuery {
-                text: Some(text.to_string()),
-                ..OrderQuery::default()
-            };
-            let total: i64 = self
-                .counts(actor, &workflow.name, &query)
-                .await?
-                .iter()
-                .map(|(_, n)| n)
-                .sum();
-            if total > 0 {
-                counts.push((workflow.name.clone(), total));
-            }
-        }
-        Ok(counts)
+        super::check_search(Some(text))?;
+        let visibility = Visibility::for_actor(actor);
+        let counts = self.store.matches_per_workflow(&visibility, text).await?;
+        // In the workflows' order, and only those still loaded.
+        Ok(self
+            .workflows
+            .iter()
+            .filter_map(|w| {
+                let n = counts.iter().find(|(name, _)| *name == w.name)?.1;
+                (n > 0).then(|| (w.name.clone(), n))
+            })
+            .collect())
     }
 
     /// Workflows holding orders this viewer may see, in definition order (all when none do).
@@ -156,6 +152,7 @@ impl Backoffice {
         workflow: &str,
         query: &OrderQuery,
     ) -> Result<Vec<(String, i64)>, ServiceError> {
+        super::check_search(query.text.as_deref())?;
         Ok(self
             .store
             .count_by_state(workflow, &Visibility::for_actor(actor), query)

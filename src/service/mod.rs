@@ -128,6 +128,15 @@ impl Backoffice {
     }
 }
 
+/// A text filter is an order number or a search of at least `MIN_SEARCH_CHARS` characters,
+/// for every face: a shorter search would read every order.
+pub(crate) fn check_search(text: Option<&str>) -> Result<(), ServiceError> {
+    match crate::domain::search::TextFilter::of(text).problem() {
+        Some(problem) => Err(ServiceError::BadInput(problem)),
+        None => Ok(()),
+    }
+}
+
 /// A typed note or text is bounded (`MAX_TEXT_BYTES`), for every face.
 pub(crate) fn check_text_length(text: &str) -> Result<(), ServiceError> {
     use crate::domain::note::MAX_TEXT_BYTES;

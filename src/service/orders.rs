@@ -80,6 +80,7 @@ impl Backoffice {
         actor: &Actor,
         query: &OrderQuery,
     ) -> Result<Vec<Order>, ServiceError> {
+        super::check_search(query.text.as_deref())?;
         Ok(self
             .store
             .list_orders(&Visibility::for_actor(actor), query)

@@ -107,12 +107,8 @@ pub(crate) fn by_visibility(
     }
 }
 
-/// A case-insensitive substring pattern (LIKE wildcards in the text escaped) and, when the
-/// text is a number, the id to match exactly.
-pub(crate) fn text_binds(text: Option<&str>) -> (Option<String>, Option<String>) {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
-        return (None, None);
-    };
+/// A case-insensitive LIKE pattern for `text` anywhere (its wildcards escaped).
+pub(crate) fn contains_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
     for c in text.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -121,12 +117,7 @@ pub(crate) fn text_binds(text: Option<&str>) -> (Option<String>, Option<String>)
         pattern.push(c);
     }
     pattern.push('%');
-    let id = text.trim_start_matches('#');
-    let exact = id
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| id.to_string());
-    (Some(pattern), exact)
+    pattern
 }
 
 /// Connections per process to PostgreSQL: sqlx's default, so that ten back-office processes
@@ -416,6 +407,14 @@ impl Store {
 
     pub async fn max_order_id(&self) -> Result<i64, StoreError> {
         dispatch!(self, s => s.max_order_id().await)
+    }
+
+    pub async fn matches_per_workflow(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        dispatch!(self, s => s.matches_per_workflow(visibility, text).await)
     }
 
     pub async fn insert_parties(

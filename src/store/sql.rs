@@ -10,6 +10,11 @@ macro_rules! order_columns {
         "id, workflow, state, version, customer, seller, title, amount_cents, currency, placed_at, due_at, state_entered_at, attrs, counters, timer_event, timer_due_at"
     };
 }
+pub(crate) use order_columns;
+
+mod listing;
+pub use listing::{BOARD_PAGE_ALL, BOARD_PAGE_SELLER, BY_NUMBER, CONTAINS, ListingSql, UNMATCHED};
+pub(crate) use listing::{board_page, board_pages, count_filtered, listing_sql, per_workflow};
 
 /// What a new order is written with; seeding adds its own `id` in front.
 macro_rules! order_insert_columns {
@@ -73,103 +78,11 @@ pub const SELECT_ORDER: &str = concat!("SELECT ", order_columns!(), " FROM order
 pub const SELECT_ORDERS_IN: &str =
     concat!("SELECT ", order_columns!(), " FROM orders WHERE id IN (");
 
-/// Visibility ($1 customer, $2 seller: NULL for staff) and filters, keyset-paged by id.
-pub const LIST_ORDERS: &str = concat!(
-    "SELECT ",
-    order_columns!(),
-    " FROM orders \
-     WHERE ($1 IS NULL OR customer = $1) AND ($2 IS NULL OR seller = $2) \
-       AND ($3 IS NULL OR workflow = $3) AND ($4 IS NULL OR state = $4) \
-       AND ($5 IS NULL OR due_at < $5) \
-       AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
-       AND id > $8 \
-       AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
-       AND ($11 = 0 OR id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-     ORDER BY id LIMIT $9"
-);
-
-// The board's queries come in one variant per visibility, so that the seller's or the
-// customer's index drives the scan (`seller = $x` is sargable; `$x IS NULL OR seller = $x` is
-// not). Unused visibility parameters are still mentioned, so both backends type them.
-
-/// One board column's page. Parameters as LIST_ORDERS; workflow ($3) and state ($4) given.
-/// Sorted pages add the cursor's key ($12) and, for the due date, which part of the column the
-/// cursor is in ($13: 0 first page, 1 dated orders, 2 undated ones, which come last).
-macro_rules! board_page {
-    ($who:literal, $after:literal, $order:literal) => {
-        concat!(
-            "SELECT ",
-            order_columns!(),
-            " FROM orders WHERE ",
-            $who,
-            " AND workflow = $3 AND state = $4 AND ($5 IS NULL OR due_at < $5) \
-              AND ($6 IS NULL OR LOWER(title) LIKE $6 ESCAPE '\\' OR LOWER(customer) LIKE $6 ESCAPE '\\' OR LOWER(seller) LIKE $6 ESCAPE '\\' OR CAST(id AS TEXT) = $7) \
-              AND ",
-            $after,
-            " AND ($10 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $10)) \
-              AND ($11 = 0 OR id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-              ORDER BY ",
-            $order,
-            " LIMIT $9"
-        )
-    };
-}
-
-/// A column's pages in each sort, for one visibility.
-macro_rules! board_pages {
-    ($who:literal) => {
-        [
-            board_page!($who, "id > $8", "id"),
-            board_page!(
-                $who,
-                "($13 = 0 OR ($13 = 1 AND (due_at IS NULL OR due_at > $12 OR (due_at = $12 AND id > $8))) OR ($13 = 2 AND due_at IS NULL AND id > $8))",
-                "(due_at IS NULL), due_at, id"
-            ),
-            board_page!(
-                $who,
-                "($12 IS NULL OR state_entered_at > $12 OR (state_entered_at = $12 AND id > $8))",
-                "state_entered_at, id"
-            ),
-            board_page!(
-                $who,
-                "($12 IS NULL OR amount_cents < $12 OR (amount_cents = $12 AND id > $8))",
-                "amount_cents DESC, id"
-            ),
-        ]
-    };
-}
-/// By sort: [id, due date, age, amount].
-pub const BOARD_PAGES_ALL: [&str; 4] = board_pages!("$1 IS NULL AND $2 IS NULL");
-pub const BOARD_PAGES_CUSTOMER: [&str; 4] = board_pages!("customer = $1 AND $2 IS NULL");
-pub const BOARD_PAGES_SELLER: [&str; 4] = board_pages!("seller = $2 AND $1 IS NULL");
-pub const BOARD_PAGE_ALL: &str = BOARD_PAGES_ALL[0];
-pub const BOARD_PAGE_SELLER: &str = BOARD_PAGES_SELLER[0];
-
 /// Per-column counts without filters: answered from the covering index alone.
 /// $1 workflow, $2 customer, $3 seller.
 pub const COUNT_ALL: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE workflow = $1 AND $2 IS NULL AND $3 IS NULL GROUP BY state";
 pub const COUNT_CUSTOMER: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE customer = $2 AND workflow = $1 AND $3 IS NULL GROUP BY state";
 pub const COUNT_SELLER: &str = "SELECT state, COUNT(*) AS n FROM orders WHERE seller = $3 AND workflow = $1 AND $2 IS NULL GROUP BY state";
-
-/// Per-column counts under filters: $4 text pattern, $5 exact id, $6 due before, $7 acted by,
-/// $8 only orders with an effect that needs a person (1) or any (0).
-macro_rules! count_filtered {
-    ($who:literal) => {
-        concat!(
-            "SELECT state, COUNT(*) AS n FROM orders WHERE ",
-            $who,
-            " AND workflow = $1 \
-              AND ($4 IS NULL OR LOWER(title) LIKE $4 ESCAPE '\\' OR LOWER(customer) LIKE $4 ESCAPE '\\' OR LOWER(seller) LIKE $4 ESCAPE '\\' OR CAST(id AS TEXT) = $5) \
-              AND ($6 IS NULL OR due_at < $6) \
-              AND ($7 IS NULL OR id IN (SELECT order_id FROM history WHERE actor = $7)) \
-              AND ($8 = 0 OR id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-              GROUP BY state"
-        )
-    };
-}
-pub const COUNT_FILTERED_ALL: &str = count_filtered!("$2 IS NULL AND $3 IS NULL");
-pub const COUNT_FILTERED_CUSTOMER: &str = count_filtered!("customer = $2 AND $3 IS NULL");
-pub const COUNT_FILTERED_SELLER: &str = count_filtered!("seller = $3 AND $2 IS NULL");
 
 /// Whether a workflow holds any order the actor may see: one index probe.
 /// $1 workflow, $2 customer, $3 seller.

@@ -182,19 +182,28 @@ fn numbers_are_never_cut() {
     );
 }
 
-/// Item 6: The filter follows the keys, with a match count; the selection lands on the first
-/// match; an answer for older text is ignored; clearing keeps the selected order.
+/// Item 6: The filter follows the keys from the third character on (a search's shortest),
+/// with a match count; the selection lands on the first match; an answer for older text is
+/// ignored; clearing keeps the selected order.
 #[test]
 fn filter_as_you_type() {
     let (mut app, _) = signed_in(seller(), (120, 40));
     let mut msgs = vec![key(KeyCode::Char('/'))];
-    msgs.extend(typed("zine"));
-    let effects = press(&mut app, msgs);
+    msgs.extend(typed("zi"));
+    assert!(
+        press(&mut app, msgs).is_empty(),
+        "two characters search nothing"
+    );
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "a search needs at least 3 characters (or an order number)"
+    );
+    let effects = press(&mut app, typed("ne"));
     let loads = effects
         .iter()
         .filter(|e| matches!(e, Effect::LoadBoard { .. }))
         .count();
-    assert_eq!(loads, 4, "one load per keystroke");
+    assert_eq!(loads, 2, "one load per keystroke from the third");
     let mut stale = board_data();
     stale.text = Some("zin".into());
     update(&mut app, Msg::BoardLoaded(Ok(stale)));

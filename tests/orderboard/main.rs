@@ -12,6 +12,7 @@ mod outage;
 mod races;
 mod reliability;
 mod runner;
+mod search;
 mod security;
 mod story;
 mod support;

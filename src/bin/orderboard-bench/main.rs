@@ -10,6 +10,7 @@ mod feed;
 mod power;
 mod race;
 mod report;
+mod search;
 mod seed;
 
 use std::time::Duration;
@@ -72,6 +73,14 @@ enum BenchCommand {
     },
     /// The history explorer's pages and a bulk dry run over 1,000 orders.
     Power {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A text search typed into the board, a keystroke at a time, as staff and as a seller.
+    Search {
+        /// The seller whose board is searched too.
+        #[arg(long, default_value = "sam")]
+        seller: String,
         #[arg(long)]
         json: bool,
     },
@@ -168,6 +177,12 @@ async fn run(cli: BenchCli) -> Result<()> {
             )
         }
         BenchCommand::Power { json } => (power::power(&backoffice, &actor).await?, json),
+        BenchCommand::Search { seller, json } => {
+            let seller = Actor::new(seller, Role::Seller);
+            let viewers = [actor.clone(), seller];
+            let raw = raw_store(&context).await?;
+            (search::search(&backoffice, &raw, &viewers).await?, json)
+        }
         BenchCommand::Explain => {
             let seller = backoffice
                 .users(&actor)

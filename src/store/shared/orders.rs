@@ -8,16 +8,31 @@ macro_rules! order_queries {
         const _: () = {
             use chrono::{DateTime, Utc};
 
+            use $crate::domain::search::TextFilter;
             use $crate::domain::{Order, OrderId, OrderSort, SortKey, Visibility};
             use $crate::store::rows::OrderRow;
             use $crate::store::shared::json_text;
             use $crate::store::shared::orders::ORDERS_PER_QUERY;
             use $crate::store::types::{DueTimer, NewOrder, OrderQuery};
             use $crate::store::{
-                StoreError, by_visibility, micros, sql, text_binds, visibility_binds,
+                StoreError, by_visibility, contains_pattern, micros, sql, visibility_binds,
             };
 
             impl $store {
+                /// The statements for a text filter, and its binds: the search text (as this
+                /// backend's index takes it) and the order number.
+                fn listing_for(
+                    text: Option<&str>,
+                ) -> (&'static sql::ListingSql, Option<String>, Option<i64>) {
+                    match TextFilter::of(text) {
+                        TextFilter::Everything => (&sql::UNMATCHED, None, None),
+                        TextFilter::Number(id) => (&sql::BY_NUMBER, None, Some(id)),
+                        TextFilter::Contains(text) => {
+                            (&sql::CONTAINS, Some(contains_pattern(text)), None)
+                        }
+                    }
+                }
+
                 pub async fn ping(&self) -> Result<(), StoreError> {
                     sqlx::query::<$db>(sql::PING).execute(&self.pool).await?;
                     Ok(())
@@ -112,20 +127,20 @@ macro_rules! order_queries {
                     query: &OrderQuery,
                 ) -> Result<Vec<Order>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let (pattern, exact_id) = text_binds(query.text.as_deref());
+                    let (listing, pattern, exact_id) = Self::listing_for(query.text.as_deref());
                     // A board column (workflow and state given) has its own index-driven query,
                     // one per sort; lists page by id.
                     let column = query.workflow.is_some() && query.state.is_some();
                     let sort = if column { query.sort } else { OrderSort::Id };
                     let sql = if column {
                         let pages = match visibility {
-                            Visibility::Everything => sql::BOARD_PAGES_ALL,
-                            Visibility::CustomerIs(_) => sql::BOARD_PAGES_CUSTOMER,
-                            Visibility::SellerIs(_) => sql::BOARD_PAGES_SELLER,
+                            Visibility::Everything => listing.pages[0],
+                            Visibility::CustomerIs(_) => listing.pages[1],
+                            Visibility::SellerIs(_) => listing.pages[2],
                         };
                         pages[sort as usize]
                     } else {
-                        sql::LIST_ORDERS
+                        listing.list
                     };
                     let page = sqlx::query_as::<$db, OrderRow>(sql)
                         .bind(customer)
@@ -164,8 +179,9 @@ macro_rules! order_queries {
                     query: &OrderQuery,
                 ) -> Result<Vec<(String, i64)>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let (pattern, exact_id) = text_binds(query.text.as_deref());
+                    let (listing, pattern, exact_id) = Self::listing_for(query.text.as_deref());
                     let filtered = pattern.is_some()
+                        || exact_id.is_some()
                         || query.due_before.is_some()
                         || query.acted_by.is_some()
                         || query.needs_attention;
@@ -181,14 +197,7 @@ macro_rules! order_queries {
                             .fetch_all(&self.pool)
                             .await?);
                     }
-                    let sql = by_visibility(
-                        visibility,
-                        [
-                            sql::COUNT_FILTERED_ALL,
-                            sql::COUNT_FILTERED_CUSTOMER,
-                            sql::COUNT_FILTERED_SELLER,
-                        ],
-                    );
+                    let sql = by_visibility(visibility, listing.counts);
                     Ok(sqlx::query_as::<$db, (String, i64)>(sql)
                         .bind(workflow)
                         .bind(customer)
@@ -198,6 +207,26 @@ macro_rules! order_queries {
                         .bind(query.due_before.map(micros))
                         .bind(query.acted_by.as_deref())
                         .bind(i32::from(query.needs_attention))
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
+                /// How many orders match `text` in each workflow (those with none left out),
+                /// in one statement.
+                pub async fn matches_per_workflow(
+                    &self,
+                    visibility: &Visibility,
+                    text: &str,
+                ) -> Result<Vec<(String, i64)>, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let (listing, pattern, exact_id) = Self::listing_for(Some(text));
+                    let sql = by_visibility(visibility, listing.per_workflow);
+                    Ok(sqlx::query_as::<$db, (String, i64)>(sql)
+                        .bind(None::<String>)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(pattern)
+                        .bind(exact_id)
                         .fetch_all(&self.pool)
                         .await?)
                 }

@@ -1,6 +1,7 @@
 //! The board's keys and mouse: moving, filtering, switching workflow; what an overlay returns
 //! is carried out in `act`.
 
+use crate::domain::search::TextFilter;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
@@ -160,6 +161,11 @@ impl BoardScreen {
     /// matches in every workflow too.
     fn filter_by(&mut self, context: &mut Context, text: String) -> Vec<Effect> {
         if text == self.filters.text {
+            return Vec::new();
+        }
+        // Too short to search: the board keeps its last filter until the text is long enough.
+        if let Some(problem) = TextFilter::of(Some(&text)).problem() {
+            *context.status = Status::info(problem);
             return Vec::new();
         }
         self.filters.text = text;

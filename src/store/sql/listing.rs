@@ -1,0 +1,181 @@
+//! The statements that list orders and count them per column, in three families by how text
+//! is matched: not at all, an order number (a primary-key probe), or the text anywhere in the
+//! title, customer or seller (a LIKE, which reads every order of the column: the scale issue's
+//! open gap, see BENCHMARKS.md). A family's text condition may differ by visibility.
+//!
+//! Parameters of pages and lists: $1 customer and $2 seller (NULL for staff), $3 workflow,
+//! $4 state, $5 due before, $6 search text, $7 order number, $8 the id cursor, $9 limit,
+//! $10 acted by, $11 only orders with an effect needing a person (1) or any (0); sorted pages
+//! add the cursor's key ($12) and for the due date which part of the column the cursor is in
+//! ($13: 0 first page, 1 dated orders, 2 undated ones, which come last).
+//!
+//! Parameters of counts: $1 workflow, $2 customer, $3 seller, $4 search text, $5 order
+//! number, $6 due before, $7 acted by, $8 needing a person.
+//!
+//! Every family mentions every parameter, so both backends type them all.
+
+/// The statements of one family.
+pub struct ListingSql {
+    /// By visibility [everything, a customer's, a seller's], then by sort [id, due date,
+    /// age, amount]: one board column's page, each driven by its visibility's index.
+    pub pages: [[&'static str; 4]; 3],
+    /// By visibility: per-state counts of a workflow under the filters.
+    pub counts: [&'static str; 3],
+    /// By visibility: matches per workflow (text only; $1 unused, $6 to $8 not bound).
+    pub per_workflow: [&'static str; 3],
+    /// Every matching order, keyset-paged by id (visibility by parameter; the text
+    /// condition of staff, with the customer's and seller's conditions beside it).
+    pub list: &'static str,
+}
+
+/// A family whose text condition is the same for every visibility: `$pages` over $6 and
+/// $7, `$counts` over $4 and $5.
+macro_rules! listing_sql {
+    ($pages:literal, $counts:literal) => {
+        $crate::store::sql::listing_sql!([$pages, $pages, $pages], [$counts, $counts, $counts])
+    };
+    ([$all:literal, $customer:literal, $seller:literal], [$c_all:literal, $c_customer:literal, $c_seller:literal]) => {
+        $crate::store::sql::ListingSql {
+            pages: [
+                $crate::store::sql::board_pages!("$1 IS NULL AND $2 IS NULL", $all),
+                $crate::store::sql::board_pages!("orders.customer = $1 AND $2 IS NULL", $customer),
+                $crate::store::sql::board_pages!("orders.seller = $2 AND $1 IS NULL", $seller),
+            ],
+            counts: [
+                $crate::store::sql::count_filtered!("$2 IS NULL AND $3 IS NULL", $c_all),
+                $crate::store::sql::count_filtered!("orders.customer = $2 AND $3 IS NULL", $c_customer),
+                $crate::store::sql::count_filtered!("orders.seller = $3 AND $2 IS NULL", $c_seller),
+            ],
+            per_workflow: [
+                $crate::store::sql::per_workflow!("$2 IS NULL AND $3 IS NULL", $c_all),
+                $crate::store::sql::per_workflow!("orders.customer = $2 AND $3 IS NULL", $c_customer),
+                $crate::store::sql::per_workflow!("orders.seller = $3 AND $2 IS NULL", $c_seller),
+            ],
+            list: concat!(
+                "SELECT ",
+                $crate::store::sql::order_columns!(),
+                " FROM orders \
+                 WHERE ($1 IS NULL OR orders.customer = $1) AND ($2 IS NULL OR orders.seller = $2) \
+                   AND ($3 IS NULL OR orders.workflow = $3) AND ($4 IS NULL OR orders.state = $4) \
+                   AND ($5 IS NULL OR orders.due_at < $5) \
+                   AND (($1 IS NULL AND $2 IS NULL AND ",
+                $all,
+                ") OR ($1 IS NOT NULL AND ",
+                $customer,
+                ") OR ($2 IS NOT NULL AND ",
+                $seller,
+                ")) AND orders.id > $8 \
+                   AND ($10 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $10)) \
+                   AND ($11 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
+                 ORDER BY orders.id LIMIT $9"
+            ),
+        }
+    };
+}
+pub(crate) use listing_sql;
+
+/// Matches per workflow, for one visibility.
+macro_rules! per_workflow {
+    ($who:literal, $text:literal) => {
+        concat!(
+            "SELECT orders.workflow, COUNT(*) AS n FROM orders WHERE ",
+            $who,
+            " AND $1 IS NULL AND ",
+            $text,
+            " GROUP BY orders.workflow"
+        )
+    };
+}
+pub(crate) use per_workflow;
+
+// The board's queries come in one variant per visibility, so that the seller's or the
+// customer's index drives the scan (`seller = $x` is sargable; `$x IS NULL OR seller = $x` is
+// not). Unused visibility parameters are still mentioned, so both backends type them.
+
+/// One board column's page: workflow ($3) and state ($4) given.
+macro_rules! board_page {
+    ($who:literal, $text:literal, $after:literal, $order:literal) => {
+        concat!(
+            "SELECT ",
+            $crate::store::sql::order_columns!(),
+            " FROM orders WHERE ",
+            $who,
+            " AND orders.workflow = $3 AND orders.state = $4 AND ($5 IS NULL OR orders.due_at < $5) AND ",
+            $text,
+            " AND ",
+            $after,
+            " AND ($10 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $10)) \
+              AND ($11 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
+              ORDER BY ",
+            $order,
+            " LIMIT $9"
+        )
+    };
+}
+pub(crate) use board_page;
+
+/// A column's pages in each sort, for one visibility.
+macro_rules! board_pages {
+    ($who:literal, $text:literal) => {
+        [
+            $crate::store::sql::board_page!($who, $text, "orders.id > $8", "orders.id"),
+            $crate::store::sql::board_page!(
+                $who,
+                $text,
+                "($13 = 0 OR ($13 = 1 AND (orders.due_at IS NULL OR orders.due_at > $12 OR (orders.due_at = $12 AND orders.id > $8))) OR ($13 = 2 AND orders.due_at IS NULL AND orders.id > $8))",
+                "(orders.due_at IS NULL), orders.due_at, orders.id"
+            ),
+            $crate::store::sql::board_page!(
+                $who,
+                $text,
+                "($12 IS NULL OR orders.state_entered_at > $12 OR (orders.state_entered_at = $12 AND orders.id > $8))",
+                "orders.state_entered_at, orders.id"
+            ),
+            $crate::store::sql::board_page!(
+                $who,
+                $text,
+                "($12 IS NULL OR orders.amount_cents < $12 OR (orders.amount_cents = $12 AND orders.id > $8))",
+                "orders.amount_cents DESC, orders.id"
+            ),
+        ]
+    };
+}
+pub(crate) use board_pages;
+
+/// Per-column counts under filters, for one visibility.
+macro_rules! count_filtered {
+    ($who:literal, $text:literal) => {
+        concat!(
+            "SELECT orders.state, COUNT(*) AS n FROM orders WHERE ",
+            $who,
+            " AND orders.workflow = $1 AND ",
+            $text,
+            " AND ($6 IS NULL OR orders.due_at < $6) \
+              AND ($7 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $7)) \
+              AND ($8 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
+              GROUP BY orders.state"
+        )
+    };
+}
+pub(crate) use count_filtered;
+
+/// No text to match.
+pub const UNMATCHED: ListingSql =
+    listing_sql!("($6 IS NULL AND $7 IS NULL)", "($4 IS NULL AND $5 IS NULL)");
+
+/// An order number: one primary-key probe.
+pub const BY_NUMBER: ListingSql = listing_sql!(
+    "(orders.id = $7 AND $6 IS NULL)",
+    "(orders.id = $5 AND $4 IS NULL)"
+);
+
+/// The text anywhere in the title, customer or seller, ignoring case ($6 and $4: a LIKE
+/// pattern with its wildcards escaped).
+pub const CONTAINS: ListingSql = listing_sql!(
+    "((LOWER(orders.title) LIKE $6 ESCAPE '\\' OR LOWER(orders.customer) LIKE $6 ESCAPE '\\' OR LOWER(orders.seller) LIKE $6 ESCAPE '\\') AND $7 IS NULL)",
+    "((LOWER(orders.title) LIKE $4 ESCAPE '\\' OR LOWER(orders.customer) LIKE $4 ESCAPE '\\' OR LOWER(orders.seller) LIKE $4 ESCAPE '\\') AND $5 IS NULL)"
+);
+
+/// The first page of a staff and of a seller's column with no text, for `explain`.
+pub const BOARD_PAGE_ALL: &str = UNMATCHED.pages[0][0];
+pub const BOARD_PAGE_SELLER: &str = UNMATCHED.pages[2][0];
