@@ -51,6 +51,9 @@ impl Default for RunnerOptions {
 const LEASE_MARGIN: Duration = Duration::from_secs(2);
 /// Due timers read per round.
 const TIMER_ROUND: i64 = 500;
+/// Timers of a round firing at once: enough to overlap round trips, few enough to leave the
+/// pool (10 connections on PostgreSQL) to the deliveries and the API.
+const TIMERS_AT_ONCE: usize = 6;
 /// Refused timers remembered (per order version) so they are not re-tried every round.
 const MAX_REMEMBERED_REFUSALS: usize = 100_000;
 
@@ -244,18 +247,34 @@ async fn fire_timers(office: Backoffice, poll: Duration, mut shutdown: watch::Re
 }
 
 /// One round over the due timers; `true` when it fired a full round (more may be due).
+///
+/// Several timers fire at once (each its own transaction through the apply path), so a
+/// round waits on the database's round trips in parallel rather than one after another. The
+/// round's order is shuffled: runners reading the same due timers mostly take different
+/// ones first, and when two take the same one the version check lets exactly one fire it.
 async fn fire_round(
     office: &Backoffice,
     refused: &mut HashSet<(OrderId, i64)>,
 ) -> Result<bool, ServiceError> {
+    use futures::StreamExt;
     let now = Utc::now();
-    let due = office.due_timers(now, TIMER_ROUND).await?;
+    let mut due = office.due_timers(now, TIMER_ROUND).await?;
+    let full = due.len() as i64 == TIMER_ROUND;
+    due.retain(|timer| !refused.contains(&(timer.order_id, timer.version)));
+    fastrand::shuffle(&mut due);
+    let mut outcomes = futures::stream::iter(due)
+        .map(|timer| {
+            let office = office.clone();
+            async move {
+                let outcome = office.fire_timer(&timer, now).await;
+                (timer, outcome)
+            }
+        })
+        .buffer_unordered(TIMERS_AT_ONCE);
     let mut fired = 0usize;
-    for timer in &due {
-        if refused.contains(&(timer.order_id, timer.version)) {
-            continue;
-        }
-        match office.fire_timer(timer, now).await {
+    let mut failure = None;
+    while let Some((timer, outcome)) = outcomes.next().await {
+        match outcome {
             Ok(applied) => {
                 fired += 1;
                 tracing::info!(order = timer.order_id, event = %applied.event, to = %applied.to, "timer fired");
@@ -268,10 +287,14 @@ async fn fire_round(
                 }
                 refused.insert((timer.order_id, timer.version));
             }
-            Err(error) => return Err(error),
+            // The rest of the round still finishes: each timer is its own transaction.
+            Err(error) => failure = Some(error),
         }
     }
-    Ok(fired > 0 && due.len() as i64 == TIMER_ROUND)
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(fired > 0 && full),
+    }
 }
 
 /// The database went away or refused: logged, and the loop tries again next round.
