@@ -10,6 +10,7 @@ mod feed;
 mod power;
 mod race;
 mod report;
+mod runner;
 mod search;
 mod seed;
 
@@ -81,6 +82,20 @@ enum BenchCommand {
         /// The seller whose board is searched too.
         #[arg(long, default_value = "sam")]
         seller: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The runner: effects delivered to a local sink and timers due at once fired, by
+    /// several runners each with its own pool (on a fresh database).
+    Runner {
+        #[arg(long, default_value_t = 10_000)]
+        effects: usize,
+        /// Fulfilment orders seeded an hour ago: about a third end in a state whose timer
+        /// is then due (300,000 give about 100,000 timers due at once).
+        #[arg(long, default_value_t = 300_000)]
+        timer_orders: usize,
+        #[arg(long, default_value_t = 2)]
+        runners: usize,
         #[arg(long)]
         json: bool,
     },
@@ -177,9 +192,17 @@ async fn run(cli: BenchCli) -> Result<()> {
             )
         }
         BenchCommand::Power { json } => (power::power(&backoffice, &actor).await?, json),
+        BenchCommand::Runner {
+            effects,
+            timer_orders,
+            runners,
+            json,
+        } => (
+            runner_bench(&context, &actor, effects, timer_orders, runners).await?,
+            json,
+        ),
         BenchCommand::Search { seller, json } => {
-            let seller = Actor::new(seller, Role::Seller);
-            let viewers = [actor.clone(), seller];
+            let viewers = [actor.clone(), Actor::new(seller, Role::Seller)];
             let raw = raw_store(&context).await?;
             (search::search(&backoffice, &raw, &viewers).await?, json)
         }
@@ -211,6 +234,22 @@ async fn run(cli: BenchCli) -> Result<()> {
     let (report, json) = report;
     report.print(json);
     Ok(())
+}
+
+/// The runner bench with `runners` runners, each on a pool of its own.
+async fn runner_bench(
+    context: &Context,
+    admin: &Actor,
+    effects: usize,
+    timer_orders: usize,
+    runners: usize,
+) -> Result<report::Report> {
+    let mut offices = Vec::new();
+    for _ in 0..runners.max(1) {
+        offices.push(context.open(OpenMode::ExistingOnly).await?);
+    }
+    let raw = raw_store(context).await?;
+    runner::runner(offices, &raw, admin, effects, timer_orders).await
 }
 
 /// Another user, as the admin may name them, for "the board as this user sees it".
