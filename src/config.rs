@@ -342,6 +342,28 @@ mod tests {
         );
     }
 
+    /// A named pipe would block the open until a writer comes: refused at once instead, and
+    /// a saved view is not written there either. /dev/null still reads as empty.
+    #[test]
+    fn a_pipe_is_refused_without_waiting() {
+        let folder = tempfile::tempdir().unwrap();
+        let pipe = folder.path().join("config.toml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let refused = Config::load(Some(&pipe)).unwrap_err().to_string();
+        assert!(refused.contains("not a regular file"), "{refused}");
+        let view = ViewConfig {
+            name: "mine".into(),
+            ..ViewConfig::default()
+        };
+        let refused = save_view(&pipe, &view).unwrap_err().to_string();
+        assert!(refused.contains("not a regular file"), "{refused}");
+        assert!(Config::load(Some(Path::new("/dev/null"))).is_ok());
+    }
+
     #[test]
     fn a_keys_table_needs_no_palette_table() {
         let config =

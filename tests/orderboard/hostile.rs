@@ -488,16 +488,44 @@ fn endless_workflow_and_config_files_are_refused_in_bounded_memory() {
         "/tests/fixtures/config/empty.toml"
     );
     let limit = std::time::Duration::from_secs(20);
-    let (code, stderr, _) = run_bounded(capped("workflow check /dev/zero", empty), limit);
+    // A 16 GiB file (sparse: it costs no disk) is refused after reading just past the bound.
+    let folder = tempfile::tempdir().unwrap();
+    let huge = folder.path().join("huge.toml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(16 << 30)
+        .unwrap();
+    let huge = huge.to_str().unwrap();
+    let (code, stderr, _) = run_bounded(capped(&format!("workflow check {huge}"), empty), limit);
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("/dev/zero:1:1: "), "{stderr}");
+    assert!(stderr.starts_with(&format!("{huge}:1:1: ")), "{stderr}");
     assert!(stderr.contains("larger than"), "{stderr}");
-    let (code, stderr, _) = run_bounded(capped("order list", "/dev/zero"), limit);
+    let (code, stderr, _) = run_bounded(capped("order list", huge), limit);
     assert!(matches!(code, Some(1..=2)), "{code:?}: {stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("/dev/zero: "), "{stderr}");
+    assert!(stderr.starts_with(&format!("{huge}: ")), "{stderr}");
     assert!(stderr.contains("larger than"), "{stderr}");
+    // An endless device or a named pipe is refused before it is read (a pipe would wait
+    // for a writer forever).
+    let pipe = folder.path().join("pipe.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for file in ["/dev/zero", pipe.to_str().unwrap()] {
+        let (code, stderr, _) =
+            run_bounded(capped(&format!("workflow check {file}"), empty), limit);
+        assert_eq!(code, Some(2), "{file}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+        let (code, stderr, _) = run_bounded(capped("order list", file), limit);
+        assert!(matches!(code, Some(1..=2)), "{code:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
 }
 
 /// A guard whose work grows with the order's data (here every triple of its attributes) loads, since the sample order is small, but an order with a thousand

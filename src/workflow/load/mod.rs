@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::io::Read;
 use std::ops::Range;
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use declarations::StateIndex;
@@ -213,12 +214,20 @@ pub enum ReadFileError {
     TooLarge { what: &'static str },
     #[error("the {what} is not UTF-8 text")]
     NotUtf8 { what: &'static str },
+    #[error("the {what} is not a regular file (a pipe, a socket or a device); name a file")]
+    NotAFile { what: &'static str },
 }
 
 /// Reads at most `MAX_FILE_BYTES` of `path` as UTF-8; `what` names the file in errors
 /// ("file", "config file").
 pub fn read_bounded(path: &Path, what: &'static str) -> Result<String, ReadFileError> {
     let io = |error| ReadFileError::Io { what, error };
+    // Opening a named pipe waits for a writer, and a terminal or a socket for input: such a
+    // path is refused before it is opened (the empty /dev/null is read like an empty file).
+    let kind = std::fs::metadata(path).map_err(io)?.file_type();
+    if !(kind.is_file() || kind.is_char_device() && path == Path::new("/dev/null")) {
+        return Err(ReadFileError::NotAFile { what });
+    }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .map_err(io)?
