@@ -32,7 +32,8 @@ pub struct BoardData {
     pub columns: Vec<ColumnData>,
     /// Newest first, for the feed's opening lines.
     pub recent: Vec<FeedEvent>,
-    /// The newest history id when the snapshot was taken (read before it).
+    /// The feed's position when the snapshot was taken (read before it): a follower started
+    /// after it misses nothing the snapshot lacks.
     pub as_of: i64,
     /// Orders in states the workflow no longer has (it changed under them): (state, count).
     pub unknown_states: Vec<(String, i64)>,
@@ -58,8 +59,14 @@ impl Backoffice {
             .or_else(|| query.workflow.clone().filter(|w| in_use.contains(w)))
             .unwrap_or_else(|| in_use[0].clone());
         let definition = self.workflow(&chosen)?;
-        // Read first: anything committed from here on is re-placed from the feed afterwards.
+        // Read first: anything committed from here on comes through the feed afterwards. The
+        // opening lines are read before the cards too, so each of them is in the snapshot.
         let as_of = self.store.latest_history_id().await?;
+        let recent = if with_recent {
+            self.recent_feed(actor, FEED_RECENT).await?
+        } else {
+            Vec::new()
+        };
         let query = OrderQuery {
             workflow: Some(chosen.clone()),
             ..query
@@ -96,11 +103,6 @@ impl Backoffice {
             .into_iter()
             .filter(|(state, _)| definition.state(state).is_none())
             .collect();
-        let recent = if with_recent {
-            self.recent_feed(actor, FEED_RECENT).await?
-        } else {
-            Vec::new()
-        };
         Ok(BoardData {
             workflows: in_use,
             workflow: chosen,

@@ -2,9 +2,15 @@
 //!
 //! PostgreSQL wakes the reader with LISTEN/NOTIFY (the payload is only a wake-up); SQLite
 //! polls `PRAGMA data_version` on a dedicated connection, which changes when another
-//! connection commits. Either way the reader then reads `history WHERE id > last`, so a lost
-//! notification or a reconnect never loses an event, and ids commit in order on both backends
-//! (see `PgStore::serialise_event_ids`).
+//! connection commits. Either way the reader then reads the feed after its last event, so a
+//! lost notification or a reconnect never loses an event.
+//!
+//! SQLite has one writer at a time, so events commit in id order. PostgreSQL's writers commit
+//! in any order and take no lock for the feed; instead the feed is read only below the oldest
+//! transaction still in flight (migration 0009 explains the design). An event that committed
+//! behind such a transaction is held back until it ends, and that transaction may end without
+//! a notification (a rollback, or a write that is not a transition), so while anything is held
+//! back the reader looks again on a short backoff rather than waiting to be woken.
 
 use std::time::Duration;
 
@@ -44,6 +50,10 @@ const POLLS_PER_HEARTBEAT: u32 = 4;
 /// floor rather than reading as often as a tiny poll would.
 const MIN_HEARTBEAT_POLL: Duration = Duration::from_millis(250);
 
+/// The first look again at events held back behind a transaction in flight; it doubles up to
+/// the heartbeat. Transitions are short, so the first look usually finds them.
+const HELD_BACK_FIRST_RETRY: Duration = Duration::from_millis(5);
+
 /// How one connection's loop ended.
 enum Ended {
     ReceiverDropped,
@@ -64,6 +74,7 @@ pub async fn follow(
         last: after_id,
         sink,
         lost: false,
+        held_back: false,
     };
     match reader.store.clone() {
         Store::Postgres(pg) => follow_postgres(reader, &pg, poll).await,
@@ -117,6 +128,8 @@ struct Reader {
     last: i64,
     sink: UnboundedSender<LiveUpdate>,
     lost: bool,
+    /// The last read left committed events behind a transaction in flight (PostgreSQL).
+    held_back: bool,
 }
 
 impl Reader {
@@ -138,12 +151,23 @@ impl Reader {
 
     async fn follow_notifications(&mut self, listener: &mut PgListener, poll: Duration) -> Ended {
         let heartbeat = poll.max(MIN_HEARTBEAT_POLL) * POLLS_PER_HEARTBEAT;
+        let mut retry = HELD_BACK_FIRST_RETRY;
         loop {
             if self.sink.is_closed() {
                 return Ended::ReceiverDropped;
             }
-            match tokio::time::timeout(heartbeat, listener.try_recv()).await {
+            let wait = if self.held_back {
+                let wait = retry;
+                retry = (retry * 2).min(heartbeat);
+                wait
+            } else {
+                retry = HELD_BACK_FIRST_RETRY;
+                heartbeat
+            };
+            match tokio::time::timeout(wait, listener.try_recv()).await {
                 Ok(Ok(Some(_))) | Err(_) => {
+                    // One read answers every notification already here.
+                    while listener.next_buffered().is_some() {}
                     if !self.catch_up().await {
                         return Ended::ConnectionLost;
                     }
@@ -190,8 +214,13 @@ impl Reader {
         }
     }
 
-    /// Reads everything after the last id; false when the database did not answer.
+    /// Reads everything after the last event; false when the database did not answer.
     async fn catch_up(&mut self) -> bool {
+        // Asked before reading: an event that commits after this question announces itself,
+        // so a "no" can never leave an event unread with nothing left to wake the reader.
+        if !self.check_held_back().await {
+            return false;
+        }
         loop {
             match self
                 .store
@@ -219,6 +248,20 @@ impl Reader {
                     self.lost(&error);
                     return false;
                 }
+            }
+        }
+    }
+
+    /// False when the database did not answer.
+    async fn check_held_back(&mut self) -> bool {
+        match self.store.feed_held_back().await {
+            Ok(held_back) => {
+                self.held_back = held_back;
+                true
+            }
+            Err(error) => {
+                self.lost(&error);
+                false
             }
         }
     }

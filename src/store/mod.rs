@@ -310,6 +310,15 @@ impl Store {
         dispatch!(self, s => s.feed_after(after_id, visibility, limit).await)
     }
 
+    /// Whether committed events wait to be read behind a transaction still in flight: only
+    /// PostgreSQL's writers commit out of order.
+    pub async fn feed_held_back(&self) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(false),
+            Store::Postgres(pg) => pg.feed_held_back().await,
+        }
+    }
+
     pub async fn latest_history_id(&self) -> Result<i64, StoreError> {
         dispatch!(self, s => s.latest_history_id().await)
     }

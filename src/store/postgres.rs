@@ -16,9 +16,6 @@ pub const EVENTS_CHANNEL: &str = "orderboard_events";
 /// is reported unreachable rather than leaving the user at a silent terminal.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Any constant works; it only has to be the same for every writer.
-pub const EVENT_ID_LOCK: i64 = 0x6f72_6465_7262_6f61;
-
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
@@ -46,6 +43,8 @@ impl PgStore {
         super::sql::claim_abandoned_effects!(),
         " FOR UPDATE SKIP LOCKED"
     );
+    const FEED_AFTER: &'static str = super::sql::PG_FEED_AFTER;
+    const FEED_HEAD: &'static str = super::sql::PG_FEED_HEAD;
 
     pub async fn open(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
         // sqlx's own messages are scrubbed too: a driver that quotes the URL or a value from
@@ -95,21 +94,16 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        Ok(self.pool.begin().await?)
+    /// Whether a committed event waits behind a transaction still in flight (the feed reads
+    /// only below the oldest one).
+    pub async fn feed_held_back(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(super::sql::PG_FEED_HELD_BACK)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
-    /// History ids are taken at INSERT, not at COMMIT, so two writers can commit out of id
-    /// order and a reader of `id > last` would skip a row. A transaction-scoped advisory lock
-    /// taken just before the insert, as the last statements, makes ids commit in order.
-    async fn serialise_event_ids(
-        tx: &mut Transaction<'static, Postgres>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(EVENT_ID_LOCK)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     async fn prepare_bulk(_tx: &mut Transaction<'static, Postgres>) -> Result<(), StoreError> {

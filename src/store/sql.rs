@@ -1,5 +1,5 @@
 //! SQL text shared by both backends: SQLite accepts `$1` placeholders and RETURNING, so only
-//! the migrations and a few statements (begin, advisory lock, notify) differ.
+//! the migrations and a few statements (begin, the feed's reads, notify) differ.
 
 // Column lists are macros rather than constants because `concat!` takes only literals, and
 // `concat!` keeps every statement one `&'static str` built at compile time.
@@ -230,6 +230,7 @@ pub const HISTORY_AT_VERSION: &str = concat!(
 );
 
 /// The feed: transitions after a cursor that the actor may see, oldest first.
+/// SQLite's feed: one writer at a time, so ids commit in order and the feed is id order.
 pub const FEED_AFTER: &str = concat!(
     "SELECT ",
     feed_columns!(),
@@ -237,6 +238,23 @@ pub const FEED_AFTER: &str = concat!(
      FROM history h JOIN orders o ON o.id = h.order_id \
      WHERE h.id > $1 AND ($2 IS NULL OR o.customer = $2) AND ($3 IS NULL OR o.seller = $3) \
      ORDER BY h.id LIMIT $4"
+);
+
+/// PostgreSQL's feed: (transaction id, id) order, only below the oldest transaction still in
+/// flight (migration 0009 says why). The caller's position is an event id; its place in that
+/// order is looked up (an id that names no row stands for the nearest event below it, and
+/// 0 for the beginning).
+pub const PG_FEED_AFTER: &str = concat!(
+    "SELECT ",
+    feed_columns!(),
+    " \
+     FROM history h JOIN orders o ON o.id = h.order_id \
+     WHERE (h.xid, h.id) > ( \
+         COALESCE((SELECT c.xid FROM history c WHERE c.id <= $1 ORDER BY c.id DESC LIMIT 1), '0'::xid8), \
+         COALESCE((SELECT c.id FROM history c WHERE c.id <= $1 ORDER BY c.id DESC LIMIT 1), 0)) \
+       AND h.xid < pg_snapshot_xmin(pg_current_snapshot()) \
+       AND ($2 IS NULL OR o.customer = $2) AND ($3 IS NULL OR o.seller = $3) \
+     ORDER BY h.xid, h.id LIMIT $4"
 );
 
 /// The newest transitions the actor may see, newest first (the feed's opening lines).
@@ -250,7 +268,18 @@ pub const FEED_RECENT: &str = concat!(
      ORDER BY h.id DESC LIMIT $3"
 );
 
+/// Where a new follower starts: the newest event (SQLite: ids commit in order).
 pub const LATEST_HISTORY_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM history";
+
+/// PostgreSQL's: the last event in feed order below the horizon, so that a follower starting
+/// after it misses nothing still in flight.
+pub const PG_FEED_HEAD: &str = "SELECT COALESCE((SELECT id FROM history WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, id DESC LIMIT 1), 0)";
+
+/// PostgreSQL: whether a committed event waits behind a transaction still in flight. That
+/// transaction may never announce anything (it may roll back, or write no history), so the
+/// reader looks again soon instead of waiting for the next notification.
+pub const PG_FEED_HELD_BACK: &str =
+    "SELECT EXISTS (SELECT 1 FROM history WHERE xid >= pg_snapshot_xmin(pg_current_snapshot()))";
 
 pub const DUE_TIMERS: &str = "SELECT id, version, timer_event FROM orders WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";
 

@@ -27,6 +27,8 @@ impl SqliteStore {
     /// One writer at a time (`BEGIN IMMEDIATE`): a claim's reads cannot race another's.
     const CLAIM_DUE_EFFECTS: &'static str = super::sql::claim_due_effects!();
     const CLAIM_ABANDONED_EFFECTS: &'static str = super::sql::claim_abandoned_effects!();
+    const FEED_AFTER: &'static str = super::sql::FEED_AFTER;
+    const FEED_HEAD: &'static str = super::sql::LATEST_HISTORY_ID;
 
     /// Opens the file, creating it (owner-only permissions) when `create` is set. A file this
     /// call created is removed again if it cannot be set up, so a failure leaves nothing behind.
@@ -118,11 +120,6 @@ impl SqliteStore {
     /// writes fails at once with "database is locked" under contention, busy timeout or not.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-
-    /// SQLite has one writer at a time: history ids already commit in order.
-    async fn serialise_event_ids(_tx: &mut Transaction<'static, Sqlite>) -> Result<(), StoreError> {
-        Ok(())
     }
 
     /// Bulk writes touch index pages all over the file: a large page cache for this one

@@ -149,3 +149,14 @@ pub async fn both() -> Vec<TestDb> {
     }
     dbs
 }
+
+/// The feed's head once no committed event waits behind a write still in flight (on
+/// PostgreSQL other tests write to the same server, and their transactions hold the feed
+/// back for a moment).
+pub async fn settled_feed_head(store: &Store) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.feed_held_back().await.unwrap() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    store.latest_history_id().await.unwrap()
+}

@@ -189,7 +189,7 @@ fn a_postgres_restart_under_the_ui_and_a_writer_loses_nothing() {
         }
         ids
     });
-    let start_id = runtime.block_on(writer_store.latest_history_id()).unwrap();
+    let start_id = runtime.block_on(crate::db::settled_feed_head(&writer_store));
 
     // A follower, as the UI runs it, recording everything it delivers.
     let seen: Arc<Mutex<Vec<i64>>> = Arc::default();

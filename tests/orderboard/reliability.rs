@@ -2,9 +2,13 @@
 //! the full sizes of RELIABILITY.md; CI runs the reduced sizes below.
 
 use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use orderboard::domain::Visibility;
 use orderboard::store::Store;
+use orderboard::store::live::{LiveUpdate, follow};
 use orderboard::workflow::Workflows;
 
 use crate::db::{TestDb, both};
@@ -40,6 +44,30 @@ fn race_writer(db: &TestDb, first: i64, count: i64, transitions: usize, seed: u6
         .unwrap()
 }
 
+/// Eight race writers at once on the orders `first..first + count`; what each reports.
+fn eight_race_writers(
+    db: &TestDb,
+    (first, count): (i64, i64),
+    transitions: usize,
+    seed: u64,
+) -> Vec<RaceOutcome> {
+    let writers: Vec<Child> = (0..8)
+        .map(|i| race_writer(db, first, count, transitions, seed + i))
+        .collect();
+    writers
+        .into_iter()
+        .map(|writer| {
+            let output = writer.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            serde_json::from_slice(&output.stdout).unwrap()
+        })
+        .collect()
+}
+
 /// 100 shared orders, 25 in the initial state of each workflow, between one customer and
 /// one seller, so every writer's users can act on them.
 fn shared_orders(db: &TestDb) -> (i64, i64) {
@@ -66,7 +94,16 @@ fn shared_orders(db: &TestDb) -> (i64, i64) {
 }
 
 async fn history_rows(store: &Store) -> i64 {
-    store.latest_history_id().await.unwrap()
+    history_ids(store).await.len() as i64
+}
+
+async fn history_ids(store: &Store) -> Vec<i64> {
+    const IDS: &str = "SELECT id FROM history ORDER BY id";
+    match store {
+        Store::Sqlite(s) => sqlx::query_scalar(IDS).fetch_all(s.pool()).await,
+        Store::Postgres(s) => sqlx::query_scalar(IDS).fetch_all(s.pool()).await,
+    }
+    .unwrap()
 }
 
 async fn assert_consistent(db: &TestDb, label: &str) {
@@ -92,18 +129,8 @@ fn eight_processes_race_on_shared_orders_on_both_backends() {
     for db in runtime.block_on(both()) {
         let (first, count) = shared_orders(&db);
         let before = runtime.block_on(async { history_rows(&db.store().await).await });
-        let writers: Vec<Child> = (0..8)
-            .map(|i| race_writer(&db, first, count, transitions, 100 + i))
-            .collect();
         let mut total = RaceOutcome::default();
-        for writer in writers {
-            let output = writer.wait_with_output().unwrap();
-            assert!(
-                output.status.success(),
-                "{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let outcome: RaceOutcome = serde_json::from_slice(&output.stdout).unwrap();
+        for outcome in eight_race_writers(&db, (first, count), transitions, 100) {
             total.applied += outcome.applied;
             total.conflicts += outcome.conflicts;
             total.refused += outcome.refused;
@@ -165,6 +192,107 @@ fn writers_killed_at_random_moments_leave_a_consistent_database_on_both_backends
             after - before
         );
     }
+}
+
+/// PostgreSQL's writers take no lock for the feed and commit out of id order: a follower must
+/// still deliver every event once, never skipping one that commits after it read past its id.
+/// Eight writer processes race while a ninth connection keeps opening write transactions that
+/// never write history and roll back (so they hold the feed back and never announce anything).
+#[test]
+fn a_follower_misses_no_event_while_eight_writers_commit_out_of_order_on_postgres() {
+    let transitions = if long() { 500 } else { 200 };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = runtime.block_on(crate::db::postgres()) else {
+        return;
+    };
+    let (first, count) = shared_orders(&db);
+    let store = runtime.block_on(db.store());
+    let Store::Postgres(pg) = store.clone() else {
+        unreachable!("a PostgreSQL test database")
+    };
+    let before = runtime.block_on(history_ids(&store));
+    let start = runtime.block_on(crate::db::settled_feed_head(&store));
+
+    let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    runtime.spawn(follow(
+        store.clone(),
+        Visibility::Everything,
+        start,
+        Duration::from_millis(100),
+        tx,
+    ));
+    let collector = seen.clone();
+    runtime.spawn(async move {
+        while let Some(update) = rx.recv().await {
+            if let LiveUpdate::Events(events) = update {
+                collector
+                    .lock()
+                    .unwrap()
+                    .extend(events.iter().map(|e| e.entry.id));
+            }
+        }
+    });
+    let writing = Arc::new(AtomicBool::new(true));
+    let blocker = runtime.spawn(hold_back_the_feed(pg.pool().clone(), writing.clone()));
+
+    eight_race_writers(&db, (first, count), transitions, 300);
+    writing.store(false, Ordering::SeqCst);
+    let held_back = runtime.block_on(blocker).unwrap();
+
+    let after = runtime.block_on(history_ids(&store));
+    let new: Vec<i64> = after
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect();
+    assert!(
+        new.len() > 100,
+        "too few transitions to test: {}",
+        new.len()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().len() < new.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A moment more, so a duplicate would show.
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = seen.lock().unwrap().clone();
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "an event was delivered twice");
+    assert_eq!(sorted, new, "the follower skipped events");
+    // The same order as a reader paging from the start.
+    let paged: Vec<i64> = runtime
+        .block_on(store.feed_after(start, &Visibility::Everything, 100_000))
+        .unwrap()
+        .iter()
+        .map(|e| e.entry.id)
+        .collect();
+    assert_eq!(seen, paged);
+    let out_of_order = seen.windows(2).filter(|w| w[1] < w[0]).count();
+    eprintln!(
+        "{} events, {out_of_order} delivered after a larger id, {held_back} transactions held the feed back",
+        seen.len()
+    );
+}
+
+/// Write transactions that hold a transaction id for a while, write no history and roll
+/// back, until told to stop; returns how many there were.
+async fn hold_back_the_feed(pool: sqlx::PgPool, writing: Arc<AtomicBool>) -> usize {
+    let mut held = 0;
+    while writing.load(Ordering::SeqCst) {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("SELECT pg_current_xact_id()")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(20..150))).await;
+        tx.rollback().await.unwrap();
+        held += 1;
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..50))).await;
+    }
+    held
 }
 
 /// An open SQLite store keeps SQLite's shared lock on the file (WAL mode holds it for the

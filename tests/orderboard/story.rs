@@ -197,11 +197,20 @@ async fn story(db: &TestDb) {
         Err(ServiceError::NotPermitted(_))
     ));
 
-    // The feed shows the seller the order's creation and every transition, in commit order.
-    let feed = store
-        .feed_after(0, &Visibility::for_actor(&seller), 100)
-        .await
-        .unwrap();
+    // The feed shows the seller the order's creation and every transition, in commit order
+    // (on PostgreSQL once every write that began before them has ended: other tests write to
+    // the same server, so look again for a moment).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let feed = loop {
+        let feed = store
+            .feed_after(0, &Visibility::for_actor(&seller), 100)
+            .await
+            .unwrap();
+        if feed.len() >= 8 || std::time::Instant::now() > deadline {
+            break feed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(feed.len(), 8);
     assert!(feed[0].created && feed[1..].iter().all(|e| !e.created));
     assert!(

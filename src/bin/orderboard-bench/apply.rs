@@ -8,7 +8,7 @@ use color_eyre::Result;
 use color_eyre::eyre::{bail, eyre};
 use orderboard::domain::{Actor, Role};
 use orderboard::service::Backoffice;
-use orderboard::store::postgres::{EVENT_ID_LOCK, EVENTS_CHANNEL};
+use orderboard::store::postgres::EVENTS_CHANNEL;
 use orderboard::store::{Store, micros};
 
 use crate::report::{Figure, Report};
@@ -115,7 +115,8 @@ async fn run_clients(writer: Writer<'_>, ids: &[i64], clients: usize) -> Result<
 
 const READ: &str = "SELECT state, version FROM orders WHERE id = $1";
 const MOVE: &str = "UPDATE orders SET state = $1, version = version + 1, counters = $2, state_entered_at = $3, timer_event = NULL, timer_due_at = NULL, updated_at = $3 WHERE id = $4 AND version = $5 RETURNING version";
-const EFFECT: &str = "INSERT INTO effects (order_id, version, kind, payload, idempotency_key, created_at) VALUES ($1, $2, 'notify', 'notify(customer)', $3, $4)";
+/// An outbox row, pending and due at once, as the apply path writes it (migration 0007).
+const EFFECT: &str = "INSERT INTO effects (order_id, version, kind, payload, idempotency_key, created_at, next_attempt_at, status) VALUES ($1, $2, 'notify', 'notify(customer)', $3, $4, $4, 'pending')";
 const HISTORY: &str = "INSERT INTO history (order_id, at, actor, role, on_behalf_of, event, from_state, to_state, note, version, effects) VALUES ($1, $2, 'sam', 'seller', NULL, 'order.accepted', 'paid', 'inprogress', NULL, $3, '[\"notify(customer)\"]') RETURNING id";
 
 /// The same row changes as accepting a marketplace order, in hand-written SQL: read the
@@ -162,12 +163,7 @@ async fn raw_accept(store: &Store, id: i64) -> Result<()> {
         Store::Postgres(s) => {
             let tx = s.pool().begin().await?;
             let mut tx = transition!(tx, sqlx::Postgres);
-            // The same feed guarantees as the apply path, with the same lock key: ids commit
-            // in order and readers are woken.
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(EVENT_ID_LOCK)
-                .execute(&mut *tx)
-                .await?;
+            // No global lock, as in the apply path; readers are woken the same way.
             let history: i64 = sqlx::query_scalar::<sqlx::Postgres, i64>(HISTORY)
                 .bind(id)
                 .bind(now)

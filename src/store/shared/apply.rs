@@ -238,8 +238,7 @@ macro_rules! apply_path {
                     Ok(())
                 }
 
-                /// The history row and its id. The backend's hooks around the insert make ids
-                /// commit in order and wake the live feed.
+                /// The history row and its id; the backend's hook wakes the live feed at commit.
                 async fn append_history(
                     tx: &mut Transaction<'static, $db>,
                     request: &ApplyRequest,
@@ -248,7 +247,6 @@ macro_rules! apply_path {
                     effects: &[String],
                     now: DateTime<Utc>,
                 ) -> Result<i64, StoreError> {
-                    Self::serialise_event_ids(tx).await?;
                     let history_id = sqlx::query_scalar::<$db, i64>(sql::INSERT_HISTORY)
                         .bind(request.order_id)
                         .bind(now)

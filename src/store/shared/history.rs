@@ -93,7 +93,7 @@ macro_rules! history_queries {
                     limit: i64,
                 ) -> Result<Vec<FeedEvent>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let rows = sqlx::query_as::<$db, FeedRow>(sql::FEED_AFTER)
+                    let rows = sqlx::query_as::<$db, FeedRow>(Self::FEED_AFTER)
                         .bind(after_id)
                         .bind(customer)
                         .bind(seller)
@@ -121,8 +121,9 @@ macro_rules! history_queries {
                     Ok(rows.into_iter().map(FeedRow::into_event).collect())
                 }
 
+                /// Where a new follower starts: every event after it is delivered.
                 pub async fn latest_history_id(&self) -> Result<i64, StoreError> {
-                    Ok(sqlx::query_scalar::<$db, i64>(sql::LATEST_HISTORY_ID)
+                    Ok(sqlx::query_scalar::<$db, i64>(Self::FEED_HEAD)
                         .fetch_one(&self.pool)
                         .await?)
                 }

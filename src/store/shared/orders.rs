@@ -64,9 +64,8 @@ macro_rules! order_queries {
                         .bind(now)
                         .fetch_one(&mut *tx)
                         .await?;
-                    // The creation joins the feed's sequence, ordered and announced like a
-                    // transition, so open boards add the card at once.
-                    Self::serialise_event_ids(&mut tx).await?;
+                    // The creation joins the feed, announced like a transition, so open
+                    // boards add the card at once.
                     let event_id = sqlx::query_scalar::<$db, i64>(sql::INSERT_CREATION)
                         .bind(id)
                         .bind(now)

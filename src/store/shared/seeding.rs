@@ -63,7 +63,6 @@ macro_rules! seeding {
                 pub async fn bulk_insert(&self, orders: &[SeededOrder]) -> Result<(), StoreError> {
                     let mut tx = self.begin_write().await?;
                     Self::prepare_bulk(&mut tx).await?;
-                    Self::serialise_event_ids(&mut tx).await?;
                     Self::insert_seeded_orders(&mut tx, orders).await?;
                     let transitions = seeded_transitions(orders);
                     Self::insert_seeded_history(&mut tx, &transitions).await?;
