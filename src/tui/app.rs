@@ -265,10 +265,11 @@ fn take_quit(app: &App) -> Option<Effect> {
 fn on_connection(app: &mut App, state: ConnectionState) -> Vec<Effect> {
     let was_lost = matches!(app.connection, ConnectionState::Reconnecting(_));
     app.connection = state.clone();
-    match (was_lost, state, &app.screen) {
+    match (was_lost, state, &mut app.screen) {
         (true, ConnectionState::Online, Screen::Board(board)) => {
             app.status = Status::info("reconnected");
-            // Counts and cards may have moved meanwhile; the feed catches up by id.
+            // Counts and cards may have moved meanwhile; the feed catches up from its place.
+            board.loading = true;
             vec![board.reload(app.now)]
         }
         _ => Vec::new(),

@@ -254,10 +254,11 @@ pub enum Effect {
         workflow: String,
         query: OrderQuery,
     },
-    /// Start the live feed after this history id (replacing a feed already running).
+    /// Start the live feed after this event (replacing a feed already running); `None`
+    /// starts from the newest.
     StartFeed {
         actor: Actor,
-        after_id: i64,
+        after_id: Option<i64>,
     },
     /// Stop the live feed (signed out).
     StopFeed,

@@ -57,9 +57,13 @@ fn a_seller_starts_on_paid_work_and_support_on_disputes() {
     );
     assert_eq!(selected(&app), Some(11));
     assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::StartFeed { after_id: 900, .. })),
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::StartFeed {
+                after_id: Some(900),
+                ..
+            }
+        )),
         "{effects:?}"
     );
     assert!(
@@ -516,7 +520,19 @@ fn help_quit_mouse_and_details() {
 #[test]
 fn a_reload_replaces_orders_moved_after_its_snapshot() {
     let (mut app, _) = signed_in(seller(), (120, 40));
-    // An event arrives while a reload is in flight; the reload's snapshot predates it.
+    let ctrl_r = || {
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char('r'),
+            KeyModifiers::CONTROL,
+        ))
+    };
+    let effects = press(&mut app, [ctrl_r()]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadBoard { .. }]),
+        "{effects:?}"
+    );
+    // An event arrives while the reload is in flight: it is followed at once, and the
+    // reload's snapshot may predate it, so it is placed again when the snapshot lands.
     let event = feed_event(
         950,
         11,
@@ -526,20 +542,15 @@ fn a_reload_replaces_orders_moved_after_its_snapshot() {
         "paid",
         "cancelled",
     );
-    update(&mut app, Msg::Feed(vec![event]));
-    let mut stale = board_data();
-    stale.as_of = 940;
-    let effects = update(&mut app, Msg::BoardLoaded(Ok(stale)));
-    assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::FollowEvent { event, .. } if event.entry.id == 950)),
-        "{effects:?}"
-    );
-    // A snapshot taken after the event needs nothing more.
-    let mut fresh = board_data();
-    fresh.as_of = 960;
-    let effects = update(&mut app, Msg::BoardLoaded(Ok(fresh)));
+    let is_950 =
+        |e: &Effect| matches!(e, Effect::FollowEvent { event, .. } if event.entry.id == 950);
+    let effects = update(&mut app, Msg::Feed(vec![event.clone()]));
+    assert!(effects.iter().any(is_950), "{effects:?}");
+    let effects = update(&mut app, Msg::BoardLoaded(Ok(board_data())));
+    assert!(effects.iter().any(is_950), "{effects:?}");
+    // The next reload saw nothing arrive meanwhile: nothing to place again.
+    press(&mut app, [ctrl_r()]);
+    let effects = update(&mut app, Msg::BoardLoaded(Ok(board_data())));
     assert!(
         !effects
             .iter()

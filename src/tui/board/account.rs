@@ -80,7 +80,7 @@ impl BoardScreen {
         vec![
             Effect::StartFeed {
                 actor: self.actor.clone(),
-                after_id: 0,
+                after_id: None,
             },
             Effect::LoadBoard {
                 actor: self.actor.clone(),

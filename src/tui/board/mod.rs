@@ -29,7 +29,7 @@ use super::overlays::Overlay;
 use crate::config::{QuickFilter, ViewConfig};
 use crate::domain::{Actor, Order, OrderId, OrderSort};
 use crate::service::FEED_RECENT;
-use crate::store::OrderQuery;
+use crate::store::{FeedEvent, OrderQuery};
 use crate::workflow::Workflow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,6 +183,9 @@ pub struct LiveSync {
     pub signed_out: Option<String>,
     /// An order to select once its workflow's board has loaded (go to order).
     pub goto: Option<Order>,
+    /// Feed events that arrived while a board load was running: its snapshot may predate
+    /// them, so their orders are placed again once it lands (bounded like the feed pane).
+    pub arrived_while_loading: Vec<FeedEvent>,
     /// A note typed for an order before a lost race (or a declined confirmation), offered
     /// again in that order's next note box.
     pub kept_note: Option<(OrderId, String)>,

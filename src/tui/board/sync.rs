@@ -11,6 +11,10 @@ use crate::tui::msg::{ApplyFailure, Effect};
 use crate::tui::overlays::Overlay;
 use crate::workflow::Workflow;
 
+/// At most this many events are placed again after a load: a load takes well under a second,
+/// and a burst beyond this is more than a screen's worth of cards.
+const ARRIVED_WHILE_LOADING: usize = 2_000;
+
 impl BoardScreen {
     pub(super) fn on_board_loaded(
         &mut self,
@@ -19,6 +23,7 @@ impl BoardScreen {
     ) -> Vec<Effect> {
         // A stale answer (an older switch's, or text typed past) changes nothing: the
         // current one is on its way, whatever order they arrive in.
+        let arrived = std::mem::take(&mut self.sync.arrived_while_loading);
         let data = match result {
             Ok(data)
                 if self
@@ -26,9 +31,11 @@ impl BoardScreen {
                     .as_ref()
                     .is_some_and(|to| *to != data.workflow) =>
             {
+                self.sync.arrived_while_loading = arrived;
                 return Vec::new();
             }
             Ok(data) if data.text.as_deref().unwrap_or("") != self.filters.text => {
+                self.sync.arrived_while_loading = arrived;
                 return Vec::new();
             }
             Ok(data) => data,
@@ -80,23 +87,21 @@ impl BoardScreen {
             self.feed.events = data.recent.into_iter().collect();
         }
         if !self.sync.feed_started {
+            // From the snapshot's position in the feed: everything committed after it comes
+            // through the feed and is placed as it arrives (the opening lines are shown
+            // already and are not repeated).
             self.sync.feed_started = true;
             effects.push(Effect::StartFeed {
                 actor: self.actor.clone(),
-                after_id: self.feed.newest_id().unwrap_or(0),
+                after_id: Some(data.as_of),
             });
         }
-        // Transitions committed after the snapshot was taken were shown in the feed but may be
-        // missing from it: place their orders again (placement is idempotent).
-        for event in self
-            .feed
-            .events
-            .iter()
-            .filter(|e| e.entry.id > data.as_of && e.workflow == self.workflow)
-        {
+        // Transitions that arrived while the snapshot was read may be missing from it: place
+        // their orders again (placement is idempotent).
+        for event in arrived.into_iter().filter(|e| e.workflow == self.workflow) {
             effects.push(Effect::FollowEvent {
                 actor: self.actor.clone(),
-                event: event.clone(),
+                event,
             });
         }
         effects.extend(self.load_detail());
@@ -255,6 +260,9 @@ impl BoardScreen {
                     actor: self.actor.clone(),
                     event: event.clone(),
                 });
+            }
+            if self.loading && self.sync.arrived_while_loading.len() < ARRIVED_WHILE_LOADING {
+                self.sync.arrived_while_loading.push(event.clone());
             }
             self.feed.push_newest(event);
         }

@@ -328,13 +328,28 @@ async fn follow_feed(
     backoffice: &Backoffice,
     tx: &UnboundedSender<Msg>,
     actor: Actor,
-    after_id: i64,
+    after_id: Option<i64>,
     poll: Duration,
 ) {
-    // With nothing shown yet, the feed starts at the newest event, not the first.
+    // With nothing shown yet, the feed starts at the newest event, not the first (starting
+    // from 0 because the database did not answer would replay all history).
     let after_id = match after_id {
-        0 => backoffice.latest_event_id().await.unwrap_or(0),
-        id => id,
+        Some(id) => id,
+        None => loop {
+            match backoffice.latest_event_id().await {
+                Ok(id) => {
+                    let _ = tx.send(Msg::Connection(ConnectionState::Online));
+                    break id;
+                }
+                Err(error) => {
+                    let lost = ConnectionState::Reconnecting(error.to_string());
+                    if tx.send(Msg::Connection(lost)).is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(READ_RETRY_PAUSE).await;
+                }
+            }
+        },
     };
     let (live_tx, mut live_rx) = unbounded_channel();
     let follower = backoffice.clone();
