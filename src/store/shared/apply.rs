@@ -179,6 +179,10 @@ macro_rules! apply_path {
                     order: &Order,
                     decision: &Decision,
                 ) -> Result<Result<Vec<Movement>, LedgerRefusal>, StoreError> {
+                    // Most transitions move no money: no ledger to read.
+                    if !decision.effects.iter().any(|e| e.moves_money()) {
+                        return Ok(Ok(Vec::new()));
+                    }
                     let recorded: Vec<LedgerRow> =
                         sqlx::query_as::<$db, LedgerRow>(sql::SELECT_LEDGER)
                             .bind(order.id)
