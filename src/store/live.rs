@@ -10,13 +10,20 @@
 //! transaction still in flight (migration 0009 explains the design). An event that committed
 //! behind such a transaction is held back until it ends, and that transaction may end without
 //! a notification (a rollback, or a write that is not a transition), so while anything is held
-//! back the reader looks again on a short backoff rather than waiting to be woken.
+//! back the process's listener wakes its followers again on a short backoff.
+//!
+//! PostgreSQL connections are a bounded resource: a process has one LISTEN connection however
+//! many followers it runs (board panes, event streams), and that one connection also does the
+//! held-back checks, so each follower costs one read per wake-up.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::postgres::EVENTS_CHANNEL;
@@ -51,8 +58,10 @@ const POLLS_PER_HEARTBEAT: u32 = 4;
 const MIN_HEARTBEAT_POLL: Duration = Duration::from_millis(250);
 
 /// The first look again at events held back behind a transaction in flight; it doubles up to
-/// the heartbeat. Transitions are short, so the first look usually finds them.
+/// the longest. Transitions are short, so the first look usually finds them; a long one (a
+/// bulk seed) is looked at once a second.
 const HELD_BACK_FIRST_RETRY: Duration = Duration::from_millis(5);
+const HELD_BACK_LONGEST_RETRY: Duration = Duration::from_secs(1);
 
 /// How one connection's loop ended.
 enum Ended {
@@ -74,7 +83,6 @@ pub async fn follow(
         last: after_id,
         sink,
         lost: false,
-        held_back: false,
     };
     match reader.store.clone() {
         Store::Postgres(pg) => follow_postgres(reader, &pg, poll).await,
@@ -83,19 +91,180 @@ pub async fn follow(
 }
 
 async fn follow_postgres(mut reader: Reader, pg: &PgStore, poll: Duration) {
+    let heartbeat = poll.max(MIN_HEARTBEAT_POLL) * POLLS_PER_HEARTBEAT;
+    let mut wakes = pg.wakes.subscribe(pg);
+    // Anything committed before listening began is read now.
+    let mut read_now = true;
     loop {
         if reader.sink.is_closed() {
             return;
         }
-        if let Some(mut listener) = reader.listen(pg).await
-            // Anything committed while not listening is read now.
-            && reader.catch_up().await
-            && let Ended::ReceiverDropped = reader.follow_notifications(&mut listener, poll).await
-        {
+        if read_now {
+            let answered = reader.catch_up().await;
+            if !answered {
+                tokio::time::sleep(RECONNECT_DELAY).await;
+                continue;
+            }
+        }
+        read_now = match tokio::time::timeout(heartbeat, wakes.recv()).await {
+            // The read doubles as a heartbeat that notices a dead server.
+            Err(_) => true,
+            Ok(first) => match latest_wake(first, &mut wakes) {
+                Next::Read => true,
+                Next::Lost(reason) => {
+                    reader.lost(&StoreError::Unreachable(reason));
+                    false
+                }
+                Next::Resubscribe => {
+                    wakes = pg.wakes.subscribe(pg);
+                    true
+                }
+            },
+        };
+    }
+}
+
+enum Next {
+    Read,
+    Lost(String),
+    Resubscribe,
+}
+
+/// Every wake-up already here, answered by one step: the latest decides (a loss followed by
+/// "listening" is over; a lag may hide anything, so it reads).
+fn latest_wake(first: Result<Wake, RecvError>, wakes: &mut broadcast::Receiver<Wake>) -> Next {
+    let mut next = match first {
+        Ok(Wake::Lost(reason)) => Next::Lost(reason),
+        Ok(Wake::Notified | Wake::Listening) | Err(RecvError::Lagged(_)) => Next::Read,
+        Err(RecvError::Closed) => return Next::Resubscribe,
+    };
+    loop {
+        next = match wakes.try_recv() {
+            Ok(Wake::Lost(reason)) => Next::Lost(reason),
+            Ok(Wake::Notified | Wake::Listening) | Err(TryRecvError::Lagged(_)) => Next::Read,
+            Err(TryRecvError::Empty) => return next,
+            Err(TryRecvError::Closed) => return Next::Resubscribe,
+        };
+    }
+}
+
+/// What the process's listening connection tells each follower.
+#[derive(Clone, Debug)]
+enum Wake {
+    /// (Re)connected and listening: anything may have committed while it was not.
+    Listening,
+    /// A transition committed.
+    Notified,
+    /// The listening connection was lost; it is being re-established.
+    Lost(String),
+}
+
+/// Wake-ups a follower has not taken yet: beyond this it lags, which only means it reads
+/// once for all of them.
+const WAKES_BUFFERED: usize = 64;
+
+/// One LISTEN connection per process, however many followers (board panes, event streams):
+/// PostgreSQL connections are a bounded resource, and every follower reads the same channel.
+/// It is opened by the first follower and closed when the last one has gone.
+#[derive(Clone, Default)]
+pub(crate) struct SharedListener {
+    sender: Arc<Mutex<Option<broadcast::Sender<Wake>>>>,
+}
+
+impl SharedListener {
+    fn subscribe(&self, pg: &PgStore) -> broadcast::Receiver<Wake> {
+        let mut sender = lock(&self.sender);
+        if let Some(sender) = sender.as_ref() {
+            return sender.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(WAKES_BUFFERED);
+        *sender = Some(tx.clone());
+        tokio::spawn(listen(pg.clone(), self.clone(), tx));
+        rx
+    }
+
+    /// Under the lock, so that no follower subscribes to a listener that is going away.
+    fn close_if_unused(&self, tx: &broadcast::Sender<Wake>) -> bool {
+        let mut sender = lock(&self.sender);
+        if tx.receiver_count() == 0 {
+            *sender = None;
+            return true;
+        }
+        false
+    }
+}
+
+/// A poisoned lock only means a follower panicked while subscribing; the slot is still sound.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The listening connection's life: connect, listen, pass every notification on, and on a
+/// lost connection say so and connect again, until no follower is left.
+async fn listen(pg: PgStore, shared: SharedListener, tx: broadcast::Sender<Wake>) {
+    loop {
+        if shared.close_if_unused(&tx) {
             return;
+        }
+        let mut listener = match connect_listener(&pg).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                // Followers report a loss once, however often it is repeated.
+                let _ = tx.send(Wake::Lost(error.to_string()));
+                tokio::time::sleep(RECONNECT_DELAY).await;
+                continue;
+            }
+        };
+        wake(&pg, &tx, &mut listener, Wake::Listening).await;
+        loop {
+            match tokio::time::timeout(LISTENER_CHECK, listener.try_recv()).await {
+                Ok(Ok(Some(_))) => wake(&pg, &tx, &mut listener, Wake::Notified).await,
+                Err(_) => {}
+                Ok(Ok(None)) | Ok(Err(_)) => {
+                    let reason = "the connection to PostgreSQL was lost".to_string();
+                    let _ = tx.send(Wake::Lost(reason));
+                    break;
+                }
+            }
+            if shared.close_if_unused(&tx) {
+                return;
+            }
         }
         tokio::time::sleep(RECONNECT_DELAY).await;
     }
+}
+
+/// Wakes the followers, and again on a backoff while committed events are held back behind a
+/// transaction in flight. Each wake-up follows a check, so the last one, after a check that
+/// found nothing held back, lets the followers read everything committed before it; whatever
+/// commits later notifies anew.
+async fn wake(pg: &PgStore, tx: &broadcast::Sender<Wake>, listener: &mut PgListener, first: Wake) {
+    let mut retry = HELD_BACK_FIRST_RETRY;
+    let mut wake = first;
+    loop {
+        // Every notification already here is answered by this wake-up.
+        while listener.next_buffered().is_some() {}
+        // A failed check wakes them anyway: their own reads find out what is wrong.
+        let held_back = pg.feed_held_back().await.unwrap_or(false);
+        let _ = tx.send(wake);
+        if !held_back || tx.receiver_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(HELD_BACK_LONGEST_RETRY);
+        wake = Wake::Notified;
+    }
+}
+
+/// How often an idle listener looks whether any follower is left.
+const LISTENER_CHECK: Duration = Duration::from_secs(1);
+
+async fn connect_listener(pg: &PgStore) -> Result<PgListener, StoreError> {
+    let mut listener = PgListener::connect_with(pg.pool()).await?;
+    listener.listen(EVENTS_CHANNEL).await?;
+    Ok(listener)
 }
 
 async fn follow_sqlite(mut reader: Reader, sqlite: &SqliteStore, poll: Duration) {
@@ -128,60 +297,9 @@ struct Reader {
     last: i64,
     sink: UnboundedSender<LiveUpdate>,
     lost: bool,
-    /// The last read left committed events behind a transaction in flight (PostgreSQL).
-    held_back: bool,
 }
 
 impl Reader {
-    /// A listener on the events channel, or `None` (reported as lost) when there is none.
-    async fn listen(&mut self, pg: &PgStore) -> Option<PgListener> {
-        let mut listener = match PgListener::connect_with(pg.pool()).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                self.lost(&StoreError::from(error));
-                return None;
-            }
-        };
-        if let Err(error) = listener.listen(EVENTS_CHANNEL).await {
-            self.lost(&StoreError::from(error));
-            return None;
-        }
-        Some(listener)
-    }
-
-    async fn follow_notifications(&mut self, listener: &mut PgListener, poll: Duration) -> Ended {
-        let heartbeat = poll.max(MIN_HEARTBEAT_POLL) * POLLS_PER_HEARTBEAT;
-        let mut retry = HELD_BACK_FIRST_RETRY;
-        loop {
-            if self.sink.is_closed() {
-                return Ended::ReceiverDropped;
-            }
-            let wait = if self.held_back {
-                let wait = retry;
-                retry = (retry * 2).min(heartbeat);
-                wait
-            } else {
-                retry = HELD_BACK_FIRST_RETRY;
-                heartbeat
-            };
-            match tokio::time::timeout(wait, listener.try_recv()).await {
-                Ok(Ok(Some(_))) | Err(_) => {
-                    // One read answers every notification already here.
-                    while listener.next_buffered().is_some() {}
-                    if !self.catch_up().await {
-                        return Ended::ConnectionLost;
-                    }
-                }
-                Ok(Ok(None)) | Ok(Err(_)) => {
-                    self.lost(&StoreError::Unreachable(
-                        "the connection to PostgreSQL was lost".into(),
-                    ));
-                    return Ended::ConnectionLost;
-                }
-            }
-        }
-    }
-
     /// `PRAGMA data_version` changes when another connection commits: then read the feed.
     async fn poll_data_version(
         &mut self,
@@ -216,11 +334,6 @@ impl Reader {
 
     /// Reads everything after the last event; false when the database did not answer.
     async fn catch_up(&mut self) -> bool {
-        // Asked before reading: an event that commits after this question announces itself,
-        // so a "no" can never leave an event unread with nothing left to wake the reader.
-        if !self.check_held_back().await {
-            return false;
-        }
         loop {
             match self
                 .store
@@ -248,20 +361,6 @@ impl Reader {
                     self.lost(&error);
                     return false;
                 }
-            }
-        }
-    }
-
-    /// False when the database did not answer.
-    async fn check_held_back(&mut self) -> bool {
-        match self.store.feed_held_back().await {
-            Ok(held_back) => {
-                self.held_back = held_back;
-                true
-            }
-            Err(error) => {
-                self.lost(&error);
-                false
             }
         }
     }

@@ -20,6 +20,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PgStore {
     pub(crate) pool: PgPool,
     url: String,
+    /// The process's one LISTEN connection, shared by every follower of the feed.
+    pub(crate) wakes: super::live::SharedListener,
 }
 
 /// Debug shows the URL without its credentials, like every other place that prints it.
@@ -78,6 +80,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             url: url.to_string(),
+            wakes: super::live::SharedListener::default(),
         })
     }
 

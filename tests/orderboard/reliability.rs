@@ -277,6 +277,79 @@ fn a_follower_misses_no_event_while_eight_writers_commit_out_of_order_on_postgre
     );
 }
 
+/// Many followers in one process (board panes, event streams) share one LISTEN connection,
+/// each still gets every event, and the connection closes when the last follower has gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_in_one_process_share_one_listening_connection_on_postgres() {
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    let (backoffice, store) = db.parts().await;
+    let Store::Postgres(pg) = store.clone() else {
+        unreachable!("a PostgreSQL test database")
+    };
+    let listening = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .fetch_one(pg.pool())
+        .await
+        .unwrap()
+    };
+    let start = crate::db::settled_feed_head(&store).await;
+    let mut receivers = Vec::new();
+    for _ in 0..20 {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(follow(
+            store.clone(),
+            Visibility::Everything,
+            start,
+            Duration::from_millis(100),
+            tx,
+        ));
+        receivers.push(rx);
+    }
+    let admin = orderboard::domain::Actor::new("ada", orderboard::domain::Role::Admin);
+    crate::support::set_up_users(&db);
+    let mut created = Vec::new();
+    for _ in 0..5 {
+        let draft = crate::support::draft("marketplace");
+        let id = backoffice
+            .create_order(&admin, draft, crate::support::test_now())
+            .await
+            .unwrap();
+        created.push(id);
+    }
+    for rx in &mut receivers {
+        let mut orders = Vec::new();
+        while orders.len() < created.len() {
+            let update = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("every follower is woken")
+                .unwrap();
+            if let LiveUpdate::Events(events) = update {
+                orders.extend(events.iter().map(|e| e.entry.order_id));
+            }
+        }
+        assert_eq!(orders, created);
+    }
+    assert_eq!(
+        listening().await,
+        1,
+        "one LISTEN connection for 20 followers"
+    );
+    drop(receivers);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listening().await > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        listening().await,
+        0,
+        "the last follower gone, the connection closes"
+    );
+}
+
 /// Write transactions that hold a transaction id for a while, write no history and roll
 /// back, until told to stop; returns how many there were.
 async fn hold_back_the_feed(pool: sqlx::PgPool, writing: Arc<AtomicBool>) -> usize {
