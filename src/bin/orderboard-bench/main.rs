@@ -69,6 +69,12 @@ enum BenchCommand {
     Feed {
         #[arg(long, default_value_t = 300)]
         events: usize,
+        /// Followers in this process, as board panes or event streams would be.
+        #[arg(long, default_value_t = 1)]
+        followers: usize,
+        /// Writer processes sharing the events.
+        #[arg(long, default_value_t = 1)]
+        writers: usize,
         #[arg(long)]
         json: bool,
     },
@@ -180,16 +186,24 @@ async fn run(cli: BenchCli) -> Result<()> {
             let report = apply::apply(&backoffice, &raw, clients, transitions).await?;
             (report, json)
         }
-        BenchCommand::Feed { events, json } => {
+        BenchCommand::Feed {
+            events,
+            followers,
+            writers,
+            json,
+        } => {
             let database = match context.database_url()? {
                 DatabaseUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
                 DatabaseUrl::Postgres { url } => url,
             };
-            let poll = Duration::from_millis(context.config.feed_interval_ms());
-            (
-                feed::feed(&backoffice, &database, events, poll).await?,
-                json,
-            )
+            let load = feed::FeedLoad {
+                events,
+                followers,
+                writers,
+                poll: Duration::from_millis(context.config.feed_interval_ms()),
+            };
+            let raw = raw_store(&context).await?;
+            (feed::feed(&backoffice, &raw, &database, &load).await?, json)
         }
         BenchCommand::Power { json } => (power::power(&backoffice, &actor).await?, json),
         BenchCommand::Runner {
