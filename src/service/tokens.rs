@@ -114,10 +114,14 @@ impl Backoffice {
         else {
             return Err(refused());
         };
-        match self.store.user(&token.user).await? {
-            Some(user) if !user.disabled => Ok(Actor::new(user.name, user.role)),
-            _ => Err(refused()),
+        if token.disabled {
+            return Err(refused());
         }
+        let role = token
+            .role
+            .parse()
+            .map_err(|e| ServiceError::Internal(format!("user \"{}\": {e}", token.token.user)))?;
+        Ok(Actor::new(token.token.user, role))
     }
 }
 

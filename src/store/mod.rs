@@ -465,7 +465,7 @@ impl Store {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<TokenRecord>, StoreError> {
+    ) -> Result<Option<TokenUse>, StoreError> {
         dispatch!(self, s => s.use_token(token_hash, now).await)
     }
 

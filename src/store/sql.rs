@@ -491,8 +491,9 @@ pub const SELECT_TOKENS: &str = select_tokens!("ORDER BY name");
 pub const COUNT_TOKENS_NAMED: &str = "SELECT COUNT(*) FROM api_tokens WHERE name = $1";
 pub const REVOKE_TOKEN: &str =
     "UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL";
-/// The live token with this hash: revoked ones are never returned.
-pub const SELECT_LIVE_TOKEN: &str = select_tokens!("WHERE token_hash = $1 AND revoked_at IS NULL");
+/// The live token with this hash and its user's standing: revoked tokens, and tokens of users
+/// no longer there, are never returned.
+pub const SELECT_LIVE_TOKEN_USE: &str = "SELECT t.name, t.user_name, t.created_at, t.revoked_at, t.last_used_at, u.role, u.disabled FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
 /// At most one write per token and minute ($3 is a minute ago): a busy client does not turn
 /// every read into a write.
 pub const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)";

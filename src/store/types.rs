@@ -38,6 +38,15 @@ pub struct UserRecord {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
+/// A live token and its user's standing now, read together at each request.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TokenUse {
+    #[sqlx(flatten)]
+    pub token: TokenRecord,
+    pub role: String,
+    pub disabled: bool,
+}
+
 /// An API token as an admin lists it: never its secret nor its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct TokenRecord {

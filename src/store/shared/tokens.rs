@@ -18,7 +18,7 @@ macro_rules! token_queries {
             use chrono::{DateTime, Duration, Utc};
 
             use $crate::store::shared::tokens::duplicate_token;
-            use $crate::store::types::{StoredResponse, TokenRecord};
+            use $crate::store::types::{StoredResponse, TokenRecord, TokenUse};
             use $crate::store::{StoreError, micros, sql};
 
             /// How stale `last_used_at` may get: one write per token and minute at most.
@@ -72,17 +72,22 @@ macro_rules! token_queries {
                     Ok(done.rows_affected() == 1)
                 }
 
-                /// The live (not revoked) token with this hash, its use noted.
+                /// The live (not revoked) token with this hash and its user, its use noted.
                 pub async fn use_token(
                     &self,
                     token_hash: &str,
                     now: DateTime<Utc>,
-                ) -> Result<Option<TokenRecord>, StoreError> {
-                    let token = sqlx::query_as::<$db, TokenRecord>(sql::SELECT_LIVE_TOKEN)
+                ) -> Result<Option<TokenUse>, StoreError> {
+                    let token = sqlx::query_as::<$db, TokenUse>(sql::SELECT_LIVE_TOKEN_USE)
                         .bind(token_hash)
                         .fetch_optional(&self.pool)
                         .await?;
-                    if token.is_some() {
+                    // Written at most once a minute: most requests only read. (The statement
+                    // repeats the condition, so two requests at once write once.)
+                    let stale = token.as_ref().is_some_and(|t| {
+                        t.token.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY)
+                    });
+                    if stale {
                         let now = micros(now);
                         sqlx::query::<$db>(sql::TOUCH_TOKEN)
                             .bind(token_hash)
