@@ -81,6 +81,8 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
+        // Answers are small and written whole: no reason to hold them for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let mut closing = closing.clone();
         connections.spawn(async move {
