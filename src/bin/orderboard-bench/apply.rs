@@ -76,14 +76,14 @@ pub async fn apply(
 }
 
 #[derive(Clone, Copy)]
-enum Writer<'a> {
+pub enum Writer<'a> {
     ApplyPath(&'a Backoffice),
     /// With the global lock or without.
     RawSql(&'a Store, bool),
 }
 
 /// Accepts `ids` with `clients` concurrent writers.
-async fn run_clients(writer: Writer<'_>, ids: &[i64], clients: usize) -> Result<Duration> {
+pub async fn run_clients(writer: Writer<'_>, ids: &[i64], clients: usize) -> Result<Duration> {
     let per_client = ids.len().div_ceil(clients.max(1)).max(1);
     let started = Instant::now();
     let mut tasks = Vec::new();

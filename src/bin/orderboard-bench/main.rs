@@ -3,6 +3,7 @@
 //! public interfaces only: the service boundary for everything the app does, and a store of
 //! its own for the raw-SQL baselines and query plans.
 
+mod api;
 mod apply;
 mod board;
 mod explain;
@@ -61,6 +62,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         clients: usize,
         #[arg(long, default_value_t = 2000)]
+        transitions: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The HTTP API: POST /orders/{id}/events/{event} from concurrent clients against the
+    /// apply path, then the latency at half the API's top rate.
+    Api {
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        #[arg(long, default_value_t = 4000)]
         transitions: usize,
         #[arg(long)]
         json: bool,
@@ -186,6 +197,11 @@ async fn run(cli: BenchCli) -> Result<()> {
             let report = apply::apply(&backoffice, &raw, clients, transitions).await?;
             (report, json)
         }
+        BenchCommand::Api {
+            clients,
+            transitions,
+            json,
+        } => (api::api(&backoffice, clients, transitions).await?, json),
         BenchCommand::Feed {
             events,
             followers,
