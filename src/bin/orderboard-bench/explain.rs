@@ -68,8 +68,19 @@ pub async fn explain(store: &Store, seller: &str) -> Result<()> {
         ),
         (
             "live feed after an id, staff",
-            sql::FEED_AFTER,
+            match store {
+                Store::Sqlite(_) => sql::FEED_AFTER,
+                Store::Postgres(_) => sql::PG_FEED_AFTER,
+            },
             vec![Int(0), none(), none(), Int(500)],
+        ),
+        (
+            "live feed after an id, one seller",
+            match store {
+                Store::Sqlite(_) => sql::FEED_AFTER,
+                Store::Postgres(_) => sql::PG_FEED_AFTER,
+            },
+            vec![Int(0), none(), seller(), Int(500)],
         ),
     ];
     for (label, text, params) in queries {
