@@ -14,6 +14,7 @@ mod report;
 mod runner;
 mod search;
 mod seed;
+mod startup;
 
 use std::time::Duration;
 
@@ -73,6 +74,14 @@ enum BenchCommand {
         clients: usize,
         #[arg(long, default_value_t = 4000)]
         transitions: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// From starting `orderboard` to its sign-in screen, under tmux (needs the release
+    /// `orderboard` built beside the bench).
+    Startup {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
         #[arg(long)]
         json: bool,
     },
@@ -156,7 +165,15 @@ fn main() {
 
 async fn run(cli: BenchCli) -> Result<()> {
     let context = Context::load(&cli.global)?;
-    let mode = if matches!(cli.command, BenchCommand::Seed { .. }) {
+    // Before signing in: the app under test opens the database itself.
+    let command = match cli.command {
+        BenchCommand::Startup { runs, json } => {
+            startup::startup(&database_argument(&context)?, runs)?.print(json);
+            return Ok(());
+        }
+        command => command,
+    };
+    let mode = if matches!(command, BenchCommand::Seed { .. }) {
         OpenMode::CreateIfMissing
     } else {
         OpenMode::ExistingOnly
@@ -171,7 +188,7 @@ async fn run(cli: BenchCli) -> Result<()> {
     if actor.role != Role::Admin {
         return Err(eyre!("benchmarks run as an admin (--as ADMIN)"));
     }
-    let report = match cli.command {
+    let report = match command {
         BenchCommand::Seed {
             orders,
             accounts_only,
@@ -208,10 +225,7 @@ async fn run(cli: BenchCli) -> Result<()> {
             writers,
             json,
         } => {
-            let database = match context.database_url()? {
-                DatabaseUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
-                DatabaseUrl::Postgres { url } => url,
-            };
+            let database = database_argument(&context)?;
             let load = feed::FeedLoad {
                 events,
                 followers,
@@ -260,10 +274,21 @@ async fn run(cli: BenchCli) -> Result<()> {
         BenchCommand::FeedWriter { first, count } => {
             return feed::feed_writer(&backoffice, first, count).await;
         }
+        BenchCommand::Startup { .. } => {
+            return Err(eyre!("the startup bench runs before signing in"));
+        }
     };
     let (report, json) = report;
     report.print(json);
     Ok(())
+}
+
+/// The database as a `--database` argument for a child process.
+fn database_argument(context: &Context) -> Result<String> {
+    Ok(match context.database_url()? {
+        DatabaseUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
+        DatabaseUrl::Postgres { url } => url,
+    })
 }
 
 /// The runner bench with `runners` runners, each on a pool of its own.
