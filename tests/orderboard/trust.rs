@@ -444,15 +444,26 @@ fn an_open_board_follows_a_disabled_or_demoted_user() {
     assert!(update(&mut app, Msg::Tick(now)).is_empty());
     let demoted = Actor::new("sam", Role::Customer);
     let effects = update(&mut app, Msg::AccountChecked(Ok(Some(demoted.clone()))));
+    // The old feed stops; the new one starts where the new board's snapshot was read.
     assert!(
         matches!(
             effects.as_slice(),
-            [Effect::StartFeed { actor, .. }, Effect::LoadBoard { actor: load, .. }]
-                if *actor == demoted && *load == demoted
+            [Effect::StopFeed, Effect::LoadBoard { actor: load, .. }] if *load == demoted
         ),
         "{effects:?}"
     );
     assert_eq!(app.board().unwrap().actor, demoted);
+    let effects = update(
+        &mut app,
+        Msg::BoardLoaded(Ok(crate::tui_fixtures::board_data())),
+    );
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::StartFeed { actor, after_id: Some(900) } if *actor == demoted
+        )),
+        "{effects:?}"
+    );
 
     let effects = update(&mut app, Msg::AccountChecked(Ok(None)));
     assert!(

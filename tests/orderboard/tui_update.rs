@@ -548,9 +548,12 @@ fn a_reload_replaces_orders_moved_after_its_snapshot() {
     assert!(effects.iter().any(is_950), "{effects:?}");
     let effects = update(&mut app, Msg::BoardLoaded(Ok(board_data())));
     assert!(effects.iter().any(is_950), "{effects:?}");
-    // The next reload saw nothing arrive meanwhile: nothing to place again.
+    // The next reload saw nothing arrive meanwhile, and its snapshot is after the event:
+    // nothing to place again.
     press(&mut app, [ctrl_r()]);
-    let effects = update(&mut app, Msg::BoardLoaded(Ok(board_data())));
+    let mut fresh = board_data();
+    fresh.as_of = 960;
+    let effects = update(&mut app, Msg::BoardLoaded(Ok(fresh)));
     assert!(
         !effects
             .iter()

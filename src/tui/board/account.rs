@@ -77,11 +77,12 @@ impl BoardScreen {
         self.order_pane.detail = None;
         self.loading = true;
         *context.status = Status::info(message);
+        // The feed restarts with the new visibility where the new board's snapshot is read
+        // (once it lands), so that nothing between the two is missed; meanwhile the old
+        // feed's lines are not this board's.
+        self.sync.feed_started = false;
         vec![
-            Effect::StartFeed {
-                actor: self.actor.clone(),
-                after_id: None,
-            },
+            Effect::StopFeed,
             Effect::LoadBoard {
                 actor: self.actor.clone(),
                 workflow: None,

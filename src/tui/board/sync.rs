@@ -96,16 +96,36 @@ impl BoardScreen {
                 after_id: Some(data.as_of),
             });
         }
-        // Transitions that arrived while the snapshot was read may be missing from it: place
-        // their orders again (placement is idempotent).
-        for event in arrived.into_iter().filter(|e| e.workflow == self.workflow) {
-            effects.push(Effect::FollowEvent {
-                actor: self.actor.clone(),
-                event,
-            });
-        }
+        effects.extend(self.place_again(arrived, data.as_of));
         effects.extend(self.load_detail());
         effects
+    }
+
+    /// Transitions that arrived while the snapshot was read may be missing from it: their
+    /// orders are placed again (placement is idempotent). Two ways to know them: those that
+    /// arrived while a load ran, and, should loads overlap (one landing ends "loading" while
+    /// another still reads), those after the snapshot's position by id (exact on SQLite; on
+    /// PostgreSQL ids mostly rise with the feed's order).
+    fn place_again(&self, arrived: Vec<FeedEvent>, as_of: i64) -> Vec<Effect> {
+        let mut again: Vec<FeedEvent> = arrived
+            .into_iter()
+            .filter(|e| e.workflow == self.workflow)
+            .collect();
+        for event in self.feed.events.iter() {
+            if event.entry.id > as_of
+                && event.workflow == self.workflow
+                && !again.iter().any(|e| e.entry.id == event.entry.id)
+            {
+                again.push(event.clone());
+            }
+        }
+        again
+            .into_iter()
+            .map(|event| Effect::FollowEvent {
+                actor: self.actor.clone(),
+                event,
+            })
+            .collect()
     }
 
     /// Where each role starts (the first of its start columns), else the first column; the
@@ -261,7 +281,10 @@ impl BoardScreen {
                     event: event.clone(),
                 });
             }
-            if self.loading && self.sync.arrived_while_loading.len() < ARRIVED_WHILE_LOADING {
+            if self.loading
+                && event.workflow == self.workflow
+                && self.sync.arrived_while_loading.len() < ARRIVED_WHILE_LOADING
+            {
                 self.sync.arrived_while_loading.push(event.clone());
             }
             self.feed.push_newest(event);
