@@ -217,21 +217,19 @@ async fn listen(pg: PgStore, shared: SharedListener, tx: broadcast::Sender<Wake>
                 continue;
             }
         };
-        wake(&pg, &tx, &mut listener, Wake::Listening).await;
-        loop {
-            match tokio::time::timeout(LISTENER_CHECK, listener.try_recv()).await {
+        let mut alive = wake(&pg, &tx, &mut listener, Wake::Listening).await;
+        while alive {
+            alive = match tokio::time::timeout(LISTENER_CHECK, listener.try_recv()).await {
                 Ok(Ok(Some(_))) => wake(&pg, &tx, &mut listener, Wake::Notified).await,
-                Err(_) => {}
-                Ok(Ok(None)) | Ok(Err(_)) => {
-                    let reason = "the connection to PostgreSQL was lost".to_string();
-                    let _ = tx.send(Wake::Lost(reason));
-                    break;
-                }
-            }
+                Err(_) => true,
+                Ok(Ok(None)) | Ok(Err(_)) => false,
+            };
             if shared.close_if_unused(&tx) {
                 return;
             }
         }
+        let reason = "the connection to PostgreSQL was lost".to_string();
+        let _ = tx.send(Wake::Lost(reason));
         tokio::time::sleep(RECONNECT_DELAY).await;
     }
 }
@@ -239,21 +237,29 @@ async fn listen(pg: PgStore, shared: SharedListener, tx: broadcast::Sender<Wake>
 /// Wakes the followers, and again on a backoff while committed events are held back behind a
 /// transaction in flight. Each wake-up follows a check, so the last one, after a check that
 /// found nothing held back, lets the followers read everything committed before it; whatever
-/// commits later notifies anew.
-async fn wake(pg: &PgStore, tx: &broadcast::Sender<Wake>, listener: &mut PgListener, first: Wake) {
+/// commits later notifies anew. A notification during the backoff wakes them at once and
+/// starts the backoff again, so a busy database never waits the longest retry. False when
+/// the listening connection was lost.
+async fn wake(
+    pg: &PgStore,
+    tx: &broadcast::Sender<Wake>,
+    listener: &mut PgListener,
+    first: Wake,
+) -> bool {
     let mut retry = HELD_BACK_FIRST_RETRY;
     let mut wake = first;
     loop {
-        // Every notification already here is answered by this wake-up.
-        while listener.next_buffered().is_some() {}
         // A failed check wakes them anyway: their own reads find out what is wrong.
         let held_back = pg.feed_held_back().await.unwrap_or(false);
         let _ = tx.send(wake);
         if !held_back || tx.receiver_count() == 0 {
-            return;
+            return true;
         }
-        tokio::time::sleep(retry).await;
-        retry = (retry * 2).min(HELD_BACK_LONGEST_RETRY);
+        match tokio::time::timeout(retry, listener.try_recv()).await {
+            Ok(Ok(Some(_))) => retry = HELD_BACK_FIRST_RETRY,
+            Err(_) => retry = (retry * 2).min(HELD_BACK_LONGEST_RETRY),
+            Ok(Ok(None)) | Ok(Err(_)) => return false,
+        }
         wake = Wake::Notified;
     }
 }
