@@ -77,6 +77,15 @@ impl PgStore {
                 url,
             ))
         })?;
+        // A dump restored into another server brings the old server's transaction ids, which
+        // may lie ahead of this server's counter: the feed would sort every new event before
+        // them, and count them as held back forever. No committed row can carry an id this
+        // server has not handed out yet, so such rows are from a restore, long committed:
+        // they go back to 0, as rows from before the column existed (migration 0010).
+        sqlx::query(super::sql::PG_FORGET_FOREIGN_XIDS)
+            .execute(&pool)
+            .await
+            .map_err(|e| StoreError::Unusable(scrub(&e.to_string(), url)))?;
         Ok(PgStore {
             pool,
             url: url.to_string(),

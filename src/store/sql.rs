@@ -279,6 +279,11 @@ pub const LATEST_HISTORY_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM history";
 /// after it misses nothing still in flight.
 pub const PG_FEED_HEAD: &str = "SELECT COALESCE((SELECT id FROM history WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, id DESC LIMIT 1), 0)";
 
+/// PostgreSQL: history rows whose transaction id this server has not handed out yet (they
+/// came with a restored dump) are reset to 0, "committed long ago" (migration 0010 defines
+/// the function, beside the one exception the append-only trigger makes for it).
+pub const PG_FORGET_FOREIGN_XIDS: &str = "SELECT orderboard_forget_foreign_xids()";
+
 /// PostgreSQL: whether a committed event waits behind a transaction still in flight. That
 /// transaction may never announce anything (it may roll back, or write no history), so the
 /// reader looks again soon instead of waiting for the next notification.
