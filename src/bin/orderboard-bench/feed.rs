@@ -90,8 +90,34 @@ pub async fn feed(
     }
     sampling.store(false, Ordering::Relaxed);
     let connections = sampler.await?;
-    let latencies = sorted(latencies);
-    let limit = match (backoffice.backend_name(), load.followers) {
+    Ok(Report {
+        bench: format!(
+            "feed latency, {} events from {} writers to {} followers, poll {} ms",
+            commits.len(),
+            load.writers,
+            load.followers,
+            load.poll.as_millis()
+        ),
+        backend: backoffice.backend_name().into(),
+        figures: figures(
+            backoffice.backend_name(),
+            load,
+            seen_by_each,
+            sorted(latencies),
+            connections,
+        ),
+    })
+}
+
+/// What the feed bench reports: the latencies sorted, in ms.
+fn figures(
+    backend: &str,
+    load: &FeedLoad,
+    seen_by_each: usize,
+    latencies: Vec<f64>,
+    connections: Option<(f64, f64)>,
+) -> Vec<Figure> {
+    let limit = match (backend, load.followers) {
         ("postgres", 1) => 50.0,
         ("postgres", _) => 100.0,
         _ => 250.0,
@@ -126,17 +152,7 @@ pub async fn feed(
             "connections",
         ));
     }
-    Ok(Report {
-        bench: format!(
-            "feed latency, {} events from {} writers to {} followers, poll {} ms",
-            commits.len(),
-            load.writers,
-            load.followers,
-            load.poll.as_millis()
-        ),
-        backend: backoffice.backend_name().into(),
-        figures,
-    })
+    figures
 }
 
 /// One follower: when each event arrived, until it has them all or the feed goes quiet.

@@ -24,7 +24,10 @@ use color_eyre::eyre::eyre;
 use orderboard::cli::args::GlobalArgs;
 use orderboard::cli::context::Context;
 use orderboard::domain::{Actor, Role};
+use orderboard::service::Backoffice;
 use orderboard::store::{DatabaseUrl, OpenMode, Store};
+
+use crate::report::Report;
 
 #[derive(Parser, Debug)]
 #[command(name = "orderboard-bench", about = "Measure orderboard on a database")]
@@ -173,21 +176,7 @@ async fn run(cli: BenchCli) -> Result<()> {
         }
         command => command,
     };
-    let mode = if matches!(command, BenchCommand::Seed { .. }) {
-        OpenMode::CreateIfMissing
-    } else {
-        OpenMode::ExistingOnly
-    };
-    let backoffice = context.open(mode).await?;
-    // The seed bench may start from an empty database: it creates the demo users itself.
-    let actor = if backoffice.is_fresh().await? {
-        seed::ensure_users(&backoffice).await?
-    } else {
-        context.actor(&backoffice).await?
-    };
-    if actor.role != Role::Admin {
-        return Err(eyre!("benchmarks run as an admin (--as ADMIN)"));
-    }
+    let (backoffice, actor) = open_as_admin(&context, &command).await?;
     let report = match command {
         BenchCommand::Seed {
             orders,
@@ -225,15 +214,13 @@ async fn run(cli: BenchCli) -> Result<()> {
             writers,
             json,
         } => {
-            let database = database_argument(&context)?;
             let load = feed::FeedLoad {
                 events,
                 followers,
                 writers,
                 poll: Duration::from_millis(context.config.feed_interval_ms()),
             };
-            let raw = raw_store(&context).await?;
-            (feed::feed(&backoffice, &raw, &database, &load).await?, json)
+            (feed_bench(&context, &backoffice, &load).await?, json)
         }
         BenchCommand::Power { json } => (power::power(&backoffice, &actor).await?, json),
         BenchCommand::Runner {
@@ -250,16 +237,7 @@ async fn run(cli: BenchCli) -> Result<()> {
             let raw = raw_store(&context).await?;
             (search::search(&backoffice, &raw, &viewers).await?, json)
         }
-        BenchCommand::Explain => {
-            let seller = backoffice
-                .users(&actor)
-                .await?
-                .into_iter()
-                .find(|u| u.role == Role::Seller)
-                .map(|u| u.name)
-                .unwrap_or_default();
-            return explain::explain(&raw_store(&context).await?, &seller).await;
-        }
+        BenchCommand::Explain => return explain_bench(&context, &backoffice, &actor).await,
         BenchCommand::RaceWriter {
             first,
             count,
@@ -281,6 +259,47 @@ async fn run(cli: BenchCli) -> Result<()> {
     let (report, json) = report;
     report.print(json);
     Ok(())
+}
+
+/// The database, and the admin the benches act as.
+async fn open_as_admin(context: &Context, command: &BenchCommand) -> Result<(Backoffice, Actor)> {
+    let mode = if matches!(command, BenchCommand::Seed { .. }) {
+        OpenMode::CreateIfMissing
+    } else {
+        OpenMode::ExistingOnly
+    };
+    let backoffice = context.open(mode).await?;
+    // The seed bench may start from an empty database: it creates the demo users itself.
+    let actor = if backoffice.is_fresh().await? {
+        seed::ensure_users(&backoffice).await?
+    } else {
+        context.actor(&backoffice).await?
+    };
+    if actor.role != Role::Admin {
+        return Err(eyre!("benchmarks run as an admin (--as ADMIN)"));
+    }
+    Ok((backoffice, actor))
+}
+
+async fn feed_bench(
+    context: &Context,
+    backoffice: &Backoffice,
+    load: &feed::FeedLoad,
+) -> Result<Report> {
+    let raw = raw_store(context).await?;
+    feed::feed(backoffice, &raw, &database_argument(context)?, load).await
+}
+
+/// The board's queries explained, for a seller with orders.
+async fn explain_bench(context: &Context, backoffice: &Backoffice, actor: &Actor) -> Result<()> {
+    let seller = backoffice
+        .users(actor)
+        .await?
+        .into_iter()
+        .find(|u| u.role == Role::Seller)
+        .map(|u| u.name)
+        .unwrap_or_default();
+    explain::explain(&raw_store(context).await?, &seller).await
 }
 
 /// The database as a `--database` argument for a child process.
