@@ -254,11 +254,11 @@ pub enum Effect {
         workflow: String,
         query: OrderQuery,
     },
-    /// Start the live feed after this event (replacing a feed already running); `None`
-    /// starts from the newest.
+    /// Start the live feed after this event, the board snapshot's feed position (replacing
+    /// a feed already running).
     StartFeed {
         actor: Actor,
-        after_id: Option<i64>,
+        after_id: i64,
     },
     /// Stop the live feed (signed out).
     StopFeed,

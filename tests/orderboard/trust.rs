@@ -460,7 +460,7 @@ fn an_open_board_follows_a_disabled_or_demoted_user() {
     assert!(
         effects.iter().any(|e| matches!(
             e,
-            Effect::StartFeed { actor, after_id: Some(900) } if *actor == demoted
+            Effect::StartFeed { actor, after_id: 900 } if *actor == demoted
         )),
         "{effects:?}"
     );

@@ -57,13 +57,9 @@ fn a_seller_starts_on_paid_work_and_support_on_disputes() {
     );
     assert_eq!(selected(&app), Some(11));
     assert!(
-        effects.iter().any(|e| matches!(
-            e,
-            Effect::StartFeed {
-                after_id: Some(900),
-                ..
-            }
-        )),
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::StartFeed { after_id: 900, .. })),
         "{effects:?}"
     );
     assert!(

@@ -93,7 +93,7 @@ impl BoardScreen {
             self.sync.feed_started = true;
             effects.push(Effect::StartFeed {
                 actor: self.actor.clone(),
-                after_id: Some(data.as_of),
+                after_id: data.as_of,
             });
         }
         effects.extend(self.place_again(arrived, data.as_of));

@@ -328,29 +328,9 @@ async fn follow_feed(
     backoffice: &Backoffice,
     tx: &UnboundedSender<Msg>,
     actor: Actor,
-    after_id: Option<i64>,
+    after_id: i64,
     poll: Duration,
 ) {
-    // With nothing shown yet, the feed starts at the newest event, not the first (starting
-    // from 0 because the database did not answer would replay all history).
-    let after_id = match after_id {
-        Some(id) => id,
-        None => loop {
-            match backoffice.latest_event_id().await {
-                Ok(id) => {
-                    let _ = tx.send(Msg::Connection(ConnectionState::Online));
-                    break id;
-                }
-                Err(error) => {
-                    let lost = ConnectionState::Reconnecting(error.to_string());
-                    if tx.send(Msg::Connection(lost)).is_err() {
-                        return;
-                    }
-                    tokio::time::sleep(READ_RETRY_PAUSE).await;
-                }
-            }
-        },
-    };
     let (live_tx, mut live_rx) = unbounded_channel();
     let follower = backoffice.clone();
     tokio::spawn(async move { follower.follow_feed(&actor, after_id, poll, live_tx).await });
