@@ -6,6 +6,7 @@
 mod api;
 mod apply;
 mod board;
+mod capi;
 mod explain;
 mod feed;
 mod power;
@@ -14,6 +15,7 @@ mod report;
 mod runner;
 mod search;
 mod seed;
+mod soak;
 mod startup;
 
 use std::time::Duration;
@@ -63,10 +65,8 @@ enum BenchCommand {
     },
     /// Transitions per second: the apply path against a raw-SQL baseline.
     Apply {
-        #[arg(long, default_value_t = 1)]
-        clients: usize,
-        #[arg(long, default_value_t = 2000)]
-        transitions: usize,
+        #[command(flatten)]
+        load: apply::ApplyLoad,
         #[arg(long)]
         json: bool,
     },
@@ -85,6 +85,14 @@ enum BenchCommand {
     Startup {
         #[arg(long, default_value_t = 20)]
         runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A long session: the release `orderboard` under tmux at 160×48, signed in as --as,
+    /// with keys pressed and orders changed live; its memory's peak and trend.
+    Soak {
+        #[command(flatten)]
+        load: soak::SoakLoad,
         #[arg(long)]
         json: bool,
     },
@@ -194,14 +202,9 @@ async fn run(cli: BenchCli) -> Result<()> {
             };
             (board::board(&backoffice, &viewer, presses).await?, json)
         }
-        BenchCommand::Apply {
-            clients,
-            transitions,
-            json,
-        } => {
+        BenchCommand::Apply { load, json } => {
             let raw = raw_store(&context).await?;
-            let report = apply::apply(&backoffice, &raw, clients, transitions).await?;
-            (report, json)
+            (apply::apply(&backoffice, &raw, &load).await?, json)
         }
         BenchCommand::Api {
             clients,
@@ -221,6 +224,11 @@ async fn run(cli: BenchCli) -> Result<()> {
                 poll: Duration::from_millis(context.config.feed_interval_ms()),
             };
             (feed_bench(&context, &backoffice, &load).await?, json)
+        }
+        BenchCommand::Soak { load, json } => {
+            let database = database_argument(&context)?;
+            let report = soak::soak(&backoffice, &database, &actor.name, &load).await?;
+            (report, json)
         }
         BenchCommand::Power { json } => (power::power(&backoffice, &actor).await?, json),
         BenchCommand::Runner {

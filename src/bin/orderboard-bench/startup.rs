@@ -20,16 +20,7 @@ pub fn startup(database: &str, runs: usize) -> Result<Report> {
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    let app = std::env::current_exe()?
-        .parent()
-        .ok_or_else(|| eyre!("the bench binary has no folder"))?
-        .join("orderboard");
-    if !app.exists() {
-        bail!(
-            "{} is missing: build it beside the bench (cargo build --release --bins)",
-            app.display()
-        );
-    }
+    let app = app_binary()?;
     let app_command = format!(
         "{} --database {}; sleep 10",
         shell_quote(&app.to_string_lossy()),
@@ -70,6 +61,21 @@ pub fn startup(database: &str, runs: usize) -> Result<Report> {
     })
 }
 
+/// The release `orderboard` built beside the bench.
+pub fn app_binary() -> Result<std::path::PathBuf> {
+    let app = std::env::current_exe()?
+        .parent()
+        .ok_or_else(|| eyre!("the bench binary has no folder"))?
+        .join("orderboard");
+    if !app.exists() {
+        bail!(
+            "{} is missing: build it beside the bench (cargo build --release --bins)",
+            app.display()
+        );
+    }
+    Ok(app)
+}
+
 /// Milliseconds from starting `command` in a new tmux session until its pane shows the
 /// sign-in title; the session is killed either way.
 fn time_to_screen(session: &str, command: &str) -> Result<f64> {
@@ -103,6 +109,6 @@ fn time_to_screen(session: &str, command: &str) -> Result<f64> {
 }
 
 /// One word for `sh -c`: single quotes, with any single quote closed, escaped and reopened.
-fn shell_quote(text: &str) -> String {
+pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
