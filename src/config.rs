@@ -32,6 +32,9 @@ pub struct Config {
     /// Where `orderboard serve` delivers effects (http.md, "Sinks"); checked when it starts.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
+    /// How long sessions of the API (`POST /sessions`) live.
+    #[serde(default)]
+    pub sessions: SessionsConfig,
     /// Named board views the palette offers; `start.ROLE` replaces where that role starts.
     /// A later table of the same name replaces an earlier one (saving a view appends).
     #[serde(default)]
@@ -42,6 +45,50 @@ pub struct Config {
     /// The file this came from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// `[sessions]`: a session ends after `idle_minutes` without a request (default 30, at most
+/// a day) or `absolute_hours` after it was opened (default 12, at most 30 days).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsConfig {
+    pub idle_minutes: Option<u32>,
+    pub absolute_hours: Option<u32>,
+}
+
+impl SessionsConfig {
+    const MAX_IDLE_MINUTES: u32 = 24 * 60;
+    const MAX_ABSOLUTE_HOURS: u32 = 30 * 24;
+
+    fn check(&self) -> Result<(), String> {
+        if let Some(minutes) = self.idle_minutes
+            && !(1..=Self::MAX_IDLE_MINUTES).contains(&minutes)
+        {
+            return Err(format!(
+                "idle_minutes must be from 1 to {}, not {minutes}",
+                Self::MAX_IDLE_MINUTES
+            ));
+        }
+        if let Some(hours) = self.absolute_hours
+            && !(1..=Self::MAX_ABSOLUTE_HOURS).contains(&hours)
+        {
+            return Err(format!(
+                "absolute_hours must be from 1 to {}, not {hours}",
+                Self::MAX_ABSOLUTE_HOURS
+            ));
+        }
+        Ok(())
+    }
+
+    /// The idle and the absolute lifetime, when set.
+    pub fn lifetimes(&self) -> (Option<chrono::Duration>, Option<chrono::Duration>) {
+        (
+            self.idle_minutes
+                .map(|m| chrono::Duration::minutes(i64::from(m))),
+            self.absolute_hours
+                .map(|h| chrono::Duration::hours(i64::from(h))),
+        )
+    }
 }
 
 /// One `[[sinks]]` table, exactly the keys of http.md; the runner checks the values.
@@ -265,6 +312,10 @@ impl Config {
                 error.message().trim().replace('\n', " ")
             ))
         })?;
+        config
+            .sessions
+            .check()
+            .map_err(|e| ConfigError(format!("{file}: [sessions] {e}")))?;
         for view in &config.views {
             view.check()
                 .map_err(|e| ConfigError(format!("{file}: [[views]] \"{}\": {e}", view.name)))?;
@@ -340,6 +391,35 @@ mod tests {
                 .starts_with("config.toml:2:1: unknown field `feed_intervall_ms`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn session_lifetimes_are_bounded() {
+        let config = Config::parse(
+            "config.toml",
+            "[sessions]\nidle_minutes = 15\nabsolute_hours = 8\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.sessions.lifetimes(),
+            (
+                Some(chrono::Duration::minutes(15)),
+                Some(chrono::Duration::hours(8))
+            )
+        );
+        let zero = Config::parse("config.toml", "[sessions]\nidle_minutes = 0\n").unwrap_err();
+        assert_eq!(
+            zero.0,
+            "config.toml: [sessions] idle_minutes must be from 1 to 1440, not 0"
+        );
+        let long = Config::parse("config.toml", "[sessions]\nabsolute_hours = 9000\n").unwrap_err();
+        assert!(
+            long.0.contains("absolute_hours must be from 1 to 720"),
+            "{}",
+            long.0
+        );
+        let typo = Config::parse("config.toml", "[sessions]\nidle = 5\n").unwrap_err();
+        assert!(typo.0.contains("unknown field `idle`"), "{}", typo.0);
     }
 
     /// A named pipe would block the open until a writer comes: refused at once instead, and

@@ -7,7 +7,7 @@ use super::exit::{CliError, ExitKind};
 use crate::auth::Secret;
 use crate::config::{Config, default_database_url};
 use crate::domain::Actor;
-use crate::service::Backoffice;
+use crate::service::{Backoffice, SessionPolicy};
 use crate::store::{DatabaseUrl, OpenMode, Store};
 use crate::workflow::Workflows;
 
@@ -61,7 +61,11 @@ impl Context {
         let store = Store::open(&url, mode)
             .await
             .map_err(|e| CliError::new(ExitKind::Unexpected, e.to_string()))?;
-        Ok(Backoffice::new(store, self.workflows.clone()))
+        let mut policy = SessionPolicy::default();
+        let (idle, absolute) = self.config.sessions.lifetimes();
+        policy.idle = idle.unwrap_or(policy.idle);
+        policy.absolute = absolute.unwrap_or(policy.absolute);
+        Ok(Backoffice::new(store, self.workflows.clone()).with_session_policy(policy))
     }
 
     /// Signs in `--as USER` with ORDERBOARD_PASSWORD or a hidden prompt.

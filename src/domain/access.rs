@@ -22,6 +22,8 @@ pub enum Permission {
     ManageEffects,
     /// Add, list and revoke API tokens.
     ManageTokens,
+    /// List and end other people's sign-in sessions.
+    ManageSessions,
     /// See the board as another user sees it, read-only.
     ViewAs,
 }
@@ -35,6 +37,7 @@ impl Permission {
             | Permission::Verify
             | Permission::Seed
             | Permission::ManageTokens
+            | Permission::ManageSessions
             | Permission::ViewAs => role == Role::Admin,
             // http.md: a storefront's system account places orders over the API.
             Permission::CreateOrders | Permission::FireTimers => {
@@ -54,7 +57,8 @@ impl Permission {
             | Permission::ManageUsers
             | Permission::FireTimers
             | Permission::Seed
-            | Permission::ManageTokens => true,
+            | Permission::ManageTokens
+            | Permission::ManageSessions => true,
             Permission::ListUsers
             | Permission::Verify
             | Permission::SeeAttempts
@@ -76,6 +80,7 @@ impl Permission {
             Permission::SeeAttempts => "only support and admin may see refused attempts",
             Permission::ManageEffects => "only support and admin may manage effect deliveries",
             Permission::ManageTokens => "only an admin may manage API tokens",
+            Permission::ManageSessions => "only an admin may manage other people's sessions",
             Permission::ViewAs => "only an admin may view the board as another user",
         }
     }

@@ -13,7 +13,7 @@ use crate::auth::Secret;
 use crate::domain::{Actor, OrderId};
 use crate::service::ServiceError;
 
-/// Who is calling: the token's user as they stand now (role and enabled state re-read on
+/// Who is calling: the token's or the session's user as they stand now (role and enabled state re-read on
 /// every request). The secret is kept to check again during a long response (the event
 /// stream); it never prints.
 pub struct Caller {
@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let missing = || {
             Problem::from(ServiceError::Unauthenticated(
-                "this request needs an API token: Authorization: Bearer <token>".into(),
+                "this request needs a token: Authorization: Bearer <token> (an API token, or a session's from POST /sessions)".into(),
             ))
         };
         let value = parts
@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(missing)?;
-        let actor = state.office.authenticate_token(secret).await?;
+        let actor = state.office.authenticate(secret).await?;
         Ok(Caller {
             actor,
             secret: Secret::new(secret),

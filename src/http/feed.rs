@@ -196,11 +196,7 @@ impl FeedReader {
     /// The token still works and its user has the role the stream was opened with (a
     /// changed role changes what they may see: the client reconnects to get the new view).
     async fn still_valid(&self) -> bool {
-        match self
-            .office
-            .authenticate_token(self.caller.secret.expose())
-            .await
-        {
+        match self.office.authenticate(self.caller.secret.expose()).await {
             Ok(now) => now == self.caller.actor,
             Err(error) if error.is_connection_lost() => true,
             Err(_) => false,

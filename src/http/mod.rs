@@ -13,6 +13,7 @@ mod openapi;
 mod orders;
 mod problem;
 mod server;
+mod sessions;
 mod streams;
 
 use std::sync::Arc;
@@ -64,6 +65,9 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(effects::list_effects))
         .routes(routes!(effects::retry_effect))
         .routes(routes!(effects::resolve_effect))
+        .routes(routes!(sessions::open_session, sessions::list_sessions))
+        .routes(routes!(sessions::close_session))
+        .routes(routes!(sessions::end_session))
 }
 
 /// The OpenAPI 3.1 document of every route `router` serves.

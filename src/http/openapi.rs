@@ -25,12 +25,14 @@ use super::problem::Problem;
         (name = "orders", description = "Orders, their transitions and history"),
         (name = "events", description = "The live feed"),
         (name = "effects", description = "Effect deliveries: support retries or resolves the failed ones"),
+        (name = "sessions", description = "Sign in with name and password for a session token; admins end sessions"),
         (name = "service", description = "Health and this document"),
     )
 )]
 pub struct ApiDoc;
 
-/// `Authorization: Bearer <token>`, tokens from `orderboard token add`.
+/// `Authorization: Bearer <token>`: an API token from `orderboard token add`, or a session's
+/// from `POST /sessions`.
 struct BearerToken;
 
 impl Modify for BearerToken {

@@ -11,8 +11,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tower_http::add_extension::AddExtension;
 
 use super::app;
+use super::sessions::PeerAddr;
 use crate::service::Backoffice;
 
 /// After the shutdown signal, how long requests in flight may take to be answered. A client
@@ -69,9 +71,9 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of files, say: log it, and give the system a moment.
                     tracing::warn!(%error, "accepting a connection failed");
@@ -83,7 +85,8 @@ pub async fn serve_with(
         };
         // Answers are small and written whole: no reason to hold them for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        // The client's address, for the sign-in limits of `POST /sessions`.
+        let service = TowerToHyperService::new(AddExtension::new(router.clone(), PeerAddr(peer)));
         let mut closing = closing.clone();
         connections.spawn(async move {
             let _slot = slot;

@@ -11,6 +11,7 @@ mod error;
 mod idempotency;
 mod maintenance;
 mod orders;
+mod sessions;
 mod timeline;
 mod tokens;
 mod users;
@@ -21,6 +22,7 @@ pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
 pub use error::{ErrorKind, ServiceError};
 pub use idempotency::{IdempotencyClaim, IdempotentResponse};
 pub use orders::{ListedOrder, OrderDraft, OrderPage, OrderView, TickReport};
+pub use sessions::{NewSession, SESSION_PREFIX, SessionPolicy, SessionSummary};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
 pub use tokens::{NewToken, TokenSummary};
 pub use users::{UserSummary, validate_user_name};
@@ -35,11 +37,17 @@ use crate::workflow::{Workflow, Workflows};
 pub struct Backoffice {
     store: Store,
     workflows: Workflows,
+    /// How long API sessions live.
+    sessions: SessionPolicy,
 }
 
 impl Backoffice {
     pub fn new(store: Store, workflows: Workflows) -> Backoffice {
-        Backoffice { store, workflows }
+        Backoffice {
+            store,
+            workflows,
+            sessions: SessionPolicy::default(),
+        }
     }
 
     pub fn workflows(&self) -> &Workflows {

@@ -58,7 +58,7 @@ impl Backoffice {
         let Some(owner) = self.store.user(user).await? else {
             return Err(no_such_user(user));
         };
-        let secret = new_secret()?;
+        let secret = new_secret(SECRET_PREFIX)?;
         self.store
             .add_token(name, &owner.name, &secret_hash(secret.expose()), now)
             .await
@@ -125,15 +125,16 @@ impl Backoffice {
     }
 }
 
-fn new_secret() -> Result<Secret, ServiceError> {
+/// A new secret: `prefix` and 32 random bytes in hex.
+pub(super) fn new_secret(prefix: &str) -> Result<Secret, ServiceError> {
     let mut bytes = [0u8; SECRET_BYTES];
     getrandom::fill(&mut bytes)
         .map_err(|e| ServiceError::Internal(format!("no randomness for a token: {e}")))?;
-    Ok(Secret::new(format!("{SECRET_PREFIX}{}", hex(&bytes))))
+    Ok(Secret::new(format!("{prefix}{}", hex(&bytes))))
 }
 
 /// The stored form of a secret: SHA-256, lower-case hex.
-fn secret_hash(secret: &str) -> String {
+pub(super) fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 

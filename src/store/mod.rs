@@ -469,6 +469,51 @@ impl Store {
         dispatch!(self, s => s.use_token(token_hash, now).await)
     }
 
+    pub async fn add_session(
+        &self,
+        user: &str,
+        token_hash: &str,
+        source: Option<&str>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.add_session(user, token_hash, source, now, expires_at).await)
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        dispatch!(self, s => s.session(token_hash).await)
+    }
+
+    pub async fn touch_session(
+        &self,
+        session: &SessionRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.touch_session(session, now).await)
+    }
+
+    pub async fn end_session(
+        &self,
+        id: i64,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.end_session(id, by, now).await)
+    }
+
+    pub async fn end_sessions_of(
+        &self,
+        user: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.end_sessions_of(user, by, now).await)
+    }
+
+    pub async fn live_sessions(&self, limit: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        dispatch!(self, s => s.live_sessions(limit).await)
+    }
+
     pub async fn claim_idempotency_key(
         &self,
         user: &str,

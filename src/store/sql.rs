@@ -503,6 +503,23 @@ pub const SELECT_LIVE_TOKEN_USE: &str = "SELECT t.name, t.user_name, t.created_a
 /// every read into a write.
 pub const TOUCH_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)";
 
+// Sign-in sessions of the API.
+
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (user_name, token_hash, source, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id";
+/// The live (not ended) session with this hash and its user's standing now.
+pub const SELECT_LIVE_SESSION_USE: &str = "SELECT s.id, s.user_name, s.source, s.created_at, s.last_used_at, s.expires_at, u.role, u.disabled FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.token_hash = $1 AND s.ended_at IS NULL";
+/// As `TOUCH_TOKEN`: at most one write per session and minute ($3 is a minute ago).
+pub const TOUCH_SESSION: &str =
+    "UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $3";
+/// Ends one live session; $3 is who ended it.
+pub const END_SESSION: &str =
+    "UPDATE sessions SET ended_at = $2, ended_by = $3 WHERE id = $1 AND ended_at IS NULL";
+/// Ends every live session of a user.
+pub const END_SESSIONS_OF: &str =
+    "UPDATE sessions SET ended_at = $2, ended_by = $3 WHERE user_name = $1 AND ended_at IS NULL";
+/// The live sessions (their ends by time are the service's to judge), newest first.
+pub const SELECT_LIVE_SESSIONS: &str = "SELECT s.id, s.user_name, s.source, s.created_at, s.last_used_at, s.expires_at, u.role, u.disabled FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.ended_at IS NULL ORDER BY s.id DESC LIMIT $1";
+
 /// Claims a key; no row back when the user has used it before.
 pub const CLAIM_IDEMPOTENCY_KEY: &str = "INSERT INTO api_idempotency (user_name, key, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_name, key) DO NOTHING RETURNING user_name";
 pub const SELECT_IDEMPOTENT_RESPONSE: &str =

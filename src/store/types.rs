@@ -59,6 +59,24 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// A live (not ended) session and its user's standing now, read together at each request.
+/// Never its secret nor its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: i64,
+    #[sqlx(rename = "user_name")]
+    #[serde(rename = "user")]
+    pub user: String,
+    /// The client address it was opened from, when known.
+    pub source: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    /// The absolute end: no use after this, however active.
+    pub expires_at: DateTime<Utc>,
+    pub role: String,
+    pub disabled: bool,
+}
+
 /// What an idempotency key holds: nothing yet (`status` None) while its first request runs.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredResponse {

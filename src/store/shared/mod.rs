@@ -18,6 +18,7 @@ pub(crate) mod history;
 pub(crate) mod orders;
 pub(crate) mod outbox;
 pub(crate) mod seeding;
+pub(crate) mod sessions;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -37,6 +38,7 @@ macro_rules! shared_store_impl {
         $crate::store::shared::audit::audit_queries!($store, $db);
         $crate::store::shared::outbox::outbox_queries!($store, $db);
         $crate::store::shared::tokens::token_queries!($store, $db);
+        $crate::store::shared::sessions::session_queries!($store, $db);
     };
 }
 

@@ -8,9 +8,8 @@ use chrono::Utc;
 use orderboard::domain::{Actor, Role};
 use orderboard::service::Backoffice;
 use serde_json::Value;
-use tokio::sync::oneshot;
 
-use super::Api;
+use super::{Api, Served, client};
 use crate::db::{TestDb, both};
 use crate::support::draft;
 
@@ -19,16 +18,6 @@ const WRITES: usize = 15;
 
 /// How long any one read may take before the test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(20);
-
-fn client() -> reqwest::Client {
-    // reqwest is built without a crypto provider: ring, as sqlx uses (a second install is a
-    // harmless error).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
 
 async fn get_json(url: &str, token: &str) -> Value {
     let response = client().get(url).bearer_auth(token).send().await.unwrap();
@@ -121,16 +110,8 @@ async fn writer(office: Backoffice) {
 
 async fn stream_resumes(db: &TestDb) {
     let api = Api::new(db).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(orderboard::http::serve(
-        listener,
-        api.office.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let served = Served::start(&api.office, Default::default()).await;
+    let base = served.base.clone();
 
     // A plain request over the socket.
     let health = get_json(&format!("{base}/healthz"), "none").await;
@@ -167,8 +148,7 @@ async fn stream_resumes(db: &TestDb) {
     assert_eq!(expected.len(), expected_total);
 
     // A graceful stop ends the open stream and returns.
-    stop.send(()).unwrap();
-    tokio::time::timeout(PATIENCE, server)
+    tokio::time::timeout(PATIENCE, served.stop())
         .await
         .expect("serve to stop with a stream open")
         .unwrap()
@@ -194,16 +174,8 @@ async fn unfinished_requests_do_not_hold_a_stopping_server() {
 
     let db = crate::db::sqlite();
     let api = Api::new(&db).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(orderboard::http::serve(
-        listener,
-        api.office.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let served = Served::start(&api.office, Default::default()).await;
+    let address = served.address;
     let mut half_headers = tokio::net::TcpStream::connect(address).await.unwrap();
     half_headers
         .write_all(b"GET /orders HTTP/1.1\r\nHost: x\r\n")
@@ -219,10 +191,9 @@ async fn unfinished_requests_do_not_hold_a_stopping_server() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let asked = std::time::Instant::now();
-    stop.send(()).unwrap();
     tokio::time::timeout(
         orderboard::http::SHUTDOWN_GRACE + Duration::from_secs(5),
-        server,
+        served.stop(),
     )
     .await
     .expect("serve to stop although two requests never finish")
@@ -241,21 +212,12 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 
     let db = crate::db::sqlite();
     let api = Api::new(&db).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
     let limits = orderboard::http::Limits {
         header_read_timeout: Duration::from_millis(500),
         ..Default::default()
     };
-    let server = tokio::spawn(orderboard::http::serve_with(
-        listener,
-        api.office.clone(),
-        async {
-            let _ = stopped.await;
-        },
-        limits,
-    ));
+    let served = Served::start(&api.office, limits).await;
+    let address = served.address;
     let mut slow = tokio::net::TcpStream::connect(address).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -287,7 +249,6 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let mut answer = String::new();
     fine.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await.unwrap().unwrap();
     api.office.close().await;
 }

@@ -6,6 +6,7 @@
 mod live;
 mod openapi;
 mod routes;
+mod sessions;
 
 use std::collections::BTreeMap;
 
@@ -164,4 +165,51 @@ where
         check(&api, &db).await;
         api.office.close().await;
     }
+}
+
+/// The API served on a real socket (127.0.0.1, a free port) until `stop`.
+pub struct Served {
+    pub base: String,
+    pub address: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(office: &Backoffice, limits: orderboard::http::Limits) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(orderboard::http::serve_with(
+            listener,
+            office.clone(),
+            async {
+                let _ = stopped.await;
+            },
+            limits,
+        ));
+        Served {
+            base: format!("http://{address}"),
+            address,
+            stop,
+            server,
+        }
+    }
+
+    /// Asks the server to stop; its task is returned to await.
+    pub fn stop(self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        let _ = self.stop.send(());
+        self.server
+    }
+}
+
+/// An HTTP client for the socket tests.
+pub fn client() -> reqwest::Client {
+    // reqwest is built without a crypto provider: ring, as sqlx uses (a second install is a
+    // harmless error).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
 }

@@ -29,6 +29,8 @@ async fn the_openapi_document_lists_every_route() {
     assert_eq!(
         operations,
         [
+            "DELETE /sessions/current",
+            "DELETE /sessions/{id}",
             "GET /effects",
             "GET /events",
             "GET /events/stream",
@@ -37,10 +39,12 @@ async fn the_openapi_document_lists_every_route() {
             "GET /orders",
             "GET /orders/{id}",
             "GET /orders/{id}/history",
+            "GET /sessions",
             "POST /effects/{id}/resolve",
             "POST /effects/{id}/retry",
             "POST /orders",
             "POST /orders/{id}/events/{event}",
+            "POST /sessions",
         ]
     );
     for operation in &operations {
@@ -67,6 +71,8 @@ async fn the_openapi_document_lists_every_route() {
         "Problem",
         "FeedJson",
         "CreateOrderBody",
+        "SignInBody",
+        "SessionOpened",
     ] {
         assert!(schemas.contains_key(schema), "{schema}");
     }

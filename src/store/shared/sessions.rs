@@ -1,0 +1,119 @@
+//! Sign-in sessions of the API, stored as hashes. Whether a live session has expired (idle or
+//! absolute) is the service's judgement, made on the times read here.
+
+macro_rules! session_queries {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use chrono::{DateTime, Duration, Utc};
+
+            use $crate::store::types::SessionRecord;
+            use $crate::store::{StoreError, micros, sql};
+
+            /// How stale `last_used_at` may get: one write per session and minute at most.
+            const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+            impl $store {
+                /// Records a new session; its id.
+                pub async fn add_session(
+                    &self,
+                    user: &str,
+                    token_hash: &str,
+                    source: Option<&str>,
+                    now: DateTime<Utc>,
+                    expires_at: DateTime<Utc>,
+                ) -> Result<i64, StoreError> {
+                    Ok(sqlx::query_scalar::<$db, i64>(sql::INSERT_SESSION)
+                        .bind(user)
+                        .bind(token_hash)
+                        .bind(source)
+                        .bind(micros(now))
+                        .bind(micros(expires_at))
+                        .fetch_one(&self.pool)
+                        .await?)
+                }
+
+                /// The live session with this hash and its user's standing. Reading does not
+                /// note a use: the service calls `touch_session` only for a session still
+                /// good, so an expired one is not kept alive by being presented.
+                pub async fn session(
+                    &self,
+                    token_hash: &str,
+                ) -> Result<Option<SessionRecord>, StoreError> {
+                    Ok(
+                        sqlx::query_as::<$db, SessionRecord>(sql::SELECT_LIVE_SESSION_USE)
+                            .bind(token_hash)
+                            .fetch_optional(&self.pool)
+                            .await?,
+                    )
+                }
+
+                /// Notes a use of a session (one write a minute at most; two requests at once
+                /// write once, as the statement repeats the condition).
+                pub async fn touch_session(
+                    &self,
+                    session: &SessionRecord,
+                    now: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    if session.last_used_at >= now - TOUCH_EVERY {
+                        return Ok(());
+                    }
+                    let now = micros(now);
+                    sqlx::query::<$db>(sql::TOUCH_SESSION)
+                        .bind(session.id)
+                        .bind(now)
+                        .bind(now - TOUCH_EVERY)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                /// Ends a live session; false when there is none with this id.
+                pub async fn end_session(
+                    &self,
+                    id: i64,
+                    by: &str,
+                    now: DateTime<Utc>,
+                ) -> Result<bool, StoreError> {
+                    let done = sqlx::query::<$db>(sql::END_SESSION)
+                        .bind(id)
+                        .bind(micros(now))
+                        .bind(by)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                /// Ends every live session of `user`; how many.
+                pub async fn end_sessions_of(
+                    &self,
+                    user: &str,
+                    by: &str,
+                    now: DateTime<Utc>,
+                ) -> Result<u64, StoreError> {
+                    let done = sqlx::query::<$db>(sql::END_SESSIONS_OF)
+                        .bind(user)
+                        .bind(micros(now))
+                        .bind(by)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(done.rows_affected())
+                }
+
+                /// The newest live sessions, at most `limit`.
+                pub async fn live_sessions(
+                    &self,
+                    limit: i64,
+                ) -> Result<Vec<SessionRecord>, StoreError> {
+                    Ok(
+                        sqlx::query_as::<$db, SessionRecord>(sql::SELECT_LIVE_SESSIONS)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?,
+                    )
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use session_queries;

@@ -1,0 +1,266 @@
+//! Sessions over a real socket on both backends: sign-in with name and password gives a
+//! token that sees what the user may see and nothing more; it is refused at once when its
+//! owner signs out, when an admin ends it (an open event stream too), when the user is
+//! disabled, and when it has been idle too long or reaches its absolute end.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use orderboard::auth::Secret;
+use orderboard::domain::{Actor, Role};
+use orderboard::service::SessionPolicy;
+use serde_json::{Value, json};
+
+use super::{Api, Served, client};
+use crate::db::{TestDb, both};
+use crate::support::draft;
+
+/// Status and JSON body (Null when none) of a request with an optional bearer token.
+async fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut request = client().request(method.parse().unwrap(), url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn sign_in(base: &str, name: &str, password: &str) -> (u16, Value) {
+    let body = json!({"name": name, "password": password});
+    call("POST", &format!("{base}/sessions"), None, Some(body)).await
+}
+
+async fn sessions_work_and_end(db: &TestDb) {
+    let api = Api::new(db).await;
+    let admin = Actor::new("ada", Role::Admin);
+    let mut zoes = draft("marketplace");
+    zoes.seller = "zoe".into();
+    let zoes = api
+        .office
+        .create_order(&admin, zoes, Utc::now())
+        .await
+        .unwrap();
+    let sams = api
+        .office
+        .create_order(&admin, draft("marketplace"), Utc::now())
+        .await
+        .unwrap();
+    let served = Served::start(&api.office, Default::default()).await;
+    let base = served.base.clone();
+
+    // Wrong password and unknown user: one answer, 401.
+    let (status, wrong) = sign_in(&base, "sam", "not the password").await;
+    let (unknown_status, unknown) = sign_in(&base, "nobody", "not the password").await;
+    assert_eq!((status, unknown_status), (401, 401), "{wrong} {unknown}");
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    let (status, _) = call(
+        "POST",
+        &format!("{base}/sessions"),
+        None,
+        Some(json!({"name": "sam"})),
+    )
+    .await;
+    assert_eq!(status, 422, "a body without a password");
+
+    // A session sees what its user may see, nothing more.
+    let (status, opened) = sign_in(&base, "sam", "correct horse").await;
+    assert_eq!(status, 201, "{opened}");
+    let token = opened["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("obs_"));
+    assert_eq!(
+        (opened["user"].as_str(), opened["role"].as_str()),
+        (Some("sam"), Some("seller"))
+    );
+    assert_eq!(opened["idle_timeout_seconds"], 30 * 60);
+    let (status, own) = call("GET", &format!("{base}/orders/{sams}"), Some(&token), None).await;
+    assert_eq!(status, 200, "{own}");
+    let (status, other) = call("GET", &format!("{base}/orders/{zoes}"), Some(&token), None).await;
+    let (_, missing) = call("GET", &format!("{base}/orders/999999"), Some(&token), None).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        other["detail"]
+            .as_str()
+            .unwrap()
+            .replace(&zoes.to_string(), "N"),
+        missing["detail"].as_str().unwrap().replace("999999", "N"),
+        "another seller's order answers as a missing one"
+    );
+    let (status, _) = call("GET", &format!("{base}/sessions"), Some(&token), None).await;
+    assert_eq!(status, 403, "only an admin lists sessions");
+
+    // The admin's list: sam's session, from the loopback address, without its token.
+    let (status, list) = call(
+        "GET",
+        &format!("{base}/sessions"),
+        Some(&api.tokens["ada"]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed = &list.as_array().unwrap()[0];
+    assert_eq!(listed["id"], opened["id"]);
+    assert_eq!(listed["source"], "127.0.0.1");
+    assert!(
+        !list.to_string().contains(&token[4..]),
+        "no token in the list"
+    );
+
+    // An admin ends it: refused at once, and the open event stream ends.
+    let mut stream = client()
+        .get(format!("{base}/events/stream"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let id = opened["id"].as_i64().unwrap();
+    let ended = call(
+        "DELETE",
+        &format!("{base}/sessions/{id}"),
+        Some(&api.tokens["ada"]),
+        None,
+    )
+    .await;
+    assert_eq!(ended.0, 204);
+    let (status, refused) = call("GET", &format!("{base}/orders"), Some(&token), None).await;
+    assert_eq!(status, 401, "{refused}");
+    let ends = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    });
+    ends.await
+        .expect("the event stream of an ended session to end");
+    let again = call(
+        "DELETE",
+        &format!("{base}/sessions/{id}"),
+        Some(&api.tokens["ada"]),
+        None,
+    )
+    .await;
+    assert_eq!(again.0, 404, "{}", again.1);
+
+    // Signing out ends the session; an API token is not a session.
+    let (_, opened) = sign_in(&base, "sam", "correct horse").await;
+    let token = opened["token"].as_str().unwrap();
+    let out = call(
+        "DELETE",
+        &format!("{base}/sessions/current"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(out.0, 204, "{}", out.1);
+    assert_eq!(
+        call("GET", &format!("{base}/orders"), Some(token), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        call(
+            "DELETE",
+            &format!("{base}/sessions/current"),
+            Some(token),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let machine = call(
+        "DELETE",
+        &format!("{base}/sessions/current"),
+        Some(&api.tokens["sam"]),
+        None,
+    )
+    .await;
+    assert_eq!(machine.0, 400, "{}", machine.1);
+
+    // A user disabled a second ago can do nothing with the session they hold.
+    let (_, opened) = sign_in(&base, "zoe", "correct horse").await;
+    let token = opened["token"].as_str().unwrap();
+    assert_eq!(
+        call("GET", &format!("{base}/orders"), Some(token), None)
+            .await
+            .0,
+        200
+    );
+    api.office.disable_user(&admin, "zoe").await.unwrap();
+    assert_eq!(
+        call("GET", &format!("{base}/orders"), Some(token), None)
+            .await
+            .0,
+        401
+    );
+
+    served.stop().await.unwrap().unwrap();
+    api.office.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_see_what_their_user_may_and_end_at_once_on_both_backends() {
+    for db in both().await {
+        sessions_work_and_end(&db).await;
+    }
+}
+
+/// Idle and absolute ends, on short lifetimes (the service's check is what the API calls).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_when_idle_too_long_or_at_their_absolute_end() {
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let password = Secret::new("correct horse");
+    let short_idle = api.office.clone().with_session_policy(SessionPolicy {
+        idle: chrono::Duration::milliseconds(1500),
+        absolute: chrono::Duration::hours(1),
+    });
+    let idle = short_idle
+        .open_session("sam", &password, None, Utc::now())
+        .await
+        .unwrap();
+    let secret = idle.secret.expose();
+    assert!(short_idle.authenticate(secret).await.is_ok());
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let refused = short_idle.authenticate(secret).await.unwrap_err();
+    assert!(refused.to_string().contains("sign in again"), "{refused}");
+    assert!(
+        short_idle.authenticate(secret).await.is_err(),
+        "an expired session stays ended"
+    );
+
+    let short_life = api.office.clone().with_session_policy(SessionPolicy {
+        idle: chrono::Duration::hours(1),
+        absolute: chrono::Duration::milliseconds(1500),
+    });
+    let busy = short_life
+        .open_session("sam", &password, None, Utc::now())
+        .await
+        .unwrap();
+    let secret = busy.secret.expose();
+    let opened = std::time::Instant::now();
+    while opened.elapsed() < Duration::from_millis(1200) {
+        assert!(
+            short_life.authenticate(secret).await.is_ok(),
+            "in use before its end"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        short_life.authenticate(secret).await.is_err(),
+        "however busy, past its absolute end"
+    );
+    let admin = Actor::new("ada", Role::Admin);
+    assert!(
+        short_life
+            .sessions(&admin, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    api.office.close().await;
+}
