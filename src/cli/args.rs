@@ -123,6 +123,22 @@ pub struct ServeArgs {
     /// Serve the HTTP API only; timers and effects are left to other `serve` processes.
     #[arg(long)]
     pub no_runner: bool,
+    /// Serve the API over TLS with this PEM certificate chain (the server's first); needs
+    /// --tls-key. Without both, plain HTTP for a proxy that terminates TLS.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "no_api"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// Clients reach the API through a reverse proxy: they all have its address, so failed
+    /// sign-ins are limited per user name only, not per address.
+    #[arg(long, conflicts_with = "no_api")]
+    pub behind_proxy: bool,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,6 +14,13 @@ use crate::store::OpenMode;
 pub async fn serve(context: &Context, args: &ServeArgs) -> Result<(), CliError> {
     let sinks = Sinks::from_config(&context.config.sinks, |name| std::env::var(name).ok())
         .map_err(|e| CliError::bad_input(config_sentence(context, &e.to_string())))?;
+    // Checked before anything starts: a bad certificate is a sentence, not a half-started server.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(http::server_config(cert, key).map_err(CliError::bad_input)?)
+        }
+        _ => None,
+    };
     let listener = if args.no_api {
         None
     } else {
@@ -43,12 +50,26 @@ pub async fn serve(context: &Context, args: &ServeArgs) -> Result<(), CliError> 
             .unwrap_or_default();
         tracing::info!(%address, "HTTP API listening");
         // Stdout, for a supervisor or a test that asked for port 0.
-        println!("listening on http://{address}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("listening on {scheme}://{address}");
         let mut closing = stopped.clone();
         let shutdown = async move {
             let _ = closing.wait_for(|stop| *stop).await;
         };
-        tokio::spawn(http::serve(listener, office.clone(), shutdown))
+        let limits = http::Limits {
+            limit_sign_ins_per_address: !args.behind_proxy,
+            ..http::Limits::default()
+        };
+        match tls.clone() {
+            Some(tls) => tokio::spawn(http::serve_tls(
+                listener,
+                office.clone(),
+                shutdown,
+                limits,
+                tls,
+            )),
+            None => tokio::spawn(http::serve_with(listener, office.clone(), shutdown, limits)),
+        }
     });
     wait_for_signal().await;
     tracing::info!("shutting down: finishing in-flight work");

@@ -15,6 +15,7 @@ mod problem;
 mod server;
 mod sessions;
 mod streams;
+mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,4 +108,5 @@ fn app(
         .layer(TraceLayer::new_for_http())
 }
 
-pub use server::{Limits, SHUTDOWN_GRACE, serve, serve_with};
+pub use server::{Limits, SHUTDOWN_GRACE, serve, serve_tls, serve_with};
+pub use tls::server_config;

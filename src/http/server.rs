@@ -28,6 +28,10 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Connections open at once; the next waits in the listen queue.
     pub max_connections: usize,
+    /// Whether failed sign-ins are also limited per client address (`POST /sessions`).
+    /// Off behind a reverse proxy (`serve --behind-proxy`): every client there has the
+    /// proxy's address, and one attacker's failures would lock everyone's sign-ins.
+    pub limit_sign_ins_per_address: bool,
 }
 
 impl Default for Limits {
@@ -35,6 +39,7 @@ impl Default for Limits {
         Limits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            limit_sign_ins_per_address: true,
         }
     }
 }
@@ -56,6 +61,29 @@ pub async fn serve_with(
     office: Backoffice,
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: Limits,
+) -> std::io::Result<()> {
+    run(listener, office, shutdown, limits, None).await
+}
+
+/// As `serve_with`, over TLS (`tls::server_config`). A client that does not complete its
+/// handshake within the header deadline is cut off, as one that sends no headers is.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    office: Backoffice,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    run(listener, office, shutdown, limits, Some(acceptor)).await
+}
+
+async fn run(
+    listener: tokio::net::TcpListener,
+    office: Backoffice,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> std::io::Result<()> {
     let (closer, closing) = watch::channel(false);
     let closer = Arc::new(closer);
@@ -86,28 +114,21 @@ pub async fn serve_with(
         // Answers are small and written whole: no reason to hold them for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
         // The client's address, for the sign-in limits of `POST /sessions`.
+        let peer = limits.limit_sign_ins_per_address.then_some(peer);
         let service = TowerToHyperService::new(AddExtension::new(router.clone(), PeerAddr(peer)));
-        let mut closing = closing.clone();
+        let closing = closing.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
             let _slot = slot;
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            let closed = tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "connection ended with an error");
-                    }
-                    false
-                }
-                _ = closing.wait_for(|closing| *closing) => true,
+            let Some(acceptor) = tls else {
+                return drive(stream, service, limits, closing).await;
             };
-            if closed {
-                connection.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+            let handshake =
+                tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await;
+            match handshake {
+                Ok(Ok(stream)) => drive(stream, service, limits, closing).await,
+                Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake not completed in time"),
             }
         });
         // Finished connections are reaped as we go, so the set does not grow.
@@ -126,4 +147,35 @@ pub async fn serve_with(
         connections.abort_all();
     }
     Ok(())
+}
+
+/// Serves one connection's requests until it ends, or until the server closes (then
+/// gracefully, within `SHUTDOWN_GRACE`).
+async fn drive<I>(
+    io: I,
+    service: TowerToHyperService<AddExtension<axum::Router, PeerAddr>>,
+    limits: Limits,
+    mut closing: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    let closed = tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+            false
+        }
+        _ = closing.wait_for(|closing| *closing) => true,
+    };
+    if closed {
+        connection.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+    }
 }

@@ -20,10 +20,10 @@ use crate::service::{ServiceError, SessionSummary};
 use crate::shapes::rfc3339;
 
 /// The client's address, set by the server on each connection (absent in tests that call
-/// the router directly). Behind a proxy it is the proxy's: failed sign-ins are then limited
-/// per user name only, as from the terminal.
+/// the router directly, and None behind a reverse proxy, where it would be the proxy's:
+/// failed sign-ins are then limited per user name only, as from the terminal).
 #[derive(Clone, Copy, Debug)]
-pub struct PeerAddr(pub SocketAddr);
+pub struct PeerAddr(pub Option<SocketAddr>);
 
 /// A sign-in. The password is wrapped at once and never printed.
 #[derive(Deserialize, ToSchema)]
@@ -94,7 +94,7 @@ pub async fn open_session(
 ) -> Result<Response, Problem> {
     let body = body.ok_or_else(|| Problem::invalid_body("the body needs a name and a password"))?;
     let password = Secret::new(body.password);
-    let source = peer.map(|Extension(PeerAddr(addr))| addr.ip().to_string());
+    let source = peer.and_then(|Extension(PeerAddr(addr))| addr.map(|a| a.ip().to_string()));
     let opened = state
         .office
         .open_session(&body.name, &password, source.as_deref(), Utc::now())

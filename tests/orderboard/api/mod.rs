@@ -7,6 +7,7 @@ mod live;
 mod openapi;
 mod routes;
 mod sessions;
+mod tls;
 
 use std::collections::BTreeMap;
 
@@ -177,19 +178,38 @@ pub struct Served {
 
 impl Served {
     pub async fn start(office: &Backoffice, limits: orderboard::http::Limits) -> Served {
+        Served::start_with(office, limits, None).await
+    }
+
+    /// Over TLS when `tls` is given (`base` is then https://localhost:PORT).
+    pub async fn start_with(
+        office: &Backoffice,
+        limits: orderboard::http::Limits,
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    ) -> Served {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(orderboard::http::serve_with(
-            listener,
-            office.clone(),
-            async {
-                let _ = stopped.await;
-            },
-            limits,
-        ));
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let office = office.clone();
+        let (server, base) = match tls {
+            None => (
+                tokio::spawn(orderboard::http::serve_with(
+                    listener, office, shutdown, limits,
+                )),
+                format!("http://{address}"),
+            ),
+            Some(tls) => (
+                tokio::spawn(orderboard::http::serve_tls(
+                    listener, office, shutdown, limits, tls,
+                )),
+                format!("https://localhost:{}", address.port()),
+            ),
+        };
         Served {
-            base: format!("http://{address}"),
+            base,
             address,
             stop,
             server,

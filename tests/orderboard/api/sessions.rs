@@ -264,3 +264,23 @@ async fn sessions_end_when_idle_too_long_or_at_their_absolute_end() {
     );
     api.office.close().await;
 }
+
+/// Behind a reverse proxy (`serve --behind-proxy`) the connection's address is the proxy's:
+/// it is not recorded nor counted for sign-in limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_the_connection_address_is_not_the_clients() {
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let limits = orderboard::http::Limits {
+        limit_sign_ins_per_address: false,
+        ..Default::default()
+    };
+    let served = Served::start(&api.office, limits).await;
+    let (status, _) = sign_in(&served.base, "sam", "correct horse").await;
+    assert_eq!(status, 201);
+    let url = format!("{}/sessions", served.base);
+    let (_, list) = call("GET", &url, Some(&api.tokens["ada"]), None).await;
+    assert_eq!(list[0]["source"], Value::Null, "{list}");
+    served.stop().await.unwrap().unwrap();
+    api.office.close().await;
+}
