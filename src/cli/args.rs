@@ -94,6 +94,22 @@ pub enum Command {
     /// API tokens for the HTTP API (admin only).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Sign-in sessions of the HTTP API (admin only).
+    #[command(subcommand)]
+    Session(SessionCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionCommand {
+    /// Open sessions, newest first: id, user, role, address, signed in, last used, end.
+    List(JsonFlag),
+    /// End a session by id, or every session of --user: refused from its next request on.
+    End {
+        #[arg(required_unless_present = "user", conflicts_with = "user")]
+        id: Option<String>,
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

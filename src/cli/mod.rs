@@ -7,6 +7,7 @@ mod effects_cmd;
 pub mod exit;
 pub mod output;
 mod serve_cmd;
+mod session_cmd;
 mod token_cmd;
 mod tui_cmd;
 mod user_cmd;
@@ -51,5 +52,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Serve(args)) => serve_cmd::serve(&context, args).await,
         Some(Command::Effects(command)) => effects_cmd::run(&context, command).await,
         Some(Command::Token(command)) => token_cmd::run(&context, command).await,
+        Some(Command::Session(command)) => session_cmd::run(&context, command).await,
     }
 }

@@ -284,3 +284,77 @@ async fn behind_a_proxy_the_connection_address_is_not_the_clients() {
     served.stop().await.unwrap().unwrap();
     api.office.close().await;
 }
+
+/// `orderboard session list | end` for admins: the list shows open sessions without their
+/// secrets; ending one by id or all of a user's refuses them at once; others are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_list_and_end_sessions_from_the_command_line() {
+    use crate::support::run_as;
+
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let password = Secret::new("correct horse");
+    let mut secrets = Vec::new();
+    for user in ["sam", "sam", "zoe"] {
+        let opened = api
+            .office
+            .open_session(user, &password, Some("192.0.2.7"), Utc::now())
+            .await
+            .unwrap();
+        secrets.push((opened.id, opened.secret));
+    }
+    let (code, stdout, stderr) = run_as(&db.url, "ada", &["session", "list", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let listed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert_eq!(listed[0]["source"], "192.0.2.7");
+    for (_, secret) in &secrets {
+        assert!(
+            !stdout.contains(&secret.expose()[4..]),
+            "no secret in the list"
+        );
+    }
+    assert_eq!(
+        run_as(&db.url, "sam", &["session", "list"]).0,
+        3,
+        "not permitted"
+    );
+
+    let first = secrets[0].0.to_string();
+    let (code, stdout, _) = run_as(&db.url, "ada", &["session", "end", &first]);
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, format!("ended session {first}").as_str())
+    );
+    assert!(
+        api.office
+            .authenticate(secrets[0].1.expose())
+            .await
+            .is_err()
+    );
+    assert!(api.office.authenticate(secrets[1].1.expose()).await.is_ok());
+    let (code, stdout, _) = run_as(&db.url, "ada", &["session", "end", "--user", "sam"]);
+    assert_eq!((code, stdout.trim()), (0, "ended 1 session(s) of sam"));
+    assert!(
+        api.office
+            .authenticate(secrets[1].1.expose())
+            .await
+            .is_err()
+    );
+    assert!(
+        api.office.authenticate(secrets[2].1.expose()).await.is_ok(),
+        "zoe's stays"
+    );
+
+    let (code, _, stderr) = run_as(&db.url, "ada", &["session", "end", "x1"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("\"x1\" is not a session id"), "{stderr}");
+    let (code, _, stderr) = run_as(&db.url, "ada", &["session", "end", &first]);
+    assert!(
+        code != 0 && stderr.contains(&format!("no session {first} is open")),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_as(&db.url, "ada", &["session", "end", "--user", "nobody"]);
+    assert!(code != 0 && !stderr.is_empty(), "{stderr}");
+    api.office.close().await;
+}
