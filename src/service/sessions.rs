@@ -193,8 +193,7 @@ impl Backoffice {
         Ok(ended)
     }
 
-    /// The live, unexpired session of a secret, its use noted; one refusal for all else. A
-    /// session found expired is ended on the spot, so the admin's list does not show it.
+    /// The live, unexpired session of a secret, its use noted; one refusal for all else.
     async fn live_session(
         &self,
         secret: &str,
@@ -207,11 +206,17 @@ impl Backoffice {
         let Some(session) = self.store.session(&secret_hash(secret)).await? else {
             return Err(ended());
         };
-        if !self.still_good(&session, now) {
-            self.store.end_session(session.id, "expired", now).await?;
-            return Err(ended());
-        }
-        if session.disabled {
+        // A session found expired, or its user disabled, is ended for good: enabling the
+        // user again does not bring back the sessions they held.
+        let end = if !self.still_good(&session, now) {
+            Some("expired")
+        } else if session.disabled {
+            Some("disabled")
+        } else {
+            None
+        };
+        if let Some(reason) = end {
+            self.store.end_session(session.id, reason, now).await?;
             return Err(ended());
         }
         self.store.touch_session(&session, now).await?;

@@ -196,6 +196,12 @@ async fn sessions_work_and_end(db: &TestDb) {
             .0,
         401
     );
+    api.office.enable_user(&admin, "zoe").await.unwrap();
+    let again = call("GET", &format!("{base}/orders"), Some(token), None).await;
+    assert_eq!(
+        again.0, 401,
+        "enabling the user again does not revive the session"
+    );
 
     served.stop().await.unwrap().unwrap();
     api.office.close().await;
