@@ -139,6 +139,30 @@ pub async fn sign_in(
     source: Option<&str>,
 ) -> Result<Actor, SignInError> {
     let subject = crate::store::sign_in_subject(name);
+    sign_in_counted_as(store, &subject, name, password, source).await
+}
+
+/// The failures of the API's sign-ins (`POST /sessions`) are counted apart from the
+/// terminal's: under the name and the client's address when it is known, under the name
+/// alone (but still apart) behind a proxy. Otherwise anyone who can reach the API could lock
+/// any user, admins included, out of the terminal by failing ten times.
+pub fn network_sign_in_subject(name: &str, source: Option<&str>) -> String {
+    let name = crate::store::sign_in_subject(name);
+    match source {
+        Some(address) => format!("api:{name}@{address}"),
+        None => format!("api:{name}"),
+    }
+}
+
+/// `sign_in`, with the failures counted under `subject`.
+pub async fn sign_in_counted_as(
+    store: &Store,
+    subject: &str,
+    name: &str,
+    password: &Secret,
+    source: Option<&str>,
+) -> Result<Actor, SignInError> {
+    let subject = subject.to_string();
     let counts = loop {
         if let Some(counts) = store
             .record_sign_in_attempt(&subject, source, Utc::now(), &SIGN_IN_LIMITS)

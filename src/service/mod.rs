@@ -22,7 +22,9 @@ pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
 pub use error::{ErrorKind, ServiceError};
 pub use idempotency::{IdempotencyClaim, IdempotentResponse};
 pub use orders::{ListedOrder, OrderDraft, OrderPage, OrderView, TickReport};
-pub use sessions::{NewSession, SESSION_PREFIX, SessionPolicy, SessionSummary};
+pub use sessions::{
+    MAX_SESSIONS_PER_USER, NewSession, SESSION_PREFIX, SessionPolicy, SessionSummary,
+};
 pub use timeline::{MAX_EXPLORER_PAGE, TimelineEntry};
 pub use tokens::{NewToken, TokenSummary};
 pub use users::{UserSummary, validate_user_name};

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::tokens::{new_secret, secret_hash};
 use super::{Backoffice, ServiceError};
-use crate::auth::Secret;
+use crate::auth::{self, Secret};
 use crate::domain::access::Permission;
 use crate::domain::text::display_safe;
 use crate::domain::{Actor, Role};
@@ -26,6 +26,9 @@ const MAX_SECRET_LEN: usize = 128;
 
 /// The one answer for every session that does not work: no oracle for why.
 const ENDED: &str = "the session is unknown or has ended (signed out, ended by an admin, or expired): sign in again";
+
+/// Open sessions a user may hold; signing in beyond ends the oldest.
+pub const MAX_SESSIONS_PER_USER: i64 = 20;
 
 /// The most live sessions an admin's list shows.
 pub const MAX_SESSION_LIST: i64 = 1000;
@@ -87,7 +90,8 @@ impl Backoffice {
         source: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<NewSession, ServiceError> {
-        let actor = self.sign_in_from(name, password, source).await?;
+        let subject = auth::network_sign_in_subject(name, source);
+        let actor = auth::sign_in_counted_as(&self.store, &subject, name, password, source).await?;
         let secret = new_secret(SESSION_PREFIX)?;
         let expires_at = now + self.sessions.absolute;
         let id = self
@@ -99,6 +103,11 @@ impl Backoffice {
                 now,
                 expires_at,
             )
+            .await?;
+        // A user's oldest sessions beyond the cap end: signing in again and again cannot
+        // fill the table nor push others out of the admin's list.
+        self.store
+            .end_sessions_beyond(&actor.name, MAX_SESSIONS_PER_USER, now)
             .await?;
         tracing::info!(user = %actor.name, session = id, "session opened");
         Ok(NewSession {
@@ -115,7 +124,18 @@ impl Backoffice {
     /// the role they have now.
     pub async fn authenticate(&self, secret: &str) -> Result<Actor, ServiceError> {
         if secret.starts_with(SESSION_PREFIX) {
-            let session = self.live_session(secret, Utc::now()).await?;
+            let session = self.live_session(secret, Utc::now(), Use::Noted).await?;
+            return session_actor(&session);
+        }
+        self.authenticate_token(secret).await
+    }
+
+    /// `authenticate`, without counting as a session's use: an open event stream checks its
+    /// caller every few seconds, and an unattended stream must not keep a session from
+    /// going idle.
+    pub async fn recheck(&self, secret: &str) -> Result<Actor, ServiceError> {
+        if secret.starts_with(SESSION_PREFIX) {
+            let session = self.live_session(secret, Utc::now(), Use::NotNoted).await?;
             return session_actor(&session);
         }
         self.authenticate_token(secret).await
@@ -130,7 +150,7 @@ impl Backoffice {
             ));
         }
         let now = Utc::now();
-        let session = self.live_session(secret, now).await?;
+        let session = self.live_session(secret, now, Use::NotNoted).await?;
         self.store
             .end_session(session.id, &session.user, now)
             .await?;
@@ -145,10 +165,14 @@ impl Backoffice {
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionSummary>, ServiceError> {
         Self::require(actor, Permission::ManageSessions)?;
-        let live = self.store.live_sessions(MAX_SESSION_LIST).await?;
+        // Expired and disabled users' sessions are left out by the statement, before its
+        // limit, so stale rows cannot crowd out live ones.
+        let live = self
+            .store
+            .live_sessions(now, now - self.sessions.idle, MAX_SESSION_LIST)
+            .await?;
         Ok(live
             .into_iter()
-            .filter(|session| self.still_good(session, now))
             .map(|s| SessionSummary {
                 id: s.id,
                 user: s.user,
@@ -198,6 +222,7 @@ impl Backoffice {
         &self,
         secret: &str,
         now: DateTime<Utc>,
+        noted: Use,
     ) -> Result<SessionRecord, ServiceError> {
         let ended = || ServiceError::Unauthenticated(ENDED.to_string());
         if secret.len() > MAX_SECRET_LEN {
@@ -219,14 +244,25 @@ impl Backoffice {
             self.store.end_session(session.id, reason, now).await?;
             return Err(ended());
         }
-        self.store.touch_session(&session, now).await?;
+        if noted == Use::Noted {
+            self.store
+                .touch_session(&session, now, self.touch_every())
+                .await?;
+        }
         Ok(session)
     }
 
     /// Neither past its absolute end nor idle too long. (`last_used_at` is written at most
-    /// once a minute, so a session may end up to a minute before its idle time is up.)
+    /// every `touch_every`, so a session may end that much before its idle time is up.)
     fn still_good(&self, session: &SessionRecord, now: DateTime<Utc>) -> bool {
         now < session.expires_at && now - session.last_used_at < self.sessions.idle
+    }
+
+    /// How stale `last_used_at` may get: a minute (one write a minute for a busy client), or
+    /// a quarter of the idle time when that is shorter, so that an active session is always
+    /// noted well before it would count as idle.
+    fn touch_every(&self) -> Duration {
+        (self.sessions.idle / 4).min(Duration::minutes(1))
     }
 }
 
@@ -236,4 +272,11 @@ fn session_actor(session: &SessionRecord) -> Result<Actor, ServiceError> {
         .parse()
         .map_err(|e| ServiceError::Internal(format!("user \"{}\": {e}", session.user)))?;
     Ok(Actor::new(session.user.clone(), role))
+}
+
+/// Whether a check counts as a session's use (and keeps it from going idle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Use {
+    Noted,
+    NotNoted,
 }

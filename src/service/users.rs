@@ -106,9 +106,14 @@ impl Backoffice {
             .map(|user| Actor::new(user.name, user.role)))
     }
 
-    /// Disables a user: they can no longer sign in. Never the last enabled admin.
+    /// Disables a user: they can no longer sign in, and their API sessions end (enabling them
+    /// again does not bring those back). Never the last enabled admin.
     pub async fn disable_user(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
-        self.change_user(actor, name, UserChange::Disable).await
+        self.change_user(actor, name, UserChange::Disable).await?;
+        self.store
+            .end_sessions_of(name, &actor.name, chrono::Utc::now())
+            .await?;
+        Ok(())
     }
 
     pub async fn enable_user(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
@@ -134,6 +139,10 @@ impl Backoffice {
         }
         self.store
             .clear_sign_in_failures(&crate::store::sign_in_subject(name), None)
+            .await?;
+        // The API's failures behind a proxy (per address, they run out by themselves).
+        self.store
+            .clear_sign_in_failures(&crate::auth::network_sign_in_subject(name, None), None)
             .await?;
         tracing::info!(user = name, by = %actor.name, "user unlocked");
         Ok(())

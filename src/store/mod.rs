@@ -488,8 +488,18 @@ impl Store {
         &self,
         session: &SessionRecord,
         now: DateTime<Utc>,
+        every: chrono::Duration,
     ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.touch_session(session, now).await)
+        dispatch!(self, s => s.touch_session(session, now, every).await)
+    }
+
+    pub async fn end_sessions_beyond(
+        &self,
+        user: &str,
+        keep: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.end_sessions_beyond(user, keep, now).await)
     }
 
     pub async fn end_session(
@@ -510,8 +520,13 @@ impl Store {
         dispatch!(self, s => s.end_sessions_of(user, by, now).await)
     }
 
-    pub async fn live_sessions(&self, limit: i64) -> Result<Vec<SessionRecord>, StoreError> {
-        dispatch!(self, s => s.live_sessions(limit).await)
+    pub async fn live_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        dispatch!(self, s => s.live_sessions(now, idle_since, limit).await)
     }
 
     pub async fn claim_idempotency_key(

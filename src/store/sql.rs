@@ -517,8 +517,11 @@ pub const END_SESSION: &str =
 /// Ends every live session of a user.
 pub const END_SESSIONS_OF: &str =
     "UPDATE sessions SET ended_at = $2, ended_by = $3 WHERE user_name = $1 AND ended_at IS NULL";
-/// The live sessions (their ends by time are the service's to judge), newest first.
-pub const SELECT_LIVE_SESSIONS: &str = "SELECT s.id, s.user_name, s.source, s.created_at, s.last_used_at, s.expires_at, u.role, u.disabled FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.ended_at IS NULL ORDER BY s.id DESC LIMIT $1";
+/// The live sessions, newest first: not ended, not past their end ($1 is now), used since
+/// $2 (the idle cutoff), of enabled users.
+pub const SELECT_LIVE_SESSIONS: &str = "SELECT s.id, s.user_name, s.source, s.created_at, s.last_used_at, s.expires_at, u.role, u.disabled FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.ended_at IS NULL AND s.expires_at > $1 AND s.last_used_at > $2 AND NOT u.disabled ORDER BY s.id DESC LIMIT $3";
+/// Ends a user's open sessions beyond the newest $3.
+pub const END_SESSIONS_BEYOND: &str = "UPDATE sessions SET ended_at = $2, ended_by = 'replaced' WHERE user_name = $1 AND ended_at IS NULL AND id NOT IN (SELECT id FROM sessions WHERE user_name = $1 AND ended_at IS NULL ORDER BY id DESC LIMIT $3)";
 
 /// Claims a key; no row back when the user has used it before.
 pub const CLAIM_IDEMPOTENCY_KEY: &str = "INSERT INTO api_idempotency (user_name, key, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_name, key) DO NOTHING RETURNING user_name";

@@ -9,9 +9,6 @@ macro_rules! session_queries {
             use $crate::store::types::SessionRecord;
             use $crate::store::{StoreError, micros, sql};
 
-            /// How stale `last_used_at` may get: one write per session and minute at most.
-            const TOUCH_EVERY: Duration = Duration::minutes(1);
-
             impl $store {
                 /// Records a new session; its id.
                 pub async fn add_session(
@@ -47,21 +44,22 @@ macro_rules! session_queries {
                     )
                 }
 
-                /// Notes a use of a session (one write a minute at most; two requests at once
-                /// write once, as the statement repeats the condition).
+                /// Notes a use of a session unless one was noted within `every` (two requests
+                /// at once write once, as the statement repeats the condition).
                 pub async fn touch_session(
                     &self,
                     session: &SessionRecord,
                     now: DateTime<Utc>,
+                    every: Duration,
                 ) -> Result<(), StoreError> {
-                    if session.last_used_at >= now - TOUCH_EVERY {
+                    if session.last_used_at >= now - every {
                         return Ok(());
                     }
                     let now = micros(now);
                     sqlx::query::<$db>(sql::TOUCH_SESSION)
                         .bind(session.id)
                         .bind(now)
-                        .bind(now - TOUCH_EVERY)
+                        .bind(now - every)
                         .execute(&self.pool)
                         .await?;
                     Ok(())
@@ -83,6 +81,22 @@ macro_rules! session_queries {
                     Ok(done.rows_affected() == 1)
                 }
 
+                /// Ends `user`'s oldest open sessions beyond the newest `keep`.
+                pub async fn end_sessions_beyond(
+                    &self,
+                    user: &str,
+                    keep: i64,
+                    now: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    sqlx::query::<$db>(sql::END_SESSIONS_BEYOND)
+                        .bind(user)
+                        .bind(micros(now))
+                        .bind(keep)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
                 /// Ends every live session of `user`; how many.
                 pub async fn end_sessions_of(
                     &self,
@@ -99,13 +113,18 @@ macro_rules! session_queries {
                     Ok(done.rows_affected())
                 }
 
-                /// The newest live sessions, at most `limit`.
+                /// The newest sessions not ended, not past their end at `now`, used since
+                /// `idle_since`, of enabled users; at most `limit`.
                 pub async fn live_sessions(
                     &self,
+                    now: DateTime<Utc>,
+                    idle_since: DateTime<Utc>,
                     limit: i64,
                 ) -> Result<Vec<SessionRecord>, StoreError> {
                     Ok(
                         sqlx::query_as::<$db, SessionRecord>(sql::SELECT_LIVE_SESSIONS)
+                            .bind(micros(now))
+                            .bind(micros(idle_since))
                             .bind(limit)
                             .fetch_all(&self.pool)
                             .await?,

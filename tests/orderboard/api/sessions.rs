@@ -238,6 +238,30 @@ async fn sessions_end_when_idle_too_long_or_at_their_absolute_end() {
         "an expired session stays ended"
     );
 
+    // In use every half second, it never goes idle (its use is noted often enough); an open
+    // event stream's checks are not use, so a session only streamed goes idle.
+    let kept = short_idle
+        .open_session("sam", &password, None, Utc::now())
+        .await
+        .unwrap();
+    let watched = short_idle
+        .open_session("sam", &password, None, Utc::now())
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_millis(3000) {
+        assert!(
+            short_idle.authenticate(kept.secret.expose()).await.is_ok(),
+            "in use"
+        );
+        let _ = short_idle.recheck(watched.secret.expose()).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        short_idle.recheck(watched.secret.expose()).await.is_err(),
+        "only streamed"
+    );
+
     let short_life = api.office.clone().with_session_policy(SessionPolicy {
         idle: chrono::Duration::hours(1),
         absolute: chrono::Duration::milliseconds(1500),
@@ -261,13 +285,14 @@ async fn sessions_end_when_idle_too_long_or_at_their_absolute_end() {
         "however busy, past its absolute end"
     );
     let admin = Actor::new("ada", Role::Admin);
-    assert!(
-        short_life
-            .sessions(&admin, Utc::now())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let open: Vec<i64> = short_life
+        .sessions(&admin, Utc::now())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(open, [kept.id], "only the session kept in use is open");
     api.office.close().await;
 }
 
@@ -362,5 +387,80 @@ async fn admins_list_and_end_sessions_from_the_command_line() {
     );
     let (code, _, stderr) = run_as(&db.url, "ada", &["session", "end", "--user", "nobody"]);
     assert!(code != 0 && !stderr.is_empty(), "{stderr}");
+    api.office.close().await;
+}
+
+/// Failed sign-ins over the API are counted apart from the terminal's: a name locked over
+/// the API (here from 127.0.0.1) still signs in at the terminal, so nobody on the network
+/// can lock an admin out of it; and disabling a user ends their sessions at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_sign_in_locks_do_not_reach_the_terminal_and_disabling_ends_sessions() {
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let now = Utc::now();
+    let orderboard::store::Store::Sqlite(store) = db.store().await else {
+        unreachable!("a SQLite test database")
+    };
+    sqlx::query(
+        "INSERT INTO sign_in_limits (kind, subject, failures, window_start, last_failure_at, locked_until) VALUES ('user', 'api:sam@127.0.0.1', 11, $1, $1, $2)",
+    )
+    .bind(now)
+    .bind(now + chrono::Duration::minutes(15))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.close().await;
+    let served = Served::start(&api.office, Default::default()).await;
+    let (status, _) = sign_in(&served.base, "sam", "correct horse").await;
+    assert_eq!(status, 401, "locked over the API from this address");
+    let password = Secret::new("correct horse");
+    assert!(
+        api.office.sign_in("sam", &password).await.is_ok(),
+        "the terminal is not locked"
+    );
+
+    let (status, opened) = sign_in(&served.base, "zoe", "correct horse").await;
+    assert_eq!(status, 201);
+    let admin = Actor::new("ada", Role::Admin);
+    api.office.disable_user(&admin, "zoe").await.unwrap();
+    let url = format!("{}/sessions", served.base);
+    let (_, list) = call("GET", &url, Some(&api.tokens["ada"]), None).await;
+    assert_eq!(
+        list,
+        json!([]),
+        "a disabled user's session is not listed as open"
+    );
+    api.office.enable_user(&admin, "zoe").await.unwrap();
+    let token = opened["token"].as_str().unwrap();
+    let orders = format!("{}/orders", served.base);
+    assert_eq!(call("GET", &orders, Some(token), None).await.0, 401);
+    served.stop().await.unwrap().unwrap();
+    api.office.close().await;
+}
+
+/// A user signing in again and again keeps only the newest sessions open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_holds_a_bounded_number_of_sessions() {
+    let db = crate::db::sqlite();
+    let api = Api::new(&db).await;
+    let password = Secret::new("correct horse");
+    let mut secrets = Vec::new();
+    for _ in 0..orderboard::service::MAX_SESSIONS_PER_USER + 2 {
+        let opened = api
+            .office
+            .open_session("sam", &password, None, Utc::now())
+            .await
+            .unwrap();
+        secrets.push(opened.secret);
+    }
+    assert!(api.office.authenticate(secrets[0].expose()).await.is_err());
+    assert!(api.office.authenticate(secrets[1].expose()).await.is_err());
+    assert!(api.office.authenticate(secrets[2].expose()).await.is_ok());
+    let admin = Actor::new("ada", Role::Admin);
+    let open = api.office.sessions(&admin, Utc::now()).await.unwrap();
+    assert_eq!(
+        open.len() as i64,
+        orderboard::service::MAX_SESSIONS_PER_USER
+    );
     api.office.close().await;
 }
