@@ -83,7 +83,17 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
 
 /// Resident memory of this process, from /proc (Linux), in MB.
 pub fn resident_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    resident_mb_in("/proc/self/status")
+}
+
+/// Resident memory of another process, in MB; None once it has ended.
+pub fn resident_mb_of(pid: u32) -> Option<f64> {
+    resident_mb_in(&format!("/proc/{pid}/status"))
+}
+
+/// `VmRSS` from a /proc status file, in MB.
+fn resident_mb_in(status_file: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(status_file).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)

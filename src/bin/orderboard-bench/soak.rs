@@ -13,7 +13,7 @@ use color_eyre::eyre::{WrapErr, bail, eyre};
 use orderboard::domain::{Actor, Role};
 use orderboard::service::Backoffice;
 
-use crate::report::{Figure, Report};
+use crate::report::{Figure, Report, resident_mb_of};
 use crate::seed::{ensure_users, paid_orders};
 use crate::startup::{app_binary, shell_quote};
 
@@ -183,14 +183,6 @@ async fn live_updates(
             .await?;
     }
     Ok(())
-}
-
-/// Another process's resident memory, from /proc (Linux), in MB; None once it has ended.
-fn resident_mb_of(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 fn report(
