@@ -14,6 +14,8 @@ use crate::workflow::load::{line_column, read_bounded};
 pub struct Config {
     /// `sqlite://PATH` or `postgres://...`.
     pub database: Option<String>,
+    /// `https://host`: work through `orderboard serve` there instead of a database.
+    pub server: Option<String>,
     /// The workflow the board opens on when the database holds several.
     pub default_workflow: Option<String>,
     /// A folder of workflow files that add to or override the shipped ones.

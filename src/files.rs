@@ -36,6 +36,17 @@ impl AtomicFile {
     /// keeps the old one's permissions (a private file stays private). A folder, a device
     /// or a pipe is refused before anything is written.
     pub fn create(path: &Path) -> Result<AtomicFile, WriteError> {
+        AtomicFile::create_as(path, false)
+    }
+
+    /// `create` for a secret: the temporary file is readable by its owner only from the
+    /// moment it exists, and so is the file that replaces the destination.
+    pub fn create_private(path: &Path) -> Result<AtomicFile, WriteError> {
+        AtomicFile::create_as(path, true)
+    }
+
+    fn create_as(path: &Path, private: bool) -> Result<AtomicFile, WriteError> {
+        use std::os::unix::fs::OpenOptionsExt;
         let io = |error| WriteError::Io {
             path: path.to_path_buf(),
             error,
@@ -67,6 +78,7 @@ impl AtomicFile {
         let file = File::options()
             .write(true)
             .create_new(true)
+            .mode(if private { 0o600 } else { 0o666 })
             .open(&temp)
             .map_err(io)?;
         let atomic = AtomicFile {
@@ -74,7 +86,7 @@ impl AtomicFile {
             temp,
             path: destination,
         };
-        if let Some(permissions) = permissions {
+        if let Some(permissions) = permissions.filter(|_| !private) {
             std::fs::set_permissions(&atomic.temp, permissions).map_err(|e| atomic.error(e))?;
         }
         Ok(atomic)
@@ -136,6 +148,13 @@ impl Drop for AtomicFile {
 /// Writes `bytes` to `path` whole, replacing what was there.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let mut file = AtomicFile::create(path)?;
+    file.write(bytes)?;
+    file.commit(true)
+}
+
+/// `replace` for a secret: owner-only (mode 0600) from the first byte written.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let mut file = AtomicFile::create_private(path)?;
     file.write(bytes)?;
     file.commit(true)
 }

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::text::display_safe;
 use crate::domain::{Actor, Order};
-use crate::service::{OrderView, TimelineEntry};
+use crate::service::{OrderPage, OrderView, TimelineEntry};
 use crate::store::{
     Applied, Attempt, EffectRecord, EffectStatus, FeedEvent, HistoryEntry, LedgerRow,
 };
@@ -21,7 +21,7 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 /// An order, with the transitions the acting user may take now and the blocked ones.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderJson {
     pub id: i64,
     pub workflow: String,
@@ -45,21 +45,43 @@ pub struct OrderJson {
     pub blocked: Vec<BlockedJson>,
 }
 
+/// One keyset page of orders (`GET /orders`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderPageJson {
+    pub orders: Vec<OrderJson>,
+    /// Pass as `after` for the next page; null after the last. With `late=true` a page may
+    /// hold fewer orders than `limit` and still have a next one.
+    pub next_after: Option<i64>,
+}
+
+impl From<&OrderPage> for OrderPageJson {
+    fn from(page: &OrderPage) -> Self {
+        OrderPageJson {
+            orders: page
+                .orders
+                .iter()
+                .map(|o| OrderJson::new(&o.order, o.late, &o.ledger, &o.menu))
+                .collect(),
+            next_after: page.next_after,
+        }
+    }
+}
+
 /// A money movement: `refund`, `payout` or `credit`.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LedgerJson {
     pub kind: String,
     pub amount_cents: i64,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct AvailableJson {
     pub event: String,
     pub to: String,
     pub note_required: bool,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct BlockedJson {
     pub event: String,
     pub reason: String,
@@ -138,6 +160,16 @@ pub const CSV_HEADER: &str =
 
 /// One order as a CSV row (RFC 4180 quoting; amounts in units, times in RFC 3339).
 pub fn order_csv(order: &Order, late: bool) -> String {
+    order_json_csv(&OrderJson::new(
+        order,
+        late,
+        &[],
+        &TransitionMenu::default(),
+    ))
+}
+
+/// The same row from the order's JSON shape (what the remote office receives).
+pub fn order_json_csv(order: &OrderJson) -> String {
     let amount = crate::domain::Money {
         cents: order.amount_cents,
         currency: "",
@@ -153,9 +185,9 @@ pub fn order_csv(order: &Order, late: bool) -> String {
         order.title.clone(),
         amount.trim().to_string(),
         order.currency.clone(),
-        rfc3339(order.placed_at),
-        order.due_at.map(rfc3339).unwrap_or_default(),
-        late.to_string(),
+        order.placed_at.clone(),
+        order.due_at.clone().unwrap_or_default(),
+        order.late.to_string(),
     ])
 }
 
@@ -185,7 +217,7 @@ fn csv_field(text: &str) -> String {
 }
 
 /// One committed transition, as `advance --json` prints it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct AppliedJson {
     pub id: i64,
     pub event: String,
@@ -210,7 +242,7 @@ impl From<&Applied> for AppliedJson {
 }
 
 /// One entry of an order's history.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct HistoryJson {
     pub id: i64,
     #[schema(format = DateTime)]
@@ -243,7 +275,7 @@ impl From<&HistoryEntry> for HistoryJson {
 }
 
 /// A refused attempt (support and admin): `attempt` is always true.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttemptJson {
     pub attempt: bool,
     #[schema(format = DateTime)]
@@ -271,7 +303,7 @@ impl From<&Attempt> for AttemptJson {
 }
 
 /// A line of an order's timeline: a transition, or (with attempts) a refused attempt.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum TimelineJson {
     Transition(HistoryJson),
@@ -280,7 +312,7 @@ pub enum TimelineJson {
 }
 
 /// A hand retry (`retry_requested`) or resolution (`resolved`) of an effect, with who and why.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct EffectActionJson {
     #[schema(format = DateTime)]
     pub at: String,

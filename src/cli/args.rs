@@ -38,6 +38,29 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub config: Option<PathBuf>,
+    /// Work through `orderboard serve` at URL (https://host[:port]) instead of a database:
+    /// sign in with `login`, or --as USER for one command.
+    #[arg(
+        long,
+        global = true,
+        env = "ORDERBOARD_SERVER",
+        value_name = "URL",
+        conflicts_with = "database"
+    )]
+    pub server: Option<String>,
+    /// Trust only the PEM certificates of FILE (a private CA) for --server, not the system's.
+    #[arg(
+        long,
+        global = true,
+        env = "ORDERBOARD_CA",
+        value_name = "FILE",
+        hide_env_values = true
+    )]
+    pub ca: Option<PathBuf>,
+    /// Allow plain http:// to a server on another machine (passwords and tokens readable on
+    /// the way).
+    #[arg(long, global = true)]
+    pub insecure: bool,
     /// Who is acting; the password comes from ORDERBOARD_PASSWORD or a hidden prompt.
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
@@ -97,6 +120,11 @@ pub enum Command {
     /// Sign-in sessions of the HTTP API (admin only).
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Sign in to the --server as --as USER and keep the session (owner-only file in the
+    /// config folder) for the commands that follow.
+    Login,
+    /// End the session kept for the --server, on the server and here.
+    Logout,
 }
 
 #[derive(Subcommand, Debug)]

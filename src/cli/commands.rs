@@ -15,8 +15,8 @@ use crate::demo;
 use crate::domain::OrderId;
 use crate::domain::order::parse_amount_cents;
 use crate::domain::text::display_safe;
-use crate::service::{MAX_BULK_ORDERS, MAX_EXPLORER_PAGE, OrderDraft};
-use crate::shapes::OrderJson;
+use crate::office::{MAX_ORDER_PAGE, Office, OrderFilter};
+use crate::service::{ErrorKind, MAX_BULK_ORDERS, MAX_EXPLORER_PAGE, OrderDraft, ServiceError};
 use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
 pub(super) fn now() -> DateTime<Utc> {
@@ -166,65 +166,47 @@ fn attribute_value(
 }
 
 pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(), CliError> {
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
-    if let Some(workflow) = &args.workflow {
-        backoffice.workflow(workflow)?;
-    }
-    if let Some(state) = &args.state {
-        // The service's sentence starts with "state": the flag's name here.
-        backoffice
-            .check_state(args.workflow.as_deref(), state)
-            .map_err(|e| CliError::bad_input(format!("--{e}")))?;
-    }
-    let at = now();
-    let mut query = OrderQuery {
+    let office = context.office().await?;
+    let listed = print_orders(&office, args).await;
+    office.close().await;
+    listed
+}
+
+/// Pages through the orders the user may see, printing each as it comes (text, CSV) or all
+/// at the end (one JSON array).
+async fn print_orders(office: &Office, args: &ListOrdersArgs) -> Result<(), CliError> {
+    let filter = OrderFilter {
         workflow: args.workflow.clone(),
         state: args.state.clone(),
-        due_before: args.late.then_some(at),
-        text: args.search.clone(),
-        acted_by: None,
-        after_id: None,
-        limit: 1000,
-        ..OrderQuery::default()
+        late: args.late,
+        search: args.search.clone(),
     };
     let limit = args.limit.unwrap_or(usize::MAX);
     let csv = args.format == Some(ListFormat::Csv);
-    if csv {
-        println!("{}", output::CSV_HEADER);
-    }
     let mut shown = 0;
     let mut json_rows = Vec::new();
-    'pages: loop {
-        // The page's ledger rows come in one query, not one per order.
-        let page = if args.json {
-            backoffice.list_with_ledger(&actor, &query).await?
-        } else {
-            let orders = backoffice.list(&actor, &query).await?;
-            orders.into_iter().map(|o| (o, Vec::new())).collect()
-        };
-        let Some((last, _)) = page.last() else {
-            break;
-        };
-        query.after_id = Some(last.id);
-        for (order, ledger) in &page {
-            let workflow = backoffice.workflows().get(&order.workflow);
-            let late = workflow.is_some_and(|w| w.is_late(order, at));
-            if args.late && !late {
-                continue;
-            }
-            if shown >= limit {
-                break 'pages;
-            }
+    let mut after = None;
+    while shown < limit {
+        let page = office
+            .orders(&filter, after, MAX_ORDER_PAGE)
+            .await
+            .map_err(flag_named)?;
+        if csv && after.is_none() {
+            println!("{}", output::CSV_HEADER);
+        }
+        for order in page.orders.iter().take(limit - shown) {
             shown += 1;
             if args.json {
-                let row = OrderJson::listed(order, backoffice.workflows(), ledger, &actor, at);
-                json_rows.push(crate::shapes::to_value(&row));
+                json_rows.push(crate::shapes::to_value(order));
             } else if csv {
-                println!("{}", output::order_csv(order, late));
+                println!("{}", output::order_json_csv(order));
             } else {
-                println!("{}", output::order_line(order, late));
+                println!("{}", output::order_line(order));
             }
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
         }
     }
     if args.json {
@@ -235,46 +217,42 @@ pub async fn list_orders(context: &Context, args: &ListOrdersArgs) -> Result<(),
     Ok(())
 }
 
+/// The service's sentence about a filter starts with its name: here that is a flag.
+fn flag_named(error: ServiceError) -> CliError {
+    let flagged = error.kind() == ErrorKind::BadInput && error.to_string().starts_with("state \"");
+    let mut error = CliError::from(error);
+    if flagged {
+        error.message = format!("--{}", error.message);
+    }
+    error
+}
+
 pub async fn show_order(context: &Context, id: &str, json: bool) -> Result<(), CliError> {
     let id = parse_order_id(id)?;
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
-    let view = backoffice.show(&actor, id, now()).await?;
+    let office = context.office().await?;
+    let shown = office.show(id).await;
+    office.close().await;
+    let order = shown?;
     if json {
-        print_json(&output::order_view_json(&view));
+        print_json(&crate::shapes::to_value(&order));
     } else {
-        println!("{}", output::order_text(&view));
+        println!("{}", output::order_text(&order));
     }
     Ok(())
 }
 
 pub async fn advance(context: &Context, args: &AdvanceArgs) -> Result<(), CliError> {
     let id = parse_order_id(&args.id)?;
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
-    let applied = backoffice
-        .advance(
-            &actor,
-            id,
-            &args.event,
-            args.note.as_deref(),
-            args.expect_version,
-            now(),
-        )
-        .await?;
+    let office = context.office().await?;
+    let applied = office
+        .advance(id, &args.event, args.note.as_deref(), args.expect_version)
+        .await;
+    office.close().await;
+    let applied = applied?;
     if args.json {
-        print_json(&output::applied_json(&applied));
+        print_json(&crate::shapes::to_value(&applied));
     } else {
-        let effects = if applied.effects.is_empty() {
-            String::new()
-        } else {
-            format!("  effects: {}", applied.effects.join(", "))
-        };
-        let line = format!(
-            "order {}: {} → {} (version {}){effects}",
-            applied.id, applied.from, applied.to, applied.version
-        );
-        println!("{}", display_safe(&line));
+        println!("{}", output::applied_line(&applied));
     }
     Ok(())
 }
@@ -344,12 +322,12 @@ pub async fn history(context: &Context, args: &HistoryArgs) -> Result<(), CliErr
         return history_all(context, args).await;
     }
     let id = parse_order_id(args.id.as_deref().unwrap_or_default())?;
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
-    let timeline = backoffice.timeline(&actor, id, args.attempts).await?;
+    let office = context.office().await?;
+    let timeline = office.timeline(id, args.attempts).await;
+    office.close().await;
+    let timeline = timeline?;
     if args.json {
-        let rows: Vec<serde_json::Value> = timeline.iter().map(output::timeline_json).collect();
-        print_json(&serde_json::Value::Array(rows));
+        print_json(&crate::shapes::to_value(&timeline));
     } else {
         for entry in &timeline {
             println!("{}", output::timeline_line(entry));

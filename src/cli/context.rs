@@ -7,6 +7,7 @@ use super::exit::{CliError, ExitKind};
 use crate::auth::Secret;
 use crate::config::{Config, default_database_url};
 use crate::domain::Actor;
+use crate::office::{Office, RemoteOffice, SavedSessions, ServerAddress, http_client};
 use crate::service::{Backoffice, SessionPolicy};
 use crate::store::{DatabaseUrl, OpenMode, Store};
 use crate::workflow::Workflows;
@@ -68,6 +69,65 @@ impl Context {
         Ok(Backoffice::new(store, self.workflows.clone()).with_session_policy(policy))
     }
 
+    /// The server to work through: `--server` (or its variable), else `server` in the config
+    /// file unless a database is named; none means a database.
+    pub fn server(&self) -> Result<Option<ServerAddress>, CliError> {
+        let text = match (&self.global.server, &self.global.database) {
+            (Some(server), _) => Some(server.clone()),
+            (None, Some(_)) => None,
+            (None, None) => match (&self.config.server, &self.config.database) {
+                (Some(_), Some(_)) => {
+                    let file = self
+                        .config
+                        .source
+                        .as_ref()
+                        .map_or("the config file".to_string(), |p| p.display().to_string());
+                    return Err(CliError::bad_input(format!(
+                        "{file} names both a database and a server: keep the one to work with"
+                    )));
+                }
+                (server, _) => server.clone(),
+            },
+        };
+        text.map(|text| ServerAddress::parse(&text, self.global.insecure))
+            .transpose()
+            .map_err(CliError::bad_input)
+    }
+
+    /// The HTTP client for the server, trusting `--ca` when given.
+    pub fn http_client(&self) -> Result<reqwest::Client, CliError> {
+        http_client(self.global.ca.as_deref()).map_err(CliError::bad_input)
+    }
+
+    /// Where the saved sessions of `login` are.
+    pub fn saved_sessions_path(&self) -> Result<std::path::PathBuf, CliError> {
+        SavedSessions::default_path().map_err(CliError::unexpected)
+    }
+
+    /// The service as this command reaches it: the database with `--as USER` signed in, or
+    /// the server with `--as USER` signed in for this command, else the session `login` kept.
+    pub async fn office(&self) -> Result<Office, CliError> {
+        let Some(server) = self.server()? else {
+            let backoffice = self.open(OpenMode::ExistingOnly).await?;
+            let actor = self.actor(&backoffice).await?;
+            return Ok(Office::Local { backoffice, actor });
+        };
+        let http = self.http_client()?;
+        if let Some(name) = &self.global.as_user {
+            let password = read_password(name)?;
+            let (office, _) = RemoteOffice::sign_in(http, server, name, &password, true).await?;
+            return Ok(Office::Remote(office));
+        }
+        let saved =
+            SavedSessions::load(&self.saved_sessions_path()?).map_err(CliError::bad_input)?;
+        match saved.find(&server.key()) {
+            Some(session) => Ok(Office::Remote(RemoteOffice::resume(http, server, session))),
+            None => Err(CliError::not_permitted(format!(
+                "not signed in to {server}: run `orderboard login --server {server} --as USER`, or give --as USER"
+            ))),
+        }
+    }
+
     /// Signs in `--as USER` with ORDERBOARD_PASSWORD or a hidden prompt.
     pub async fn actor(&self, backoffice: &Backoffice) -> Result<Actor, CliError> {
         let Some(name) = &self.global.as_user else {
@@ -88,7 +148,7 @@ impl Context {
     }
 }
 
-fn read_password(name: &str) -> Result<Secret, CliError> {
+pub fn read_password(name: &str) -> Result<Secret, CliError> {
     if let Ok(password) = std::env::var("ORDERBOARD_PASSWORD") {
         return Ok(Secret::new(password));
     }

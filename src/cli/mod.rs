@@ -5,6 +5,7 @@ mod commands;
 pub mod context;
 mod effects_cmd;
 pub mod exit;
+mod login_cmd;
 pub mod output;
 mod serve_cmd;
 mod session_cmd;
@@ -28,6 +29,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     };
     logs.map_err(|e| CliError::bad_input(e.to_string()))?;
     let context = Context::load(&cli.global)?;
+    if let Some(server) = context.server()?
+        && let Some(name) = needs_the_database(cli.command.as_ref())
+    {
+        return Err(CliError::bad_input(format!(
+            "`{name}` does not work through a server yet ({server}): run it with --database where the database is reachable"
+        )));
+    }
     match &cli.command {
         None | Some(Command::Tui) => tui_cmd::tui(&context).await,
         Some(Command::Demo { orders }) => tui_cmd::demo(&context, *orders).await,
@@ -53,5 +61,36 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Effects(command)) => effects_cmd::run(&context, command).await,
         Some(Command::Token(command)) => token_cmd::run(&context, command).await,
         Some(Command::Session(command)) => session_cmd::run(&context, command).await,
+        Some(Command::Login) => login_cmd::login(&context).await,
+        Some(Command::Logout) => login_cmd::logout(&context).await,
+    }
+}
+
+/// The command's name when it works on a database only; none when it also works through
+/// `--server` (the order commands, `login` and `logout`).
+fn needs_the_database(command: Option<&Command>) -> Option<&'static str> {
+    match command {
+        Some(
+            Command::Order(OrderCommand::List(_) | OrderCommand::Show { .. })
+            | Command::Advance(_)
+            | Command::Login
+            | Command::Logout,
+        ) => None,
+        Some(Command::History(args)) if !args.all => None,
+        Some(Command::History(_)) => Some("history --all"),
+        None | Some(Command::Tui) => Some("tui"),
+        Some(Command::Demo { .. }) => Some("demo"),
+        Some(Command::Init(_)) => Some("init"),
+        Some(Command::User(_)) => Some("user"),
+        Some(Command::Order(OrderCommand::Create(_))) => Some("order create"),
+        Some(Command::Bulk(_)) => Some("bulk"),
+        Some(Command::Workflow(_)) => None,
+        Some(Command::Tick(_)) => Some("tick"),
+        Some(Command::Verify(_)) => Some("verify"),
+        Some(Command::Seed(_)) => Some("seed"),
+        Some(Command::Serve(_)) => Some("serve"),
+        Some(Command::Effects(_)) => Some("effects"),
+        Some(Command::Token(_)) => Some("token"),
+        Some(Command::Session(_)) => Some("session"),
     }
 }

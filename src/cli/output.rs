@@ -4,13 +4,12 @@
 
 use serde_json::Value;
 
-use crate::domain::Order;
 use crate::domain::text::display_safe;
-use crate::service::{BulkLine, BulkOutcome, OrderView, TimelineEntry};
-use crate::shapes::{AppliedJson, EffectJson, OrderJson, TimelineJson, to_value};
-use crate::store::{
-    Applied, Attempt, EffectAttempt, EffectRecord, EffectStatus, ExplorerEntry, HistoryEntry,
+use crate::service::{BulkLine, BulkOutcome, OrderView};
+use crate::shapes::{
+    AppliedJson, AttemptJson, EffectJson, HistoryJson, OrderJson, TimelineJson, to_value,
 };
+use crate::store::{Applied, EffectRecord, EffectStatus, ExplorerEntry, hand_action};
 
 /// One JSON value on stdout, pretty-printed (`--json`).
 pub fn print_json(value: &Value) {
@@ -21,7 +20,7 @@ pub fn print_json(value: &Value) {
 }
 
 use crate::shapes::csv_row;
-pub use crate::shapes::{CSV_HEADER, order_csv, rfc3339};
+pub use crate::shapes::{CSV_HEADER, order_json_csv, rfc3339};
 
 pub fn order_view_json(view: &OrderView) -> Value {
     to_value(&OrderJson::of_view(view))
@@ -31,20 +30,23 @@ pub fn applied_json(applied: &Applied) -> Value {
     to_value(&AppliedJson::from(applied))
 }
 
-pub fn timeline_json(entry: &TimelineEntry) -> Value {
-    to_value(&TimelineJson::from(entry))
-}
-
-pub fn timeline_line(entry: &TimelineEntry) -> String {
+/// One line of an order's timeline, from its JSON shape (the same from the database and
+/// from a server).
+pub fn timeline_line(entry: &TimelineJson) -> String {
     match entry {
-        TimelineEntry::Transition(transition) => history_line(transition),
-        TimelineEntry::Attempt(attempt) => attempt_line(attempt),
-        TimelineEntry::EffectAction(action) => effect_action_line(action),
+        TimelineJson::Transition(transition) => history_line(transition),
+        TimelineJson::Attempt(attempt) => attempt_line(attempt),
+        TimelineJson::EffectAction(action) => format!(
+            "{}  {}",
+            display_safe(&action.at),
+            hand_action(
+                &action.actor,
+                action.effect_id,
+                &action.action,
+                action.note.as_deref()
+            )
+        ),
     }
-}
-
-pub fn effect_action_line(action: &EffectAttempt) -> String {
-    format!("{}  {}", rfc3339(action.at), action.hand_action())
 }
 
 /// The columns of `history --all --format csv`.
@@ -108,7 +110,7 @@ pub fn money(cents: i64, currency: &str) -> String {
     crate::domain::Money { cents, currency }.to_string()
 }
 
-pub fn order_line(order: &Order, late: bool) -> String {
+pub fn order_line(order: &OrderJson) -> String {
     format!(
         "#{:<6} {:<12} {:<22} {:>12}  {} → {}  {}{}",
         order.id,
@@ -118,12 +120,12 @@ pub fn order_line(order: &Order, late: bool) -> String {
         display_safe(&order.customer),
         display_safe(&order.seller),
         display_safe(&order.title),
-        if late { "  [LATE]" } else { "" }
+        if order.late { "  [LATE]" } else { "" }
     )
 }
 
-pub fn order_text(view: &OrderView) -> String {
-    let order = &view.order;
+/// `order show`: the order, its money, and what the acting user may do with it now.
+pub fn order_text(order: &OrderJson) -> String {
     let mut lines = vec![
         format!("Order #{} \"{}\"", order.id, display_safe(&order.title)),
         format!(
@@ -138,13 +140,13 @@ pub fn order_text(view: &OrderView) -> String {
             display_safe(&order.seller)
         ),
         format!("  amount    {}", money(order.amount_cents, &order.currency)),
-        format!("  placed    {}", rfc3339(order.placed_at)),
+        format!("  placed    {}", display_safe(&order.placed_at)),
     ];
-    if let Some(due) = order.due_at {
+    if let Some(due) = &order.due_at {
         lines.push(format!(
             "  due       {}{}",
-            rfc3339(due),
-            if view.late { "  LATE" } else { "" }
+            display_safe(due),
+            if order.late { "  LATE" } else { "" }
         ));
     }
     for (name, value) in &order.counters {
@@ -157,18 +159,18 @@ pub fn order_text(view: &OrderView) -> String {
             display_safe(&value.to_string())
         ));
     }
-    for row in &view.ledger {
+    for row in &order.ledger {
         lines.push(format!(
             "  ledger    {} {}",
-            row.kind,
+            display_safe(&row.kind),
             money(row.amount_cents, &order.currency)
         ));
     }
     lines.push("Available:".into());
-    if view.menu.available.is_empty() {
+    if order.available.is_empty() {
         lines.push("  (none for you now)".into());
     }
-    for option in &view.menu.available {
+    for option in &order.available {
         lines.push(format!(
             "  {:<28} → {}{}",
             display_safe(&option.event),
@@ -181,17 +183,31 @@ pub fn order_text(view: &OrderView) -> String {
         ));
     }
     lines.push("Blocked:".into());
-    for blocked in &view.menu.blocked {
+    for blocked in &order.blocked {
         lines.push(format!(
             "  {:<28} {}",
             display_safe(&blocked.event),
-            display_safe(&blocked.reason.to_string())
+            display_safe(&blocked.reason)
         ));
     }
     lines.join("\n")
 }
 
-pub fn history_line(entry: &HistoryEntry) -> String {
+/// `advance`: what moved, from where to where, and the effects it recorded.
+pub fn applied_line(applied: &AppliedJson) -> String {
+    let effects = if applied.effects.is_empty() {
+        String::new()
+    } else {
+        format!("  effects: {}", applied.effects.join(", "))
+    };
+    let line = format!(
+        "order {}: {} → {} (version {}){effects}",
+        applied.id, applied.from, applied.to, applied.version
+    );
+    display_safe(&line).into_owned()
+}
+
+pub fn history_line(entry: &HistoryJson) -> String {
     let behalf = entry
         .on_behalf_of
         .as_ref()
@@ -204,9 +220,9 @@ pub fn history_line(entry: &HistoryEntry) -> String {
         .unwrap_or_default();
     format!(
         "{}  {} ({}){}  {}  {} → {}{}",
-        rfc3339(entry.at),
+        display_safe(&entry.at),
         display_safe(&entry.actor),
-        entry.role,
+        display_safe(&entry.role),
         behalf,
         display_safe(&entry.event),
         display_safe(&entry.from),
@@ -215,12 +231,12 @@ pub fn history_line(entry: &HistoryEntry) -> String {
     )
 }
 
-pub fn attempt_line(attempt: &Attempt) -> String {
+pub fn attempt_line(attempt: &AttemptJson) -> String {
     format!(
         "{}  {} ({})  {}  REFUSED: {}",
-        rfc3339(attempt.at),
+        display_safe(&attempt.at),
         display_safe(&attempt.actor),
-        attempt.role,
+        display_safe(&attempt.role),
         display_safe(&attempt.event),
         display_safe(&attempt.reason)
     )

@@ -29,7 +29,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use problem::{PROBLEM_JSON, Problem};
+pub use problem::{NOT_ALLOWED_NOW, PROBLEM_JSON, Problem};
 
 use crate::service::Backoffice;
 

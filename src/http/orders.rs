@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
@@ -17,7 +17,7 @@ use super::problem::{Problem, Situation};
 use crate::domain::note::MAX_TEXT_BYTES;
 use crate::domain::order::parse_amount_cents;
 use crate::service::{IdempotencyClaim, IdempotentResponse, OrderDraft};
-use crate::shapes::{AppliedJson, OrderJson, TimelineJson};
+use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
 use crate::store::OrderQuery;
 
 /// Orders a page holds unless asked, and at most.
@@ -199,15 +199,6 @@ pub struct ListParams {
     pub limit: Option<i64>,
 }
 
-/// One keyset page of orders.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderPageJson {
-    pub orders: Vec<OrderJson>,
-    /// Pass as `after` for the next page; null after the last. With `late=true` a page may
-    /// hold fewer orders than `limit` and still have a next one.
-    pub next_after: Option<i64>,
-}
-
 /// A keyset page of the orders the caller may see, by id.
 #[utoipa::path(
     get, path = "/orders", tag = "orders",
@@ -261,14 +252,7 @@ pub async fn list_orders(
         ..OrderQuery::default()
     };
     let page = office.order_page(&caller.actor, &query, late, now).await?;
-    Ok(Json(OrderPageJson {
-        orders: page
-            .orders
-            .iter()
-            .map(|o| OrderJson::new(&o.order, o.late, &o.ledger, &o.menu))
-            .collect(),
-        next_after: page.next_after,
-    }))
+    Ok(Json(OrderPageJson::from(&page)))
 }
 
 /// One order, with the transitions the caller may take now and the blocked ones. Its ETag

@@ -8,15 +8,19 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::service::{ErrorKind, ServiceError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The type of a 409 for a transition or action the thing's present state does not allow
+/// (the other 409s are conflicts: `urn:orderboard:problem:conflict`).
+pub const NOT_ALLOWED_NOW: &str = "urn:orderboard:problem:not-allowed-now";
+
 /// The body of every error response.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem: `urn:orderboard:problem:not-found`, …
     #[serde(rename = "type")]
@@ -26,7 +30,7 @@ pub struct Problem {
     /// One sentence on what went wrong.
     pub detail: String,
     /// Why a transition is not allowed now (409 only).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
 }
 
@@ -89,10 +93,17 @@ impl Problem {
             .to_string(),
             other => other.to_string(),
         };
-        Problem {
+        let mut problem = Problem {
             reasons: error.reasons(),
             ..Problem::new(status, detail)
+        };
+        if error.kind() == ErrorKind::NotAllowedNow {
+            // Both are 409: a client tells "not in this state" from "someone moved it first"
+            // by the type.
+            problem.kind = NOT_ALLOWED_NOW.to_string();
+            problem.title = "Not allowed now".to_string();
         }
+        problem
     }
 
     /// A service failure outside a body or a precondition.

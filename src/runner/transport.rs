@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use crate::http_client::{describe_error, install_crypto_provider};
+
 /// The most of a sink's answer the runner reads: an answer is a small JSON object.
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// A `Retry-After` longer than this is cut to it: a sink cannot park an effect for days.
@@ -123,25 +125,6 @@ impl Transport for HttpTransport {
     fn describe(&self) -> String {
         redact_url(self.url.as_str())
     }
-}
-
-/// rustls needs one process-wide crypto provider; ring is the one sqlx already brings.
-fn install_crypto_provider() {
-    // Err means one is installed already: fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// The error without the URL (which may carry credentials) and with its cause.
-fn describe_error(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// `Retry-After`: seconds, or an HTTP date; bounded by `MAX_RETRY_AFTER`.

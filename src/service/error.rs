@@ -40,6 +40,18 @@ pub enum ServiceError {
     /// Something failed that is not the caller's doing (a worker thread died, say).
     #[error("{0}")]
     Internal(String),
+    /// A failure the server reported to the remote office: its classification (from the
+    /// problem's status and type) and its sentence, shown as the server wrote it.
+    #[error("{detail}")]
+    Remote {
+        kind: ErrorKind,
+        detail: String,
+        reasons: Vec<String>,
+    },
+    /// The server of the remote office did not answer (refused, timed out, cut off): like a
+    /// database that went away.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// What kind of failure it is, whatever the face: the exit codes of the CLI contract and
@@ -81,6 +93,8 @@ impl ServiceError {
                 ErrorKind::Unexpected
             }
             ServiceError::Apply(apply) => apply_kind(apply),
+            ServiceError::Remote { kind, .. } => *kind,
+            ServiceError::Unreachable(_) => ErrorKind::Unexpected,
         }
     }
 
@@ -94,6 +108,7 @@ impl ServiceError {
             ServiceError::Apply(ApplyError::LedgerRefused { refusal, .. }) => {
                 vec![refusal.to_string()]
             }
+            ServiceError::Remote { reasons, .. } => reasons.clone(),
             _ => Vec::new(),
         }
     }
@@ -104,6 +119,7 @@ impl ServiceError {
             ServiceError::Store(store) | ServiceError::Apply(ApplyError::Store(store)) => {
                 store.is_connection_lost()
             }
+            ServiceError::Unreachable(_) => true,
             _ => false,
         }
     }

@@ -307,23 +307,27 @@ pub struct EffectAttempt {
 impl EffectAttempt {
     /// A hand action in words, display-safe: `sue: effect 12 resolved "paid by transfer"`.
     pub fn hand_action(&self) -> String {
-        use crate::domain::text::display_safe;
-        let what = if self.outcome == "resolved" {
-            "resolved"
-        } else {
-            "sent for retry"
-        };
-        let note = self
-            .note
-            .as_ref()
-            .map(|n| format!("  \"{}\"", display_safe(n)))
-            .unwrap_or_default();
-        format!(
-            "{}: effect {} {what}{note}",
-            display_safe(&self.actor),
-            self.effect_id
+        hand_action(
+            &self.actor,
+            self.effect_id,
+            &self.outcome,
+            self.note.as_deref(),
         )
     }
+}
+
+/// A hand retry or resolution as a line: who, which effect, what, and why.
+pub fn hand_action(actor: &str, effect_id: i64, outcome: &str, note: Option<&str>) -> String {
+    use crate::domain::text::display_safe;
+    let what = if outcome == "resolved" {
+        "resolved"
+    } else {
+        "sent for retry"
+    };
+    let note = note
+        .map(|n| format!("  \"{}\"", display_safe(n)))
+        .unwrap_or_default();
+    format!("{}: effect {effect_id} {what}{note}", display_safe(actor))
 }
 
 /// Which effects a list asks for (support and admin, who see every order).

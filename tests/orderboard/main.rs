@@ -11,6 +11,7 @@ mod hostile;
 mod outage;
 mod races;
 mod reliability;
+mod remote_cli;
 mod runner;
 mod search;
 mod security;

@@ -47,7 +47,7 @@ pub async fn api(backoffice: &Backoffice, clients: usize, transitions: usize) ->
     ));
     // reqwest is built without a TLS provider of its own (plain HTTP here, but the client
     // wants one installed).
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    orderboard::http_client::install_crypto_provider();
     let target = Target {
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(clients)

@@ -123,10 +123,7 @@ fn bad_certificate_files_are_one_sentence_naming_the_file() {
 /// that trusts the CA; a bad file stops it before it starts, in one sentence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_tls_flags_end_to_end() {
-    use std::io::BufRead;
-    use std::process::Stdio;
-
-    use crate::support::{orderboard, run};
+    use crate::support::run;
 
     let db = crate::db::sqlite();
     let api = Api::new(&db).await;
@@ -153,27 +150,21 @@ async fn serve_with_tls_flags_end_to_end() {
     );
     assert_eq!(code, 2, "--tls-cert needs --tls-key: {stderr}");
 
-    let mut child = orderboard(&db.url)
-        .args(["serve", "--no-runner", "--listen", "127.0.0.1:0"])
-        .args([
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+    let served = crate::support::ServeProcess::start(
+        &db.url,
+        &[
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ],
+    );
+    let address: std::net::SocketAddr = served
+        .url
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("{}", served.url))
+        .parse()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on https://")
-        .unwrap_or_else(|| panic!("{line}"));
-    let address: std::net::SocketAddr = address.parse().unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ca = std::fs::read(fixture("ca.pem")).unwrap();
     let client = reqwest::Client::builder()
@@ -185,7 +176,6 @@ async fn serve_with_tls_flags_end_to_end() {
         .get(format!("https://localhost:{}/healthz", address.port()))
         .send()
         .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(served);
     assert_eq!(health.unwrap().status(), 200);
 }

@@ -63,12 +63,59 @@ pub fn run(url: &str, args: &[&str], stdin: Option<&str>) -> (i32, String, Strin
             .write_all(text.as_bytes())
             .unwrap();
     }
-    let output = child.wait_with_output().unwrap();
+    outcome(child.wait_with_output().unwrap())
+}
+
+/// A finished process as (exit code, stdout, stderr).
+pub fn outcome(output: std::process::Output) -> (i32, String, String) {
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// `orderboard serve --no-runner` on a test database on a free loopback port, with more
+/// flags (`--tls-cert`, …); killed on drop.
+pub struct ServeProcess {
+    child: std::process::Child,
+    /// What it listens on: `http://127.0.0.1:PORT` or `https://…`.
+    pub url: String,
+}
+
+impl ServeProcess {
+    pub fn start(url: &str, flags: &[&std::ffi::OsStr]) -> ServeProcess {
+        use std::io::BufRead;
+        let mut child = orderboard(url)
+            .args(["serve", "--no-runner", "--listen", "127.0.0.1:0"])
+            .args(flags)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("serve said {line:?}"))
+            .to_string();
+        ServeProcess { child, url }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// init, the bootstrap admin, and a few users, all through the CLI.
@@ -159,15 +206,12 @@ pub fn run_with_password(
     password: &str,
     args: &[&str],
 ) -> (i32, String, String) {
-    let output = orderboard(url)
-        .args(["--as", user])
-        .args(args)
-        .env("ORDERBOARD_PASSWORD", password)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    outcome(
+        orderboard(url)
+            .args(["--as", user])
+            .args(args)
+            .env("ORDERBOARD_PASSWORD", password)
+            .output()
+            .unwrap(),
     )
 }

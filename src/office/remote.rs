@@ -1,0 +1,301 @@
+//! The remote office: the service over `orderboard serve`'s HTTP API with a session token.
+//! Every refusal comes back as a problem (RFC 9457) and is turned into the `ServiceError`
+//! the database would have given, by status and type, with the server's sentence.
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::server::ServerAddress;
+use super::{OrderFilter, SavedSession};
+use crate::auth::Secret;
+use crate::domain::{OrderId, Role};
+use crate::http::{NOT_ALLOWED_NOW, Problem};
+use crate::http_client::describe_error;
+use crate::service::{ErrorKind, ServiceError};
+use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
+
+/// The largest answer read from the server (a page of 500 orders is well under it).
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// What `POST /sessions` answers.
+#[derive(Deserialize)]
+struct SessionOpened {
+    token: String,
+    user: String,
+    role: String,
+    expires_at: String,
+    idle_timeout_seconds: i64,
+}
+
+/// A sign-in as the server confirmed it.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: String,
+    pub role: String,
+    pub expires_at: String,
+    pub idle_timeout_seconds: i64,
+}
+
+pub struct RemoteOffice {
+    http: reqwest::Client,
+    server: ServerAddress,
+    token: Secret,
+    /// Whether a missing order is said to be missing (staff) or "missing or not visible",
+    /// as the database says it to this role.
+    sees_every_order: bool,
+    /// A session opened for one command (`--as` with a password), ended by `close`.
+    one_off: bool,
+}
+
+impl RemoteOffice {
+    /// Signs in with name and password (`POST /sessions`).
+    pub async fn sign_in(
+        http: reqwest::Client,
+        server: ServerAddress,
+        name: &str,
+        password: &Secret,
+        one_off: bool,
+    ) -> Result<(RemoteOffice, SignedIn), ServiceError> {
+        let request = http
+            .post(server.join(&["sessions"]))
+            .json(&json!({"name": name, "password": password.expose()}));
+        let opened: SessionOpened = read_json(&server, request, None, false).await?;
+        let role = opened.role.parse::<Role>().ok();
+        let office = RemoteOffice {
+            http,
+            server,
+            token: Secret::new(opened.token),
+            sees_every_order: role.is_some_and(Role::sees_every_order),
+            one_off,
+        };
+        let signed_in = SignedIn {
+            user: opened.user,
+            role: opened.role,
+            expires_at: opened.expires_at,
+            idle_timeout_seconds: opened.idle_timeout_seconds,
+        };
+        Ok((office, signed_in))
+    }
+
+    /// Works with a session `login` saved.
+    pub fn resume(http: reqwest::Client, server: ServerAddress, saved: &SavedSession) -> Self {
+        RemoteOffice {
+            http,
+            server,
+            token: saved.token(),
+            sees_every_order: saved.role.parse::<Role>().is_ok_and(Role::sees_every_order),
+            one_off: false,
+        }
+    }
+
+    /// The session token, to save after `login`.
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    /// Ends the session on the server (`DELETE /sessions/current`).
+    pub async fn sign_out(&self) -> Result<(), ServiceError> {
+        let request = self.request(Method::DELETE, &["sessions", "current"]);
+        send(&self.server, request, None, self.sees_every_order)
+            .await
+            .map(drop)
+    }
+
+    /// Ends a one-command session; a saved one stays. A failure is of no consequence: the
+    /// session ends by itself when idle.
+    pub async fn close(self) {
+        if self.one_off {
+            let _ = self.sign_out().await;
+        }
+    }
+
+    pub async fn show(&self, id: OrderId) -> Result<OrderJson, ServiceError> {
+        let request = self.request(Method::GET, &["orders", &id.to_string()]);
+        self.read(request, Some(id)).await
+    }
+
+    pub async fn orders(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderId>,
+        limit: i64,
+    ) -> Result<OrderPageJson, ServiceError> {
+        let mut url = self.server.join(&["orders"]);
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(workflow) = &filter.workflow {
+                query.append_pair("workflow", workflow);
+            }
+            if let Some(state) = &filter.state {
+                query.append_pair("state", state);
+            }
+            if filter.late {
+                query.append_pair("late", "true");
+            }
+            if let Some(search) = &filter.search {
+                query.append_pair("search", search);
+            }
+            if let Some(after) = after {
+                query.append_pair("after", &after.to_string());
+            }
+            query.append_pair("limit", &limit.to_string());
+        }
+        let request = self.http.get(url).bearer_auth(self.token.expose());
+        self.read(request, None).await
+    }
+
+    pub async fn advance(
+        &self,
+        id: OrderId,
+        event: &str,
+        note: Option<&str>,
+        expect_version: Option<i64>,
+    ) -> Result<AppliedJson, ServiceError> {
+        let mut request = self
+            .request(Method::POST, &["orders", &id.to_string(), "events", event])
+            .json(&json!({ "note": note }));
+        if let Some(version) = expect_version {
+            request = request.header("if-match", format!("\"{version}\""));
+        }
+        self.read(request, Some(id)).await
+    }
+
+    pub async fn timeline(
+        &self,
+        id: OrderId,
+        attempts: bool,
+    ) -> Result<Vec<TimelineJson>, ServiceError> {
+        let mut url = self.server.join(&["orders", &id.to_string(), "history"]);
+        if attempts {
+            url.query_pairs_mut().append_pair("attempts", "true");
+        }
+        let request = self.http.get(url).bearer_auth(self.token.expose());
+        self.read(request, Some(id)).await
+    }
+
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        self.http
+            .request(method, self.server.join(segments))
+            .bearer_auth(self.token.expose())
+    }
+
+    async fn read<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        order: Option<OrderId>,
+    ) -> Result<T, ServiceError> {
+        read_json(&self.server, request, order, self.sees_every_order)
+            .await
+            .map_err(|error| self.explained(error))
+    }
+
+    /// A saved session the server no longer takes says how to get a new one.
+    fn explained(&self, error: ServiceError) -> ServiceError {
+        match error {
+            ServiceError::Remote {
+                kind: ErrorKind::Unauthenticated,
+                detail,
+                reasons,
+            } if !self.one_off => ServiceError::Remote {
+                kind: ErrorKind::Unauthenticated,
+                detail: format!(
+                    "{detail}: sign in again with `orderboard login --server {}`",
+                    self.server
+                ),
+                reasons,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Sends the request and parses a successful answer as `T`.
+async fn read_json<T: DeserializeOwned>(
+    server: &ServerAddress,
+    request: RequestBuilder,
+    order: Option<OrderId>,
+    sees_every_order: bool,
+) -> Result<T, ServiceError> {
+    let body = send(server, request, order, sees_every_order).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ServiceError::Internal(format!(
+            "{server} answered with JSON this client does not understand ({e}); is it an orderboard server of the same version?"
+        ))
+    })
+}
+
+/// Sends the request; a success's body, or the failure the server described.
+async fn send(
+    server: &ServerAddress,
+    request: RequestBuilder,
+    order: Option<OrderId>,
+    sees_every_order: bool,
+) -> Result<Vec<u8>, ServiceError> {
+    let unreachable = |error: reqwest::Error| {
+        ServiceError::Unreachable(format!("cannot reach {server}: {}", describe_error(error)))
+    };
+    let mut response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ServiceError::Internal(format!(
+                "{server} answered with more than {} MiB; nothing was read",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if status.is_success() {
+        return Ok(body);
+    }
+    Err(refusal(server, status, &body, order, sees_every_order))
+}
+
+/// The problem a server answered, as the `ServiceError` the database would have given.
+fn refusal(
+    server: &ServerAddress,
+    status: StatusCode,
+    body: &[u8],
+    order: Option<OrderId>,
+    sees_every_order: bool,
+) -> ServiceError {
+    let problem = serde_json::from_slice::<Problem>(body).ok();
+    let detail = problem.as_ref().map_or_else(
+        || format!("{server} answered {status} without saying why"),
+        |p| p.detail.clone(),
+    );
+    let kind_uri = problem.as_ref().map_or("", |p| p.kind.as_str());
+    let reasons = problem
+        .as_ref()
+        .map(|p| p.reasons.clone())
+        .unwrap_or_default();
+    let kind = match status.as_u16() {
+        400 | 413 | 415 | 422 => ErrorKind::BadInput,
+        401 => ErrorKind::Unauthenticated,
+        403 => ErrorKind::NotPermitted,
+        404 if kind_uri == "urn:orderboard:problem:not-found" => {
+            if let Some(order_id) = order {
+                // Worded as the database words it to this role.
+                return ServiceError::Unseen {
+                    order_id,
+                    sees_every_order,
+                };
+            }
+            ErrorKind::Unseen { staff: true }
+        }
+        409 if kind_uri == NOT_ALLOWED_NOW => ErrorKind::NotAllowedNow,
+        409 | 412 => ErrorKind::Conflict,
+        503 => return ServiceError::Unreachable(format!("{server} is unavailable: {detail}")),
+        _ => {
+            return ServiceError::Internal(format!("{server} failed the request: {detail}"));
+        }
+    };
+    ServiceError::Remote {
+        kind,
+        detail,
+        reasons,
+    }
+}

@@ -1,0 +1,376 @@
+//! The command line through `orderboard serve` (`--server`), against the same commands on the
+//! database: the same lines, JSON and exit codes, refusals included. `login` keeps an
+//! owner-only session that `logout` and an admin end; a seller who guesses ids learns nothing.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::db::{TestDb, both, postgres};
+use crate::support::{ServeProcess, create, outcome, run_as, set_up_users};
+
+/// A user's machine: its own config folder (where `login` keeps sessions), no database.
+struct Client {
+    home: tempfile::TempDir,
+    server: String,
+}
+
+impl Client {
+    fn new(server: &ServeProcess) -> Client {
+        Client {
+            home: tempfile::tempdir().unwrap(),
+            server: server.url.clone(),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orderboard"));
+        command
+            .env_remove("ORDERBOARD_DATABASE")
+            .env_remove("ORDERBOARD_PASSWORD")
+            .env_remove("ORDERBOARD_SERVER")
+            .env(
+                "ORDERBOARD_CONFIG",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/fixtures/config/empty.toml"
+                ),
+            )
+            .env("XDG_CONFIG_HOME", self.home.path())
+            .env("HOME", self.home.path())
+            .arg("--server")
+            .arg(&self.server)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs with the test password (used only when `--as` is among the arguments).
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        self.run_with_password(args, "correct horse")
+    }
+
+    fn run_with_password(&self, args: &[&str], password: &str) -> (i32, String, String) {
+        outcome(
+            self.command()
+                .args(args)
+                .env("ORDERBOARD_PASSWORD", password)
+                .output()
+                .unwrap(),
+        )
+    }
+
+    fn run_as(&self, user: &str, args: &[&str]) -> (i32, String, String) {
+        let mut all = vec!["--as", user];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    fn sessions_file(&self) -> PathBuf {
+        self.home.path().join("orderboard").join("sessions.json")
+    }
+}
+
+/// The same command on the database and through the server: identical exit code, stdout
+/// and stderr.
+fn same_both_ways(db: &TestDb, client: &Client, user: &str, args: &[&str]) -> (i32, String) {
+    let local = run_as(&db.url, user, args);
+    let remote = client.run_as(user, args);
+    assert_eq!(
+        local, remote,
+        "{}: {user} {args:?}: database (left) and server (right) differ",
+        db.backend
+    );
+    (local.0, local.1)
+}
+
+fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
+    set_up_users(db);
+    let late = create(db, "marketplace", &["--due", "2020-01-01T00:00:00Z"]);
+    let other = create(db, "marketplace", &[]);
+    let server = ServeProcess::start(&db.url, &[]);
+    let client = Client::new(&server);
+
+    for user in ["sam", "zoe", "carol", "sue", "ada"] {
+        for args in [
+            &["order", "show", &late][..],
+            &["order", "show", &late, "--json"],
+            &["order", "list"],
+            &["order", "list", "--json"],
+            &["order", "list", "--format", "csv"],
+            &["order", "list", "--late", "--json"],
+            &["order", "list", "--search", "Logo", "--limit", "1"],
+            &["order", "list", "--state", "bogus"],
+            &["order", "list", "--workflow", "nope"],
+            &["order", "show", "999999"],
+            &["order", "show", "abc"],
+            &["history", &late],
+            &["history", &late, "--attempts", "--json"],
+            &["advance", &late, "order.teleported"],
+            &["advance", &late, "order.rejected"],
+            &["advance", &late, "order.accepted", "--expect-version", "9"],
+            &["advance", "999999", "order.accepted"],
+        ] {
+            same_both_ways(db, &client, user, args);
+        }
+    }
+    // Refusals change nothing: both orders are still at version 1.
+    let (_, shown) = same_both_ways(db, &client, "ada", &["order", "list", "--json"]);
+    let orders: Vec<serde_json::Value> = serde_json::from_str(&shown).unwrap();
+    assert!(orders.iter().all(|o| o["version"] == 1), "{shown}");
+
+    // A transition through the server, then the same one on each side: both refused alike.
+    let (code, stdout, stderr) = client.run_as(
+        "sam",
+        &[
+            "advance",
+            &late,
+            "order.accepted",
+            "--expect-version",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let applied: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(applied["to"], "inprogress");
+    let (code, _) = same_both_ways(db, &client, "sam", &["advance", &late, "order.accepted"]);
+    assert_eq!(code, 4);
+    let (code, _) = same_both_ways(
+        db,
+        &client,
+        "sam",
+        &["advance", &late, "order.delivered", "--expect-version", "1"],
+    );
+    assert_eq!(code, 5);
+    // The same transition on two like orders, one each way: the same line but for the id.
+    let third = create(db, "marketplace", &[]);
+    let local = run_as(&db.url, "sam", &["advance", &third, "order.accepted"]);
+    let remote = client.run_as("sam", &["advance", &other, "order.accepted"]);
+    assert_eq!(local.0, 0, "{}", local.2);
+    assert_eq!(
+        (
+            remote.0,
+            remote
+                .1
+                .replace(&format!("order {other}:"), &format!("order {third}:")),
+            remote.2
+        ),
+        local
+    );
+    same_both_ways(db, &client, "sue", &["history", &late, "--attempts"]);
+    same_both_ways(db, &client, "carol", &["order", "show", &other, "--json"]);
+
+    // A wrong password is the same one sentence.
+    let local = crate::support::run_with_password(&db.url, "sam", "wrong", &["order", "list"]);
+    let remote = client.run_with_password(&["--as", "sam", "order", "list"], "wrong");
+    assert_eq!(local, remote);
+    assert_eq!(remote.0, 3);
+}
+
+#[test]
+fn the_cli_answers_the_same_through_the_server_on_both_backends() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for db in runtime.block_on(both()) {
+        the_cli_answers_the_same_through_the_server(&db);
+    }
+}
+
+/// zoe, a seller, guesses every id around sam's orders: each answer is the one sentence a
+/// missing order gets, through the server as on the database.
+#[test]
+fn a_seller_guessing_ids_through_the_server_learns_nothing() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = runtime.block_on(postgres()) else {
+        return;
+    };
+    set_up_users(&db);
+    let first: i64 = create(&db, "marketplace", &[]).parse().unwrap();
+    let last: i64 = create(&db, "artist-shop", &[]).parse().unwrap();
+    let server = ServeProcess::start(&db.url, &[]);
+    let client = Client::new(&server);
+    let (code, _, stderr) = client.run_as("zoe", &["login"]);
+    assert_eq!(code, 0, "{stderr}");
+    for id in (first - 2).max(1)..=last + 2 {
+        let id = id.to_string();
+        for args in [
+            &["order", "show", &id][..],
+            &["history", &id],
+            &["advance", &id, "order.accepted"],
+        ] {
+            let (code, stdout, stderr) = client.run(args);
+            assert_eq!(code, 3, "{args:?}: {stdout}{stderr}");
+            assert_eq!(
+                stderr.trim(),
+                format!("order {id} does not exist or is not visible to you"),
+                "{args:?}"
+            );
+        }
+    }
+    let (code, stdout, _) = client.run(&["order", "list", "--json"]);
+    assert_eq!((code, stdout.trim()), (0, "[]"));
+}
+
+#[test]
+fn login_keeps_an_owner_only_session_that_logout_and_an_admin_end() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = runtime.block_on(postgres()) else {
+        return;
+    };
+    set_up_users(&db);
+    let id = create(&db, "marketplace", &[]);
+    let server = ServeProcess::start(&db.url, &[]);
+    let client = Client::new(&server);
+
+    // Nothing kept yet: the command says how to sign in.
+    let (code, _, stderr) = client.run(&["order", "show", &id]);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("orderboard login"), "{stderr}");
+
+    let (code, _, _) = client.run_with_password(&["--as", "sam", "login"], "wrong");
+    assert_eq!(code, 3);
+    assert!(!client.sessions_file().exists());
+
+    let (code, stdout, stderr) = client.run_as("sam", &["login"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("signed in to "), "{stdout}");
+    let file = client.sessions_file();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let token = kept["sessions"][0]["token"].as_str().unwrap().to_string();
+    assert!(!stdout.contains(&token) && !stderr.contains(&token));
+
+    // The kept session acts as sam, with no password and no database.
+    let (code, stdout, stderr) = client.run(&["order", "show", &id, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["available"][0]["event"],
+        "order.accepted"
+    );
+
+    // An admin ends sam's sessions: the very next command is refused.
+    let (code, _, stderr) = run_as(&db.url, "ada", &["session", "end", "--user", "sam"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = client.run(&["order", "show", &id]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("sign in again"), "{stderr}");
+
+    // Signed in again, then out: the server ends it and the file is gone.
+    assert_eq!(client.run_as("sam", &["login"]).0, 0);
+    let (code, stdout, _) = client.run(&["logout"]);
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, format!("signed out of {}", server.url).as_str())
+    );
+    assert!(!file.exists());
+    let (code, _, stderr) = client.run(&["order", "list"]);
+    assert_eq!(code, 3, "{stderr}");
+    let signed_out = reqwest_status(&server.url, &token);
+    assert_eq!(signed_out, 401, "an ended session's token must be refused");
+
+    // A kept file that others may read is refused, not used.
+    assert_eq!(client.run_as("sam", &["login"]).0, 0);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, stderr) = client.run(&["order", "list"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(client.run(&["logout"]).0, 0);
+}
+
+/// `GET /orders` with a bearer token: the status code.
+fn reqwest_status(base: &str, token: &str) -> u16 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        crate::api::client()
+            .get(format!("{base}/orders"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    })
+}
+
+#[test]
+fn the_server_flag_refuses_what_it_cannot_do_in_one_sentence() {
+    let client = Client {
+        home: tempfile::tempdir().unwrap(),
+        server: "http://127.0.0.1:9".to_string(),
+    };
+    let (code, _, stderr) = client.run_as("ada", &["user", "list"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`user` does not work through a server yet"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    // Nobody answers on port 9: one sentence naming the server, exit 1.
+    let (code, _, stderr) = client.run_as("ada", &["order", "list"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("cannot reach http://127.0.0.1:9"),
+        "{stderr}"
+    );
+
+    let remote = Client {
+        home: tempfile::tempdir().unwrap(),
+        server: "http://orders.example.com".to_string(),
+    };
+    let (code, _, stderr) = remote.run_as("ada", &["order", "list"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("plain http to another machine"), "{stderr}");
+    let (code, _, stderr) = client.run(&["--database", "sqlite:///tmp/x.db", "order", "list"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = client.run(&["login"]);
+    assert_eq!(
+        (code, stderr.trim()),
+        (2, "login needs --as USER (who signs in)")
+    );
+}
+
+/// Over TLS the client verifies the server: with the private CA given by `--ca` it signs in;
+/// without it (the system's roots only) it refuses to talk.
+#[test]
+fn the_cli_over_tls_trusts_a_private_ca_only_when_told() {
+    let db = crate::db::sqlite();
+    set_up_users(&db);
+    let fixture = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name)
+    };
+    let served = ServeProcess::start(
+        &db.url,
+        &[
+            "--tls-cert".as_ref(),
+            fixture("server.pem").as_os_str(),
+            "--tls-key".as_ref(),
+            fixture("server.key").as_os_str(),
+        ],
+    );
+    // The certificate names localhost, not 127.0.0.1.
+    let client = Client {
+        home: tempfile::tempdir().unwrap(),
+        server: format!("https://localhost:{}", served.port()),
+    };
+    let ca = fixture("ca.pem");
+    let (code, stdout, stderr) = client.run_as(
+        "sam",
+        &["--ca", ca.to_str().unwrap(), "order", "list", "--json"],
+    );
+    assert_eq!((code, stdout.trim()), (0, "[]"), "{stderr}");
+    let (code, _, stderr) = client.run_as("sam", &["order", "list"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("cannot reach https://localhost"),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+    let (code, _, stderr) = client.run_as("sam", &["--ca", "/nonexistent.pem", "order", "list"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.starts_with("--ca /nonexistent.pem"), "{stderr}");
+}
