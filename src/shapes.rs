@@ -323,7 +323,7 @@ pub struct EffectActionJson {
 }
 
 /// An effect of the outbox (`effects list --json`, `GET /effects`).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct EffectJson {
     pub id: i64,
     pub order_id: i64,

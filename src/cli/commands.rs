@@ -17,6 +17,7 @@ use crate::domain::order::parse_amount_cents;
 use crate::domain::text::display_safe;
 use crate::office::{MAX_ORDER_PAGE, Office, OrderFilter};
 use crate::service::{ErrorKind, MAX_BULK_ORDERS, MAX_EXPLORER_PAGE, OrderDraft, ServiceError};
+use crate::shapes::OrderJson;
 use crate::store::{ExplorerFilter, OpenMode, OrderQuery};
 
 pub(super) fn now() -> DateTime<Utc> {
@@ -81,15 +82,43 @@ pub async fn create_order(context: &Context, args: &CreateOrderArgs) -> Result<(
         .as_deref()
         .map(|t| parse_time("--placed-at", t))
         .transpose()?;
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
-    let workflow = backoffice.workflow(&args.workflow)?;
+    let office = context.office().await?;
+    let created = create_through(context, &office, args, amount_cents, placed_at, due_at).await;
+    office.close().await;
+    let order = created?;
+    if args.json {
+        print_json(&crate::shapes::to_value(&order));
+    } else {
+        println!(
+            "created order in {} ({})",
+            display_safe(&order.workflow),
+            display_safe(&order.state)
+        );
+        println!("{}", order.id);
+    }
+    Ok(())
+}
+
+async fn create_through(
+    context: &Context,
+    office: &Office,
+    args: &CreateOrderArgs,
+    amount_cents: i64,
+    placed_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+) -> Result<OrderJson, CliError> {
+    // Attributes take the types the workflow declares; through a server that runs a
+    // workflow this machine does not have, they are read by their looks (`attribute_value`).
+    if let Office::Local { backoffice, .. } = office {
+        backoffice.workflow(&args.workflow)?;
+    }
+    let declared = context.workflows.get(&args.workflow);
     let mut attrs = BTreeMap::new();
     for pair in &args.attrs {
         let (key, value) = pair
             .split_once('=')
             .ok_or_else(|| CliError::bad_input(format!("--attr \"{pair}\" is not KEY=VALUE")))?;
-        let value = attribute_value(key, value, workflow.attributes.get(key))?;
+        let value = attribute_value(key, value, declared.and_then(|w| w.attributes.get(key)))?;
         attrs.insert(key.to_string(), value);
     }
     let draft = OrderDraft {
@@ -103,20 +132,7 @@ pub async fn create_order(context: &Context, args: &CreateOrderArgs) -> Result<(
         due_at,
         attrs,
     };
-    let at = now();
-    let id = backoffice.create_order(&actor, draft, at).await?;
-    if args.json {
-        let view = backoffice.show(&actor, id, at).await?;
-        print_json(&output::order_view_json(&view));
-    } else {
-        println!(
-            "created order in {} ({})",
-            args.workflow,
-            workflow.initial_state().id
-        );
-        println!("{id}");
-    }
-    Ok(())
+    Ok(office.create_order(draft).await?)
 }
 
 /// A declared attribute takes its declared type; others: true/false, whole numbers, other

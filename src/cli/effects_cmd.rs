@@ -1,16 +1,15 @@
 //! `orderboard effects list|retry|resolve`: the outbox for support and admin.
 
-use serde_json::json;
-
 use super::args::{EffectsCommand, ListEffectsArgs};
-use super::commands::{now, parse_order_id};
+use super::commands::parse_order_id;
 use super::context::Context;
 use super::exit::CliError;
+use super::output::effect_line;
 use super::output::print_json;
-use super::output::{effect_json, effect_line};
 use crate::domain::text::display_safe;
+use crate::office::Settle;
 use crate::service::MAX_EFFECT_PAGE;
-use crate::store::{EffectQuery, EffectStatus, OpenMode};
+use crate::store::{EffectQuery, EffectStatus};
 
 /// Effects listed when `--limit` is not given.
 const DEFAULT_LIST_LIMIT: usize = 100;
@@ -47,17 +46,18 @@ async fn list(context: &Context, args: &ListEffectsArgs) -> Result<(), CliError>
             "--limit must be from 1 to {MAX_EFFECT_PAGE}"
         )));
     }
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
     let query = EffectQuery {
         status,
         order_id,
         after_id: None,
         limit: limit as i64,
     };
-    let effects = backoffice.effects(&actor, &query).await?;
+    let office = context.office().await?;
+    let effects = office.effects(&query).await;
+    office.close().await;
+    let effects = effects?;
     if args.json {
-        print_json(&json!(effects.iter().map(effect_json).collect::<Vec<_>>()));
+        print_json(&crate::shapes::to_value(&effects));
     } else {
         for effect in &effects {
             println!("{}", effect_line(effect));
@@ -75,17 +75,17 @@ async fn settle(
     json: bool,
 ) -> Result<(), CliError> {
     let id = parse_effect_id(id)?;
-    let backoffice = context.open(OpenMode::ExistingOnly).await?;
-    let actor = context.actor(&backoffice).await?;
-    let effect = if retry {
-        backoffice.retry_effect(&actor, id, note, now()).await?
+    let settle = if retry {
+        Settle::Retry
     } else {
-        backoffice
-            .resolve_effect(&actor, id, note.unwrap_or_default(), now())
-            .await?
+        Settle::Resolve
     };
+    let office = context.office().await?;
+    let effect = office.settle_effect(id, settle, note).await;
+    office.close().await;
+    let effect = effect?;
     if json {
-        print_json(&effect_json(&effect));
+        print_json(&crate::shapes::to_value(&effect));
     } else {
         println!("{}", effect_line(&effect));
     }

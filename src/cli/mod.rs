@@ -67,12 +67,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// The command's name when it works on a database only; none when it also works through
-/// `--server` (the order commands, `login` and `logout`).
+/// `--server` (the order and effects commands, `login` and `logout`).
 fn needs_the_database(command: Option<&Command>) -> Option<&'static str> {
     match command {
         Some(
-            Command::Order(OrderCommand::List(_) | OrderCommand::Show { .. })
+            Command::Order(_)
             | Command::Advance(_)
+            | Command::Effects(_)
             | Command::Login
             | Command::Logout,
         ) => None,
@@ -82,14 +83,12 @@ fn needs_the_database(command: Option<&Command>) -> Option<&'static str> {
         Some(Command::Demo { .. }) => Some("demo"),
         Some(Command::Init(_)) => Some("init"),
         Some(Command::User(_)) => Some("user"),
-        Some(Command::Order(OrderCommand::Create(_))) => Some("order create"),
         Some(Command::Bulk(_)) => Some("bulk"),
         Some(Command::Workflow(_)) => None,
         Some(Command::Tick(_)) => Some("tick"),
         Some(Command::Verify(_)) => Some("verify"),
         Some(Command::Seed(_)) => Some("seed"),
         Some(Command::Serve(_)) => Some("serve"),
-        Some(Command::Effects(_)) => Some("effects"),
         Some(Command::Token(_)) => Some("token"),
         Some(Command::Session(_)) => Some("session"),
     }

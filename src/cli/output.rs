@@ -9,7 +9,7 @@ use crate::service::{BulkLine, BulkOutcome, OrderView};
 use crate::shapes::{
     AppliedJson, AttemptJson, EffectJson, HistoryJson, OrderJson, TimelineJson, to_value,
 };
-use crate::store::{Applied, EffectRecord, EffectStatus, ExplorerEntry, hand_action};
+use crate::store::{Applied, ExplorerEntry, hand_action};
 
 /// One JSON value on stdout, pretty-printed (`--json`).
 pub fn print_json(value: &Value) {
@@ -242,26 +242,25 @@ pub fn attempt_line(attempt: &AttemptJson) -> String {
     )
 }
 
-/// An effect of the outbox, for `effects list --json` and the API.
-pub fn effect_json(effect: &EffectRecord) -> Value {
-    to_value(&EffectJson::from(effect))
-}
-
 /// One effect as a line: id, order, effect, status, attempts, and what went wrong last.
-pub fn effect_line(effect: &EffectRecord) -> String {
+pub fn effect_line(effect: &EffectJson) -> String {
     let mut line = format!(
         "effect {:<6} order #{:<6} {:<20} {:<10} attempts {}",
         effect.id,
         effect.order_id,
-        display_safe(&effect.payload),
-        effect.status,
+        display_safe(&effect.effect),
+        display_safe(&effect.status),
         effect.attempts
     );
     if let Some(sink) = &effect.sink {
         line.push_str(&format!("  sink {}", display_safe(sink)));
     }
-    if effect.status() == EffectStatus::Pending && effect.attempts > 0 {
-        line.push_str(&format!("  next try {}", rfc3339(effect.next_attempt_at)));
+    if let Some(next) = effect
+        .next_attempt_at
+        .as_ref()
+        .filter(|_| effect.attempts > 0)
+    {
+        line.push_str(&format!("  next try {}", display_safe(next)));
     }
     if let Some(error) = &effect.last_error {
         line.push_str(&format!("  last error: {}", display_safe(error)));

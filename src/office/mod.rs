@@ -18,12 +18,19 @@ pub use server::{ServerAddress, http_client};
 use chrono::Utc;
 
 use crate::domain::{Actor, OrderId};
-use crate::service::{Backoffice, ServiceError};
-use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
-use crate::store::OrderQuery;
+use crate::service::{Backoffice, OrderDraft, ServiceError};
+use crate::shapes::{AppliedJson, EffectJson, OrderJson, OrderPageJson, TimelineJson};
+use crate::store::{EffectQuery, OrderQuery};
 
 /// The largest page of orders either way (the API's limit).
 pub const MAX_ORDER_PAGE: i64 = 500;
+
+/// What a person does with an effect that needs one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settle {
+    Retry,
+    Resolve,
+}
 
 /// Which orders a list asks for.
 #[derive(Clone, Debug, Default)]
@@ -123,6 +130,53 @@ impl Office {
                 Ok(timeline.iter().map(TimelineJson::from).collect())
             }
             Office::Remote(remote) => remote.timeline(id, attempts).await,
+        }
+    }
+
+    /// A new order in its workflow's initial state (admin or system), as the user sees it.
+    pub async fn create_order(&self, draft: OrderDraft) -> Result<OrderJson, ServiceError> {
+        match self {
+            Office::Local { backoffice, actor } => {
+                let now = Utc::now();
+                let id = backoffice.create_order(actor, draft, now).await?;
+                Ok(OrderJson::of_view(&backoffice.show(actor, id, now).await?))
+            }
+            Office::Remote(remote) => remote.create_order(&draft).await,
+        }
+    }
+
+    /// Effects of the outbox by status and order, oldest first (support and admin).
+    pub async fn effects(&self, query: &EffectQuery) -> Result<Vec<EffectJson>, ServiceError> {
+        match self {
+            Office::Local { backoffice, actor } => {
+                let effects = backoffice.effects(actor, query).await?;
+                Ok(effects.iter().map(EffectJson::from).collect())
+            }
+            Office::Remote(remote) => remote.effects(query).await,
+        }
+    }
+
+    /// Sends a failed or unrouted effect for another delivery (`Settle::Retry`, note
+    /// optional) or marks it handled by hand (`Settle::Resolve`, note required).
+    pub async fn settle_effect(
+        &self,
+        id: i64,
+        settle: Settle,
+        note: Option<&str>,
+    ) -> Result<EffectJson, ServiceError> {
+        match self {
+            Office::Local { backoffice, actor } => {
+                let now = Utc::now();
+                let effect = match settle {
+                    Settle::Retry => backoffice.retry_effect(actor, id, note, now).await?,
+                    Settle::Resolve => {
+                        let note = note.unwrap_or_default();
+                        backoffice.resolve_effect(actor, id, note, now).await?
+                    }
+                };
+                Ok(EffectJson::from(&effect))
+            }
+            Office::Remote(remote) => remote.settle_effect(id, settle, note).await,
         }
     }
 

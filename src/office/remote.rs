@@ -8,13 +8,14 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::server::ServerAddress;
-use super::{OrderFilter, SavedSession};
+use super::{OrderFilter, SavedSession, Settle};
 use crate::auth::Secret;
 use crate::domain::{OrderId, Role};
 use crate::http::{NOT_ALLOWED_NOW, Problem};
 use crate::http_client::describe_error;
-use crate::service::{ErrorKind, ServiceError};
-use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
+use crate::service::{ErrorKind, OrderDraft, ServiceError};
+use crate::shapes::{AppliedJson, EffectJson, OrderJson, OrderPageJson, TimelineJson, rfc3339};
+use crate::store::EffectQuery;
 
 /// The largest answer read from the server (a page of 500 orders is well under it).
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
@@ -173,6 +174,62 @@ impl RemoteOffice {
         }
         let request = self.http.get(url).bearer_auth(self.token.expose());
         self.read(request, Some(id)).await
+    }
+
+    pub async fn create_order(&self, draft: &OrderDraft) -> Result<OrderJson, ServiceError> {
+        let amount = crate::domain::Money {
+            cents: draft.amount_cents,
+            currency: "",
+        }
+        .to_string();
+        let body = json!({
+            "workflow": draft.workflow,
+            "customer": draft.customer,
+            "seller": draft.seller,
+            "title": draft.title,
+            "amount": amount.trim(),
+            "currency": draft.currency,
+            "due": draft.due_at.map(rfc3339),
+            "placed_at": draft.placed_at.map(rfc3339),
+            "attrs": draft.attrs,
+        });
+        let request = self.request(Method::POST, &["orders"]).json(&body);
+        self.read(request, None).await
+    }
+
+    pub async fn effects(&self, query: &EffectQuery) -> Result<Vec<EffectJson>, ServiceError> {
+        let mut url = self.server.join(&["effects"]);
+        {
+            let mut pairs = url.query_pairs_mut();
+            if let Some(status) = query.status {
+                pairs.append_pair("status", status.as_str());
+            }
+            if let Some(order) = query.order_id {
+                pairs.append_pair("order", &order.to_string());
+            }
+            if let Some(after) = query.after_id {
+                pairs.append_pair("after", &after.to_string());
+            }
+            pairs.append_pair("limit", &query.limit.to_string());
+        }
+        let request = self.http.get(url).bearer_auth(self.token.expose());
+        self.read(request, None).await
+    }
+
+    pub async fn settle_effect(
+        &self,
+        id: i64,
+        settle: Settle,
+        note: Option<&str>,
+    ) -> Result<EffectJson, ServiceError> {
+        let action = match settle {
+            Settle::Retry => "retry",
+            Settle::Resolve => "resolve",
+        };
+        let request = self
+            .request(Method::POST, &["effects", &id.to_string(), action])
+            .json(&json!({ "note": note }));
+        self.read(request, None).await
     }
 
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {

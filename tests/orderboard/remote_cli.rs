@@ -160,6 +160,139 @@ fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
     same_both_ways(db, &client, "sue", &["history", &late, "--attempts"]);
     same_both_ways(db, &client, "carol", &["order", "show", &other, "--json"]);
 
+    // The effects that transition recorded, as support sees them; refusals alike.
+    for (user, args) in [
+        ("sue", &["effects", "list"][..]),
+        ("sue", &["effects", "list", "--json", "--order", &other]),
+        (
+            "ada",
+            &["effects", "list", "--status", "pending", "--limit", "1"],
+        ),
+        ("sam", &["effects", "list"]),
+        ("sue", &["effects", "retry", "1"]),
+        (
+            "sue",
+            &["effects", "resolve", "999999", "--note", "paid by hand"],
+        ),
+        ("sam", &["effects", "resolve", "1", "--note", "mine"]),
+    ] {
+        same_both_ways(db, &client, user, args);
+    }
+
+    // Orders created each way read the same but for their ids; refusals are the same.
+    let create = |title: &str| {
+        vec![
+            "order",
+            "create",
+            "--workflow",
+            "marketplace",
+            "--customer",
+            "carol",
+            "--seller",
+            "sam",
+            "--title",
+            title,
+            "--amount",
+            "12.5",
+            "--due",
+            "2030-01-01T00:00:00Z",
+            "--attr",
+            "rush=true",
+            "--json",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    let args = create("Made here");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let local = run_as(&db.url, "ada", &args);
+    let args = create("Made there");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let remote = client.run_as("ada", &args);
+    assert_eq!(local.0, 0, "{}", local.2);
+    let mut local: serde_json::Value = serde_json::from_str(&local.1).unwrap();
+    let mut remote: serde_json::Value = serde_json::from_str(&remote.1).unwrap();
+    for order in [&mut local, &mut remote] {
+        order["id"] = serde_json::Value::Null;
+        order["placed_at"] = serde_json::Value::Null;
+        order["title"] = serde_json::Value::Null;
+    }
+    assert_eq!(local, remote);
+    for (user, args) in [
+        (
+            "sam",
+            &[
+                "order",
+                "create",
+                "--workflow",
+                "marketplace",
+                "--customer",
+                "carol",
+                "--seller",
+                "sam",
+                "--title",
+                "x",
+                "--amount",
+                "1",
+            ][..],
+        ),
+        (
+            "ada",
+            &[
+                "order",
+                "create",
+                "--workflow",
+                "nope",
+                "--customer",
+                "carol",
+                "--seller",
+                "sam",
+                "--title",
+                "x",
+                "--amount",
+                "1",
+            ],
+        ),
+        (
+            "ada",
+            &[
+                "order",
+                "create",
+                "--workflow",
+                "marketplace",
+                "--customer",
+                "sam",
+                "--seller",
+                "sam",
+                "--title",
+                "x",
+                "--amount",
+                "1",
+            ],
+        ),
+        (
+            "ada",
+            &[
+                "order",
+                "create",
+                "--workflow",
+                "marketplace",
+                "--customer",
+                "carol",
+                "--seller",
+                "sam",
+                "--title",
+                "x",
+                "--amount",
+                "12.345",
+            ],
+        ),
+    ] {
+        let (code, _) = same_both_ways(db, &client, user, args);
+        assert_ne!(code, 0, "{args:?}");
+    }
+
     // A wrong password is the same one sentence.
     let local = crate::support::run_with_password(&db.url, "sam", "wrong", &["order", "list"]);
     let remote = client.run_with_password(&["--as", "sam", "order", "list"], "wrong");
