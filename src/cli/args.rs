@@ -39,14 +39,8 @@ pub struct GlobalArgs {
     )]
     pub config: Option<PathBuf>,
     /// Work through `orderboard serve` at URL (https://host[:port]) instead of a database:
-    /// sign in with `login`, or --as USER for one command.
-    #[arg(
-        long,
-        global = true,
-        env = "ORDERBOARD_SERVER",
-        value_name = "URL",
-        conflicts_with = "database"
-    )]
+    /// sign in with `login`, or --as USER for one command (env ORDERBOARD_SERVER).
+    #[arg(long, global = true, value_name = "URL")]
     pub server: Option<String>,
     /// Trust only the PEM certificates of FILE (a private CA) for --server, not the system's.
     #[arg(

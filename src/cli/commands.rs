@@ -202,14 +202,14 @@ async fn print_orders(office: &Office, args: &ListOrdersArgs) -> Result<(), CliE
     let mut shown = 0;
     let mut json_rows = Vec::new();
     let mut after = None;
+    if csv {
+        println!("{}", output::CSV_HEADER);
+    }
     while shown < limit {
         let page = office
             .orders(&filter, after, MAX_ORDER_PAGE)
             .await
             .map_err(flag_named)?;
-        if csv && after.is_none() {
-            println!("{}", output::CSV_HEADER);
-        }
         for order in page.orders.iter().take(limit - shown) {
             shown += 1;
             if args.json {
@@ -221,7 +221,13 @@ async fn print_orders(office: &Office, args: &ListOrdersArgs) -> Result<(), CliE
             }
         }
         match page.next_after {
-            Some(next) => after = Some(next),
+            // Pages move forward by id: a page that does not would repeat forever.
+            Some(next) if after.is_none_or(|previous| next > previous) => after = Some(next),
+            Some(_) => {
+                return Err(CliError::unexpected(
+                    "the server answered a page of orders that does not move forward; the list stops here",
+                ));
+            }
             None => break,
         }
     }

@@ -69,29 +69,56 @@ impl Context {
         Ok(Backoffice::new(store, self.workflows.clone()).with_session_policy(policy))
     }
 
-    /// The server to work through: `--server` (or its variable), else `server` in the config
-    /// file unless a database is named; none means a database.
+    /// The server to work through, if any (none means a database). A flag beats the
+    /// environment, which beats the config file: `--server`, else `--database`, else
+    /// `ORDERBOARD_SERVER`, else `ORDERBOARD_DATABASE`, else `server` or `database` in the
+    /// file. Two of the same level are a mistake the user is told about.
     pub fn server(&self) -> Result<Option<ServerAddress>, CliError> {
-        let text = match (&self.global.server, &self.global.database) {
-            (Some(server), _) => Some(server.clone()),
-            (None, Some(_)) => None,
-            (None, None) => match (&self.config.server, &self.config.database) {
-                (Some(_), Some(_)) => {
-                    let file = self
-                        .config
-                        .source
-                        .as_ref()
-                        .map_or("the config file".to_string(), |p| p.display().to_string());
-                    return Err(CliError::bad_input(format!(
-                        "{file} names both a database and a server: keep the one to work with"
-                    )));
+        let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        // clap fills `database` from the flag or its variable: the variable's own value
+        // means it came from there.
+        let database_from_variable = self.global.database.is_some()
+            && self.global.database == variable("ORDERBOARD_DATABASE");
+        let database_flag = self.global.database.is_some() && !database_from_variable;
+        let text = match (&self.global.server, database_flag) {
+            (Some(_), true) => {
+                return Err(CliError::bad_input(
+                    "give --server or --database, not both: one place to work with",
+                ));
+            }
+            (Some(server), false) => Some(server.clone()),
+            (None, true) => None,
+            (None, false) => match (variable("ORDERBOARD_SERVER"), database_from_variable) {
+                (Some(_), true) => {
+                    return Err(CliError::bad_input(
+                        "ORDERBOARD_SERVER and ORDERBOARD_DATABASE are both set: unset the one not to use, or give --server or --database",
+                    ));
                 }
-                (server, _) => server.clone(),
+                (Some(server), false) => Some(server),
+                (None, true) => None,
+                (None, false) => self.configured_server()?,
             },
         };
         text.map(|text| ServerAddress::parse(&text, self.global.insecure))
             .transpose()
             .map_err(CliError::bad_input)
+    }
+
+    /// `server` of the config file, unless it also names a database.
+    fn configured_server(&self) -> Result<Option<String>, CliError> {
+        Ok(match (&self.config.server, &self.config.database) {
+            (Some(_), Some(_)) => {
+                let file = self
+                    .config
+                    .source
+                    .as_ref()
+                    .map_or("the config file".to_string(), |p| p.display().to_string());
+                return Err(CliError::bad_input(format!(
+                    "{file} names both a database and a server: keep the one to work with"
+                )));
+            }
+            (server, _) => server.clone(),
+        })
     }
 
     /// The HTTP client for the server, trusting `--ca` when given.

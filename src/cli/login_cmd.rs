@@ -1,6 +1,8 @@
 //! `login` and `logout`: a session of `orderboard serve` kept between commands, so that a
 //! user signs in once and holds no database credentials.
 
+use std::path::Path;
+
 use super::context::{Context, read_password};
 use super::exit::CliError;
 use crate::domain::text::display_safe;
@@ -21,8 +23,8 @@ pub async fn login(context: &Context) -> Result<(), CliError> {
         return Err(CliError::bad_input("login needs --as USER (who signs in)"));
     };
     let path = context.saved_sessions_path()?;
-    // A broken or readable file is refused before a new token is put in it.
-    let mut saved = SavedSessions::load(&path).map_err(CliError::bad_input)?;
+    // A broken or readable file is refused before a password is asked for.
+    SavedSessions::load(&path).map_err(CliError::bad_input)?;
     let password = read_password(name)?;
     let (office, signed_in) = RemoteOffice::sign_in(
         context.http_client()?,
@@ -32,19 +34,21 @@ pub async fn login(context: &Context) -> Result<(), CliError> {
         false,
     )
     .await?;
-    let replaced = saved.find(&server.key()).cloned();
-    saved.put(SavedSession::new(
+    let session = SavedSession::new(
         server.key(),
         signed_in.user.clone(),
         signed_in.role.clone(),
         office.token(),
         signed_in.expires_at.clone(),
-    ));
-    if let Err(error) = saved.store(&path) {
-        // Not kept, so not left open either.
-        let _ = office.sign_out().await;
-        return Err(CliError::unexpected(error));
-    }
+    );
+    let replaced = match keep(&path, session) {
+        Ok(replaced) => replaced,
+        Err(error) => {
+            // Not kept, so not left open either.
+            let _ = office.sign_out().await;
+            return Err(CliError::unexpected(error));
+        }
+    };
     if let Some(old) = replaced {
         // The session this one replaces would otherwise stay open on the server, unused.
         let _ = RemoteOffice::resume(context.http_client()?, server.clone(), &old)
@@ -61,25 +65,39 @@ pub async fn login(context: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Puts the session in the file under its lock; the one it replaces, if any.
+fn keep(path: &Path, session: SavedSession) -> Result<Option<SavedSession>, String> {
+    let _lock = SavedSessions::lock(path)?;
+    let mut saved = SavedSessions::load(path)?;
+    let replaced = saved.remove(&session.server);
+    saved.put(session);
+    saved.store(path)?;
+    Ok(replaced)
+}
+
 /// Ends the kept session on the server and forgets it here. A session the server has
-/// already ended is forgotten all the same.
+/// already ended is forgotten all the same; a file others could read is still used to end
+/// its session (that is the remedy), and a file that is not a sessions file is reported.
 pub async fn logout(context: &Context) -> Result<(), CliError> {
     let server = server_of(context, "logout")?;
     let path = context.saved_sessions_path()?;
-    let mut saved = SavedSessions::load(&path).map_err(CliError::bad_input)?;
-    let Some(session) = saved.remove(&server.key()) else {
+    let forgotten = {
+        let _lock = SavedSessions::lock(&path).map_err(CliError::unexpected)?;
+        let mut saved = SavedSessions::load_to_end(&path).map_err(CliError::bad_input)?;
+        let forgotten = saved.remove(&server.key());
+        if forgotten.is_some() {
+            // Written, not removed: a link's target must lose the token too.
+            saved.store(&path).map_err(CliError::unexpected)?;
+        }
+        forgotten
+    };
+    let Some(session) = forgotten else {
         println!("not signed in to {server}: nothing to do");
         return Ok(());
     };
     let ended = RemoteOffice::resume(context.http_client()?, server.clone(), &session)
         .sign_out()
         .await;
-    let stored = if saved.is_empty() {
-        std::fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))
-    } else {
-        saved.store(&path)
-    };
-    stored.map_err(CliError::unexpected)?;
     match ended {
         Ok(()) => println!("signed out of {server}"),
         Err(error) if error.is_connection_lost() => {

@@ -106,8 +106,15 @@ pub fn bulk_line(line: &BulkLine) -> String {
     }
 }
 
+/// An amount with its currency; the currency made display-safe (through a server it has not
+/// been checked by this machine).
 pub fn money(cents: i64, currency: &str) -> String {
-    crate::domain::Money { cents, currency }.to_string()
+    let currency = display_safe(currency);
+    crate::domain::Money {
+        cents,
+        currency: &currency,
+    }
+    .to_string()
 }
 
 pub fn order_line(order: &OrderJson) -> String {

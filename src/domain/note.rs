@@ -1,9 +1,11 @@
 //! Free text people type (notes, titles): when it says nothing, and how much of it there may
 //! be. The text itself is stored as typed, byte for byte; printing makes it safe.
 
-/// The most bytes a note or a title may hold: far beyond any real one, small enough that no
-/// single field can fill the database or a screen's memory.
-pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+/// The most bytes a note or a title may hold: beyond any real one (some 1,300 words), small
+/// enough that no field can fill the database or a screen's memory, and that a note fits an
+/// API request (64 KiB) even with every character escaped in its JSON, so a note the
+/// database takes is one the server takes too.
+pub const MAX_TEXT_BYTES: usize = 8 * 1024;
 
 /// Whether the text shows nothing at all: empty, whitespace, control characters (escapes),
 /// or invisible formatting such as zero-width spaces and direction marks. A required note

@@ -6,6 +6,9 @@
 /// The fewest characters a text search takes.
 pub const MIN_SEARCH_CHARS: usize = 3;
 
+/// The longest search: a longer one says nothing a shorter one does not.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextFilter<'a> {
     /// No text: every order.
@@ -34,6 +37,9 @@ impl<'a> TextFilter<'a> {
         match self {
             TextFilter::Contains(text) if text.chars().count() < MIN_SEARCH_CHARS => Some(format!(
                 "a search needs at least {MIN_SEARCH_CHARS} characters (or an order number)"
+            )),
+            TextFilter::Contains(text) if text.chars().count() > MAX_SEARCH_CHARS => Some(format!(
+                "a search is at most {MAX_SEARCH_CHARS} characters long"
             )),
             _ => None,
         }

@@ -14,7 +14,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::extract::{ApiQuery, Caller, JsonBody, etag, if_match, order_id};
 use super::problem::{Problem, Situation};
-use crate::domain::note::MAX_TEXT_BYTES;
 use crate::domain::order::parse_amount_cents;
 use crate::service::{IdempotencyClaim, IdempotentResponse, OrderDraft};
 use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
@@ -23,9 +22,6 @@ use crate::store::OrderQuery;
 /// Orders a page holds unless asked, and at most.
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
-
-/// Longest search text: longer says nothing a shorter one does not.
-const MAX_SEARCH_CHARS: usize = 200;
 
 /// A new order: `order create`'s options.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -225,15 +221,6 @@ pub async fn list_orders(
     if params.after.is_some_and(|after| after < 0) {
         return Err(Problem::bad_request("after must be an order id or 0"));
     }
-    if params
-        .search
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
-    {
-        return Err(Problem::bad_request(format!(
-            "search is longer than {MAX_SEARCH_CHARS} characters"
-        )));
-    }
     if let Some(workflow) = &params.workflow {
         office.workflow(workflow)?;
     }
@@ -332,9 +319,6 @@ pub async fn apply_event(
     let id = order_id(&id)?;
     let expected = if_match(&headers)?;
     let note = body.unwrap_or_default().note;
-    if note.as_ref().is_some_and(|n| n.len() > MAX_TEXT_BYTES) {
-        return Err(Problem::invalid_body("the note is too long"));
-    }
     let situation = Situation {
         from_body: false,
         if_match: expected.is_some(),

@@ -29,6 +29,10 @@ pub struct Problem {
     pub status: u16,
     /// One sentence on what went wrong.
     pub detail: String,
+    /// For an order that is missing or not visible (404): whether the caller sees every
+    /// order (staff, to whom it is missing), so a client can word it as the database does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sees_every_order: Option<bool>,
     /// Why a transition is not allowed now (409 only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
@@ -51,6 +55,7 @@ impl Problem {
             title: title.to_string(),
             status: status.as_u16(),
             detail: detail.into(),
+            sees_every_order: None,
             reasons: Vec::new(),
         }
     }
@@ -97,6 +102,12 @@ impl Problem {
             reasons: error.reasons(),
             ..Problem::new(status, detail)
         };
+        if let ServiceError::Unseen {
+            sees_every_order, ..
+        } = error
+        {
+            problem.sees_every_order = Some(*sees_every_order);
+        }
         if error.kind() == ErrorKind::NotAllowedNow {
             // Both are 409: a client tells "not in this state" from "someone moved it first"
             // by the type.

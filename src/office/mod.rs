@@ -25,6 +25,29 @@ use crate::store::{EffectQuery, OrderQuery};
 /// The largest page of orders either way (the API's limit).
 pub const MAX_ORDER_PAGE: i64 = 500;
 
+/// The longest event name asked for: a workflow's are short words.
+const MAX_EVENT_CHARS: usize = 200;
+
+/// An event is named by one word (as a workflow file must name it), so that it can travel
+/// in a URL path: `.`, `..`, spaces, controls and endless names are refused before anything
+/// is asked, the same way on the database and through a server.
+fn check_event_name(event: &str) -> Result<(), ServiceError> {
+    let one_word = !event.is_empty()
+        && event.chars().count() <= MAX_EVENT_CHARS
+        && !event
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        && event != "."
+        && event != "..";
+    if one_word {
+        return Ok(());
+    }
+    Err(ServiceError::BadInput(format!(
+        "\"{}\" is not an event name (one word of at most {MAX_EVENT_CHARS} characters, like order.accepted)",
+        crate::domain::text::display_safe(&event.chars().take(MAX_EVENT_CHARS).collect::<String>())
+    )))
+}
+
 /// What a person does with an effect that needs one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settle {
@@ -106,6 +129,7 @@ impl Office {
         note: Option<&str>,
         expect_version: Option<i64>,
     ) -> Result<AppliedJson, ServiceError> {
+        check_event_name(event)?;
         match self {
             Office::Local { backoffice, actor } => {
                 let applied = backoffice

@@ -10,12 +10,17 @@ use serde_json::json;
 use super::server::ServerAddress;
 use super::{OrderFilter, SavedSession, Settle};
 use crate::auth::Secret;
+use crate::domain::text::display_safe;
 use crate::domain::{OrderId, Role};
 use crate::http::{NOT_ALLOWED_NOW, Problem};
 use crate::http_client::describe_error;
 use crate::service::{ErrorKind, OrderDraft, ServiceError};
 use crate::shapes::{AppliedJson, EffectJson, OrderJson, OrderPageJson, TimelineJson, rfc3339};
 use crate::store::EffectQuery;
+
+/// The longest sentence and the most reasons of a server's refusal shown.
+const MAX_DETAIL_CHARS: usize = 1_000;
+const MAX_REASONS: usize = 20;
 
 /// The largest answer read from the server (a page of 500 orders is well under it).
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
@@ -28,6 +33,29 @@ struct SessionOpened {
     role: String,
     expires_at: String,
     idle_timeout_seconds: i64,
+}
+
+/// The most a token or a name from a server may hold before this client keeps it.
+const MAX_SESSION_FIELD: usize = 512;
+
+impl SessionOpened {
+    /// What is kept in the sessions file and printed is bounded and plain: a hostile server
+    /// cannot fill the file (and lock every other server's session out of it) or the screen.
+    fn check(&self, server: &ServerAddress) -> Result<(), ServiceError> {
+        let token_ok = !self.token.is_empty()
+            && self.token.len() <= MAX_SESSION_FIELD
+            && self.token.bytes().all(|b| b.is_ascii_graphic());
+        let fields_ok = [&self.user, &self.role, &self.expires_at]
+            .iter()
+            .all(|field| field.len() <= MAX_SESSION_FIELD);
+        if token_ok && fields_ok {
+            Ok(())
+        } else {
+            Err(ServiceError::Internal(format!(
+                "{server} answered the sign-in with a session this client does not accept (a token of at most {MAX_SESSION_FIELD} printable characters); nothing was kept"
+            )))
+        }
+    }
 }
 
 /// A sign-in as the server confirmed it.
@@ -48,6 +76,8 @@ pub struct RemoteOffice {
     sees_every_order: bool,
     /// A session opened for one command (`--as` with a password), ended by `close`.
     one_off: bool,
+    /// Who the session is for, to say how to sign in again.
+    user: String,
 }
 
 impl RemoteOffice {
@@ -63,6 +93,7 @@ impl RemoteOffice {
             .post(server.join(&["sessions"]))
             .json(&json!({"name": name, "password": password.expose()}));
         let opened: SessionOpened = read_json(&server, request, None, false).await?;
+        opened.check(&server)?;
         let role = opened.role.parse::<Role>().ok();
         let office = RemoteOffice {
             http,
@@ -70,6 +101,7 @@ impl RemoteOffice {
             token: Secret::new(opened.token),
             sees_every_order: role.is_some_and(Role::sees_every_order),
             one_off,
+            user: opened.user.clone(),
         };
         let signed_in = SignedIn {
             user: opened.user,
@@ -88,6 +120,7 @@ impl RemoteOffice {
             token: saved.token(),
             sees_every_order: saved.role.parse::<Role>().is_ok_and(Role::sees_every_order),
             one_off: false,
+            user: saved.user.clone(),
         }
     }
 
@@ -255,14 +288,22 @@ impl RemoteOffice {
                 kind: ErrorKind::Unauthenticated,
                 detail,
                 reasons,
-            } if !self.one_off => ServiceError::Remote {
-                kind: ErrorKind::Unauthenticated,
-                detail: format!(
-                    "{detail}: sign in again with `orderboard login --server {}`",
-                    self.server
-                ),
-                reasons,
-            },
+            } if !self.one_off => {
+                let how = format!(
+                    "`orderboard login --server {} --as {}`",
+                    self.server,
+                    display_safe(&self.user)
+                );
+                let detail = match detail.strip_suffix("sign in again") {
+                    Some(_) => format!("{detail} with {how}"),
+                    None => format!("{detail}: sign in again with {how}"),
+                };
+                ServiceError::Remote {
+                    kind: ErrorKind::Unauthenticated,
+                    detail,
+                    reasons,
+                }
+            }
             other => other,
         }
     }
@@ -291,7 +332,13 @@ async fn send(
     sees_every_order: bool,
 ) -> Result<Vec<u8>, ServiceError> {
     let unreachable = |error: reqwest::Error| {
-        ServiceError::Unreachable(format!("cannot reach {server}: {}", describe_error(error)))
+        let described = describe_error(error);
+        let hint = if described.contains("UnknownIssuer") {
+            "; if its certificate comes from a private CA, give that CA with --ca FILE"
+        } else {
+            ""
+        };
+        ServiceError::Unreachable(format!("cannot reach {server}: {described}{hint}"))
     };
     let mut response = request.send().await.map_err(unreachable)?;
     let status = response.status();
@@ -320,15 +367,28 @@ fn refusal(
     sees_every_order: bool,
 ) -> ServiceError {
     let problem = serde_json::from_slice::<Problem>(body).ok();
+    // The server's words reach a terminal: one line, no controls, bounded.
+    let plain =
+        |text: &str| -> String { display_safe(text).chars().take(MAX_DETAIL_CHARS).collect() };
     let detail = problem.as_ref().map_or_else(
         || format!("{server} answered {status} without saying why"),
-        |p| p.detail.clone(),
+        |p| plain(&p.detail),
     );
     let kind_uri = problem.as_ref().map_or("", |p| p.kind.as_str());
     let reasons = problem
         .as_ref()
-        .map(|p| p.reasons.clone())
+        .map(|p| {
+            p.reasons
+                .iter()
+                .take(MAX_REASONS)
+                .map(|r| plain(r))
+                .collect()
+        })
         .unwrap_or_default();
+    let sees_every_order = problem
+        .as_ref()
+        .and_then(|p| p.sees_every_order)
+        .unwrap_or(sees_every_order);
     let kind = match status.as_u16() {
         400 | 413 | 415 | 422 => ErrorKind::BadInput,
         401 => ErrorKind::Unauthenticated,

@@ -3,15 +3,16 @@
 //! its first byte, and one that others can read is refused rather than used (as ssh does with
 //! a private key).
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Secret;
 
-/// The file's name in the config folder.
+/// The file's name in the config folder, and its lock's.
 const FILE_NAME: &str = "sessions.json";
+const LOCK_NAME: &str = "sessions.lock";
 
 /// One server's session as `login` received it.
 #[derive(Clone, Serialize, Deserialize)]
@@ -75,6 +76,16 @@ impl SavedSessions {
 
     /// The saved sessions; none when the file does not exist.
     pub fn load(path: &Path) -> Result<SavedSessions, String> {
+        SavedSessions::read(path, true)
+    }
+
+    /// For `logout`, which ends sessions: a file others may read is read all the same (its
+    /// tokens are what must be ended).
+    pub fn load_to_end(path: &Path) -> Result<SavedSessions, String> {
+        SavedSessions::read(path, false)
+    }
+
+    fn read(path: &Path, private_only: bool) -> Result<SavedSessions, String> {
         let meta = match std::fs::metadata(path) {
             Ok(meta) => meta,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -82,10 +93,16 @@ impl SavedSessions {
             }
             Err(error) => return Err(format!("{}: {error}", path.display())),
         };
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
+        if meta.is_dir() {
             return Err(format!(
-                "{} holds session tokens but others may read it (mode {mode:04o}): run chmod 600 on it, or `orderboard logout` and sign in again",
+                "{} is a folder, where the file of saved sessions belongs",
+                path.display()
+            ));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if private_only && mode & 0o077 != 0 {
+            return Err(format!(
+                "{} holds session tokens but others may read it (mode {mode:04o}): `orderboard logout` ends them; then sign in again",
                 path.display()
             ));
         }
@@ -93,23 +110,33 @@ impl SavedSessions {
             .map_err(|e| format!("{}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| {
             format!(
-                "{} is not a sessions file of orderboard ({e}); `orderboard logout` removes it",
+                "{} is not a sessions file of orderboard ({e}); remove it and sign in again",
                 path.display()
             )
         })
     }
 
+    /// Holds the file for one change (read, change, write) against other `login`s and
+    /// `logout`s at the same moment: an exclusive lock on `sessions.lock` beside it, let go
+    /// when the returned file is dropped.
+    pub fn lock(path: &Path) -> Result<std::fs::File, String> {
+        let lock_path = path.with_file_name(LOCK_NAME);
+        create_private_folder_of(&lock_path)?;
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        file.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+        Ok(file)
+    }
+
     /// Writes the file whole, owner-only; the folder is created owner-only when missing.
     pub fn store(&self, path: &Path) -> Result<(), String> {
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
-            && !folder.exists()
-        {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(folder)
-                .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-        }
+        create_private_folder_of(path)?;
         let text = serde_json::to_string_pretty(self).unwrap_or_default();
         crate::files::replace_private(path, text.as_bytes()).map_err(|e| e.to_string())
     }
@@ -131,6 +158,18 @@ impl SavedSessions {
 
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
+    }
+}
+
+/// The file's folder, created owner-only when missing.
+fn create_private_folder_of(path: &Path) -> Result<(), String> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(folder) if !folder.exists() => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display())),
+        _ => Ok(()),
     }
 }
 
@@ -168,7 +207,10 @@ mod tests {
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let refused = SavedSessions::load(&path).unwrap_err();
-        assert!(refused.contains("chmod 600"), "{refused}");
+        assert!(
+            refused.contains("others may read it (mode 0644)"),
+            "{refused}"
+        );
         assert!(!refused.contains("obs_secret"));
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -79,7 +79,7 @@ const HOSTILE: &[&str] = &[
 /// Stored unchanged, byte for byte, and drawn without a single control character.
 #[tokio::test]
 async fn hostile_text_is_stored_unchanged_and_drawn_safely_on_both_backends() {
-    let huge = "x".repeat(1024 * 1024);
+    let huge = "x".repeat(orderboard::domain::note::MAX_TEXT_BYTES);
     for db in both().await {
         let (backoffice, store) = db.parts().await;
         let (admin, seller, _, _) = people(&backoffice).await;

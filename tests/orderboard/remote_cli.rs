@@ -24,6 +24,11 @@ impl Client {
     }
 
     fn command(&self) -> Command {
+        self.command_for(&self.server)
+    }
+
+    /// The command with this machine's config folder, for another server address.
+    fn command_for(&self, server: &str) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_orderboard"));
         command
             .env_remove("ORDERBOARD_DATABASE")
@@ -39,7 +44,7 @@ impl Client {
             .env("XDG_CONFIG_HOME", self.home.path())
             .env("HOME", self.home.path())
             .arg("--server")
-            .arg(&self.server)
+            .arg(server)
             .stdin(Stdio::null());
         command
     }
@@ -89,6 +94,9 @@ fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
     let other = create(db, "marketplace", &[]);
     let server = ServeProcess::start(&db.url, &[]);
     let client = Client::new(&server);
+    let long_search = "x".repeat(201);
+    let long_event = "e".repeat(300);
+    let long_note = "\u{1}".repeat(orderboard::domain::note::MAX_TEXT_BYTES + 1);
 
     for user in ["sam", "zoe", "carol", "sue", "ada"] {
         for args in [
@@ -101,6 +109,11 @@ fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
             &["order", "list", "--search", "Logo", "--limit", "1"],
             &["order", "list", "--state", "bogus"],
             &["order", "list", "--workflow", "nope"],
+            &["order", "list", "--search", &long_search],
+            &["advance", &late, ".."],
+            &["advance", &late, "."],
+            &["advance", &late, &long_event],
+            &["advance", &late, "order.rejected", "--note", &long_note],
             &["order", "show", "999999"],
             &["order", "show", "abc"],
             &["history", &late],
@@ -396,20 +409,58 @@ fn login_keeps_an_owner_only_session_that_logout_and_an_admin_end() {
         (code, stdout.trim()),
         (0, format!("signed out of {}", server.url).as_str())
     );
-    assert!(!file.exists());
+    assert!(!std::fs::read_to_string(&file).unwrap().contains(&token));
     let (code, _, stderr) = client.run(&["order", "list"]);
     assert_eq!(code, 3, "{stderr}");
     let signed_out = reqwest_status(&server.url, &token);
     assert_eq!(signed_out, 401, "an ended session's token must be refused");
 
-    // A kept file that others may read is refused, not used.
+    // Two logins at once, to two addresses of the server: both sessions are kept.
+    let other_address = server.url.replace("127.0.0.1", "localhost");
+    let logins: Vec<_> = [&client.server, &other_address]
+        .into_iter()
+        .map(|address| {
+            client
+                .command_for(address)
+                .args(["--as", "sam", "login"])
+                .env("ORDERBOARD_PASSWORD", "correct horse")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut login in logins {
+        assert!(login.wait().unwrap().success());
+    }
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        kept.contains(&client.server) && kept.contains(&other_address),
+        "{kept}"
+    );
+
+    // A role changed after sign-in counts at once, in the wording too: sue, support when she
+    // signed in, is a seller now, to whom a missing order is "missing or not visible".
+    assert_eq!(client.run_as("sue", &["login"]).0, 0);
+    let (code, _, stderr) = run_as(&db.url, "ada", &["user", "set-role", "sue", "seller"]);
+    assert_eq!(code, 0, "{stderr}");
+    let local = run_as(&db.url, "sue", &["order", "show", "999999"]);
+    assert_eq!(client.run(&["order", "show", "999999"]), local);
+    assert_eq!(local.0, 3);
+
+    // A kept file that others may read is refused, not used; logout still ends it.
     assert_eq!(client.run_as("sam", &["login"]).0, 0);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let (code, _, stderr) = client.run(&["order", "list"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("chmod 600"), "{stderr}");
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    assert_eq!(client.run(&["logout"]).0, 0);
+    assert!(
+        stderr.contains("others may read it (mode 0644)"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = client.run(&["logout"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("signed out of"), "{stdout}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 }
 
 /// `GET /orders` with a bearer token: the status code.
@@ -463,6 +514,32 @@ fn the_server_flag_refuses_what_it_cannot_do_in_one_sentence() {
         (code, stderr.trim()),
         (2, "login needs --as USER (who signs in)")
     );
+    // The environment names a server, the command line a database: the flag wins (and the
+    // other way round).
+    let db = crate::db::sqlite();
+    set_up_users(&db);
+    let (code, stdout, stderr) = outcome(
+        crate::support::orderboard(&db.url)
+            .env("ORDERBOARD_SERVER", "http://127.0.0.1:9")
+            .env("ORDERBOARD_PASSWORD", "correct horse")
+            .args(["--as", "ada", "order", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!((code, stdout.trim()), (0, "[]"), "{stderr}");
+    let (code, _, stderr) = outcome(
+        client
+            .command()
+            .env("ORDERBOARD_DATABASE", &db.url)
+            .env("ORDERBOARD_PASSWORD", "correct horse")
+            .args(["--as", "ada", "order", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        code, 1,
+        "the server flag, not the database variable: {stderr}"
+    );
 }
 
 /// Over TLS the client verifies the server: with the private CA given by `--ca` it signs in;
@@ -506,4 +583,90 @@ fn the_cli_over_tls_trusts_a_private_ca_only_when_told() {
     let (code, _, stderr) = client.run_as("sam", &["--ca", "/nonexistent.pem", "order", "list"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.starts_with("--ca /nonexistent.pem"), "{stderr}");
+}
+
+/// A server that answers every request with what `answer` gives for its first line
+/// ("POST /sessions HTTP/1.1"): status and JSON body. One connection at a time.
+fn hostile_server(answer: fn(&str) -> (u16, String)) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let (status, json) = answer(&first);
+            let content_type = if status >= 400 {
+                "application/problem+json"
+            } else {
+                "application/json"
+            };
+            let response = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                json.len()
+            );
+            let _ = reader.get_mut().write_all(response.as_bytes());
+        }
+    });
+    format!("http://{address}")
+}
+
+/// What a hostile or broken server answers is bounded and refused in one sentence: a token
+/// too big to keep, pages that never end, escapes and line breaks in its refusals.
+#[test]
+fn a_hostile_server_gets_one_sentence_and_changes_nothing_here() {
+    let server = hostile_server(|first| {
+        if first.starts_with("POST /sessions") {
+            let token = "t".repeat(2 * 1024 * 1024);
+            let body = serde_json::json!({"token": token, "id": 1, "user": "sam", "role": "seller",
+                "expires_at": "2030-01-01T00:00:00Z", "idle_timeout_seconds": 1800});
+            (201, body.to_string())
+        } else if first.starts_with("GET /orders?") {
+            (200, r#"{"orders": [], "next_after": 1}"#.to_string())
+        } else {
+            let detail = "line one\nline two \u{1b}[2J\u{7}".repeat(1000);
+            let body = serde_json::json!({"type": "urn:orderboard:problem:bad-request",
+                "title": "Bad request", "status": 400, "detail": detail});
+            (400, body.to_string())
+        }
+    });
+    let client = Client {
+        home: tempfile::tempdir().unwrap(),
+        server,
+    };
+    let (code, stdout, stderr) = client.run_as("sam", &["login"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("does not accept"), "{stderr}");
+    assert!(!client.sessions_file().exists());
+
+    // A session kept for it by hand: the commands below reach its other answers.
+    let file = client.sessions_file();
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let kept = serde_json::json!({"sessions": [{"server": client.server, "user": "sam",
+        "role": "seller", "token": "obs_x", "expires_at": "2030-01-01T00:00:00Z"}]});
+    std::fs::write(&file, kept.to_string()).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let (code, _, stderr) = client.run(&["order", "list", "--json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("does not move forward"), "{stderr}");
+
+    let (code, _, stderr) = client.run(&["order", "show", "7"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{7}'));
+    assert!(stderr.len() < 1_200, "{} bytes", stderr.len());
 }
