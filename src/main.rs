@@ -1,5 +1,6 @@
-use clap::Parser;
 use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 use orderboard::cli::{self, Cli};
 use orderboard::domain::text::display_safe;
 use orderboard::workflow::guard::COMPILER_THREAD;
@@ -9,7 +10,13 @@ fn main() -> color_eyre::Result<()> {
     let (_, eyre_hook) = color_eyre::config::HookBuilder::default().into_hooks();
     eyre_hook.install()?;
     install_panic_hook();
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command().try_get_matches().and_then(|matches| {
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.global.database_typed =
+            matches.value_source("database") == Some(ValueSource::CommandLine);
+        Ok(cli)
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => match error.kind() {
             ErrorKind::DisplayHelp

@@ -29,6 +29,9 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub database: Option<String>,
+    /// Whether `database` was typed as `--database` (not taken from its variable).
+    #[arg(skip)]
+    pub database_typed: bool,
     /// Config file (default: ./config.toml if present, else the user's config folder).
     #[arg(
         long,

@@ -202,6 +202,7 @@ async fn print_orders(office: &Office, args: &ListOrdersArgs) -> Result<(), CliE
     let mut shown = 0;
     let mut json_rows = Vec::new();
     let mut after = None;
+    let mut empty_pages = 0;
     if csv {
         println!("{}", output::CSV_HEADER);
     }
@@ -220,16 +221,27 @@ async fn print_orders(office: &Office, args: &ListOrdersArgs) -> Result<(), CliE
                 println!("{}", output::order_line(order));
             }
         }
-        match page.next_after {
-            // Pages move forward by id: a page that does not would repeat forever.
-            Some(next) if after.is_none_or(|previous| next > previous) => after = Some(next),
-            Some(_) => {
-                return Err(CliError::unexpected(
-                    "the server answered a page of orders that does not move forward; the list stops here",
-                ));
-            }
-            None => break,
+        let Some(next) = page.next_after else { break };
+        // Pages move forward by id, past every order they hold; an empty page (with --late,
+        // every order read was on time) read a whole page of ids. A server that answers
+        // otherwise, or with endless empty pages, would keep the list going forever.
+        empty_pages = if page.orders.is_empty() {
+            empty_pages + 1
+        } else {
+            0
+        };
+        let past = page
+            .orders
+            .last()
+            .map_or(after.unwrap_or(0).saturating_add(MAX_ORDER_PAGE), |order| {
+                order.id
+            });
+        if next < past || empty_pages > MAX_EMPTY_PAGES {
+            return Err(CliError::unexpected(
+                "the server answered pages of orders that do not move forward; the list stops here",
+            ));
         }
+        after = Some(next);
     }
     if args.json {
         print_json(&serde_json::Value::Array(json_rows));
@@ -238,6 +250,9 @@ async fn print_orders(office: &Office, args: &ListOrdersArgs) -> Result<(), CliE
     }
     Ok(())
 }
+
+/// Empty pages in a row after which a list stops: 10 M orders read without one to show.
+const MAX_EMPTY_PAGES: usize = 20_000;
 
 /// The service's sentence about a filter starts with its name: here that is a flag.
 fn flag_named(error: ServiceError) -> CliError {

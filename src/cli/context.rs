@@ -75,11 +75,8 @@ impl Context {
     /// file. Two of the same level are a mistake the user is told about.
     pub fn server(&self) -> Result<Option<ServerAddress>, CliError> {
         let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        // clap fills `database` from the flag or its variable: the variable's own value
-        // means it came from there.
-        let database_from_variable = self.global.database.is_some()
-            && self.global.database == variable("ORDERBOARD_DATABASE");
-        let database_flag = self.global.database.is_some() && !database_from_variable;
+        let database_flag = self.global.database.is_some() && self.global.database_typed;
+        let database_from_variable = self.global.database.is_some() && !database_flag;
         let text = match (&self.global.server, database_flag) {
             (Some(_), true) => {
                 return Err(CliError::bad_input(

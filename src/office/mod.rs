@@ -3,6 +3,9 @@
 //! - `Office::Remote`: `orderboard serve` over HTTP, with a session token, so that the user
 //!   holds no database credentials.
 //!
+//! Inputs are bounded here, before either is asked, so that what a request could not carry
+//! (the API takes bodies of at most 64 KiB) is refused alike on both.
+//!
 //! Both answer in the contract's JSON shapes (`crate::shapes`, what the API sends) and fail
 //! with the same `ServiceError` kinds and sentences, so a command prints the same lines, JSON
 //! and exit codes whichever way it reaches the orders.
@@ -130,6 +133,7 @@ impl Office {
         expect_version: Option<i64>,
     ) -> Result<AppliedJson, ServiceError> {
         check_event_name(event)?;
+        note.map(crate::service::check_text_length).transpose()?;
         match self {
             Office::Local { backoffice, actor } => {
                 let applied = backoffice
@@ -159,6 +163,7 @@ impl Office {
 
     /// A new order in its workflow's initial state (admin or system), as the user sees it.
     pub async fn create_order(&self, draft: OrderDraft) -> Result<OrderJson, ServiceError> {
+        crate::service::check_draft_size(&draft)?;
         match self {
             Office::Local { backoffice, actor } => {
                 let now = Utc::now();
@@ -188,6 +193,7 @@ impl Office {
         settle: Settle,
         note: Option<&str>,
     ) -> Result<EffectJson, ServiceError> {
+        note.map(crate::service::check_text_length).transpose()?;
         match self {
             Office::Local { backoffice, actor } => {
                 let now = Utc::now();

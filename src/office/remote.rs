@@ -52,7 +52,7 @@ impl SessionOpened {
             Ok(())
         } else {
             Err(ServiceError::Internal(format!(
-                "{server} answered the sign-in with a session this client does not accept (a token of at most {MAX_SESSION_FIELD} printable characters); nothing was kept"
+                "{server} answered the sign-in with a session this client does not accept (a token or a name over {MAX_SESSION_FIELD} characters, or a token that is not printable); nothing was kept"
             )))
         }
     }
@@ -318,8 +318,10 @@ async fn read_json<T: DeserializeOwned>(
 ) -> Result<T, ServiceError> {
     let body = send(server, request, order, sees_every_order).await?;
     serde_json::from_slice(&body).map_err(|e| {
+        // The parser quotes what it could not read: the server's text, so cut and cleaned.
+        let what: String = display_safe(&e.to_string()).chars().take(200).collect();
         ServiceError::Internal(format!(
-            "{server} answered with JSON this client does not understand ({e}); is it an orderboard server of the same version?"
+            "{server} answered with JSON this client does not understand ({what}); is it an orderboard server of the same version?"
         ))
     })
 }

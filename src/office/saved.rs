@@ -102,12 +102,12 @@ impl SavedSessions {
         let mode = meta.permissions().mode() & 0o777;
         if private_only && mode & 0o077 != 0 {
             return Err(format!(
-                "{} holds session tokens but others may read it (mode {mode:04o}): `orderboard logout` ends them; then sign in again",
+                "{} holds session tokens but others may read it (mode {mode:04o}): end each with `orderboard logout --server URL`, then sign in again",
                 path.display()
             ));
         }
         let text = crate::workflow::load::read_bounded(path, "saved sessions file")
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| format!("{}: {e}; remove it and sign in again", path.display()))?;
         serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{} is not a sessions file of orderboard ({e}); remove it and sign in again",

@@ -24,29 +24,30 @@ impl ServerAddress {
     /// `insecure` is set: a password and a session token would cross the network readable.
     pub fn parse(text: &str, insecure: bool) -> Result<ServerAddress, String> {
         let shown = crate::domain::text::display_safe(text);
-        let url = Url::parse(text.trim())
-            .map_err(|e| format!("--server \"{shown}\" is not a URL like https://host ({e})"))?;
+        let url = Url::parse(text.trim()).map_err(|e| {
+            format!("server address \"{shown}\" is not a URL like https://host ({e})")
+        })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(format!(
-                "--server \"{shown}\" must be an https:// URL with a host"
+                "server address \"{shown}\" must be an https:// URL with a host"
             ));
         }
         if !url.username().is_empty() || url.password().is_some() {
             // Never echo it: it may hold a password.
             return Err(
-                "--server must not hold a user name or password: sign in with `orderboard login`"
+                "a server address must not hold a user name or password: sign in with `orderboard login`"
                     .to_string(),
             );
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(format!(
-                "--server \"{shown}\" must not have a query or fragment"
+                "server address \"{shown}\" must not have a query or fragment"
             ));
         }
         let address = ServerAddress { url };
         if address.url.scheme() == "http" && !address.is_this_machine() && !insecure {
             return Err(format!(
-                "--server \"{shown}\" is plain http to another machine: passwords and session tokens would cross the network readable; use https, or --insecure to accept that"
+                "server address \"{shown}\" is plain http to another machine: passwords and session tokens would cross the network readable; use https, or --insecure to accept that"
             ));
         }
         Ok(address)

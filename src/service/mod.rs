@@ -147,8 +147,40 @@ pub(crate) fn check_search(text: Option<&str>) -> Result<(), ServiceError> {
     }
 }
 
+/// The fields of a new order are bounded for every face: the title and the attributes
+/// (as JSON) at most `MAX_TEXT_BYTES` each, names of parties and workflows short, so that
+/// even written out as JSON with every character escaped an order fits an API request.
+pub fn check_draft_size(draft: &OrderDraft) -> Result<(), ServiceError> {
+    use crate::domain::note::MAX_TEXT_BYTES;
+    const MAX_NAME_BYTES: usize = 200;
+    if draft.title.len() > MAX_TEXT_BYTES {
+        return Err(ServiceError::BadInput(format!(
+            "the title is longer than {MAX_TEXT_BYTES} bytes"
+        )));
+    }
+    let attrs = serde_json::to_string(&draft.attrs).map_or(usize::MAX, |json| json.len());
+    if attrs > MAX_TEXT_BYTES {
+        return Err(ServiceError::BadInput(format!(
+            "the attributes are longer than {MAX_TEXT_BYTES} bytes together (as JSON)"
+        )));
+    }
+    for (what, name) in [
+        ("workflow", &draft.workflow),
+        ("customer", &draft.customer),
+        ("seller", &draft.seller),
+        ("currency", &draft.currency),
+    ] {
+        if name.len() > MAX_NAME_BYTES {
+            return Err(ServiceError::BadInput(format!(
+                "the {what} is longer than {MAX_NAME_BYTES} bytes"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A typed note or text is bounded (`MAX_TEXT_BYTES`), for every face.
-pub(crate) fn check_text_length(text: &str) -> Result<(), ServiceError> {
+pub fn check_text_length(text: &str) -> Result<(), ServiceError> {
     use crate::domain::note::MAX_TEXT_BYTES;
     if text.len() > MAX_TEXT_BYTES {
         return Err(ServiceError::BadInput(format!(

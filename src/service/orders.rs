@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
 use crate::domain::ledger::MAX_AMOUNT_CENTS;
-use crate::domain::note::{MAX_TEXT_BYTES, is_blank};
+use crate::domain::note::is_blank;
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
 use crate::store::{
     Applied, ApplyError, ApplyRequest, DueTimer, EffectRecord, LedgerRow, NewOrder, OrderQuery,
@@ -259,11 +259,7 @@ impl Backoffice {
         if is_blank(&draft.title) {
             return Err(ServiceError::BadInput("the order needs a title".into()));
         }
-        if draft.title.len() > MAX_TEXT_BYTES {
-            return Err(ServiceError::BadInput(format!(
-                "the title is longer than {MAX_TEXT_BYTES} bytes"
-            )));
-        }
+        super::check_draft_size(&draft)?;
         if !(0..=MAX_AMOUNT_CENTS).contains(&draft.amount_cents) {
             return Err(ServiceError::BadInput(format!(
                 "an amount of {} cents is outside 0 to {MAX_AMOUNT_CENTS} cents",

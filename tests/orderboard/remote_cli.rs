@@ -88,6 +88,30 @@ fn same_both_ways(db: &TestDb, client: &Client, user: &str, args: &[&str]) -> (i
     (local.0, local.1)
 }
 
+/// `order create` of a WORKFLOW order for CUSTOMER and sam.
+fn order_create(workflow: &str, customer: &str, title: &str, amount: &str) -> Vec<String> {
+    [
+        "order",
+        "create",
+        "--workflow",
+        workflow,
+        "--customer",
+        customer,
+        "--seller",
+        "sam",
+        "--title",
+        title,
+        "--amount",
+        amount,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
     set_up_users(db);
     let late = create(db, "marketplace", &["--due", "2020-01-01T00:00:00Z"]);
@@ -193,36 +217,22 @@ fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
     }
 
     // Orders created each way read the same but for their ids; refusals are the same.
-    let create = |title: &str| {
-        vec![
-            "order",
-            "create",
-            "--workflow",
-            "marketplace",
-            "--customer",
-            "carol",
-            "--seller",
-            "sam",
-            "--title",
-            title,
-            "--amount",
-            "12.5",
-            "--due",
-            "2030-01-01T00:00:00Z",
-            "--attr",
-            "rush=true",
-            "--json",
-        ]
-        .into_iter()
-        .map(str::to_string)
-        .collect::<Vec<_>>()
+    let with_extras = |title: &str| {
+        let mut args = order_create("marketplace", "carol", title, "12.5");
+        args.extend(
+            [
+                "--due",
+                "2030-01-01T00:00:00Z",
+                "--attr",
+                "rush=true",
+                "--json",
+            ]
+            .map(String::from),
+        );
+        args
     };
-    let args = create("Made here");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let local = run_as(&db.url, "ada", &args);
-    let args = create("Made there");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let remote = client.run_as("ada", &args);
+    let local = run_as(&db.url, "ada", &strs(&with_extras("Made here")));
+    let remote = client.run_as("ada", &strs(&with_extras("Made there")));
     assert_eq!(local.0, 0, "{}", local.2);
     let mut local: serde_json::Value = serde_json::from_str(&local.1).unwrap();
     let mut remote: serde_json::Value = serde_json::from_str(&remote.1).unwrap();
@@ -233,77 +243,34 @@ fn the_cli_answers_the_same_through_the_server(db: &TestDb) {
     }
     assert_eq!(local, remote);
     for (user, args) in [
+        ("sam", order_create("marketplace", "carol", "x", "1")),
+        ("ada", order_create("nope", "carol", "x", "1")),
+        ("ada", order_create("marketplace", "sam", "x", "1")),
+        ("ada", order_create("marketplace", "carol", "x", "12.345")),
+    ] {
+        let (code, _) = same_both_ways(db, &client, user, &strs(&args));
+        assert_ne!(code, 0, "{args:?}");
+    }
+
+    // Inputs beyond what one API request carries (64 KiB) are refused alike, before any
+    // other check: a huge title by a customer, many large attributes, a huge note.
+    let mut many_attrs = order_create("marketplace", "carol", "x", "1");
+    for k in 0..17 {
+        many_attrs.extend(["--attr".to_string(), format!("k{k}={}", "v".repeat(4000))]);
+    }
+    let huge_title = order_create("marketplace", "carol", &"t".repeat(100_000), "1");
+    let huge_note = "n".repeat(65_600);
+    for (user, args) in [
+        ("carol", strs(&huge_title)),
+        ("ada", strs(&many_attrs)),
         (
             "sam",
-            &[
-                "order",
-                "create",
-                "--workflow",
-                "marketplace",
-                "--customer",
-                "carol",
-                "--seller",
-                "sam",
-                "--title",
-                "x",
-                "--amount",
-                "1",
-            ][..],
+            vec!["advance", &late, "order.delivered", "--note", &huge_note],
         ),
-        (
-            "ada",
-            &[
-                "order",
-                "create",
-                "--workflow",
-                "nope",
-                "--customer",
-                "carol",
-                "--seller",
-                "sam",
-                "--title",
-                "x",
-                "--amount",
-                "1",
-            ],
-        ),
-        (
-            "ada",
-            &[
-                "order",
-                "create",
-                "--workflow",
-                "marketplace",
-                "--customer",
-                "sam",
-                "--seller",
-                "sam",
-                "--title",
-                "x",
-                "--amount",
-                "1",
-            ],
-        ),
-        (
-            "ada",
-            &[
-                "order",
-                "create",
-                "--workflow",
-                "marketplace",
-                "--customer",
-                "carol",
-                "--seller",
-                "sam",
-                "--title",
-                "x",
-                "--amount",
-                "12.345",
-            ],
-        ),
+        ("sue", vec!["effects", "resolve", "1", "--note", &huge_note]),
     ] {
-        let (code, _) = same_both_ways(db, &client, user, args);
-        assert_ne!(code, 0, "{args:?}");
+        let (code, _) = same_both_ways(db, &client, user, &args);
+        assert_eq!(code, 2, "{user} {}", args[0]);
     }
 
     // A wrong password is the same one sentence.
@@ -540,6 +507,20 @@ fn the_server_flag_refuses_what_it_cannot_do_in_one_sentence() {
         code, 1,
         "the server flag, not the database variable: {stderr}"
     );
+    let (code, stdout, stderr) = outcome(
+        crate::support::orderboard(&db.url)
+            .env("ORDERBOARD_DATABASE", &db.url)
+            .env("ORDERBOARD_SERVER", "http://127.0.0.1:9")
+            .env("ORDERBOARD_PASSWORD", "correct horse")
+            .args(["--as", "ada", "order", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, "[]"),
+        "a typed --database wins even when the variable says the same: {stderr}"
+    );
 }
 
 /// Over TLS the client verifies the server: with the private CA given by `--ca` it signs in;
@@ -635,7 +616,21 @@ fn a_hostile_server_gets_one_sentence_and_changes_nothing_here() {
                 "expires_at": "2030-01-01T00:00:00Z", "idle_timeout_seconds": 1800});
             (201, body.to_string())
         } else if first.starts_with("GET /orders?") {
-            (200, r#"{"orders": [], "next_after": 1}"#.to_string())
+            // Empty pages that creep forward one id at a time, forever.
+            let after: i64 = first
+                .split("after=")
+                .nth(1)
+                .and_then(|rest| rest.split(['&', ' ']).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (
+                200,
+                format!(r#"{{"orders": [], "next_after": {}}}"#, after + 1),
+            )
+        } else if first.starts_with("POST /orders/") {
+            // A success whose JSON is not an applied transition, quoting junk at length.
+            let junk = format!("\u{1b}[31m{}", "Z".repeat(100_000));
+            (200, serde_json::json!({ "id": junk }).to_string())
         } else {
             let detail = "line one\nline two \u{1b}[2J\u{7}".repeat(1000);
             let body = serde_json::json!({"type": "urn:orderboard:problem:bad-request",
@@ -662,7 +657,15 @@ fn a_hostile_server_gets_one_sentence_and_changes_nothing_here() {
 
     let (code, _, stderr) = client.run(&["order", "list", "--json"]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("does not move forward"), "{stderr}");
+    assert!(stderr.contains("do not move forward"), "{stderr}");
+
+    let (code, _, stderr) = client.run(&["advance", "7", "order.accepted"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("does not understand"), "{stderr}");
+    assert!(
+        stderr.len() < 1_000 && !stderr.contains('\u{1b}'),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = client.run(&["order", "show", "7"]);
     assert_eq!(code, 2, "{stderr}");
