@@ -24,6 +24,24 @@ fn assert_located(errors: &orderboard::workflow::LoadErrors) {
     }
 }
 
+/// A template in `explain` that CEL cannot read: its several-line syntax error (with a caret
+/// under the input) is one located line (found by the mangling below in CI).
+#[test]
+fn an_unreadable_explain_template_is_one_located_line() {
+    let text = SHIPPED[0].1.replacen(
+        "explain = \"cancel requests: {counters.cancel_requests}",
+        "explain = \"cancel requests: {\u{b5ff}1=counters.cancel_requests}",
+        1,
+    );
+    assert_ne!(text, SHIPPED[0].1, "the shipped explain moved");
+    let errors = load_workflow("mangled.toml", &text).unwrap_err();
+    assert_located(&errors);
+    assert!(
+        errors.0.iter().any(|e| e.message.starts_with("explain: ")),
+        "{errors:?}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 

@@ -65,7 +65,9 @@ struct Locator<'a> {
 }
 
 impl<'a> Locator<'a> {
+    /// Every error is one line, whatever a library's message holds.
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let message = message.into().replace(['\n', '\r'], " ");
         // Offsets inside a guard are computed from its decoded text, so they may fall inside a
         // multi-byte character of the file: step back to where the character starts.
         let mut offset = span.start.min(self.text.len());
@@ -79,7 +81,7 @@ impl<'a> Locator<'a> {
                 file: self.file.to_string(),
                 line,
                 column,
-                message: message.into(),
+                message,
             },
         ));
     }

@@ -189,7 +189,10 @@ impl LoadContext<'_, '_> {
             Some(text) => match Template::compile(text.get_ref()) {
                 Ok(template) => Some(template),
                 Err(error) => {
-                    self.at.error(text.span(), format!("explain: {error}"));
+                    // A CEL syntax error is several lines (a caret under the input): its
+                    // first line is the sentence.
+                    let (_, message) = cel_syntax_error(&error.to_string());
+                    self.at.error(text.span(), format!("explain: {message}"));
                     None
                 }
             },
