@@ -170,11 +170,6 @@ pub fn order_csv(order: &Order, late: bool) -> String {
 
 /// The same row from the order's JSON shape (what the remote office receives).
 pub fn order_json_csv(order: &OrderJson) -> String {
-    let amount = crate::domain::Money {
-        cents: order.amount_cents,
-        currency: "",
-    }
-    .to_string();
     csv_row(&[
         order.id.to_string(),
         order.workflow.clone(),
@@ -183,7 +178,7 @@ pub fn order_json_csv(order: &OrderJson) -> String {
         order.customer.clone(),
         order.seller.clone(),
         order.title.clone(),
-        amount.trim().to_string(),
+        crate::domain::order::amount_text(order.amount_cents),
         order.currency.clone(),
         order.placed_at.clone(),
         order.due_at.clone().unwrap_or_default(),

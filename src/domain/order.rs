@@ -184,6 +184,17 @@ impl fmt::Display for Money<'_> {
     }
 }
 
+/// An amount in units without its currency, as `parse_amount_cents` reads it: `12.50`.
+pub fn amount_text(cents: i64) -> String {
+    Money {
+        cents,
+        currency: "",
+    }
+    .to_string()
+    .trim()
+    .to_string()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadAmount {
     #[error("\"{0}\" is not an amount (expected a number with at most two decimals, like 12.50)")]

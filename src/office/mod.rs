@@ -99,12 +99,6 @@ impl Office {
         let limit = limit.clamp(1, MAX_ORDER_PAGE);
         match self {
             Office::Local { backoffice, actor } => {
-                if let Some(workflow) = &filter.workflow {
-                    backoffice.workflow(workflow)?;
-                }
-                if let Some(state) = &filter.state {
-                    backoffice.check_state(filter.workflow.as_deref(), state)?;
-                }
                 let now = Utc::now();
                 let query = OrderQuery {
                     workflow: filter.workflow.clone(),

@@ -156,27 +156,17 @@ impl RemoteOffice {
         after: Option<OrderId>,
         limit: i64,
     ) -> Result<OrderPageJson, ServiceError> {
-        let mut url = self.server.join(&["orders"]);
-        {
-            let mut query = url.query_pairs_mut();
-            if let Some(workflow) = &filter.workflow {
-                query.append_pair("workflow", workflow);
-            }
-            if let Some(state) = &filter.state {
-                query.append_pair("state", state);
-            }
-            if filter.late {
-                query.append_pair("late", "true");
-            }
-            if let Some(search) = &filter.search {
-                query.append_pair("search", search);
-            }
-            if let Some(after) = after {
-                query.append_pair("after", &after.to_string());
-            }
-            query.append_pair("limit", &limit.to_string());
-        }
-        let request = self.http.get(url).bearer_auth(self.token.expose());
+        let request = self.get(
+            &["orders"],
+            &[
+                ("workflow", filter.workflow.clone()),
+                ("state", filter.state.clone()),
+                ("late", filter.late.then(|| "true".to_string())),
+                ("search", filter.search.clone()),
+                ("after", after.map(|id| id.to_string())),
+                ("limit", Some(limit.to_string())),
+            ],
+        );
         self.read(request, None).await
     }
 
@@ -201,26 +191,20 @@ impl RemoteOffice {
         id: OrderId,
         attempts: bool,
     ) -> Result<Vec<TimelineJson>, ServiceError> {
-        let mut url = self.server.join(&["orders", &id.to_string(), "history"]);
-        if attempts {
-            url.query_pairs_mut().append_pair("attempts", "true");
-        }
-        let request = self.http.get(url).bearer_auth(self.token.expose());
+        let request = self.get(
+            &["orders", &id.to_string(), "history"],
+            &[("attempts", attempts.then(|| "true".to_string()))],
+        );
         self.read(request, Some(id)).await
     }
 
     pub async fn create_order(&self, draft: &OrderDraft) -> Result<OrderJson, ServiceError> {
-        let amount = crate::domain::Money {
-            cents: draft.amount_cents,
-            currency: "",
-        }
-        .to_string();
         let body = json!({
             "workflow": draft.workflow,
             "customer": draft.customer,
             "seller": draft.seller,
             "title": draft.title,
-            "amount": amount.trim(),
+            "amount": crate::domain::order::amount_text(draft.amount_cents),
             "currency": draft.currency,
             "due": draft.due_at.map(rfc3339),
             "placed_at": draft.placed_at.map(rfc3339),
@@ -231,21 +215,18 @@ impl RemoteOffice {
     }
 
     pub async fn effects(&self, query: &EffectQuery) -> Result<Vec<EffectJson>, ServiceError> {
-        let mut url = self.server.join(&["effects"]);
-        {
-            let mut pairs = url.query_pairs_mut();
-            if let Some(status) = query.status {
-                pairs.append_pair("status", status.as_str());
-            }
-            if let Some(order) = query.order_id {
-                pairs.append_pair("order", &order.to_string());
-            }
-            if let Some(after) = query.after_id {
-                pairs.append_pair("after", &after.to_string());
-            }
-            pairs.append_pair("limit", &query.limit.to_string());
-        }
-        let request = self.http.get(url).bearer_auth(self.token.expose());
+        let request = self.get(
+            &["effects"],
+            &[
+                (
+                    "status",
+                    query.status.map(|status| status.as_str().to_string()),
+                ),
+                ("order", query.order_id.map(|id| id.to_string())),
+                ("after", query.after_id.map(|id| id.to_string())),
+                ("limit", Some(query.limit.to_string())),
+            ],
+        );
         self.read(request, None).await
     }
 
@@ -263,6 +244,17 @@ impl RemoteOffice {
             .request(Method::POST, &["effects", &id.to_string(), action])
             .json(&json!({ "note": note }));
         self.read(request, None).await
+    }
+
+    /// `GET` of the path with the query parameters that are set.
+    fn get(&self, segments: &[&str], parameters: &[(&str, Option<String>)]) -> RequestBuilder {
+        let mut url = self.server.join(segments);
+        for (name, value) in parameters {
+            if let Some(value) = value {
+                url.query_pairs_mut().append_pair(name, value);
+            }
+        }
+        self.http.get(url).bearer_auth(self.token.expose())
     }
 
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {

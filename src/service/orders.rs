@@ -111,7 +111,8 @@ impl Backoffice {
     }
 
     /// One keyset page of orders the actor may see, with what a list shows of each.
-    /// `late_only` keeps the late ones (the query should set `due_before` to `now`).
+    /// `late_only` keeps the late ones (the query should set `due_before` to `now`). An
+    /// unknown workflow or state is a typo, refused, not an empty page.
     pub async fn order_page(
         &self,
         actor: &Actor,
@@ -119,6 +120,12 @@ impl Backoffice {
         late_only: bool,
         now: DateTime<Utc>,
     ) -> Result<OrderPage, ServiceError> {
+        if let Some(workflow) = &query.workflow {
+            self.workflow(workflow)?;
+        }
+        if let Some(state) = &query.state {
+            self.check_state(query.workflow.as_deref(), state)?;
+        }
         let page = self.list_with_ledger(actor, query).await?;
         let full = i64::try_from(page.len()).is_ok_and(|n| n >= query.limit);
         let next_after = page.last().map(|(order, _)| order.id).filter(|_| full);
