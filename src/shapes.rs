@@ -379,9 +379,14 @@ impl From<&TimelineEntry> for TimelineJson {
     }
 }
 
+/// What the event stream says, as an SSE comment, while the server's database is away and
+/// once it is back.
+pub const DATABASE_LOST_COMMENT: &str = "the database is unreachable; waiting";
+pub const DATABASE_BACK_COMMENT: &str = "online";
+
 /// A line of the live feed: an order's creation (`kind` "created", `to` its first state) or
 /// a transition. Its `id` is the feed's cursor (`after`, `Last-Event-ID`).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct FeedJson {
     pub id: i64,
     /// `created` or `transition`.
@@ -399,6 +404,9 @@ pub struct FeedJson {
     pub version: i64,
     pub note: Option<String>,
     pub effects: Vec<String>,
+    /// The customer a member of staff acted for, when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 impl From<&FeedEvent> for FeedJson {
@@ -424,6 +432,7 @@ impl From<&FeedEvent> for FeedJson {
             version: entry.version,
             note: entry.note.clone(),
             effects: entry.effects.clone(),
+            on_behalf_of: entry.on_behalf_of.clone(),
         }
     }
 }

@@ -75,11 +75,12 @@ fn needs_the_database(command: Option<&Command>) -> Option<&'static str> {
             | Command::Advance(_)
             | Command::Effects(_)
             | Command::Login
-            | Command::Logout,
+            | Command::Logout
+            | Command::Tui,
         ) => None,
+        None => None,
         Some(Command::History(args)) if !args.all => None,
         Some(Command::History(_)) => Some("history --all"),
-        None | Some(Command::Tui) => Some("tui"),
         Some(Command::Demo { .. }) => Some("demo"),
         Some(Command::Init(_)) => Some("init"),
         Some(Command::User(_)) => Some("user"),

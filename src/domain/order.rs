@@ -11,7 +11,7 @@ use super::role::{Actor, Party, Role};
 pub type OrderId = i64;
 
 /// One order at one version. The store reads these; the engine decides on them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Order {
     pub id: OrderId,
     pub workflow: String,
@@ -48,7 +48,7 @@ pub enum OrderSort {
 }
 
 /// Where a page of a sorted column ended: the last card's sort key (its id goes with it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     Due(Option<DateTime<Utc>>),
     Age(DateTime<Utc>),
@@ -109,7 +109,7 @@ impl OrderSort {
 }
 
 /// A timer that fires an event by itself when it is due.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PendingTimer {
     pub event: String,
     pub due_at: DateTime<Utc>,

@@ -106,7 +106,7 @@ impl FromStr for Party {
 }
 
 /// The signed-in user, or the `system` clock, as the engine and the access check see them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
     pub name: String,
     pub role: Role,

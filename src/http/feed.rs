@@ -21,7 +21,7 @@ use super::AppState;
 use super::extract::{ApiQuery, Caller};
 use super::problem::Problem;
 use crate::service::{Backoffice, MAX_FEED_PAGE};
-use crate::shapes::FeedJson;
+use crate::shapes::{DATABASE_BACK_COMMENT, DATABASE_LOST_COMMENT, FeedJson};
 use crate::store::FeedEvent;
 use crate::store::live::LiveUpdate;
 
@@ -180,9 +180,12 @@ impl FeedReader {
                         false
                     }
                     LiveUpdate::Lost(_) => {
-                        return Some(Event::default().comment("the database is unreachable; waiting"));
+                        return Some(Event::default().comment(DATABASE_LOST_COMMENT));
                     }
-                    LiveUpdate::Online => false,
+                    // Said, so that a client showing "reconnecting" knows it is over.
+                    LiveUpdate::Online => {
+                        return Some(Event::default().comment(DATABASE_BACK_COMMENT));
+                    }
                 },
                 _ = self.recheck.tick() => true,
                 _ = self.closing.wait_for(|closing| *closing) => return None,

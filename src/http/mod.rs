@@ -6,6 +6,7 @@
 //! the router and in the OpenAPI document at once: the document cannot leave a route out.
 //! Errors are problems (`problem.rs`), mapped from the service's one classification.
 
+mod desk;
 mod effects;
 mod extract;
 mod feed;
@@ -69,6 +70,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::open_session, sessions::list_sessions))
         .routes(routes!(sessions::close_session))
         .routes(routes!(sessions::end_session))
+        .routes(routes!(desk::call))
 }
 
 /// The OpenAPI 3.1 document of every route `router` serves.

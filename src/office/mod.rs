@@ -10,6 +10,7 @@
 //! with the same `ServiceError` kinds and sentences, so a command prints the same lines, JSON
 //! and exit codes whichever way it reaches the orders.
 
+pub mod desk;
 mod remote;
 mod saved;
 mod server;
@@ -21,35 +22,12 @@ pub use server::{ServerAddress, http_client};
 use chrono::Utc;
 
 use crate::domain::{Actor, OrderId};
-use crate::service::{Backoffice, OrderDraft, ServiceError};
+use crate::service::{Backoffice, OrderDraft, ServiceError, check_event_name};
 use crate::shapes::{AppliedJson, EffectJson, OrderJson, OrderPageJson, TimelineJson};
 use crate::store::{EffectQuery, OrderQuery};
 
 /// The largest page of orders either way (the API's limit).
 pub const MAX_ORDER_PAGE: i64 = 500;
-
-/// The longest event name asked for: a workflow's are short words.
-const MAX_EVENT_CHARS: usize = 200;
-
-/// An event is named by one word (as a workflow file must name it), so that it can travel
-/// in a URL path: `.`, `..`, spaces, controls and endless names are refused before anything
-/// is asked, the same way on the database and through a server.
-fn check_event_name(event: &str) -> Result<(), ServiceError> {
-    let one_word = !event.is_empty()
-        && event.chars().count() <= MAX_EVENT_CHARS
-        && !event
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-        && event != "."
-        && event != "..";
-    if one_word {
-        return Ok(());
-    }
-    Err(ServiceError::BadInput(format!(
-        "\"{}\" is not an event name (one word of at most {MAX_EVENT_CHARS} characters, like order.accepted)",
-        crate::domain::text::display_safe(&event.chars().take(MAX_EVENT_CHARS).collect::<String>())
-    )))
-}
 
 /// What a person does with an effect that needs one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

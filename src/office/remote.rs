@@ -139,7 +139,7 @@ impl RemoteOffice {
 
     /// Ends a one-command session; a saved one stays. A failure is of no consequence: the
     /// session ends by itself when idle.
-    pub async fn close(self) {
+    pub async fn close(&self) {
         if self.one_off {
             let _ = self.sign_out().await;
         }
@@ -244,6 +244,29 @@ impl RemoteOffice {
             .request(Method::POST, &["effects", &id.to_string(), action])
             .json(&json!({ "note": note }));
         self.read(request, None).await
+    }
+
+    /// One call of the board (`POST /desk`), as the session's user or, for an admin, as the
+    /// user they view the board as (checked again by the server on every call).
+    pub async fn desk(
+        &self,
+        view_as: Option<&str>,
+        call: &crate::service::Call,
+    ) -> Result<crate::service::Reply, ServiceError> {
+        let request = self
+            .request(Method::POST, &["desk"])
+            .json(&json!({ "view_as": view_as, "call": call }));
+        self.read(request, call.order()).await
+    }
+
+    /// The live feed after an event id (`GET /events/stream` with `Last-Event-ID`).
+    pub fn stream_request(&self, after: i64) -> RequestBuilder {
+        self.request(Method::GET, &["events", "stream"])
+            .header("last-event-id", after.to_string())
+    }
+
+    pub fn server(&self) -> &ServerAddress {
+        &self.server
     }
 
     /// `GET` of the path with the query parameters that are set.

@@ -17,14 +17,14 @@ pub const FEED_RECENT: i64 = 30;
 pub const MAX_FEED_PAGE: i64 = 500;
 
 /// One column's first page and count.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnData {
     pub state: String,
     pub count: i64,
     pub cards: Vec<Order>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BoardData {
     /// Workflows that hold orders this user may see.
     pub workflows: Vec<String>,

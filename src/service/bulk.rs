@@ -16,7 +16,7 @@ use crate::workflow::Refusal;
 pub const MAX_BULK_ORDERS: usize = 10_000;
 
 /// What happened, or would happen, to one order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum BulkOutcome {
     /// Dry run: the transition is legal now and would move the order, read at `version`,
@@ -45,7 +45,7 @@ impl BulkOutcome {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BulkLine {
     pub id: OrderId,
     #[serde(flatten)]

@@ -6,6 +6,7 @@
 
 mod board;
 mod bulk;
+mod calls;
 mod effects;
 mod error;
 mod idempotency;
@@ -18,6 +19,7 @@ mod users;
 
 pub use board::{BoardData, ColumnData, FEED_RECENT, MAX_FEED_PAGE};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
+pub use calls::{Call, MAX_DESK_PAGE, Reply, WorkflowSource, dispatch};
 pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
 pub use error::{ErrorKind, ServiceError};
 pub use idempotency::{IdempotencyClaim, IdempotentResponse};
@@ -188,4 +190,27 @@ pub fn check_text_length(text: &str) -> Result<(), ServiceError> {
         )));
     }
     Ok(())
+}
+
+/// The longest event name asked for: a workflow's are short words.
+const MAX_EVENT_CHARS: usize = 200;
+
+/// An event is named by one word (as a workflow file must name it), so that it can travel
+/// in a URL path: `.`, `..`, spaces, controls and endless names are refused before anything
+/// is asked, the same way on the database and through a server.
+pub fn check_event_name(event: &str) -> Result<(), ServiceError> {
+    let one_word = !event.is_empty()
+        && event.chars().count() <= MAX_EVENT_CHARS
+        && !event
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        && event != "."
+        && event != "..";
+    if one_word {
+        return Ok(());
+    }
+    Err(ServiceError::BadInput(format!(
+        "\"{}\" is not an event name (one word of at most {MAX_EVENT_CHARS} characters, like order.accepted)",
+        crate::domain::text::display_safe(&event.chars().take(MAX_EVENT_CHARS).collect::<String>())
+    )))
 }

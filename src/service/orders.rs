@@ -20,7 +20,7 @@ use crate::workflow::TransitionMenu;
 const TIMER_BATCH: i64 = 500;
 
 /// An order with everything a detail view shows.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct OrderView {
     pub order: Order,
     pub late: bool,

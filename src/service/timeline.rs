@@ -9,7 +9,7 @@ use crate::store::{
 };
 
 /// One line of an order's timeline.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TimelineEntry {
     Transition(HistoryEntry),
     Attempt(Attempt),

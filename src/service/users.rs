@@ -13,7 +13,7 @@ use crate::store::{StoreError, UserChange, UserChangeOutcome};
 const MAX_NAME: usize = 64;
 
 /// A user as an admin sees them: never the password hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserSummary {
     pub name: String,
     pub role: Role,

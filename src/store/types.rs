@@ -129,7 +129,7 @@ pub struct SignInCounts {
 }
 
 /// One committed transition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct HistoryEntry {
     pub id: i64,
     pub order_id: OrderId,
@@ -146,7 +146,7 @@ pub struct HistoryEntry {
 }
 
 /// A refused attempt, kept for support and admin.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct Attempt {
     pub id: i64,
     pub order_id: OrderId,
@@ -158,7 +158,7 @@ pub struct Attempt {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct LedgerRow {
     pub kind: String,
     pub amount_cents: i64,
@@ -180,7 +180,7 @@ impl LedgerRow {
 }
 
 /// Where an effect is on its way out (http.md, "The runner").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectStatus {
     /// Waiting for a runner (now, or at its next try after a failed attempt).
@@ -234,7 +234,7 @@ impl std::fmt::Display for EffectStatus {
 }
 
 /// One effect of the outbox as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct EffectRecord {
     pub id: i64,
     pub order_id: OrderId,
@@ -289,7 +289,7 @@ pub struct AttemptReport {
 }
 
 /// One row of an effect's record: a delivery attempt, or a hand retry or resolution.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct EffectAttempt {
     pub id: i64,
     pub effect_id: i64,
@@ -341,7 +341,7 @@ pub struct EffectQuery {
 }
 
 /// Which orders a list asks for. Visibility is not optional: it comes from the actor.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct OrderQuery {
     pub workflow: Option<String>,
     pub state: Option<String>,
@@ -362,7 +362,7 @@ pub struct OrderQuery {
 }
 
 /// The history explorer's filters: every one optional; times as a half-open range.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExplorerFilter {
     pub actor: Option<String>,
     pub role: Option<String>,
@@ -375,7 +375,7 @@ pub struct ExplorerFilter {
 }
 
 /// Where a page of the explorer ended, newest first: the last entry's time, kind and id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ExplorerCursor {
     pub at: DateTime<Utc>,
     /// 0 a transition, 1 a refused attempt (attempts sort first among equal times).
@@ -384,7 +384,7 @@ pub struct ExplorerCursor {
 }
 
 /// One line of the history explorer: a transition, or a refused attempt (`refused`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, serde::Deserialize)]
 pub struct ExplorerEntry {
     pub at: DateTime<Utc>,
     #[serde(skip)]
@@ -425,7 +425,7 @@ pub struct ApplyRequest {
 }
 
 /// A committed transition, as `advance --json` prints it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Applied {
     pub id: OrderId,
     pub event: String,
@@ -486,7 +486,7 @@ fn actor_changed(name: &str, role: &Option<Role>) -> String {
 
 /// A feed line: a committed transition, or an order's creation (`created`, with the initial
 /// state as `to`), and the order's title.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FeedEvent {
     pub entry: HistoryEntry,
     pub workflow: String,

@@ -47,6 +47,8 @@ pub struct App {
     pub views: Vec<ViewConfig>,
     /// The config file saved views are appended to.
     pub config_path: Option<PathBuf>,
+    /// The server the UI works through, as the header names it; none on a database.
+    pub server: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +110,7 @@ impl App {
             quit: false,
             views: super::views::all(&[]),
             config_path: None,
+            server: None,
         }
     }
 

@@ -64,6 +64,8 @@ pub enum Msg {
     },
     /// The signed-in user as the database has them now (`None`: disabled or gone).
     AccountChecked(Result<Option<Actor>, String>),
+    /// The server no longer takes this UI's session (ended by an admin, or expired).
+    SessionEnded(String),
     /// Every id of a column under the board's filters, for "select all".
     ColumnMarked(Result<Vec<OrderId>, String>),
     /// A bulk action's dry run.

@@ -32,6 +32,8 @@ pub struct DrawContext<'a> {
     pub status: Option<&'a Status>,
     pub connection: &'a ConnectionState,
     pub theme: &'a Theme,
+    /// The server the board works through (`--server`), none on a database.
+    pub server: Option<&'a str>,
 }
 
 impl Widget for &Frame<'_> {
@@ -49,6 +51,7 @@ impl Widget for &Frame<'_> {
             status: app.status.as_ref(),
             connection: &app.connection,
             theme: self.theme,
+            server: app.server.as_deref(),
         };
         match &app.screen {
             Screen::Login(form) => form.draw(&context, area, buf),

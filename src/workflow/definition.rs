@@ -26,6 +26,8 @@ pub struct Workflow {
     pub dispute_states: Vec<String>,
     /// Where each role's board starts: the columns of their open work.
     pub start_states: BTreeMap<Role, Vec<String>>,
+    /// The file's text, for a remote client to load the server's workflows as its own.
+    pub source: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::guard::{GuardFacts, GuardVerdict};
 use crate::domain::{Actor, Order, Party, Role};
 
 /// Why one transition is not open to this actor now.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BlockReason {
     /// The order is not in a state this event leaves.
     WrongState { state: String, from: Vec<String> },
@@ -112,7 +112,7 @@ pub struct Decision {
 }
 
 /// One line of the transition menu that the actor may take.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AvailableTransition {
     pub event: String,
     pub label: String,
@@ -122,14 +122,14 @@ pub struct AvailableTransition {
     pub needs_confirmation: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BlockedTransition {
     pub event: String,
     pub label: String,
     pub reason: BlockReason,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TransitionMenu {
     pub available: Vec<AvailableTransition>,
     pub blocked: Vec<BlockedTransition>,

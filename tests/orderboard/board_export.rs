@@ -13,6 +13,7 @@ async fn the_board_exports_to_csv_and_json_and_replaces_a_file_only_when_asked()
     let db = crate::db::sqlite();
     let backoffice = db.backoffice().await;
     let (admin, ..) = people(&backoffice).await;
+    let desk = orderboard::office::desk::Desk::Local(backoffice.clone());
     let titles = ["Logo design", "=HYPERLINK(\"http://x\")", "Cards, 200"];
     for title in titles {
         let mut order = draft("marketplace");
@@ -40,7 +41,7 @@ async fn the_board_exports_to_csv_and_json_and_replaces_a_file_only_when_asked()
         format: ExportFormat::Csv,
         overwrite: false,
     };
-    let done = export(&backoffice, request.clone()).await.unwrap();
+    let done = export(&desk, request.clone()).await.unwrap();
     assert_eq!((done.count, done.cut), (3, false));
     let csv = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -62,12 +63,12 @@ async fn the_board_exports_to_csv_and_json_and_replaces_a_file_only_when_asked()
         ..request.clone()
     };
     assert_eq!(
-        export(&backoffice, json.clone()).await.unwrap_err(),
+        export(&desk, json.clone()).await.unwrap_err(),
         ExportFailure::Exists(path.clone())
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), csv);
     let done = export(
-        &backoffice,
+        &desk,
         ExportRequest {
             overwrite: true,
             ..json
@@ -97,12 +98,12 @@ async fn the_board_exports_to_csv_and_json_and_replaces_a_file_only_when_asked()
         states: vec!["completed".into()],
         ..request.clone()
     };
-    assert_eq!(export(&backoffice, empty).await.unwrap().count, 0);
+    assert_eq!(export(&desk, empty).await.unwrap().count, 0);
     let nowhere = ExportRequest {
         path: folder.path().join("missing/x.csv"),
         ..request
     };
-    match export(&backoffice, nowhere).await.unwrap_err() {
+    match export(&desk, nowhere).await.unwrap_err() {
         ExportFailure::Failed(text) => {
             assert!(text.starts_with("not exported: cannot write "), "{text}")
         }

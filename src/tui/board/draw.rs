@@ -128,6 +128,7 @@ impl BoardScreen {
         } else {
             spans.push(Span::styled(format!("· {who} "), theme.muted));
         }
+        spans.extend(server_badge(context));
         if self.filters.sort != OrderSort::Id {
             spans.push(Span::styled(
                 format!("· by {} ", self.filters.sort.label()),
@@ -543,4 +544,18 @@ fn draw_column_footer(
             cell.set_symbol("│").set_style(theme.border);
         }
     }
+}
+
+/// The server the board works through; plain HTTP to another machine is worth seeing all day.
+fn server_badge<'a>(context: &DrawContext) -> Option<Span<'a>> {
+    let server = context.server?;
+    let style = if server.contains("insecure") {
+        context.theme.reconnecting
+    } else {
+        context.theme.muted
+    };
+    Some(Span::styled(
+        format!("· via {} ", display_safe(server)),
+        style,
+    ))
 }

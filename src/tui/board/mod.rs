@@ -318,6 +318,10 @@ impl BoardScreen {
             Msg::CountsRefreshed { workflow, counts } => self.on_counts(context, &workflow, counts),
             Msg::Tick(now) => self.check_account(now),
             Msg::AccountChecked(result) => self.on_account_checked(context, result),
+            Msg::SessionEnded(message) => {
+                self.sync.signed_out = Some(message);
+                Vec::new()
+            }
             Msg::ColumnMarked(result) => self.on_column_marked(context, result),
             Msg::BulkPreviewed(result) => self.on_bulk_previewed(result),
             Msg::BulkProgress(lines) => self.on_bulk_progress(lines),

@@ -1,11 +1,11 @@
 //! The runtime's side of bulk actions: select a whole column, the dry run, and applying each
 //! order with progress reported as it goes (a chunk at a time, so the overlay counts up).
 
-use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::domain::OrderId;
-use crate::service::{Backoffice, MAX_BULK_ORDERS};
+use crate::office::desk::Desk;
+use crate::service::MAX_BULK_ORDERS;
 use crate::store::OrderQuery;
 use crate::tui::msg::{BulkRequest, Effect, Msg};
 
@@ -15,25 +15,23 @@ const PROGRESS_EVERY: usize = 20;
 const ID_PAGE: i64 = 500;
 
 /// Carries out a bulk effect; anything else is not this module's.
-pub async fn carry_out(backoffice: Backoffice, tx: UnboundedSender<Msg>, effect: Effect) {
+pub async fn carry_out(desk: Desk, tx: UnboundedSender<Msg>, effect: Effect) {
     let msg = match effect {
         Effect::MarkColumn { actor, query } => {
-            Msg::ColumnMarked(column_ids(&backoffice, &actor, query).await)
+            Msg::ColumnMarked(column_ids(&desk, &actor, query).await)
         }
         Effect::BulkPreview(request) => Msg::BulkPreviewed(
-            backoffice
-                .bulk(
-                    &request.actor,
-                    &request.ids,
-                    &request.event,
-                    request.note.as_deref(),
-                    true,
-                    Utc::now(),
-                )
-                .await
-                .map_err(|e| e.to_string()),
+            desk.bulk(
+                &request.actor,
+                &request.ids,
+                &request.event,
+                request.note.as_deref(),
+                true,
+            )
+            .await
+            .map_err(|e| e.to_string()),
         ),
-        Effect::BulkApply(request) => Msg::BulkDone(apply(&backoffice, &tx, request).await),
+        Effect::BulkApply(request) => Msg::BulkDone(apply(&desk, &tx, request).await),
         _ => return,
     };
     let _ = tx.send(msg);
@@ -42,19 +40,14 @@ pub async fn carry_out(backoffice: Backoffice, tx: UnboundedSender<Msg>, effect:
 /// Each order the dry run cleared, in its own transaction and only at the version the dry
 /// run read, a chunk at a time; a refusal is a line, not a stop.
 /// Only a failure of the service itself (the database gone) stops it, and says so.
-async fn apply(
-    backoffice: &Backoffice,
-    tx: &UnboundedSender<Msg>,
-    request: BulkRequest,
-) -> Option<String> {
+async fn apply(desk: &Desk, tx: &UnboundedSender<Msg>, request: BulkRequest) -> Option<String> {
     for chunk in request.previewed.chunks(PROGRESS_EVERY) {
-        let lines = backoffice
+        let lines = desk
             .bulk_as_previewed(
                 &request.actor,
                 chunk,
                 &request.event,
                 request.note.as_deref(),
-                Utc::now(),
             )
             .await;
         match lines {
@@ -69,7 +62,7 @@ async fn apply(
 
 /// The ids of a column under the board's filters, keyset-paged, at most the bulk limit.
 async fn column_ids(
-    backoffice: &Backoffice,
+    desk: &Desk,
     actor: &crate::domain::Actor,
     mut query: OrderQuery,
 ) -> Result<Vec<OrderId>, String> {
@@ -78,10 +71,7 @@ async fn column_ids(
     query.after_key = None;
     query.limit = ID_PAGE;
     loop {
-        let page = backoffice
-            .list(actor, &query)
-            .await
-            .map_err(|e| e.to_string())?;
+        let page = desk.list(actor, &query).await.map_err(|e| e.to_string())?;
         let Some(last) = page.last() else {
             return Ok(ids);
         };

@@ -5,14 +5,14 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::domain::access::Permission;
 use crate::domain::text::display_safe;
 use crate::domain::{Actor, OrderId};
-use crate::service::{Backoffice, FEED_RECENT, ServiceError};
+use crate::office::desk::Desk;
+use crate::service::{ErrorKind, FEED_RECENT, ServiceError};
 use crate::store::ApplyError;
 use crate::store::live::LiveUpdate;
 use crate::tui::msg::{ApplyFailure, ConnectionState, Detail, Effect, Msg, ScreenIo, Settlement};
@@ -23,7 +23,7 @@ const READ_RETRIES: u32 = 20;
 const READ_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 pub struct Executor {
-    backoffice: Backoffice,
+    desk: Desk,
     tx: UnboundedSender<Msg>,
     feed_interval: Duration,
     /// The live feed that runs now: one at a time, replaced when the user's rights change.
@@ -31,9 +31,9 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub fn new(backoffice: Backoffice, tx: UnboundedSender<Msg>, feed_interval: Duration) -> Self {
+    pub fn new(desk: Desk, tx: UnboundedSender<Msg>, feed_interval: Duration) -> Self {
         Executor {
-            backoffice,
+            desk,
             tx,
             feed_interval,
             feed: Mutex::new(None),
@@ -41,7 +41,7 @@ impl Executor {
     }
 
     pub fn spawn(&self, effect: Effect) {
-        let backoffice = self.backoffice.clone();
+        let desk = self.desk.clone();
         let tx = self.tx.clone();
         match effect {
             Effect::Quit => {}
@@ -49,17 +49,17 @@ impl Executor {
             Effect::StartFeed { actor, after_id } => {
                 let poll = self.feed_interval;
                 let feed = tokio::spawn(async move {
-                    follow_feed(&backoffice, &tx, actor, after_id, poll).await;
+                    follow_feed(&desk, &tx, actor, after_id, poll).await;
                 });
                 self.replace_feed(Some(feed));
             }
             effect
             @ (Effect::MarkColumn { .. } | Effect::BulkPreview(_) | Effect::BulkApply(_)) => {
-                tokio::spawn(super::bulk::carry_out(backoffice, tx, effect));
+                tokio::spawn(super::bulk::carry_out(desk, tx, effect));
             }
             effect => {
                 tokio::spawn(async move {
-                    if let Some(msg) = carry_out(&backoffice, effect).await {
+                    if let Some(msg) = carry_out(&desk, effect).await {
                         let _ = tx.send(msg);
                     }
                 });
@@ -82,11 +82,11 @@ impl Drop for Executor {
 }
 
 /// One effect's IO, and the message that reports it (none for the effects that are not IO).
-async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+async fn carry_out(desk: &Desk, effect: Effect) -> Option<Msg> {
     let text = |error: ServiceError| error.to_string();
     let msg = match effect {
         Effect::SignIn { name, password } => {
-            Msg::SignedIn(backoffice.sign_in(&name, &password).await.map_err(text))
+            Msg::SignedIn(desk.sign_in(&name, &password).await.map_err(text))
         }
         Effect::LoadBoard {
             actor,
@@ -94,58 +94,54 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
             query,
             with_recent,
         } => Msg::BoardLoaded(
-            backoffice
-                .board(&actor, workflow, query, with_recent)
+            desk.board(&actor, workflow, query, with_recent)
                 .await
                 .map_err(text),
         ),
         Effect::LoadMore { actor, query } => Msg::MoreCards {
             state: query.state.clone().unwrap_or_default(),
-            cards: backoffice.list(&actor, &query).await.map_err(text),
+            cards: desk.list(&actor, &query).await.map_err(text),
         },
-        Effect::LoadDetail { actor, order_id } => Msg::DetailLoaded(
-            load_detail(backoffice, &actor, order_id)
-                .await
-                .map_err(text),
-        ),
-        apply @ Effect::Apply { .. } => advance(backoffice, apply).await?,
-        Effect::SettleEffect(settlement) => settle_effect(backoffice, settlement).await,
+        Effect::LoadDetail { actor, order_id } => {
+            Msg::DetailLoaded(load_detail(desk, &actor, order_id).await.map_err(text))
+        }
+        apply @ Effect::Apply { .. } => advance(desk, apply).await?,
+        Effect::SettleEffect(settlement) => settle_effect(desk, settlement).await,
         effect @ (Effect::FollowEvent { .. }
         | Effect::RefreshOrder { .. }
-        | Effect::GoToOrder { .. }) => return snapshot_effect(backoffice, effect).await,
+        | Effect::GoToOrder { .. }) => return snapshot_effect(desk, effect).await,
         Effect::RefreshCounts {
             actor,
             workflow,
             query,
         } => {
-            let counts = retrying(|| backoffice.counts(&actor, &workflow, &query)).await;
+            let counts = retrying(|| desk.counts(&actor, &workflow, &query)).await;
             Msg::CountsRefreshed {
                 workflow,
                 counts: counts.map_err(text),
             }
         }
         Effect::LoadOlderFeed { actor, before } => Msg::OlderFeed(
-            backoffice
-                .older_feed(&actor, Some(before), FEED_RECENT)
+            desk.older_feed(&actor, Some(before), FEED_RECENT)
                 .await
                 .map_err(text_of),
         ),
         Effect::CountMatches { actor, text } => {
-            let counts = backoffice
-                .match_counts(&actor, &text)
-                .await
-                .map_err(text_of);
+            let counts = desk.match_counts(&actor, &text).await.map_err(text_of);
             Msg::MatchCounts { text, counts }
         }
         // A lost database shows as "reconnecting" through the feed; counted again later.
         Effect::CountAttention { actor } => {
-            Msg::AttentionCounted(backoffice.effects_needing_attention(&actor).await.ok()?)
+            Msg::AttentionCounted(desk.effects_needing_attention(&actor).await.ok()?)
         }
-        Effect::CheckAccount { actor } => {
-            Msg::AccountChecked(backoffice.standing(&actor).await.map_err(text))
-        }
-        Effect::Screen(io) => screen_io(backoffice, io).await,
-        Effect::Export(request) => Msg::Exported(super::export::export(backoffice, request).await),
+        Effect::CheckAccount { actor } => match desk.standing(&actor).await {
+            Err(error) if error.kind() == ErrorKind::Unauthenticated => {
+                Msg::SessionEnded(error.to_string())
+            }
+            standing => Msg::AccountChecked(standing.map_err(text)),
+        },
+        Effect::Screen(io) => screen_io(desk, io).await,
+        Effect::Export(request) => Msg::Exported(super::export::export(desk, request).await),
         Effect::SaveView { path, view } => save_view(path, view),
         // The terminal's own (`Copy`, `SetTheme`): the runtime carries them out where it
         // writes to the terminal; bulk effects have their own module.
@@ -162,21 +158,21 @@ async fn carry_out(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
 }
 
 /// The effects that read one order as the actor may see it now.
-async fn snapshot_effect(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+async fn snapshot_effect(desk: &Desk, effect: Effect) -> Option<Msg> {
     Some(match effect {
         Effect::FollowEvent { actor, event } => {
             let order_id = event.entry.order_id;
-            snapshot(backoffice, &actor, order_id, |order| Msg::OrderChanged {
+            snapshot(desk, &actor, order_id, |order| Msg::OrderChanged {
                 event,
                 order,
             })
             .await
         }
         Effect::RefreshOrder { actor, order_id } => {
-            snapshot(backoffice, &actor, order_id, Msg::OrderRefreshed).await
+            snapshot(desk, &actor, order_id, Msg::OrderRefreshed).await
         }
         Effect::GoToOrder { actor, order_id } => {
-            snapshot(backoffice, &actor, order_id, |order| Msg::OrderFound {
+            snapshot(desk, &actor, order_id, |order| Msg::OrderFound {
                 order_id,
                 order,
             })
@@ -187,7 +183,7 @@ async fn snapshot_effect(backoffice: &Backoffice, effect: Effect) -> Option<Msg>
 }
 
 /// The IO of the screens over the board: the history explorer's pages, and "view as".
-async fn screen_io(backoffice: &Backoffice, io: ScreenIo) -> Msg {
+async fn screen_io(desk: &Desk, io: ScreenIo) -> Msg {
     let text = |error: ServiceError| error.to_string();
     match io {
         ScreenIo::ExploreHistory {
@@ -196,7 +192,7 @@ async fn screen_io(backoffice: &Backoffice, io: ScreenIo) -> Msg {
             after,
         } => {
             let entries = retrying(|| {
-                backoffice.explore_history(&actor, &filter, after, crate::tui::explorer::PAGE)
+                desk.explore_history(&actor, &filter, after, crate::tui::explorer::PAGE)
             })
             .await
             .map_err(text);
@@ -206,20 +202,15 @@ async fn screen_io(backoffice: &Backoffice, io: ScreenIo) -> Msg {
                 entries,
             }
         }
-        ScreenIo::LoadUsers { actor } => {
-            Msg::UsersLoaded(backoffice.users(&actor).await.map_err(text))
+        ScreenIo::LoadUsers { actor } => Msg::UsersLoaded(desk.users(&actor).await.map_err(text)),
+        ScreenIo::ViewAs { actor, name } => {
+            Msg::ViewAs(desk.actor_to_view_as(&actor, &name).await.map_err(text))
         }
-        ScreenIo::ViewAs { actor, name } => Msg::ViewAs(
-            backoffice
-                .actor_to_view_as(&actor, &name)
-                .await
-                .map_err(text),
-        ),
     }
 }
 
 /// A transition, applied at the version the user saw.
-async fn advance(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
+async fn advance(desk: &Desk, effect: Effect) -> Option<Msg> {
     let Effect::Apply {
         actor,
         order_id,
@@ -230,17 +221,12 @@ async fn advance(backoffice: &Backoffice, effect: Effect) -> Option<Msg> {
     else {
         return None;
     };
-    let applied = backoffice
-        .advance(
-            &actor,
-            order_id,
-            &event,
-            note.as_deref(),
-            Some(version),
-            Utc::now(),
-        )
+    let applied = desk
+        .advance(&actor, order_id, &event, note.as_deref(), Some(version))
         .await;
-    Some(Msg::Applied(applied.map_err(apply_failure)))
+    Some(Msg::Applied(
+        applied.map_err(|error| apply_failure(error, order_id)),
+    ))
 }
 
 /// Appends a view to the config file (small: read and written whole on this task).
@@ -254,7 +240,7 @@ fn save_view(path: std::path::PathBuf, view: crate::config::ViewConfig) -> Msg {
 }
 
 /// A hand retry or resolution, and the sentence that reports it.
-async fn settle_effect(backoffice: &Backoffice, settlement: Settlement) -> Msg {
+async fn settle_effect(desk: &Desk, settlement: Settlement) -> Msg {
     let Settlement {
         actor,
         order_id,
@@ -262,16 +248,11 @@ async fn settle_effect(backoffice: &Backoffice, settlement: Settlement) -> Msg {
         resolve,
         note,
     } = settlement;
-    let now = Utc::now();
     let settled = if resolve {
         let note = note.as_deref().unwrap_or_default();
-        backoffice
-            .resolve_effect(&actor, effect_id, note, now)
-            .await
+        desk.resolve_effect(&actor, effect_id, note).await
     } else {
-        backoffice
-            .retry_effect(&actor, effect_id, note.as_deref(), now)
-            .await
+        desk.retry_effect(&actor, effect_id, note.as_deref()).await
     };
     let result = settled
         .map(|effect| {
@@ -297,19 +278,27 @@ fn text_of(error: ServiceError) -> String {
 /// The order as the actor may see it now (`None` when gone or not theirs), or the
 /// connection lost.
 async fn snapshot(
-    backoffice: &Backoffice,
+    desk: &Desk,
     actor: &Actor,
     order_id: OrderId,
     message: impl FnOnce(Option<crate::domain::Order>) -> Msg,
 ) -> Msg {
-    match retrying(|| backoffice.order_snapshot(actor, order_id)).await {
+    match retrying(|| desk.order_snapshot(actor, order_id)).await {
         Ok(order) => message(order),
         Err(error) => Msg::Connection(ConnectionState::Reconnecting(error.to_string())),
     }
 }
 
-fn apply_failure(error: ServiceError) -> ApplyFailure {
+fn apply_failure(error: ServiceError, order_id: OrderId) -> ApplyFailure {
     match error {
+        // Through a server: the same lost race, told by its status.
+        ServiceError::Remote {
+            kind: ErrorKind::Conflict,
+            ..
+        } => ApplyFailure::Conflict {
+            order_id,
+            message: error.to_string(),
+        },
         ServiceError::Apply(ApplyError::Conflict { order_id, .. }) => ApplyFailure::Conflict {
             order_id,
             message: error.to_string(),
@@ -325,14 +314,14 @@ fn apply_failure(error: ServiceError) -> ApplyFailure {
 
 /// Follows the live feed for the actor until the UI goes away.
 async fn follow_feed(
-    backoffice: &Backoffice,
+    desk: &Desk,
     tx: &UnboundedSender<Msg>,
     actor: Actor,
     after_id: i64,
     poll: Duration,
 ) {
     let (live_tx, mut live_rx) = unbounded_channel();
-    let follower = backoffice.clone();
+    let follower = desk.clone();
     tokio::spawn(async move { follower.follow_feed(&actor, after_id, poll, live_tx).await });
     while let Some(update) = live_rx.recv().await {
         let msg = match update {
@@ -365,12 +354,12 @@ where
 }
 
 async fn load_detail(
-    backoffice: &Backoffice,
+    desk: &Desk,
     actor: &Actor,
     order_id: OrderId,
 ) -> Result<Detail, ServiceError> {
-    let view = backoffice.show(actor, order_id, Utc::now()).await?;
+    let view = desk.show(actor, order_id).await?;
     let with_attempts = Permission::SeeAttempts.allows(actor.role);
-    let timeline = backoffice.timeline(actor, order_id, with_attempts).await?;
+    let timeline = desk.timeline(actor, order_id, with_attempts).await?;
     Ok(Detail { view, timeline })
 }

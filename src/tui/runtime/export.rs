@@ -5,7 +5,7 @@
 use chrono::Utc;
 
 use crate::files::{AtomicFile, WriteError};
-use crate::service::Backoffice;
+use crate::office::desk::Desk;
 use crate::shapes::{CSV_HEADER, OrderJson, order_csv};
 use crate::tui::msg::{ExportFailure, ExportFormat, ExportRequest, Exported};
 
@@ -13,17 +13,14 @@ use crate::tui::msg::{ExportFailure, ExportFormat, ExportRequest, Exported};
 pub const MAX_EXPORT: usize = 100_000;
 
 /// Carries out an export; the result is what the status line says.
-pub async fn export(
-    backoffice: &Backoffice,
-    request: ExportRequest,
-) -> Result<Exported, ExportFailure> {
+pub async fn export(desk: &Desk, request: ExportRequest) -> Result<Exported, ExportFailure> {
     // A folder or a device is refused first; an existing file is asked about before any
     // reading: the user decides first.
     let mut file = AtomicFile::create(&request.path).map_err(failure)?;
     if !request.overwrite && request.path.exists() {
         return Err(ExportFailure::Exists(request.path));
     }
-    let (count, cut) = write_orders(backoffice, &request, &mut file).await?;
+    let (count, cut) = write_orders(desk, &request, &mut file).await?;
     file.commit(request.overwrite).map_err(failure)?;
     Ok(Exported {
         count,
@@ -35,7 +32,7 @@ pub async fn export(
 /// Writes every matching order (up to the bound) into `file`: how many, and whether the
 /// bound cut the list.
 async fn write_orders(
-    backoffice: &Backoffice,
+    desk: &Desk,
     request: &ExportRequest,
     file: &mut AtomicFile,
 ) -> Result<(usize, bool), ExportFailure> {
@@ -47,9 +44,9 @@ async fn write_orders(
     let mut count = 0;
     loop {
         let page = if json {
-            backoffice.list_with_ledger(&request.actor, &query).await
+            desk.list_with_ledger(&request.actor, &query).await
         } else {
-            let orders = backoffice.list(&request.actor, &query).await;
+            let orders = desk.list(&request.actor, &query).await;
             orders.map(|orders| orders.into_iter().map(|o| (o, Vec::new())).collect())
         }
         .map_err(|e| ExportFailure::Failed(format!("not exported: {e}")))?;
@@ -60,7 +57,7 @@ async fn write_orders(
         query.after_key = query.sort.key(last);
         let full_page = page.len() as i64 >= query.limit;
         for (order, ledger) in &page {
-            let workflow = backoffice.workflows().get(&order.workflow);
+            let workflow = desk.workflows().get(&order.workflow);
             let late = workflow.is_some_and(|w| w.is_late(order, at));
             if !request.states.contains(&order.state) || (request.late_only && !late) {
                 continue;
@@ -69,8 +66,7 @@ async fn write_orders(
                 return finish(file, json, count, true);
             }
             let row = if json {
-                let shape =
-                    OrderJson::listed(order, backoffice.workflows(), ledger, &request.actor, at);
+                let shape = OrderJson::listed(order, desk.workflows(), ledger, &request.actor, at);
                 let text = serde_json::to_string_pretty(&shape).unwrap_or_default();
                 format!("{}\n{}", if count == 0 { "" } else { "," }, indent(&text))
             } else {

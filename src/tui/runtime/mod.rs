@@ -25,7 +25,7 @@ use super::theme::{Theme, ThemeName, Themes};
 use super::view::Frame;
 use crate::config::ViewConfig;
 use crate::domain::Role;
-use crate::service::Backoffice;
+use crate::office::desk::Desk;
 use executor::Executor;
 
 /// The UI's clock: countdowns and ages move once a second.
@@ -49,11 +49,13 @@ pub struct Options {
     /// With `as_user`, the password from ORDERBOARD_PASSWORD: sign in without the form.
     pub password: Option<crate::auth::Secret>,
     pub demo_logins: Vec<(String, String, Role)>,
+    /// Already signed in (through a server, before the UI started): the board opens at once.
+    pub signed_in: Option<crate::domain::Actor>,
 }
 
 /// Runs the UI until the user quits. The terminal is restored on every way out, panics
 /// included (ratatui's hook restores it; ours also releases the mouse first).
-pub async fn run(backoffice: Backoffice, options: Options) -> std::io::Result<()> {
+pub async fn run(desk: Desk, options: Options) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -66,7 +68,7 @@ pub async fn run(backoffice: Backoffice, options: Options) -> std::io::Result<()
     }));
     // Bracketed paste: without it a pasted newline arrives as Enter and pasted text as keys.
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
-    let outcome = event_loop(&mut terminal, backoffice, options).await;
+    let outcome = event_loop(&mut terminal, desk, options).await;
     let _ = crossterm::execute!(
         std::io::stdout(),
         DisableMouseCapture,
@@ -78,13 +80,13 @@ pub async fn run(backoffice: Backoffice, options: Options) -> std::io::Result<()
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    backoffice: Backoffice,
+    desk: Desk,
     options: Options,
 ) -> std::io::Result<()> {
     let size = terminal.size()?;
     let mut app = App::new(
         options.keymap,
-        backoffice.workflows().clone(),
+        desk.workflows().clone(),
         Utc::now(),
         (size.width, size.height),
     );
@@ -98,11 +100,15 @@ async fn event_loop(
     app.show_demo_logins(options.demo_logins);
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let inputs = [terminal_events(tx.clone()), clock(tx.clone())];
-    let executor = Executor::new(backoffice, tx, options.feed_interval);
-    if let (Some(_), Some(password)) = (&options.as_user, &options.password) {
-        for effect in app.sign_in_with(password) {
-            executor.spawn(effect);
-        }
+    app.server = desk.server_label();
+    let executor = Executor::new(desk.clone(), tx, options.feed_interval);
+    let opening = match (options.signed_in, &options.as_user, &options.password) {
+        (Some(actor), _, _) => update(&mut app, Msg::SignedIn(Ok(actor))),
+        (None, Some(_), Some(password)) => app.sign_in_with(password),
+        _ => Vec::new(),
+    };
+    for effect in opening {
+        executor.spawn(effect);
     }
     let mut look = Look {
         themes: options.themes,
@@ -112,6 +118,9 @@ async fn event_loop(
     for input in inputs {
         input.abort();
     }
+    drop(executor);
+    // A session this UI opened on a server ends with it.
+    desk.close().await;
     result
 }
 

@@ -112,8 +112,9 @@ pub fn load_workflow(file: &str, text: &str) -> Result<Workflow, LoadErrors> {
             return Err(LoadErrors(at.errors.into_iter().map(|(_, e)| e).collect()));
         }
     };
-    let workflow = build(&raw, &mut at);
+    let mut workflow = build(&raw, &mut at);
     at.finish()?;
+    workflow.source = text.to_string();
     Ok(workflow)
 }
 
@@ -158,6 +159,7 @@ fn build(raw: &RawWorkflow, at: &mut Locator<'_>) -> Workflow {
         transitions,
         dispute_states: board.dispute_states,
         start_states: board.start_states,
+        source: String::new(),
     };
     check_graph(&workflow, &state_spans, at);
     workflow
