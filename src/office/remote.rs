@@ -91,6 +91,7 @@ impl RemoteOffice {
     ) -> Result<(RemoteOffice, SignedIn), ServiceError> {
         let request = http
             .post(server.join(&["sessions"]))
+            .timeout(super::server::REQUEST_TIMEOUT)
             .json(&json!({"name": name, "password": password.expose()}));
         let opened: SessionOpened = read_json(&server, request, None, false).await?;
         opened.check(&server)?;
@@ -261,7 +262,9 @@ impl RemoteOffice {
 
     /// The live feed after an event id (`GET /events/stream` with `Last-Event-ID`).
     pub fn stream_request(&self, after: i64) -> RequestBuilder {
-        self.request(Method::GET, &["events", "stream"])
+        self.http
+            .get(self.server.join(&["events", "stream"]))
+            .bearer_auth(self.token.expose())
             .header("last-event-id", after.to_string())
     }
 
@@ -277,12 +280,16 @@ impl RemoteOffice {
                 url.query_pairs_mut().append_pair(name, value);
             }
         }
-        self.http.get(url).bearer_auth(self.token.expose())
+        self.http
+            .get(url)
+            .timeout(super::server::REQUEST_TIMEOUT)
+            .bearer_auth(self.token.expose())
     }
 
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
         self.http
             .request(method, self.server.join(segments))
+            .timeout(super::server::REQUEST_TIMEOUT)
             .bearer_auth(self.token.expose())
     }
 

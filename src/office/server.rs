@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 /// How long one request to the server may take, and its connection.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A server's base address: `https://host[:port][/prefix]`, or `http://` to this machine.
@@ -96,7 +96,9 @@ impl fmt::Display for ServerAddress {
 pub fn http_client(ca: Option<&Path>) -> Result<reqwest::Client, String> {
     crate::http_client::install_crypto_provider();
     let mut builder = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
+        // Between two reads: an event stream is quiet for at most its 15 s keep-alive, so a
+        // silent server is noticed; each ordinary request also has `REQUEST_TIMEOUT` in all.
+        .read_timeout(REQUEST_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("orderboard/", env!("CARGO_PKG_VERSION")));

@@ -12,6 +12,7 @@ mod outage;
 mod races;
 mod reliability;
 mod remote_cli;
+mod remote_tui;
 mod runner;
 mod search;
 mod security;

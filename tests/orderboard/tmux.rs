@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::db::sqlite;
-use crate::support::{Tmux, create_titled, run_as, set_up_users};
+use crate::db::{TestDb, postgres, sqlite};
+use crate::support::{ServeProcess, Tmux, create_titled, run_as, set_up_users};
 
 #[test]
 fn seller_session_in_a_real_terminal() {
@@ -14,10 +14,32 @@ fn seller_session_in_a_real_terminal() {
     }
     let db = sqlite();
     set_up_users(&db);
-    let first = create_titled(&db, "marketplace", "Logo design", &[]);
-    let second = create_titled(&db, "marketplace", "Poster A2", &[]);
+    seller_session(&db, "test", &format!("--database '{}'", db.url));
+}
 
-    let tmux = Tmux::sign_in("test", &db.url, "sam", 120);
+/// The same session through `orderboard serve` on PostgreSQL: the seller holds no database
+/// credentials; the second process still writes straight to the database.
+#[test]
+fn seller_session_through_serve_in_a_real_terminal() {
+    if !Tmux::available() {
+        return;
+    }
+    let Some(db) = postgres_db() else { return };
+    set_up_users(&db);
+    let serve = ServeProcess::start(&db.url, &[]);
+    seller_session(&db, "remote", &format!("--server {}", serve.url));
+}
+
+/// A fresh PostgreSQL database (none locally without DATABASE_URL; under CI, a failure).
+fn postgres_db() -> Option<TestDb> {
+    tokio::runtime::Runtime::new().unwrap().block_on(postgres())
+}
+
+fn seller_session(db: &TestDb, name: &str, target: &str) {
+    let first = create_titled(db, "marketplace", "Logo design", &[]);
+    let second = create_titled(db, "marketplace", "Poster A2", &[]);
+
+    let tmux = Tmux::sign_in_to(name, target, "sam", 120);
     let (screen, _) = tmux.wait_for("the board", Duration::from_secs(10), |s| {
         s.contains("Paid (2)")
     });
@@ -73,7 +95,7 @@ fn seller_session_in_a_real_terminal() {
     });
 
     // A second process creates an order: it appears on the open board within a second.
-    let fresh = create_titled(&db, "marketplace", "Brand new order", &[]);
+    let fresh = create_titled(db, "marketplace", "Brand new order", &[]);
     let created_at = Instant::now();
     tmux.wait_for("the new card", Duration::from_secs(5), |s| {
         s.contains(&format!("#{fresh} Brand new order"))
@@ -147,6 +169,52 @@ fn a_pasted_newline_applies_nothing() {
     assert_eq!(order["state"], "paid", "the paste applied a transition");
     tmux.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(100));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", Duration::from_secs(5), |s| {
+        s.contains("EXITED 0")
+    });
+}
+
+/// The server goes away under a remote board and comes back on the same address: the board
+/// says "reconnecting", then catches up with what happened meanwhile, nothing missed and
+/// nothing twice (the feed resumes after the last event it showed).
+#[test]
+fn a_network_drop_under_the_remote_board() {
+    if !Tmux::available() {
+        return;
+    }
+    let Some(db) = postgres_db() else { return };
+    set_up_users(&db);
+    let during = create_titled(&db, "marketplace", "Moved while away", &[]);
+    let after = create_titled(&db, "marketplace", "Moved once back", &[]);
+    let serve = ServeProcess::start(&db.url, &[]);
+    let port = serve.port();
+    let tmux = Tmux::sign_in_to("drop", &format!("--server {}", serve.url), "sam", 120);
+    tmux.wait_for("the board", Duration::from_secs(10), |s| {
+        s.contains("Paid (2)")
+    });
+
+    drop(serve);
+    tmux.wait_for("reconnecting", Duration::from_secs(10), |s| {
+        s.contains("reconnecting")
+    });
+    let (code, _, stderr) = run_as(&db.url, "sam", &["advance", &during, "order.accepted"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let _serve = ServeProcess::start_on(&db.url, port, &[]);
+    let missed = format!("#{during} Paid→In progress");
+    let (screen, _) = tmux.wait_for("the catch-up", Duration::from_secs(15), |s| {
+        s.contains(&missed) && s.contains("In progress (1)") && !s.contains("reconnecting")
+    });
+    assert_eq!(screen.matches(&missed).count(), 1, "{screen}");
+
+    let (code, _, stderr) = run_as(&db.url, "sam", &["advance", &after, "order.accepted"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (screen, _) = tmux.wait_for("the next event", Duration::from_secs(5), |s| {
+        s.contains(&format!("#{after} Paid→In progress")) && s.contains("In progress (2)")
+    });
+    assert_eq!(screen.matches(&missed).count(), 1, "{screen}");
+
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", Duration::from_secs(5), |s| {
         s.contains("EXITED 0")

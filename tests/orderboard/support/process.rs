@@ -85,9 +85,19 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub fn start(url: &str, flags: &[&std::ffi::OsStr]) -> ServeProcess {
+        ServeProcess::start_on(url, 0, flags)
+    }
+
+    /// On a given port (0: any free one), to start again where clients look for it.
+    pub fn start_on(url: &str, port: u16, flags: &[&std::ffi::OsStr]) -> ServeProcess {
         use std::io::BufRead;
         let mut child = orderboard(url)
-            .args(["serve", "--no-runner", "--listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--no-runner",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
             .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

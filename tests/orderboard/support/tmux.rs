@@ -67,11 +67,17 @@ impl Tmux {
     /// The real binary in a new session of `width`×40 on `url`, signed in as `user` (password
     /// "correct horse"); the shell says EXITED with the exit code when the app ends.
     pub fn sign_in(name: &str, url: &str, user: &str, width: u16) -> Tmux {
+        Tmux::sign_in_to(name, &format!("--database '{url}'"), user, width)
+    }
+
+    /// As `sign_in`, on the target the flags name (`--database URL` or `--server URL`):
+    /// through a server the password is asked before the UI starts, the same way.
+    pub fn sign_in_to(name: &str, target: &str, user: &str, width: u16) -> Tmux {
         let tmux = Tmux {
             socket: format!("orderboard-{name}-{}", std::process::id()),
         };
         let command = format!(
-            "ORDERBOARD_CONFIG={config} {bin} --database '{url}' --as {user}; echo EXITED $?; sleep 60",
+            "ORDERBOARD_CONFIG={config} {bin} {target} --as {user}; echo EXITED $?; sleep 60",
             config = concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/tests/fixtures/config/empty.toml"

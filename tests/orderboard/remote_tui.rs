@@ -1,0 +1,238 @@
+//! The board's calls through `orderboard serve` (`Desk::Remote`, `POST /desk`) against the
+//! same calls on the database (`Desk::Local`): the same answers, refusals and sentences for
+//! every role, on both databases. A seller learns nothing of another seller's orders, by
+//! call or through the event stream; an ended session is refused at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use orderboard::auth::Secret;
+use orderboard::domain::{Actor, Role};
+use orderboard::office::ServerAddress;
+use orderboard::office::desk::{Desk, RemoteDesk};
+use orderboard::service::{ErrorKind, ServiceError};
+use orderboard::store::live::LiveUpdate;
+use orderboard::store::{ExplorerFilter, OrderQuery};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::db::{TestDb, both};
+use crate::support::{ServeProcess, create, set_up_users};
+
+/// An answer as comparable JSON: the value, or the refusal's kind and sentence.
+fn answer<T: Serialize>(result: Result<T, ServiceError>) -> Value {
+    match result {
+        Ok(value) => json!({ "ok": value }),
+        Err(error) => json!({ "kind": format!("{:?}", error.kind()), "error": error.to_string() }),
+    }
+}
+
+async fn remote(serve: &ServeProcess, user: &str) -> Desk {
+    let server = ServerAddress::parse(&serve.url, false).unwrap();
+    let http = orderboard::office::http_client(None).unwrap();
+    let password = Secret::new("correct horse");
+    let (desk, standing) = RemoteDesk::open(http, server, Ok((user, &password)))
+        .await
+        .unwrap();
+    assert_eq!(standing.unwrap().name, user);
+    Desk::Remote(Arc::new(desk))
+}
+
+/// Every read of the board, as one JSON document.
+async fn reads(desk: &Desk, actor: &Actor, mine: i64, theirs: i64) -> Value {
+    let query = OrderQuery {
+        limit: 60,
+        ..OrderQuery::default()
+    };
+    let paid = OrderQuery {
+        workflow: Some("marketplace".into()),
+        state: Some("paid".into()),
+        ..query.clone()
+    };
+    let mut board = answer(desk.board(actor, None, query.clone(), true).await);
+    // The feed's position is read at the moment of asking; the rest must match.
+    board["ok"]["as_of"] = Value::Null;
+    json!({
+        "board": board,
+        "list": answer(desk.list(actor, &paid).await),
+        "ledgered": answer(desk.list_with_ledger(actor, &paid).await),
+        "counts": answer(desk.counts(actor, "marketplace", &query).await),
+        "matches": answer(desk.match_counts(actor, "Logo").await),
+        "mine": answer(desk.order_snapshot(actor, mine).await),
+        "theirs": answer(desk.order_snapshot(actor, theirs).await),
+        "show mine": answer(desk.show(actor, mine).await.map(|v| format!("{v:?}"))),
+        "show theirs": answer(desk.show(actor, theirs).await.map(|v| format!("{v:?}"))),
+        "timeline": answer(desk.timeline(actor, mine, actor.role >= Role::Support).await),
+        "timeline theirs": answer(desk.timeline(actor, theirs, false).await),
+        "feed": answer(desk.older_feed(actor, None, 30).await),
+        "attention": answer(desk.effects_needing_attention(actor).await),
+        "standing": answer(desk.standing(actor).await),
+        "explorer": answer(desk.explore_history(actor, &ExplorerFilter::default(), None, 100).await),
+        "users": answer(desk.users(actor).await),
+        "view as": answer(desk.actor_to_view_as(actor, "sam").await),
+        "bulk preview": answer(desk.bulk(actor, &[mine, theirs], "order.accepted", None, true).await),
+        "a page too big": answer(desk.list(actor, &OrderQuery { limit: 1_000_000, ..paid.clone() }).await),
+    })
+}
+
+/// Refused transitions (each leaves an attempt in the audit, so they run after the reads).
+async fn refusals(desk: &Desk, actor: &Actor, mine: i64, theirs: i64) -> Value {
+    json!({
+        "a stale version": answer(desk.advance(actor, mine, "order.accepted", None, Some(99)).await),
+        "theirs moved": answer(desk.advance(actor, theirs, "order.accepted", None, None).await),
+        "a blank event": answer(desk.advance(actor, mine, "no such", None, None).await),
+    })
+}
+
+#[tokio::test]
+async fn the_board_reads_the_same_through_serve_for_every_role() {
+    for db in both().await {
+        same_answers_both_ways(&db).await;
+    }
+}
+
+async fn same_answers_both_ways(db: &TestDb) {
+    set_up_users(db);
+    let mine: i64 = create(db, "marketplace", &[]).parse().unwrap();
+    let (_, zoe_order) = (
+        (),
+        crate::support::create_as(db, "ada", ["marketplace", "carol", "zoe", "80.00"]),
+    );
+    assert_eq!(zoe_order.0, 0, "{}", zoe_order.2);
+    let theirs: i64 = zoe_order.1.lines().last().unwrap().trim().parse().unwrap();
+    let serve = ServeProcess::start(&db.url, &[]);
+    let local = Desk::Local(db.backoffice().await);
+    for (user, role) in [
+        ("sam", Role::Seller),
+        ("carol", Role::Customer),
+        ("sue", Role::Support),
+        ("ada", Role::Admin),
+    ] {
+        let actor = Actor::new(user, role);
+        let through_serve = remote(&serve, user).await;
+        let mut there = reads(&through_serve, &actor, mine, theirs).await;
+        let mut here = reads(&local, &actor, mine, theirs).await;
+        there["refusals"] = refusals(&through_serve, &actor, mine, theirs).await;
+        here["refusals"] = refusals(&local, &actor, mine, theirs).await;
+        for (key, value) in here.as_object().unwrap() {
+            assert_eq!(
+                &there[key], value,
+                "{} as {user}: {key} differs through serve",
+                db.backend
+            );
+        }
+        through_serve.close().await;
+    }
+}
+
+/// A seller through serve: no other seller's order by any call, nor by the event stream;
+/// viewing as someone is for admins; an ended session is refused at the next call.
+#[tokio::test]
+async fn a_remote_seller_reaches_only_their_own_orders() {
+    for db in both().await {
+        only_their_own(&db).await;
+    }
+}
+
+async fn only_their_own(db: &TestDb) {
+    set_up_users(db);
+    let mine: i64 = create(db, "marketplace", &[]).parse().unwrap();
+    let (code, out, err) =
+        crate::support::create_as(db, "ada", ["marketplace", "carol", "zoe", "80.00"]);
+    assert_eq!(code, 0, "{err}");
+    let theirs: i64 = out.lines().last().unwrap().trim().parse().unwrap();
+    let serve = ServeProcess::start(&db.url, &[]);
+    let zoe = remote(&serve, "zoe").await;
+    let zoe_actor = Actor::new("zoe", Role::Seller);
+
+    // The stream: zoe follows from now; sam's order moves, then hers.
+    let (sink, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let follower = {
+        let zoe = zoe.clone();
+        let actor = zoe_actor.clone();
+        tokio::spawn(async move {
+            zoe.follow_feed(&actor, 0, Duration::from_millis(50), sink)
+                .await
+        })
+    };
+    let backoffice = db.backoffice().await;
+    let sam = Actor::new("sam", Role::Seller);
+    let now = chrono::Utc::now();
+    backoffice
+        .advance(&sam, mine, "order.accepted", None, None, now)
+        .await
+        .unwrap();
+    backoffice
+        .advance(&zoe_actor, theirs, "order.accepted", None, None, now)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen
+        .iter()
+        .any(|(id, event): &(i64, String)| *id == theirs && event == "order.accepted")
+    {
+        let update = tokio::time::timeout_at(deadline, updates.recv())
+            .await
+            .expect("zoe's own transition within 10 s")
+            .unwrap();
+        if let LiveUpdate::Events(events) = update {
+            seen.extend(
+                events
+                    .iter()
+                    .map(|e| (e.entry.order_id, e.entry.event.clone())),
+            );
+        }
+    }
+    assert!(
+        seen.iter().all(|(id, _)| *id != mine),
+        "{}: zoe's stream showed sam's order: {seen:?}",
+        db.backend
+    );
+    follower.abort();
+
+    // Calls: sam's order is not there, however it is asked for.
+    assert_eq!(zoe.order_snapshot(&zoe_actor, mine).await.unwrap(), None);
+    let unseen = zoe.show(&zoe_actor, mine).await.unwrap_err();
+    let missing = zoe.show(&zoe_actor, 999_999).await.unwrap_err();
+    assert_eq!(
+        unseen.to_string().replace(&mine.to_string(), "N"),
+        missing.to_string().replace("999999", "N")
+    );
+    // Viewing as another user is an admin's: the server checks, whatever the client says.
+    let posing = Actor {
+        viewed_by: Some("zoe".into()),
+        ..Actor::new("sam", Role::Seller)
+    };
+    let refused = zoe
+        .list(
+            &posing,
+            &OrderQuery {
+                limit: 10,
+                ..OrderQuery::default()
+            },
+        )
+        .await;
+    assert_eq!(refused.unwrap_err().kind(), ErrorKind::NotPermitted);
+
+    // An admin ends zoe's sessions: her next call is refused, and says to sign in again.
+    let admin = Actor::new("ada", Role::Admin);
+    backoffice
+        .end_sessions_of(&admin, "zoe", chrono::Utc::now())
+        .await
+        .unwrap();
+    let ended = zoe.standing(&zoe_actor).await.unwrap_err();
+    assert_eq!(ended.kind(), ErrorKind::Unauthenticated, "{ended}");
+    let board = zoe
+        .board(
+            &zoe_actor,
+            None,
+            OrderQuery {
+                limit: 10,
+                ..OrderQuery::default()
+            },
+            false,
+        )
+        .await;
+    assert_eq!(board.unwrap_err().kind(), ErrorKind::Unauthenticated);
+}
