@@ -176,10 +176,13 @@ impl Call {
                 query_ok(query)
             }
             Call::List { query } | Call::ListWithLedger { query } => query_ok(query),
-            Call::Counts { workflow, query } => {
-                check_name(workflow)?;
-                query_ok(query)
-            }
+            // Counts read no page: only the filters matter.
+            Call::Counts { workflow, query } => names(&[
+                Some(workflow),
+                query.workflow.as_ref(),
+                query.state.as_ref(),
+                query.acted_by.as_ref(),
+            ]),
             Call::OlderFeed { limit, .. } => page(*limit, MAX_FEED_PAGE),
             Call::ExploreHistory { filter, limit, .. } => {
                 page(*limit, MAX_EXPLORER_PAGE)?;

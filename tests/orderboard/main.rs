@@ -6,6 +6,7 @@ mod board_export;
 mod bulk;
 mod cli;
 mod db;
+mod desk_story;
 mod engine;
 mod hostile;
 mod outage;

@@ -27,7 +27,8 @@ fn answer<T: Serialize>(result: Result<T, ServiceError>) -> Value {
     }
 }
 
-async fn remote(serve: &ServeProcess, user: &str) -> Desk {
+/// A desk signed in to the server as `user` (password "correct horse").
+pub async fn remote(serve: &ServeProcess, user: &str) -> Desk {
     let server = ServerAddress::parse(&serve.url, false).unwrap();
     let http = orderboard::office::http_client(None).unwrap();
     let password = Secret::new("correct horse");

@@ -7,7 +7,10 @@ use chrono::Utc;
 use color_eyre::Result;
 use color_eyre::eyre::eyre;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use orderboard::auth::Secret;
 use orderboard::domain::Actor;
+use orderboard::office::ServerAddress;
+use orderboard::office::desk::{Desk, RemoteDesk};
 use orderboard::service::Backoffice;
 use orderboard::store::OrderQuery;
 use orderboard::tui::{App, Frame, KeyMap, Msg, Theme, update};
@@ -32,17 +35,40 @@ const PATTERN: [KeyCode; 8] = [
     KeyCode::Home,
 ];
 
-pub async fn board(backoffice: &Backoffice, actor: &Actor, presses: usize) -> Result<Report> {
+/// The API on loopback in this process, and a desk signed in to it as the admin (whose
+/// password is ORDERBOARD_PASSWORD), viewing as `view_as` when given.
+pub async fn through_serve(
+    backoffice: &Backoffice,
+    admin: &Actor,
+    view_as: Option<&str>,
+) -> Result<(Desk, Actor)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let router = orderboard::http::router(backoffice.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = ServerAddress::parse(&format!("http://{address}"), false).map_err(|e| eyre!(e))?;
+    let http = orderboard::office::http_client(None).map_err(|e| eyre!(e))?;
+    let password = Secret::new(std::env::var("ORDERBOARD_PASSWORD")?);
+    let (remote, _) = RemoteDesk::open(http, server, Ok((&admin.name, &password))).await?;
+    let desk = Desk::Remote(std::sync::Arc::new(remote));
+    let viewer = match view_as {
+        Some(name) => desk.actor_to_view_as(admin, name).await?,
+        None => admin.clone(),
+    };
+    Ok((desk, viewer))
+}
+
+pub async fn board(desk: &Desk, backend: &str, actor: &Actor, presses: usize) -> Result<Report> {
     let now = Utc::now();
     let theme = Theme::dark();
     let mut first_frames = Vec::new();
     let mut app = None;
     for _ in 0..FIRST_FRAMES {
         let started = Instant::now();
-        let mut fresh = App::new(KeyMap::default(), backoffice.workflows().clone(), now, SIZE);
+        let mut fresh = App::new(KeyMap::default(), desk.workflows().clone(), now, SIZE);
         update(&mut fresh, Msg::SignedIn(Ok(actor.clone())));
         let query = fresh.board_query().unwrap_or_default();
-        let data = backoffice.board(actor, None, query, true).await?;
+        let data = desk.board(actor, None, query, true).await?;
         update(&mut fresh, Msg::BoardLoaded(Ok(data)));
         let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?;
         draw(&mut terminal, &fresh, &theme)?;
@@ -63,7 +89,7 @@ pub async fn board(backoffice: &Backoffice, actor: &Actor, presses: usize) -> Re
     let first = sorted(first_frames.clone());
     let keys = sorted(latencies);
     let workflow = app.board_workflow().unwrap_or_default();
-    let orders: i64 = backoffice
+    let orders: i64 = desk
         .counts(actor, &workflow, &OrderQuery::default())
         .await?
         .iter()
@@ -71,10 +97,16 @@ pub async fn board(backoffice: &Backoffice, actor: &Actor, presses: usize) -> Re
         .sum();
     Ok(Report {
         bench: format!(
-            "board as {} ({}), {} orders in the shown workflow",
-            actor.name, actor.role, orders
+            "board as {} ({}){}, {} orders in the shown workflow",
+            actor.name,
+            actor.role,
+            match desk.server_label() {
+                Some(server) => format!(" through serve at {server}"),
+                None => String::new(),
+            },
+            orders
         ),
-        backend: backoffice.backend_name().into(),
+        backend: backend.into(),
         figures: vec![
             Figure::new("first frame after sign-in, cold", first_frames[0], "ms").below(300.0),
             Figure::new(

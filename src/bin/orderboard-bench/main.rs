@@ -26,6 +26,7 @@ use color_eyre::eyre::eyre;
 use orderboard::cli::args::GlobalArgs;
 use orderboard::cli::context::Context;
 use orderboard::domain::{Actor, Role};
+use orderboard::office::desk::Desk;
 use orderboard::service::Backoffice;
 use orderboard::store::{DatabaseUrl, OpenMode, Store};
 
@@ -60,6 +61,10 @@ enum BenchCommand {
         view_as: Option<String>,
         #[arg(long, default_value_t = 2000)]
         presses: usize,
+        /// Through `orderboard serve` over loopback (started in this process, on this
+        /// database), signed in as the acting admin, instead of on the database.
+        #[arg(long)]
+        through_serve: bool,
         #[arg(long)]
         json: bool,
     },
@@ -194,13 +199,20 @@ async fn run(cli: BenchCli) -> Result<()> {
         BenchCommand::Board {
             view_as,
             presses,
+            through_serve,
             json,
         } => {
-            let viewer = match view_as {
-                Some(name) => viewer(&backoffice, &actor, &name).await?,
-                None => actor.clone(),
+            let backend = backoffice.backend_name();
+            let (desk, viewer) = if through_serve {
+                board::through_serve(&backoffice, &actor, view_as.as_deref()).await?
+            } else {
+                let viewer = match view_as {
+                    Some(name) => viewer(&backoffice, &actor, &name).await?,
+                    None => actor.clone(),
+                };
+                (Desk::Local(backoffice.clone()), viewer)
             };
-            (board::board(&backoffice, &viewer, presses).await?, json)
+            (board::board(&desk, backend, &viewer, presses).await?, json)
         }
         BenchCommand::Apply { load, json } => {
             let raw = raw_store(&context).await?;
