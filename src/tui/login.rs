@@ -130,7 +130,22 @@ impl LoginForm {
         } else {
             self.demo_logins.len() as u16 + 2
         };
-        let box_area = centered(area, 52, 11 + demo_rows);
+        // A refusal (a server's may be long) wraps inside the box, at most four rows.
+        let error_rows = match (&self.error, self.busy) {
+            (Some(error), false) => crate::tui::widgets::wrap(
+                vec![Line::from(Span::styled(
+                    display_safe(error).into_owned(),
+                    theme.status_error,
+                ))],
+                48,
+            )
+            .into_iter()
+            .take(4)
+            .collect(),
+            _ => Vec::new(),
+        };
+        let extra_rows = error_rows.len().saturating_sub(1) as u16;
+        let box_area = centered(area, 52, 11 + demo_rows + extra_rows);
         Clear.render(box_area, buf);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -157,13 +172,13 @@ impl LoginForm {
             field("Password", masked, self.focus == LoginField::Password),
             Line::from(""),
         ];
-        lines.push(if self.busy {
-            Line::from(Span::styled("signing in…", theme.muted))
-        } else if let Some(error) = &self.error {
-            Line::from(Span::styled(error.clone(), theme.status_error))
+        if self.busy {
+            lines.push(Line::from(Span::styled("signing in…", theme.muted)));
+        } else if error_rows.is_empty() {
+            lines.push(Line::from(""));
         } else {
-            Line::from("")
-        });
+            lines.extend(error_rows);
+        }
         lines.push(Line::from(""));
         let hints = context.keymap.login.hints(LoginAction::ALL);
         lines.push(Line::from(hint_spans(&hints, "  ", theme)));

@@ -220,3 +220,35 @@ fn a_network_drop_under_the_remote_board() {
         s.contains("EXITED 0")
     });
 }
+
+/// An admin ends a remote seller's sessions: within the account check (5 s) the board goes
+/// back to the sign-in screen with the server's sentence; signing in there opens a new
+/// session on the same server and the board comes back.
+#[test]
+fn an_ended_session_sends_the_remote_board_to_sign_in() {
+    if !Tmux::available() {
+        return;
+    }
+    let db = sqlite();
+    set_up_users(&db);
+    create_titled(&db, "marketplace", "Logo design", &[]);
+    let serve = ServeProcess::start(&db.url, &[]);
+    let tmux = Tmux::sign_in_to("ended", &format!("--server {}", serve.url), "sam", 120);
+    tmux.wait_for("the board", Duration::from_secs(10), |s| {
+        s.contains("Paid (1)")
+    });
+    let (code, _, stderr) = run_as(&db.url, "ada", &["session", "end", "--user", "sam"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (screen, _) = tmux.wait_for("the sign-in screen", Duration::from_secs(10), |s| {
+        s.contains("Password") && !s.contains("Paid (1)")
+    });
+    assert!(screen.contains("has ended (signed"), "{screen}");
+    tmux.keys(&["correct horse", "Enter"]);
+    tmux.wait_for("the board again", Duration::from_secs(10), |s| {
+        s.contains("Paid (1)") && s.contains("via http://127.0.0.1")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", Duration::from_secs(5), |s| {
+        s.contains("EXITED 0")
+    });
+}
