@@ -35,9 +35,26 @@ const PATTERN: [KeyCode; 8] = [
     KeyCode::Home,
 ];
 
+/// The desk the board is measured at, and whose board: on the database, or through serve.
+pub async fn desk(
+    backoffice: &Backoffice,
+    admin: &Actor,
+    view_as: Option<&str>,
+    through_serve: bool,
+) -> Result<(Desk, Actor)> {
+    if through_serve {
+        return self::through_serve(backoffice, admin, view_as).await;
+    }
+    let viewer = match view_as {
+        Some(name) => crate::viewer(backoffice, admin, name).await?,
+        None => admin.clone(),
+    };
+    Ok((Desk::Local(backoffice.clone()), viewer))
+}
+
 /// The API on loopback in this process, and a desk signed in to it as the admin (whose
 /// password is ORDERBOARD_PASSWORD), viewing as `view_as` when given.
-pub async fn through_serve(
+async fn through_serve(
     backoffice: &Backoffice,
     admin: &Actor,
     view_as: Option<&str>,

@@ -26,7 +26,6 @@ use color_eyre::eyre::eyre;
 use orderboard::cli::args::GlobalArgs;
 use orderboard::cli::context::Context;
 use orderboard::domain::{Actor, Role};
-use orderboard::office::desk::Desk;
 use orderboard::service::Backoffice;
 use orderboard::store::{DatabaseUrl, OpenMode, Store};
 
@@ -202,16 +201,9 @@ async fn run(cli: BenchCli) -> Result<()> {
             through_serve,
             json,
         } => {
+            let (desk, viewer) =
+                board::desk(&backoffice, &actor, view_as.as_deref(), through_serve).await?;
             let backend = backoffice.backend_name();
-            let (desk, viewer) = if through_serve {
-                board::through_serve(&backoffice, &actor, view_as.as_deref()).await?
-            } else {
-                let viewer = match view_as {
-                    Some(name) => viewer(&backoffice, &actor, &name).await?,
-                    None => actor.clone(),
-                };
-                (Desk::Local(backoffice.clone()), viewer)
-            };
             (board::board(&desk, backend, &viewer, presses).await?, json)
         }
         BenchCommand::Apply { load, json } => {
@@ -347,7 +339,7 @@ async fn runner_bench(
 }
 
 /// Another user, as the admin may name them, for "the board as this user sees it".
-async fn viewer(
+pub async fn viewer(
     backoffice: &orderboard::service::Backoffice,
     admin: &Actor,
     name: &str,
