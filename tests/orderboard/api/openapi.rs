@@ -40,6 +40,7 @@ async fn the_openapi_document_lists_every_route() {
             "GET /orders/{id}",
             "GET /orders/{id}/history",
             "GET /sessions",
+            "POST /desk",
             "POST /effects/{id}/resolve",
             "POST /effects/{id}/retry",
             "POST /orders",
