@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::extract::{Caller, JsonBody};
 use super::problem::Problem;
-use crate::service::{Call, Reply, dispatch};
+use crate::service::{Call, Reply, check_name, dispatch};
 
 /// One call of the board.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -49,7 +49,10 @@ pub async fn call(
     let request =
         request.ok_or_else(|| Problem::bad_request("the body must be a call: {\"call\": …}"))?;
     let actor = match &request.view_as {
-        Some(name) => state.office.actor_to_view_as(&caller.actor, name).await?,
+        Some(name) => {
+            check_name(name)?;
+            state.office.actor_to_view_as(&caller.actor, name).await?
+        }
         None => caller.actor,
     };
     Ok(Json(dispatch(&state.office, &actor, request.call).await?))

@@ -86,6 +86,8 @@ pub async fn list_events(
 pub struct StreamParams {
     /// Events after this id; the `Last-Event-ID` header wins. Neither: only new events.
     pub after: Option<i64>,
+    /// For an admin: the events this user may see (the board "viewed as" them).
+    pub view_as: Option<String>,
 }
 
 /// The feed as Server-Sent Events: each event's `id` is its feed id and its `event` is
@@ -130,7 +132,13 @@ pub async fn stream_events(
     };
     let (sink, updates) = tokio::sync::mpsc::unbounded_channel();
     let office = state.office.clone();
-    let actor = caller.actor.clone();
+    let actor = match &params.view_as {
+        Some(name) => {
+            crate::service::check_name(name)?;
+            state.office.actor_to_view_as(&caller.actor, name).await?
+        }
+        None => caller.actor.clone(),
+    };
     tokio::spawn(async move { office.follow_feed(&actor, after, POLL, sink).await });
     let reader = FeedReader {
         updates,

@@ -260,10 +260,15 @@ impl RemoteOffice {
         self.read(request, call.order()).await
     }
 
-    /// The live feed after an event id (`GET /events/stream` with `Last-Event-ID`).
-    pub fn stream_request(&self, after: i64) -> RequestBuilder {
+    /// The live feed after an event id (`GET /events/stream` with `Last-Event-ID`), as an
+    /// admin sees it or, with `view_as`, as that user does.
+    pub fn stream_request(&self, after: i64, view_as: Option<&str>) -> RequestBuilder {
+        let mut url = self.server.join(&["events", "stream"]);
+        if let Some(name) = view_as {
+            url.query_pairs_mut().append_pair("view_as", name);
+        }
         self.http
-            .get(self.server.join(&["events", "stream"]))
+            .get(url)
             .bearer_auth(self.token.expose())
             .header("last-event-id", after.to_string())
     }

@@ -64,12 +64,13 @@ impl Backoffice {
         now: DateTime<Utc>,
     ) -> Result<Vec<BulkLine>, ServiceError> {
         check_size(ids.len())?;
+        let ids = first_of_each(ids, |id| *id);
         if dry_run {
-            return self.preview_all(actor, ids, event, note, now).await;
+            return self.preview_all(actor, &ids, event, note, now).await;
         }
         Self::writable(actor)?;
         let mut lines = Vec::with_capacity(ids.len());
-        for &id in ids {
+        for id in ids {
             let outcome = self.apply_one(actor, id, event, note, None, now).await?;
             lines.push(BulkLine { id, outcome });
         }
@@ -89,8 +90,9 @@ impl Backoffice {
     ) -> Result<Vec<BulkLine>, ServiceError> {
         check_size(previewed.len())?;
         Self::writable(actor)?;
+        let previewed = first_of_each(previewed, |(id, _)| *id);
         let mut lines = Vec::with_capacity(previewed.len());
-        for &(id, version) in previewed {
+        for (id, version) in previewed {
             let outcome = self
                 .apply_one(actor, id, event, note, Some(version), now)
                 .await?;
@@ -203,6 +205,17 @@ impl Backoffice {
 }
 
 /// A bulk action is bounded: at most `MAX_BULK_ORDERS` orders.
+/// Each order once, where it first appears: a list that names an order many times acts on
+/// it (and records a refusal) once, not once per mention.
+fn first_of_each<T: Copy>(items: &[T], id: impl Fn(&T) -> OrderId) -> Vec<T> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items
+        .iter()
+        .filter(|item| seen.insert(id(item)))
+        .copied()
+        .collect()
+}
+
 fn check_size(count: usize) -> Result<(), ServiceError> {
     if count > MAX_BULK_ORDERS {
         return Err(ServiceError::BadInput(format!(

@@ -18,6 +18,10 @@ use crate::store::{
 /// The largest page of orders a call reads (an export reads pages of 1,000).
 pub const MAX_DESK_PAGE: i64 = 1_000;
 
+/// The most orders one bulk call names: each is its own transaction, and a call must finish
+/// well inside a request's 30 s (a client splits a longer list).
+pub const MAX_BULK_PER_CALL: usize = 1_000;
+
 /// The longest name (workflow, state, user, event) a call may carry.
 const MAX_NAME_CHARS: usize = 200;
 
@@ -25,7 +29,7 @@ const MAX_NAME_CHARS: usize = 200;
 /// signed in (on `serve`, the session's user as it stands now), or the user an admin views
 /// the board as, checked again on every call.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case")]
+#[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Call {
     Board {
         workflow: Option<String>,
@@ -195,6 +199,10 @@ impl Call {
                 ])
             }
             Call::ViewAs { name } => check_name(name),
+            Call::Bulk { ids, .. } if ids.len() > MAX_BULK_PER_CALL => Err(too_many(ids.len())),
+            Call::BulkAsPreviewed { previewed, .. } if previewed.len() > MAX_BULK_PER_CALL => {
+                Err(too_many(previewed.len()))
+            }
             Call::Advance { event, note, .. }
             | Call::Bulk { event, note, .. }
             | Call::BulkAsPreviewed { event, note, .. } => {
@@ -217,7 +225,14 @@ impl Call {
     }
 }
 
-fn check_name(name: &str) -> Result<(), ServiceError> {
+fn too_many(count: usize) -> ServiceError {
+    ServiceError::BadInput(format!(
+        "one bulk call takes at most {MAX_BULK_PER_CALL} orders ({count} given): send the rest in further calls"
+    ))
+}
+
+/// A name of at most 200 characters (a view-as user's too).
+pub fn check_name(name: &str) -> Result<(), ServiceError> {
     if name.chars().count() <= MAX_NAME_CHARS {
         return Ok(());
     }

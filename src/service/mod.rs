@@ -19,7 +19,9 @@ mod users;
 
 pub use board::{BoardData, ColumnData, FEED_RECENT, MAX_FEED_PAGE};
 pub use bulk::{BulkLine, BulkOutcome, MAX_BULK_ORDERS};
-pub use calls::{Call, MAX_DESK_PAGE, Reply, WorkflowSource, dispatch};
+pub use calls::{
+    Call, MAX_BULK_PER_CALL, MAX_DESK_PAGE, Reply, WorkflowSource, check_name, dispatch,
+};
 pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
 pub use error::{ErrorKind, ServiceError};
 pub use idempotency::{IdempotencyClaim, IdempotentResponse};

@@ -103,7 +103,11 @@ impl Backoffice {
             .user(&actor.name)
             .await?
             .filter(|user| !user.disabled)
-            .map(|user| Actor::new(user.name, user.role)))
+            // Someone viewed by an admin stays viewed (read-only) in the answer.
+            .map(|user| Actor {
+                viewed_by: actor.viewed_by.clone(),
+                ..Actor::new(user.name, user.role)
+            }))
     }
 
     /// Disables a user: they can no longer sign in, and their API sessions end (enabling them

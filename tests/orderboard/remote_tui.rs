@@ -146,16 +146,6 @@ async fn only_their_own(db: &TestDb) {
     let zoe = remote(&serve, "zoe").await;
     let zoe_actor = Actor::new("zoe", Role::Seller);
 
-    // The stream: zoe follows from now; sam's order moves, then hers.
-    let (sink, mut updates) = tokio::sync::mpsc::unbounded_channel();
-    let follower = {
-        let zoe = zoe.clone();
-        let actor = zoe_actor.clone();
-        tokio::spawn(async move {
-            zoe.follow_feed(&actor, 0, Duration::from_millis(50), sink)
-                .await
-        })
-    };
     let backoffice = db.backoffice().await;
     let sam = Actor::new("sam", Role::Seller);
     let now = chrono::Utc::now();
@@ -167,30 +157,24 @@ async fn only_their_own(db: &TestDb) {
         .advance(&zoe_actor, theirs, "order.accepted", None, None, now)
         .await
         .unwrap();
-    let mut seen = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !seen
-        .iter()
-        .any(|(id, event): &(i64, String)| *id == theirs && event == "order.accepted")
-    {
-        let update = tokio::time::timeout_at(deadline, updates.recv())
-            .await
-            .expect("zoe's own transition within 10 s")
-            .unwrap();
-        if let LiveUpdate::Events(events) = update {
-            seen.extend(
-                events
-                    .iter()
-                    .map(|e| (e.entry.order_id, e.entry.event.clone())),
-            );
-        }
-    }
+    // The stream, from the start: zoe's own, and an admin's viewing the board as zoe.
+    let seen = followed(&zoe, &zoe_actor, theirs).await;
     assert!(
-        seen.iter().all(|(id, _)| *id != mine),
+        seen.iter().all(|id| *id != mine),
         "{}: zoe's stream showed sam's order: {seen:?}",
         db.backend
     );
-    follower.abort();
+    let admin_desk = remote(&serve, "ada").await;
+    let as_zoe = admin_desk
+        .actor_to_view_as(&Actor::new("ada", Role::Admin), "zoe")
+        .await
+        .unwrap();
+    let seen = followed(&admin_desk, &as_zoe, theirs).await;
+    assert!(
+        seen.iter().all(|id| *id != mine),
+        "{}: the admin viewing as zoe saw sam's order: {seen:?}",
+        db.backend
+    );
 
     // Calls: sam's order is not there, however it is asked for.
     assert_eq!(zoe.order_snapshot(&zoe_actor, mine).await.unwrap(), None);
@@ -236,4 +220,112 @@ async fn only_their_own(db: &TestDb) {
         )
         .await;
     assert_eq!(board.unwrap_err().kind(), ErrorKind::Unauthenticated);
+}
+
+/// The orders of the events a desk's stream delivers, from the first, until `until` is
+/// accepted (10 s at most).
+async fn followed(desk: &Desk, actor: &Actor, until: i64) -> Vec<i64> {
+    let (sink, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let follower = {
+        let desk = desk.clone();
+        let actor = actor.clone();
+        tokio::spawn(async move {
+            desk.follow_feed(&actor, 0, Duration::from_millis(50), sink)
+                .await
+        })
+    };
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let update = tokio::time::timeout_at(deadline, updates.recv())
+            .await
+            .expect("the awaited transition within 10 s")
+            .unwrap();
+        if let LiveUpdate::Events(events) = update {
+            let done = events
+                .iter()
+                .any(|e| e.entry.order_id == until && e.entry.event == "order.accepted");
+            seen.extend(events.iter().map(|e| e.entry.order_id));
+            if done {
+                break;
+            }
+        }
+    }
+    follower.abort();
+    seen
+}
+
+/// `POST /desk` as an attacker would send it: unknown fields, a long view-as name, more
+/// orders in one bulk call than it takes, one order named ten thousand times. Each is one
+/// clear refusal or is taken once; "view as" answers stay read-only.
+#[tokio::test]
+async fn the_desk_refuses_what_it_cannot_take() {
+    let db = crate::db::sqlite();
+    set_up_users(&db);
+    let mine: i64 = create(&db, "marketplace", &[]).parse().unwrap();
+    let serve = ServeProcess::start(&db.url, &[]);
+    let http = orderboard::office::http_client(None).unwrap();
+    let token = |user: &str| {
+        let http = http.clone();
+        let url = format!("{}/sessions", serve.url);
+        let body = json!({"name": user, "password": "correct horse"});
+        async move {
+            let opened: Value = http
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            opened["token"].as_str().unwrap().to_string()
+        }
+    };
+    let (carol, ada) = (token("carol").await, token("ada").await);
+    let desk = |token: &str, body: Value| {
+        http.post(format!("{}/desk", serve.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let sorry = |status: u16, words: &'static str| {
+        move |(got, body): (u16, Value)| {
+            assert_eq!(got, status, "{body}");
+            assert!(body["detail"].as_str().unwrap().contains(words), "{body}");
+        }
+    };
+    async fn read(reply: reqwest::Response) -> (u16, Value) {
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    let extra = json!({"view_as": null, "call": {"call": "show", "order_id": mine, "admin": true}});
+    sorry(422, "unknown field")(read(desk(&carol, extra).await.unwrap()).await);
+    let long_name = json!({"view_as": "x".repeat(5_000), "call": {"call": "users"}});
+    sorry(400, "at most 200")(read(desk(&ada, long_name).await.unwrap()).await);
+    let ids: Vec<i64> = (1..=1_001).collect();
+    let too_many = json!({"view_as": null, "call": {"call": "bulk", "ids": ids, "event": "order.accepted", "note": null, "dry_run": true}});
+    sorry(400, "at most 1000 orders")(read(desk(&ada, too_many).await.unwrap()).await);
+
+    // carol (the customer) names her order 1,000 times: one refusal, one attempt recorded.
+    let same = vec![mine; 1_000];
+    let repeated = json!({"view_as": null, "call": {"call": "bulk", "ids": same, "event": "order.accepted", "note": null, "dry_run": false}});
+    let (status, body) = read(desk(&carol, repeated).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"].as_array().unwrap().len(), 1, "{body}");
+    let backoffice = db.backoffice().await;
+    let (_, attempts) = backoffice
+        .history(&Actor::new("ada", Role::Admin), mine, true)
+        .await
+        .unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+
+    // An admin's "standing" while viewing as carol keeps the read-only marker.
+    let standing = json!({"view_as": "carol", "call": {"call": "standing"}});
+    let (status, body) = read(desk(&ada, standing).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"]["viewed_by"], "ada", "{body}");
 }

@@ -308,13 +308,9 @@ impl Desk {
         Ok(lines)
     }
 
-    /// How many orders one bulk call carries: all of them locally; through a server, as
-    /// many as fit well inside its 64 KiB request bodies.
+    /// How many orders one bulk call carries, either way (see `MAX_BULK_PER_CALL`).
     fn bulk_part(&self) -> usize {
-        match self {
-            Desk::Local(_) => crate::service::MAX_BULK_ORDERS,
-            Desk::Remote(_) => 1_000,
-        }
+        crate::service::MAX_BULK_PER_CALL
     }
 
     /// Sends the actor's feed after `after_id` to `sink` until the sink is dropped; a lost
@@ -328,7 +324,9 @@ impl Desk {
     ) {
         match self {
             Desk::Local(backoffice) => backoffice.follow_feed(actor, after_id, poll, sink).await,
-            Desk::Remote(remote) => stream::follow(remote.clone(), after_id, sink).await,
+            Desk::Remote(remote) => {
+                stream::follow(remote.clone(), actor.clone(), after_id, sink).await
+            }
         }
     }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::RemoteDesk;
+use crate::domain::Actor;
 use crate::domain::text::display_safe;
 use crate::http_client::describe_error;
 use crate::shapes::{DATABASE_BACK_COMMENT, DATABASE_LOST_COMMENT, FeedJson};
@@ -23,10 +24,17 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(5);
 const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 /// Follows the feed after `after` until the sink is dropped.
-pub async fn follow(desk: Arc<RemoteDesk>, mut after: i64, sink: UnboundedSender<LiveUpdate>) {
+/// The feed as `actor` sees it: an admin viewing the board as someone follows theirs.
+pub async fn follow(
+    desk: Arc<RemoteDesk>,
+    actor: Actor,
+    mut after: i64,
+    sink: UnboundedSender<LiveUpdate>,
+) {
+    let view_as = actor.viewed_by.as_ref().map(|_| actor.name.as_str());
     let mut pause = FIRST_PAUSE;
     loop {
-        let reason = read_stream(&desk, &mut after, &sink, &mut pause).await;
+        let reason = read_stream(&desk, view_as, &mut after, &sink, &mut pause).await;
         if sink.is_closed() || sink.send(LiveUpdate::Lost(reason)).is_err() {
             return;
         }
@@ -38,13 +46,14 @@ pub async fn follow(desk: Arc<RemoteDesk>, mut after: i64, sink: UnboundedSender
 /// Reads one connection until it ends, and says why it ended.
 async fn read_stream(
     desk: &RemoteDesk,
+    view_as: Option<&str>,
     after: &mut i64,
     sink: &UnboundedSender<LiveUpdate>,
     pause: &mut Duration,
 ) -> String {
     let session = desk.session();
     let server = session.server().to_string();
-    let mut response = match session.stream_request(*after).send().await {
+    let mut response = match session.stream_request(*after, view_as).send().await {
         Ok(response) => response,
         Err(error) => return format!("cannot reach {server}: {}", describe_error(error)),
     };
