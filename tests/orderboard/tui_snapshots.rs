@@ -112,6 +112,12 @@ fn board_screens() {
         );
         app
     });
+    // Through a server reached over plain HTTP with --insecure: the header says so.
+    snapshot("board_through_an_insecure_server", |size| {
+        let mut app = seller_board(size);
+        app.server = Some("insecure http://10.0.0.5:8080".into());
+        app
+    });
     snapshot("board_filter_typing", |size| {
         let mut app = seller_board(size);
         let mut msgs = vec![key(KeyCode::Char('/'))];

@@ -62,7 +62,8 @@ impl RemoteDesk {
     /// The server as the header shows it.
     pub fn label(&self) -> String {
         if self.server.is_insecure() {
-            format!("{} (insecure: --insecure)", self.server)
+            // First, so that a narrow header cuts the address, not the warning.
+            format!("insecure {}", self.server)
         } else {
             self.server.to_string()
         }
