@@ -17,6 +17,17 @@ fn seller_session_in_a_real_terminal() {
     seller_session(&db, "test", &format!("--database '{}'", db.url));
 }
 
+/// The same session on PostgreSQL, on the database (the remote one follows).
+#[test]
+fn seller_session_on_postgres_in_a_real_terminal() {
+    if !Tmux::available() {
+        return;
+    }
+    let Some(db) = postgres_db() else { return };
+    set_up_users(&db);
+    seller_session(&db, "local-pg", &format!("--database '{}'", db.url));
+}
+
 /// The same session through `orderboard serve` on PostgreSQL: the seller holds no database
 /// credentials; the second process still writes straight to the database.
 #[test]
