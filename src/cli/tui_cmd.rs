@@ -197,7 +197,8 @@ fn options(context: &Context, workflows: &Workflows) -> Result<Options, CliError
 }
 
 async fn start(desk: Desk, options: Options) -> Result<(), CliError> {
-    run(desk, options)
-        .await
-        .map_err(|e| CliError::unexpected(format!("the terminal failed: {e}")))
+    let outcome = run(desk.clone(), options).await;
+    // A session this UI opened on a server ends with it, however the UI ended.
+    desk.close().await;
+    outcome.map_err(|e| CliError::unexpected(format!("the terminal failed: {e}")))
 }

@@ -204,7 +204,6 @@ impl Backoffice {
     }
 }
 
-/// A bulk action is bounded: at most `MAX_BULK_ORDERS` orders.
 /// Each order once, where it first appears: a list that names an order many times acts on
 /// it (and records a refusal) once, not once per mention.
 fn first_of_each<T: Copy>(items: &[T], id: impl Fn(&T) -> OrderId) -> Vec<T> {
@@ -216,6 +215,7 @@ fn first_of_each<T: Copy>(items: &[T], id: impl Fn(&T) -> OrderId) -> Vec<T> {
         .collect()
 }
 
+/// A bulk action is bounded: at most `MAX_BULK_ORDERS` orders.
 fn check_size(count: usize) -> Result<(), ServiceError> {
     if count > MAX_BULK_ORDERS {
         return Err(ServiceError::BadInput(format!(

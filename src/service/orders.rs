@@ -87,18 +87,20 @@ impl Backoffice {
             .await?)
     }
 
-    /// A page of orders with their ledger rows, read in one query for the whole page.
+    /// A page of orders with their ledger rows, read for exactly the page's orders (a
+    /// sorted column's page is not a range of ids, and a range could span the whole table).
     pub async fn list_with_ledger(
         &self,
         actor: &Actor,
         query: &OrderQuery,
     ) -> Result<Vec<(Order, Vec<LedgerRow>)>, ServiceError> {
         let page = self.list(actor, query).await?;
-        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+        if page.is_empty() {
             return Ok(Vec::new());
-        };
+        }
+        let ids: Vec<OrderId> = page.iter().map(|order| order.id).collect();
         let mut ledger: BTreeMap<OrderId, Vec<LedgerRow>> = BTreeMap::new();
-        for (id, row) in self.store.ledger_between(first.id, last.id).await? {
+        for (id, row) in self.store.ledger_of(&ids).await? {
             ledger.entry(id).or_default().push(row);
         }
         Ok(page

@@ -406,6 +406,10 @@ impl Store {
         dispatch!(self, s => s.ledger_between(first, last).await)
     }
 
+    pub async fn ledger_of(&self, ids: &[i64]) -> Result<Vec<(i64, LedgerRow)>, StoreError> {
+        dispatch!(self, s => s.ledger_of(ids).await)
+    }
+
     pub async fn audit_batch(
         &self,
         after_id: i64,

@@ -309,6 +309,13 @@ pub const LEDGER_BETWEEN: &str = concat!(
     " FROM ledger WHERE order_id BETWEEN $1 AND $2 ORDER BY order_id, id"
 );
 
+/// The ledger rows of a list of orders: the ids and `)` are appended.
+pub const LEDGER_OF_ORDERS_IN: &str = concat!(
+    "SELECT order_id, ",
+    ledger_columns!(),
+    " FROM ledger WHERE order_id IN ("
+);
+
 /// Seeding's statements: `QueryBuilder::push_values` appends the VALUES rows.
 pub(super) const MAX_ORDER_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM orders";
 pub(super) const SEED_PARTIES: &str =

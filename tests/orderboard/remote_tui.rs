@@ -310,6 +310,12 @@ async fn the_desk_refuses_what_it_cannot_take() {
     let too_many = json!({"view_as": null, "call": {"call": "bulk", "ids": ids, "event": "order.accepted", "note": null, "dry_run": true}});
     sorry(400, "at most 1000 orders")(read(desk(&ada, too_many).await.unwrap()).await);
 
+    // The server's own bounds, and read-only "view as", whatever a client checks first.
+    let huge_page = json!({"view_as": null, "call": {"call": "list", "query": {"workflow": null, "state": null, "due_before": null, "text": null, "acted_by": null, "needs_attention": false, "after_id": null, "after_key": null, "sort": "id", "limit": 1_000_000}}});
+    sorry(400, "a page holds 1 to 1000")(read(desk(&carol, huge_page).await.unwrap()).await);
+    let posing = json!({"view_as": "carol", "call": {"call": "advance", "order_id": mine, "event": "order.cancel_requested", "note": null, "version": null}});
+    sorry(403, "read-only")(read(desk(&ada, posing).await.unwrap()).await);
+
     // carol (the customer) names her order 1,000 times: one refusal, one attempt recorded.
     let same = vec![mine; 1_000];
     let repeated = json!({"view_as": null, "call": {"call": "bulk", "ids": same, "event": "order.accepted", "note": null, "dry_run": false}});

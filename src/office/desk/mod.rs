@@ -6,7 +6,7 @@
 mod remote;
 mod stream;
 
-pub use remote::RemoteDesk;
+pub use remote::{INSECURE_MARK, RemoteDesk};
 
 use std::sync::Arc;
 use std::time::Duration;

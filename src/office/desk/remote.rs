@@ -10,6 +10,9 @@ use crate::office::{RemoteOffice, SavedSession, ServerAddress};
 use crate::service::{Call, Reply, ServiceError, WorkflowSource};
 use crate::workflow::{Workflows, load_workflow};
 
+/// How the header's server label starts for plain HTTP to another machine (`--insecure`).
+pub const INSECURE_MARK: &str = "insecure ";
+
 pub struct RemoteDesk {
     http: reqwest::Client,
     server: ServerAddress,
@@ -34,17 +37,14 @@ impl RemoteDesk {
             }
             Err(saved) => RemoteOffice::resume(http.clone(), server.clone(), saved),
         };
-        let workflows = match office.desk(None, &Call::Workflows).await {
-            Ok(Reply::Workflows(sources)) => load_all(&server, sources)?,
-            Ok(_) => return Err(unexpected()),
+        let loaded = load_desk(&office, &server).await;
+        let (workflows, standing) = match loaded {
+            Ok(loaded) => loaded,
             Err(error) => {
+                // A session opened here and not used ends here.
                 office.close().await;
                 return Err(error);
             }
-        };
-        let standing = match office.desk(None, &Call::Standing).await? {
-            Reply::Standing(actor) => actor,
-            _ => return Err(unexpected()),
         };
         let desk = RemoteDesk {
             http,
@@ -63,7 +63,7 @@ impl RemoteDesk {
     pub fn label(&self) -> String {
         if self.server.is_insecure() {
             // First, so that a narrow header cuts the address, not the warning.
-            format!("insecure {}", self.server)
+            format!("{INSECURE_MARK}{}", self.server)
         } else {
             self.server.to_string()
         }
@@ -113,6 +113,21 @@ impl RemoteDesk {
     /// Ends a session this UI opened; one kept by `orderboard login` stays.
     pub async fn close(&self) {
         self.office().close().await;
+    }
+}
+
+/// The server's workflows, and who the session is for.
+async fn load_desk(
+    office: &RemoteOffice,
+    server: &ServerAddress,
+) -> Result<(Workflows, Option<Actor>), ServiceError> {
+    let workflows = match office.desk(None, &Call::Workflows).await? {
+        Reply::Workflows(sources) => load_all(server, sources)?,
+        _ => return Err(unexpected()),
+    };
+    match office.desk(None, &Call::Standing).await? {
+        Reply::Standing(actor) => Ok((workflows, actor)),
+        _ => Err(unexpected()),
     }
 }
 

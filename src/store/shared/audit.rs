@@ -28,6 +28,29 @@ macro_rules! audit_queries {
                     Ok(rows.into_iter().map(|r| (r.order_id, r.row)).collect())
                 }
 
+                /// The ledger rows of these orders (a page of a list, in any order), with
+                /// their order ids, a few hundred orders per query.
+                pub async fn ledger_of(
+                    &self,
+                    ids: &[i64],
+                ) -> Result<Vec<(i64, LedgerRow)>, StoreError> {
+                    let mut ledger = Vec::new();
+                    for chunk in ids.chunks($crate::store::shared::orders::ORDERS_PER_QUERY) {
+                        let mut query = sqlx::QueryBuilder::<$db>::new(sql::LEDGER_OF_ORDERS_IN);
+                        let mut list = query.separated(", ");
+                        for id in chunk {
+                            list.push_bind(*id);
+                        }
+                        query.push(") ORDER BY order_id, id");
+                        let rows = query
+                            .build_query_as::<OrderLedgerRow>()
+                            .fetch_all(&self.pool)
+                            .await?;
+                        ledger.extend(rows.into_iter().map(|r| (r.order_id, r.row)));
+                    }
+                    Ok(ledger)
+                }
+
                 /// A batch for verify: up to `limit` orders after `after_id`, with their
                 /// histories (oldest first) and ledger rows, in three queries.
                 pub async fn audit_batch(

@@ -3,6 +3,26 @@
 /// Ids bound in one `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits.
 pub(crate) const ORDERS_PER_QUERY: usize = 500;
 
+/// `head`, the ids as bound parameters separated by commas, then `tail`: a statement over
+/// an `IN (...)` list (give at most `ORDERS_PER_QUERY` ids).
+pub(crate) fn ids_in<DB: sqlx::Database>(
+    head: &str,
+    ids: &[i64],
+    tail: &str,
+) -> sqlx::QueryBuilder<DB>
+where
+    <DB as sqlx::Database>::Arguments: Default,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut query = sqlx::QueryBuilder::new(head);
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(tail);
+    query
+}
+
 macro_rules! order_queries {
     ($store:ty, $db:ty) => {
         const _: () = {
@@ -12,7 +32,7 @@ macro_rules! order_queries {
             use $crate::domain::{Order, OrderId, OrderSort, SortKey, Visibility};
             use $crate::store::rows::OrderRow;
             use $crate::store::shared::json_text;
-            use $crate::store::shared::orders::ORDERS_PER_QUERY;
+            use $crate::store::shared::orders::{ORDERS_PER_QUERY, ids_in};
             use $crate::store::types::{DueTimer, NewOrder, OrderQuery};
             use $crate::store::{
                 StoreError, by_visibility, contains_pattern, micros, sql, visibility_binds,
@@ -87,12 +107,7 @@ macro_rules! order_queries {
                 ) -> Result<Vec<Order>, StoreError> {
                     let mut orders = Vec::with_capacity(ids.len());
                     for chunk in ids.chunks(ORDERS_PER_QUERY) {
-                        let mut query = sqlx::QueryBuilder::<$db>::new(sql::SELECT_ORDERS_IN);
-                        let mut list = query.separated(", ");
-                        for id in chunk {
-                            list.push_bind(*id);
-                        }
-                        query.push(")");
+                        let mut query = ids_in::<$db>(sql::SELECT_ORDERS_IN, chunk, ")");
                         let rows = query
                             .build_query_as::<OrderRow>()
                             .fetch_all(&self.pool)

@@ -549,7 +549,7 @@ fn draw_column_footer(
 /// The server the board works through; plain HTTP to another machine is worth seeing all day.
 fn server_badge<'a>(context: &DrawContext) -> Option<Span<'a>> {
     let server = context.server?;
-    let style = if server.contains("insecure") {
+    let style = if server.starts_with(crate::office::desk::INSECURE_MARK) {
         context.theme.reconnecting
     } else {
         context.theme.muted

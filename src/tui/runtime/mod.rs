@@ -101,7 +101,7 @@ async fn event_loop(
     let (tx, mut rx) = unbounded_channel::<Msg>();
     let inputs = [terminal_events(tx.clone()), clock(tx.clone())];
     app.server = desk.server_label();
-    let executor = Executor::new(desk.clone(), tx, options.feed_interval);
+    let executor = Executor::new(desk, tx, options.feed_interval);
     let opening = match (options.signed_in, &options.as_user, &options.password) {
         (Some(actor), _, _) => update(&mut app, Msg::SignedIn(Ok(actor))),
         (None, Some(_), Some(password)) => app.sign_in_with(password),
@@ -118,9 +118,6 @@ async fn event_loop(
     for input in inputs {
         input.abort();
     }
-    drop(executor);
-    // A session this UI opened on a server ends with it.
-    desk.close().await;
     result
 }
 
