@@ -29,6 +29,8 @@ const MAX_NAME_CHARS: usize = 200;
 /// signed in (on `serve`, the session's user as it stands now), or the user an admin views
 /// the board as, checked again on every call.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+// The calls without fields are `{}` structs, not unit variants: serde's
+// `deny_unknown_fields` reaches only those.
 #[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Call {
     Board {
@@ -63,14 +65,14 @@ pub enum Call {
         before: Option<i64>,
         limit: i64,
     },
-    Attention,
-    Standing,
+    Attention {},
+    Standing {},
     ExploreHistory {
         filter: ExplorerFilter,
         after: Option<ExplorerCursor>,
         limit: i64,
     },
-    Users,
+    Users {},
     ViewAs {
         name: String,
     },
@@ -99,7 +101,7 @@ pub enum Call {
         event: String,
         note: Option<String>,
     },
-    Workflows,
+    Workflows {},
 }
 
 /// A workflow file as the server loaded it, for a client to load the same definitions.
@@ -217,10 +219,10 @@ impl Call {
             | Call::Snapshot { .. }
             | Call::Show { .. }
             | Call::Timeline { .. }
-            | Call::Attention
-            | Call::Standing
-            | Call::Users
-            | Call::Workflows => Ok(()),
+            | Call::Attention {}
+            | Call::Standing {}
+            | Call::Users {}
+            | Call::Workflows {} => Ok(()),
         }
     }
 }
@@ -278,8 +280,8 @@ pub async fn dispatch(
         Call::OlderFeed { before, limit } => {
             Reply::Feed(backoffice.older_feed(actor, before, limit).await?)
         }
-        Call::Attention => Reply::Count(backoffice.effects_needing_attention(actor).await?),
-        Call::Standing => Reply::Standing(backoffice.standing(actor).await?),
+        Call::Attention {} => Reply::Count(backoffice.effects_needing_attention(actor).await?),
+        Call::Standing {} => Reply::Standing(backoffice.standing(actor).await?),
         Call::ExploreHistory {
             filter,
             after,
@@ -291,14 +293,14 @@ pub async fn dispatch(
             let sources = entries.iter().map(|entry| entry.source).collect();
             Reply::History { entries, sources }
         }
-        Call::Users => Reply::Users(backoffice.users(actor).await?),
+        Call::Users {} => Reply::Users(backoffice.users(actor).await?),
         Call::ViewAs { name } => Reply::Actor(backoffice.actor_to_view_as(actor, &name).await?),
         write @ (Call::Advance { .. }
         | Call::RetryEffect { .. }
         | Call::ResolveEffect { .. }
         | Call::Bulk { .. }
         | Call::BulkAsPreviewed { .. }) => dispatch_write(backoffice, actor, write).await?,
-        Call::Workflows => Reply::Workflows(
+        Call::Workflows {} => Reply::Workflows(
             backoffice
                 .workflows()
                 .iter()

@@ -342,6 +342,7 @@ pub struct EffectQuery {
 
 /// Which orders a list asks for. Visibility is not optional: it comes from the actor.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrderQuery {
     pub workflow: Option<String>,
     pub state: Option<String>,
@@ -363,6 +364,7 @@ pub struct OrderQuery {
 
 /// The history explorer's filters: every one optional; times as a half-open range.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExplorerFilter {
     pub actor: Option<String>,
     pub role: Option<String>,
@@ -376,6 +378,7 @@ pub struct ExplorerFilter {
 
 /// Where a page of the explorer ended, newest first: the last entry's time, kind and id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExplorerCursor {
     pub at: DateTime<Utc>,
     /// 0 a transition, 1 a refused attempt (attempts sort first among equal times).

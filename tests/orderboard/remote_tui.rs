@@ -304,6 +304,10 @@ async fn the_desk_refuses_what_it_cannot_take() {
 
     let extra = json!({"view_as": null, "call": {"call": "show", "order_id": mine, "admin": true}});
     sorry(422, "unknown field")(read(desk(&carol, extra).await.unwrap()).await);
+    let unit_extra = json!({"view_as": null, "call": {"call": "attention", "admin": true}});
+    sorry(422, "unknown field")(read(desk(&carol, unit_extra).await.unwrap()).await);
+    let query_extra = json!({"view_as": null, "call": {"call": "list", "query": {"workflow": null, "state": null, "due_before": null, "text": null, "acted_by": null, "needs_attention": false, "after_id": null, "after_key": null, "sort": "id", "limit": 10, "visibility": "all"}}});
+    sorry(422, "unknown field")(read(desk(&carol, query_extra).await.unwrap()).await);
     let long_name = json!({"view_as": "x".repeat(5_000), "call": {"call": "users"}});
     sorry(400, "at most 200")(read(desk(&ada, long_name).await.unwrap()).await);
     let ids: Vec<i64> = (1..=1_001).collect();

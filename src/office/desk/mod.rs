@@ -178,13 +178,13 @@ impl Desk {
     }
 
     pub async fn effects_needing_attention(&self, actor: &Actor) -> Result<i64, ServiceError> {
-        expect!(self.call(actor, Call::Attention).await?, Reply::Count(count) => count)
+        expect!(self.call(actor, Call::Attention {}).await?, Reply::Count(count) => count)
     }
 
     /// The user as they stand now: `None` when disabled (through a server, a session that
     /// was ended or expired is an `Unauthenticated` error).
     pub async fn standing(&self, actor: &Actor) -> Result<Option<Actor>, ServiceError> {
-        expect!(self.call(actor, Call::Standing).await?, Reply::Standing(actor) => actor)
+        expect!(self.call(actor, Call::Standing {}).await?, Reply::Standing(actor) => actor)
     }
 
     pub async fn explore_history(
@@ -210,7 +210,7 @@ impl Desk {
     }
 
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserSummary>, ServiceError> {
-        expect!(self.call(actor, Call::Users).await?, Reply::Users(users) => users)
+        expect!(self.call(actor, Call::Users {}).await?, Reply::Users(users) => users)
     }
 
     pub async fn actor_to_view_as(&self, admin: &Actor, name: &str) -> Result<Actor, ServiceError> {

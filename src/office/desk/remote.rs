@@ -81,7 +81,7 @@ impl RemoteDesk {
         let (office, _) =
             RemoteOffice::sign_in(self.http.clone(), self.server.clone(), name, password, true)
                 .await?;
-        let actor = match office.desk(None, &Call::Standing).await? {
+        let actor = match office.desk(None, &Call::Standing {}).await? {
             Reply::Standing(Some(actor)) => actor,
             Reply::Standing(None) => {
                 return Err(ServiceError::NotPermitted(
@@ -121,11 +121,11 @@ async fn load_desk(
     office: &RemoteOffice,
     server: &ServerAddress,
 ) -> Result<(Workflows, Option<Actor>), ServiceError> {
-    let workflows = match office.desk(None, &Call::Workflows).await? {
+    let workflows = match office.desk(None, &Call::Workflows {}).await? {
         Reply::Workflows(sources) => load_all(server, sources)?,
         _ => return Err(unexpected()),
     };
-    match office.desk(None, &Call::Standing).await? {
+    match office.desk(None, &Call::Standing {}).await? {
         Reply::Standing(actor) => Ok((workflows, actor)),
         _ => Err(unexpected()),
     }
