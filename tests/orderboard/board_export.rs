@@ -2,6 +2,7 @@
 //! service into a file, as CSV (formulas made inert) and as JSON.
 
 use orderboard::domain::OrderSort;
+use orderboard::service::OrderDraft;
 use orderboard::store::OrderQuery;
 use orderboard::tui::msg::{ExportFailure, ExportFormat, ExportRequest};
 use orderboard::tui::runtime::export::export;
@@ -109,4 +110,67 @@ async fn the_board_exports_to_csv_and_json_and_replaces_a_file_only_when_asked()
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A column sorted by amount is no range of ids: each order of the page still comes with
+/// its own ledger rows (they were once read for the ids between the page's first and last).
+#[tokio::test]
+async fn a_sorted_page_keeps_each_orders_ledger() {
+    let db = crate::db::sqlite();
+    let backoffice = db.backoffice().await;
+    let (admin, seller, ..) = people(&backoffice).await;
+    let mut ids = Vec::new();
+    for amount_cents in [5_000, 30_000, 12_000] {
+        let order = OrderDraft {
+            amount_cents,
+            ..draft("marketplace")
+        };
+        ids.push(
+            backoffice
+                .create_order(&admin, order, test_now())
+                .await
+                .unwrap(),
+        );
+    }
+    for &id in &ids[..2] {
+        backoffice
+            .advance(
+                &seller,
+                id,
+                "order.rejected",
+                Some("out of stock"),
+                None,
+                test_now(),
+            )
+            .await
+            .unwrap();
+    }
+    let by_amount = OrderQuery {
+        workflow: Some("marketplace".into()),
+        state: Some("rejected".into()),
+        sort: OrderSort::Amount,
+        limit: 10,
+        ..OrderQuery::default()
+    };
+    let page = backoffice
+        .list_with_ledger(&admin, &by_amount)
+        .await
+        .unwrap();
+    let seen: Vec<(i64, Vec<(String, i64)>)> = page
+        .iter()
+        .map(|(order, ledger)| {
+            let rows = ledger
+                .iter()
+                .map(|r| (r.kind.clone(), r.amount_cents))
+                .collect();
+            (order.id, rows)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (ids[1], vec![("refund".to_string(), 30_000)]),
+            (ids[0], vec![("refund".to_string(), 5_000)]),
+        ]
+    );
 }
