@@ -155,7 +155,8 @@ pub enum ConnectionState {
 pub enum ApplyFailure {
     /// Someone moved the order first: reload it and offer what is legal now.
     Conflict { order_id: OrderId, message: String },
-    /// The database is unreachable: nothing was applied, keep what the user typed.
+    /// The database or the server is unreachable (the sentence says which): nothing was
+    /// applied, keep what the user typed.
     ConnectionLost(String),
     /// Refused or invalid: the sentence to show.
     Refused(String),

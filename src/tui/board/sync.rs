@@ -216,9 +216,7 @@ impl BoardScreen {
                     Some(Overlay::Confirm(confirm)) => confirm.busy = false,
                     _ => {}
                 }
-                *context.status = Status::error(format!(
-                    "not applied, the database is unreachable: {message}"
-                ));
+                *context.status = Status::error(format!("not applied, {message}"));
                 Vec::new()
             }
             Err(ApplyFailure::ActorChanged { role, message }) => {

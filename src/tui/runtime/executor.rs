@@ -307,7 +307,11 @@ fn apply_failure(error: ServiceError, order_id: OrderId) -> ApplyFailure {
             role,
             message: error.to_string(),
         },
-        error if error.is_connection_lost() => ApplyFailure::ConnectionLost(error.to_string()),
+        // Through a server the sentence names the server; on a database, the database.
+        ServiceError::Unreachable(text) => ApplyFailure::ConnectionLost(text),
+        error if error.is_connection_lost() => {
+            ApplyFailure::ConnectionLost(format!("the database is unreachable: {error}"))
+        }
         other => ApplyFailure::Refused(other.to_string()),
     }
 }
