@@ -60,9 +60,21 @@ pub async fn login(context: &Context) -> Result<(), CliError> {
         display_safe(&signed_in.user),
         display_safe(&signed_in.role),
         signed_in.idle_timeout_seconds / 60,
-        display_safe(&signed_in.expires_at)
+        readable_time(&signed_in.expires_at)
     );
     Ok(())
+}
+
+/// A server's RFC 3339 time to the minute in UTC ("2026-12-07 18:40 UTC"); anything else
+/// as sent, made display-safe.
+fn readable_time(text: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(at) => at
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        Err(_) => display_safe(text).into_owned(),
+    }
 }
 
 /// Puts the session in the file under its lock; the one it replaces, if any.

@@ -346,6 +346,11 @@ fn login_keeps_an_owner_only_session_that_logout_and_an_admin_end() {
     let (code, stdout, stderr) = client.run_as("sam", &["login"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("signed in to "), "{stdout}");
+    // The session's end, to the minute in UTC.
+    assert!(
+        stdout.trim_end().ends_with(" UTC at the latest"),
+        "{stdout}"
+    );
     let file = client.sessions_file();
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
