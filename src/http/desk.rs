@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::extract::{Caller, JsonBody};
 use super::problem::Problem;
-use crate::service::{Call, Reply, check_name, dispatch};
+use crate::service::{Call, Reply, dispatch};
 
 /// One call of the board.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -48,12 +48,8 @@ pub async fn call(
 ) -> Result<Json<Reply>, Problem> {
     let request =
         request.ok_or_else(|| Problem::bad_request("the body must be a call: {\"call\": …}"))?;
-    let actor = match &request.view_as {
-        Some(name) => {
-            check_name(name)?;
-            state.office.actor_to_view_as(&caller.actor, name).await?
-        }
-        None => caller.actor,
-    };
+    let actor = caller
+        .viewing_as(&state.office, request.view_as.as_deref())
+        .await?;
     Ok(Json(dispatch(&state.office, &actor, request.call).await?))
 }

@@ -21,6 +21,21 @@ pub struct Caller {
     pub secret: Secret,
 }
 
+impl Caller {
+    /// Who a request acts as: the caller, or for an admin the user named by `view_as`
+    /// (read-only, checked now like every view-as).
+    pub async fn viewing_as(
+        &self,
+        office: &crate::service::Backoffice,
+        view_as: Option<&str>,
+    ) -> Result<Actor, Problem> {
+        match view_as {
+            Some(name) => Ok(office.actor_to_view_as(&self.actor, name).await?),
+            None => Ok(self.actor.clone()),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 

@@ -126,19 +126,15 @@ pub async fn stream_events(
         Some(after) => after,
         None => state.office.latest_event_id().await?,
     };
+    let actor = caller
+        .viewing_as(&state.office, params.view_as.as_deref())
+        .await?;
     let slot = match state.streams.take(&caller.actor.name) {
         Ok(slot) => slot,
         Err(refused) => return Ok(*refused),
     };
     let (sink, updates) = tokio::sync::mpsc::unbounded_channel();
     let office = state.office.clone();
-    let actor = match &params.view_as {
-        Some(name) => {
-            crate::service::check_name(name)?;
-            state.office.actor_to_view_as(&caller.actor, name).await?
-        }
-        None => caller.actor.clone(),
-    };
     tokio::spawn(async move { office.follow_feed(&actor, after, POLL, sink).await });
     let reader = FeedReader {
         updates,

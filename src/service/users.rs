@@ -176,6 +176,7 @@ impl Backoffice {
     /// (read-only: the TUI never applies anything as them). Disabled users see nothing.
     pub async fn actor_to_view_as(&self, admin: &Actor, name: &str) -> Result<Actor, ServiceError> {
         Self::require(admin, Permission::ViewAs)?;
+        super::check_name(name)?;
         let user = self
             .store
             .user(name)

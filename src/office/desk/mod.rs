@@ -16,8 +16,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::auth::Secret;
 use crate::domain::{Actor, Order, OrderId};
 use crate::service::{
-    Backoffice, BoardData, BulkLine, Call, OrderView, Reply, ServiceError, TimelineEntry,
-    UserSummary, dispatch,
+    Backoffice, BoardData, BulkLine, Call, MAX_BULK_PER_CALL, OrderView, Reply, ServiceError,
+    TimelineEntry, UserSummary, dispatch,
 };
 use crate::store::live::LiveUpdate;
 use crate::store::{
@@ -277,7 +277,7 @@ impl Desk {
     ) -> Result<Vec<BulkLine>, ServiceError> {
         let mut lines = Vec::with_capacity(ids.len());
         // Each order stands alone, so a long list goes in parts that fit a request body.
-        for part in ids.chunks(self.bulk_part()) {
+        for part in ids.chunks(MAX_BULK_PER_CALL) {
             let call = Call::Bulk {
                 ids: part.to_vec(),
                 event: event.to_string(),
@@ -297,7 +297,7 @@ impl Desk {
         note: Option<&str>,
     ) -> Result<Vec<BulkLine>, ServiceError> {
         let mut lines = Vec::with_capacity(previewed.len());
-        for part in previewed.chunks(self.bulk_part()) {
+        for part in previewed.chunks(MAX_BULK_PER_CALL) {
             let call = Call::BulkAsPreviewed {
                 previewed: part.to_vec(),
                 event: event.to_string(),
@@ -306,11 +306,6 @@ impl Desk {
             lines.extend(expect!(self.call(actor, call).await?, Reply::Bulk(lines) => lines)?);
         }
         Ok(lines)
-    }
-
-    /// How many orders one bulk call carries, either way (see `MAX_BULK_PER_CALL`).
-    fn bulk_part(&self) -> usize {
-        crate::service::MAX_BULK_PER_CALL
     }
 
     /// Sends the actor's feed after `after_id` to `sink` until the sink is dropped; a lost
