@@ -11,6 +11,7 @@ use orderboard::store::Applied;
 
 use crate::db::{TestDb, both};
 use crate::remote_tui::remote;
+use crate::story::STORY_EVENTS;
 use crate::support::{ServeProcess, draft, people};
 
 /// Each person of the story with the desk they work at.
@@ -204,19 +205,7 @@ async fn story(db: &TestDb, serve: Option<&ServeProcess>) {
         })
         .collect();
     let events: Vec<&str> = transitions.iter().map(|h| h.event.as_str()).collect();
-    assert_eq!(
-        events,
-        vec![
-            "order.accepted",
-            "order.cancel_requested",
-            "order.cancel_declined",
-            "order.cancel_requested",
-            "order.cancel_declined",
-            "order.cancel_requested",
-            "order.dispute_refunded"
-        ],
-        "{mode}"
-    );
+    assert_eq!(events, STORY_EVENTS, "{mode}");
     assert_eq!(
         transitions[5].on_behalf_of.as_deref(),
         Some("carol"),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::db::{TestDb, both, postgres};
-use crate::support::{ServeProcess, create, outcome, run_as, set_up_users};
+use crate::support::{ServeProcess, create, order_create_args, outcome, run_as, set_up_users};
 
 /// A user's machine: its own config folder (where `login` keeps sessions), no database.
 struct Client {
@@ -90,22 +90,7 @@ fn same_both_ways(db: &TestDb, client: &Client, user: &str, args: &[&str]) -> (i
 
 /// `order create` of a WORKFLOW order for CUSTOMER and sam.
 fn order_create(workflow: &str, customer: &str, title: &str, amount: &str) -> Vec<String> {
-    [
-        "order",
-        "create",
-        "--workflow",
-        workflow,
-        "--customer",
-        customer,
-        "--seller",
-        "sam",
-        "--title",
-        title,
-        "--amount",
-        amount,
-    ]
-    .map(String::from)
-    .to_vec()
+    order_create_args(workflow, customer, "sam", title, amount)
 }
 
 fn strs(args: &[String]) -> Vec<&str> {

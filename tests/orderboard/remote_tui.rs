@@ -85,6 +85,17 @@ async fn refusals(desk: &Desk, actor: &Actor, mine: i64, theirs: i64) -> Value {
     })
 }
 
+/// The users, and a paid order of carol's for each seller: (sam's, zoe's).
+fn two_sellers_orders(db: &TestDb) -> (i64, i64) {
+    set_up_users(db);
+    let mine: i64 = create(db, "marketplace", &[]).parse().unwrap();
+    let (code, out, err) =
+        crate::support::create_as(db, "ada", ["marketplace", "carol", "zoe", "80.00"]);
+    assert_eq!(code, 0, "{err}");
+    let theirs: i64 = out.lines().last().unwrap().trim().parse().unwrap();
+    (mine, theirs)
+}
+
 #[tokio::test]
 async fn the_board_reads_the_same_through_serve_for_every_role() {
     for db in both().await {
@@ -93,14 +104,7 @@ async fn the_board_reads_the_same_through_serve_for_every_role() {
 }
 
 async fn same_answers_both_ways(db: &TestDb) {
-    set_up_users(db);
-    let mine: i64 = create(db, "marketplace", &[]).parse().unwrap();
-    let (_, zoe_order) = (
-        (),
-        crate::support::create_as(db, "ada", ["marketplace", "carol", "zoe", "80.00"]),
-    );
-    assert_eq!(zoe_order.0, 0, "{}", zoe_order.2);
-    let theirs: i64 = zoe_order.1.lines().last().unwrap().trim().parse().unwrap();
+    let (mine, theirs) = two_sellers_orders(db);
     let serve = ServeProcess::start(&db.url, &[]);
     let local = Desk::Local(db.backoffice().await);
     for (user, role) in [
@@ -136,12 +140,7 @@ async fn a_remote_seller_reaches_only_their_own_orders() {
 }
 
 async fn only_their_own(db: &TestDb) {
-    set_up_users(db);
-    let mine: i64 = create(db, "marketplace", &[]).parse().unwrap();
-    let (code, out, err) =
-        crate::support::create_as(db, "ada", ["marketplace", "carol", "zoe", "80.00"]);
-    assert_eq!(code, 0, "{err}");
-    let theirs: i64 = out.lines().last().unwrap().trim().parse().unwrap();
+    let (mine, theirs) = two_sellers_orders(db);
     let serve = ServeProcess::start(&db.url, &[]);
     let zoe = remote(&serve, "zoe").await;
     let zoe_actor = Actor::new("zoe", Role::Seller);

@@ -9,6 +9,18 @@ use orderboard::workflow::Refusal;
 use crate::db::{TestDb, both};
 use crate::support::{draft, people, test_now};
 
+/// The story's transitions, in order: accepted, two cancellations declined, the third
+/// escalated to a dispute, refunded.
+pub const STORY_EVENTS: [&str; 7] = [
+    "order.accepted",
+    "order.cancel_requested",
+    "order.cancel_declined",
+    "order.cancel_requested",
+    "order.cancel_declined",
+    "order.cancel_requested",
+    "order.dispute_refunded",
+];
+
 async fn story(db: &TestDb) {
     let (backoffice, store) = db.parts().await;
     let (admin, seller, customer, support) = people(&backoffice).await;
@@ -173,18 +185,7 @@ async fn story(db: &TestDb) {
 
     let (history, attempts) = backoffice.history(&support, id, true).await.unwrap();
     let events: Vec<&str> = history.iter().map(|h| h.event.as_str()).collect();
-    assert_eq!(
-        events,
-        vec![
-            "order.accepted",
-            "order.cancel_requested",
-            "order.cancel_declined",
-            "order.cancel_requested",
-            "order.cancel_declined",
-            "order.cancel_requested",
-            "order.dispute_refunded"
-        ]
-    );
+    assert_eq!(events, STORY_EVENTS);
     assert_eq!(history[5].on_behalf_of.as_deref(), Some("carol"));
     assert_eq!(history[5].actor, "sue");
     assert!(history.windows(2).all(|w| w[0].id < w[1].id));

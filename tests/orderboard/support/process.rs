@@ -160,13 +160,15 @@ pub fn set_up_users(db: &TestDb) {
     }
 }
 
-/// `order create` as USER with [workflow, customer, seller, amount].
-pub fn create_as(
-    db: &TestDb,
-    user: &str,
-    [workflow, customer, seller, amount]: [&str; 4],
-) -> (i32, String, String) {
-    let args = [
+/// The arguments of `order create` for these fields.
+pub fn order_create_args(
+    workflow: &str,
+    customer: &str,
+    seller: &str,
+    title: &str,
+    amount: &str,
+) -> Vec<String> {
+    [
         "order",
         "create",
         "--workflow",
@@ -176,10 +178,22 @@ pub fn create_as(
         "--seller",
         seller,
         "--title",
-        "x",
+        title,
         "--amount",
         amount,
-    ];
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `order create` as USER with [workflow, customer, seller, amount].
+pub fn create_as(
+    db: &TestDb,
+    user: &str,
+    [workflow, customer, seller, amount]: [&str; 4],
+) -> (i32, String, String) {
+    let args = order_create_args(workflow, customer, seller, "x", amount);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run_as(&db.url, user, &args)
 }
 
@@ -189,20 +203,8 @@ pub fn create(db: &TestDb, workflow: &str, extra: &[&str]) -> String {
 }
 
 pub fn create_titled(db: &TestDb, workflow: &str, title: &str, extra: &[&str]) -> String {
-    let mut args = vec![
-        "order",
-        "create",
-        "--workflow",
-        workflow,
-        "--customer",
-        "carol",
-        "--seller",
-        "sam",
-        "--title",
-        title,
-        "--amount",
-        "125.00",
-    ];
+    let args = order_create_args(workflow, "carol", "sam", title, "125.00");
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = run_as(&db.url, "ada", &args);
     assert_eq!(code, 0, "{stderr}");
