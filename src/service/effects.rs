@@ -124,13 +124,13 @@ impl Backoffice {
             .await?)
     }
 
-    /// The runner's report of one attempt; `false` when its lease was lost meanwhile.
-    pub async fn finish_effect(
+    /// The runner's reports of attempts, written together; for each, `false` when its lease
+    /// was lost meanwhile.
+    pub async fn finish_effects(
         &self,
-        claim: &ClaimedEffect,
-        report: &AttemptReport,
-    ) -> Result<bool, ServiceError> {
-        Ok(self.store.finish_effect(claim, report).await?)
+        reports: &[(&ClaimedEffect, &AttemptReport)],
+    ) -> Result<Vec<bool>, ServiceError> {
+        Ok(self.store.finish_effects(reports).await?)
     }
 
     /// The order and transition a delivery to `sink` describes.

@@ -372,6 +372,14 @@ impl Backoffice {
         Ok(self.store.due_timers(now, limit).await?)
     }
 
+    /// Those of `timers` not fired nor moved since they were read (another runner may have).
+    pub async fn timers_still_due(
+        &self,
+        timers: Vec<DueTimer>,
+    ) -> Result<Vec<DueTimer>, ServiceError> {
+        Ok(self.store.timers_still_due(timers).await?)
+    }
+
     /// Fires one armed timer as `system`. When its guard refuses at its time, the next timed transition
     /// out of the same state that is due by now fires instead (e.g. a payment retry while
     /// attempts are left, else giving up); the first refusal is reported when none may.

@@ -255,12 +255,11 @@ impl Store {
         dispatch!(self, s => s.claim_effects(runner, now, lease_until, limit).await)
     }
 
-    pub async fn finish_effect(
+    pub async fn finish_effects(
         &self,
-        claim: &ClaimedEffect,
-        report: &AttemptReport,
-    ) -> Result<bool, StoreError> {
-        dispatch!(self, s => s.finish_effect(claim, report).await)
+        reports: &[(&ClaimedEffect, &AttemptReport)],
+    ) -> Result<Vec<bool>, StoreError> {
+        dispatch!(self, s => s.finish_effects(reports).await)
     }
 
     pub async fn settle_effect(
@@ -321,6 +320,13 @@ impl Store {
 
     pub async fn latest_history_id(&self) -> Result<i64, StoreError> {
         dispatch!(self, s => s.latest_history_id().await)
+    }
+
+    pub async fn timers_still_due(
+        &self,
+        timers: Vec<DueTimer>,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        dispatch!(self, s => s.timers_still_due(timers).await)
     }
 
     pub async fn due_timers(

@@ -9,7 +9,7 @@ use super::StoreError;
 use super::shared::shared_store_impl;
 use super::url::{redact, scrub};
 
-/// The channel commits announce their history id on (a wake-up; readers re-read by id).
+/// The channel that wakes the feed's listeners after commits (readers re-read by position).
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
 
 /// How long a caller waits for a connection, opening included: a server that does not answer
@@ -22,6 +22,8 @@ pub struct PgStore {
     url: String,
     /// The process's one LISTEN connection, shared by every follower of the feed.
     pub(crate) wakes: super::live::SharedListener,
+    /// Sends the notifications that wake the listeners, after commits.
+    announcer: super::live::Announcer,
 }
 
 /// Debug shows the URL without its credentials, like every other place that prints it.
@@ -90,6 +92,7 @@ impl PgStore {
             pool,
             url: url.to_string(),
             wakes: super::live::SharedListener::default(),
+            announcer: super::live::Announcer::default(),
         })
     }
 
@@ -131,17 +134,10 @@ impl PgStore {
         Ok(())
     }
 
-    /// NOTIFY is delivered at COMMIT and dropped on rollback.
-    async fn announce_event(
-        tx: &mut Transaction<'static, Postgres>,
-        history_id: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind(history_id.to_string())
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
+    /// Wakes the feed's listeners in every process after a transition committed: after the
+    /// commit rather than inside it (see `live::Announcer` for why).
+    pub fn announce_committed(&self) {
+        self.announcer.committed(&self.pool);
     }
 }
 

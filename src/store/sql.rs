@@ -104,11 +104,10 @@ pub const INSERT_ORDER: &str = concat!(
 pub const UPDATE_ORDER_STATE: &str = "UPDATE orders SET state = $1, version = version + 1, counters = $2, state_entered_at = $3, \
      timer_event = $4, timer_due_at = $5, updated_at = $3 WHERE id = $6 AND version = $7 RETURNING version";
 
-pub const INSERT_EFFECT: &str = concat!(
-    "INSERT INTO effects (",
-    effect_insert_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $6, 'pending')"
-);
+/// A transition's effects, in one statement: the head, then a row of values each (the order,
+/// its version, kind, payload, idempotency key, and the time twice: created and due).
+pub const INSERT_EFFECTS_HEAD: &str =
+    concat!("INSERT INTO effects (", effect_insert_columns!(), ") ");
 
 pub const INSERT_LEDGER: &str = concat!(
     "INSERT INTO ledger (",
@@ -198,18 +197,29 @@ macro_rules! claim_abandoned_effects {
 
 pub(super) use {claim_abandoned_effects, claim_due_effects};
 
-/// The claim itself; `attempts` counts it.
-pub const CLAIM_EFFECT: &str = concat!(
-    "UPDATE effects SET status = 'delivering', \
-     lease_owner = $2 || '#' || CAST(attempts + 1 AS TEXT), lease_until = $3, \
-     attempts = attempts + 1 WHERE id = $1 RETURNING ",
-    effect_columns!()
-);
+/// The claim itself, of a list of ids in one statement; `attempts` counts it. The lease is
+/// named by the runner and the attempt number the claim writes. Built as: the head, the
+/// runner, the middle, the lease's end, `CLAIM_EFFECTS_WHERE`, the ids, the tail.
+pub const CLAIM_EFFECTS_HEAD: &str = "UPDATE effects SET status = 'delivering', lease_owner = ";
+pub const CLAIM_EFFECTS_MIDDLE: &str = " || '#' || CAST(attempts + 1 AS TEXT), lease_until = ";
+pub const CLAIM_EFFECTS_WHERE: &str = ", attempts = attempts + 1 WHERE id IN (";
+pub const CLAIM_EFFECTS_TAIL: &str = concat!(") RETURNING ", effect_columns!());
 
-/// A runner's result, written only while its own claim still holds the effect.
-pub const FINISH_EFFECT: &str = "UPDATE effects SET status = $3, next_attempt_at = $4, \
-     sink = COALESCE($5, sink), last_error = $6, finished_at = $7, lease_owner = NULL, \
-     lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND status = 'delivering'";
+/// Runners' results, one statement for a batch, each written only while its own claim
+/// still holds the effect: the head, a row of values per result (the effect, its lease, the
+/// status, next attempt, sink, last error and finish time), the tail. The rows written come
+/// back. VALUES columns are `column1`… in both databases.
+pub const FINISH_EFFECTS_HEAD: &str = "UPDATE effects SET status = v.column3, \
+     next_attempt_at = v.column4, sink = COALESCE(v.column5, effects.sink), \
+     last_error = v.column6, finished_at = v.column7, lease_owner = NULL, lease_until = NULL \
+     FROM (";
+pub const FINISH_EFFECTS_TAIL: &str = ") AS v WHERE effects.id = v.column1 \
+     AND effects.lease_owner = v.column2 AND effects.status = 'delivering' RETURNING id";
+
+/// The head of a multi-row `effect_attempts` insert (values in the order of
+/// `INSERT_EFFECT_ATTEMPT`'s).
+pub const INSERT_EFFECT_ATTEMPTS_HEAD: &str = "INSERT INTO effect_attempts \
+     (effect_id, order_id, attempt, at, actor, outcome, http_status, detail, duration_ms, note) ";
 
 /// A hand retry: a fresh series of attempts, due now.
 pub const RETRY_EFFECT: &str = "UPDATE effects SET status = 'pending', next_attempt_at = $2, \
@@ -289,6 +299,9 @@ pub const PG_FORGET_FOREIGN_XIDS: &str = "SELECT orderboard_forget_foreign_xids(
 /// reader looks again soon instead of waiting for the next notification.
 pub const PG_FEED_HELD_BACK: &str =
     "SELECT EXISTS (SELECT 1 FROM history WHERE xid >= pg_snapshot_xmin(pg_current_snapshot()))";
+
+/// The versions of a list of orders: the head, the ids, `)`.
+pub const VERSIONS_OF_HEAD: &str = "SELECT id, version FROM orders WHERE id IN (";
 
 pub const DUE_TIMERS: &str = "SELECT id, version, timer_event FROM orders WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";
 

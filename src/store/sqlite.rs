@@ -143,12 +143,8 @@ impl SqliteStore {
     }
 
     /// Other processes notice commits through `PRAGMA data_version`; nothing to send.
-    async fn announce_event(
-        _tx: &mut Transaction<'static, Sqlite>,
-        _history_id: i64,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
+    /// SQLite's readers poll `PRAGMA data_version`: nothing to announce.
+    pub fn announce_committed(&self) {}
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {

@@ -9,7 +9,6 @@ use color_eyre::Result;
 use color_eyre::eyre::{bail, eyre};
 use orderboard::domain::{Actor, Role};
 use orderboard::service::Backoffice;
-use orderboard::store::postgres::EVENTS_CHANNEL;
 use orderboard::store::{Store, micros};
 
 use crate::report::{Figure, Report};
@@ -251,18 +250,14 @@ async fn raw_accept(store: &Store, id: i64, locked: bool) -> Result<()> {
                     .execute(&mut *tx)
                     .await?;
             }
-            let history: i64 = sqlx::query_scalar::<sqlx::Postgres, i64>(HISTORY)
+            sqlx::query_scalar::<sqlx::Postgres, i64>(HISTORY)
                 .bind(id)
                 .bind(now)
                 .bind(2i64)
                 .fetch_one(&mut *tx)
                 .await?;
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(EVENTS_CHANNEL)
-                .bind(history.to_string())
-                .execute(&mut *tx)
-                .await?;
             tx.commit().await?;
+            s.announce_committed();
         }
     }
     Ok(())

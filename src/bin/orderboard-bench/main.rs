@@ -132,8 +132,8 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         effects: usize,
         /// Fulfilment orders seeded an hour ago: about a third end in a state whose timer
-        /// is then due (300,000 give about 100,000 timers due at once).
-        #[arg(long, default_value_t = 300_000)]
+        /// is then due (330,000 give about 100,000 timers due at once).
+        #[arg(long, default_value_t = 330_000)]
         timer_orders: usize,
         #[arg(long, default_value_t = 2)]
         runners: usize,

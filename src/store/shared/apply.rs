@@ -78,6 +78,7 @@ macro_rules! apply_path {
                         Self::append_history(&mut tx, request, &decision, version, &effects, now)
                             .await?;
                     tx.commit().await.map_err(StoreError::from)?;
+                    self.announce_committed();
                     Ok(Applied {
                         id: order_id,
                         event: decision.event,
@@ -217,16 +218,22 @@ macro_rules! apply_path {
                     now: DateTime<Utc>,
                 ) -> Result<(), StoreError> {
                     let order_id = order.id;
-                    for (index, effect) in decision.effects.iter().enumerate() {
-                        sqlx::query::<$db>(sql::INSERT_EFFECT)
-                            .bind(order_id)
-                            .bind(version)
-                            .bind(effect.kind())
-                            .bind(effect.to_string())
-                            .bind(format!("{order_id}:{version}:{index}"))
-                            .bind(now)
-                            .execute(&mut **tx)
-                            .await?;
+                    if !decision.effects.is_empty() {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(sql::INSERT_EFFECTS_HEAD);
+                        insert.push_values(
+                            decision.effects.iter().enumerate(),
+                            |mut row, (index, effect)| {
+                                row.push_bind(order_id)
+                                    .push_bind(version)
+                                    .push_bind(effect.kind())
+                                    .push_bind(effect.to_string())
+                                    .push_bind(format!("{order_id}:{version}:{index}"))
+                                    .push_bind(now)
+                                    .push_bind(now)
+                                    .push("'pending'");
+                            },
+                        );
+                        insert.build().execute(&mut **tx).await?;
                     }
                     for movement in movements {
                         sqlx::query::<$db>(sql::INSERT_LEDGER)
@@ -242,7 +249,7 @@ macro_rules! apply_path {
                     Ok(())
                 }
 
-                /// The history row and its id; the backend's hook wakes the live feed at commit.
+                /// The history row and its id (the caller announces it after the commit).
                 async fn append_history(
                     tx: &mut Transaction<'static, $db>,
                     request: &ApplyRequest,
@@ -265,7 +272,6 @@ macro_rules! apply_path {
                         .bind(serde_json::to_string(effects).unwrap_or_else(|_| "[]".into()))
                         .fetch_one(&mut **tx)
                         .await?;
-                    Self::announce_event(tx, history_id).await?;
                     Ok(history_id)
                 }
 

@@ -3,7 +3,7 @@
 //! A macro rather than generics over `sqlx::Database`: the generic version needs a wall of
 //! higher-ranked bounds on every method (Executor for `&mut Connection`, Encode/Decode for each
 //! type), while the macro expands the same text against concrete types. The per-backend
-//! differences are small hooks each backend defines: `begin_write`, `announce_event`, and for
+//! differences are small hooks each backend defines: `begin_write`, `announce_committed`, and for
 //! seeding `prepare_bulk` and `finish_bulk`; and a few statements as associated constants
 //! (the feed's order, claiming effects).
 //!

@@ -84,18 +84,18 @@ macro_rules! order_queries {
                         .bind(now)
                         .fetch_one(&mut *tx)
                         .await?;
-                    // The creation joins the feed, announced like a transition, so open
-                    // boards add the card at once.
-                    let event_id = sqlx::query_scalar::<$db, i64>(sql::INSERT_CREATION)
+                    // The creation joins the feed, announced like a transition after the
+                    // commit, so open boards add the card at once.
+                    sqlx::query::<$db>(sql::INSERT_CREATION)
                         .bind(id)
                         .bind(now)
                         .bind(&new.created_by.name)
                         .bind(new.created_by.role.as_str())
                         .bind(&new.state)
-                        .fetch_one(&mut *tx)
+                        .execute(&mut *tx)
                         .await?;
-                    Self::announce_event(&mut tx, event_id).await?;
                     tx.commit().await?;
+                    self.announce_committed();
                     Ok(id)
                 }
 
@@ -274,6 +274,29 @@ macro_rules! order_queries {
                         }
                     }
                     Ok(found)
+                }
+
+                /// Those of `timers` whose order is still at the version they were read
+                /// at: the others fired (another runner) or moved meanwhile.
+                pub async fn timers_still_due(
+                    &self,
+                    timers: Vec<DueTimer>,
+                ) -> Result<Vec<DueTimer>, StoreError> {
+                    if timers.is_empty() {
+                        return Ok(timers);
+                    }
+                    let ids: Vec<i64> = timers.iter().map(|timer| timer.order_id).collect();
+                    let versions: std::collections::HashMap<i64, i64> =
+                        ids_in::<$db>(sql::VERSIONS_OF_HEAD, &ids, ")")
+                            .build_query_as::<(i64, i64)>()
+                            .fetch_all(&self.pool)
+                            .await?
+                            .into_iter()
+                            .collect();
+                    Ok(timers
+                        .into_iter()
+                        .filter(|timer| versions.get(&timer.order_id) == Some(&timer.version))
+                        .collect())
                 }
 
                 pub async fn due_timers(

@@ -55,97 +55,128 @@ macro_rules! outbox_queries {
                     } else {
                         Vec::new()
                     };
-                    let mut claimed = Vec::with_capacity(abandoned.len() + due.len());
-                    for id in abandoned.iter().chain(&due) {
-                        let was_abandoned = abandoned.contains(id);
-                        if was_abandoned {
-                            let previous =
-                                sqlx::query_as::<$db, EffectRecord>(sql::SELECT_EFFECT)
-                                    .bind(id)
-                                    .fetch_one(&mut *tx)
-                                    .await?;
-                            Self::insert_effect_attempt(
-                                &mut tx,
-                                &previous,
-                                AttemptRow {
-                                    at: now,
-                                    actor: "runner",
-                                    outcome: "abandoned",
-                                    http_status: None,
-                                    detail: Some(
-                                        "the runner's lease ran out before it reported (stopped or stalled)",
-                                    ),
-                                    duration_ms: None,
-                                    note: None,
-                                },
-                            )
-                            .await?;
-                        }
-                        // The lease names this claim: the runner and the attempt number the
-                        // claim writes.
-                        let effect = sqlx::query_as::<$db, EffectRecord>(sql::CLAIM_EFFECT)
+                    for id in &abandoned {
+                        let previous = sqlx::query_as::<$db, EffectRecord>(sql::SELECT_EFFECT)
                             .bind(id)
-                            .bind(runner)
-                            .bind(lease_until)
                             .fetch_one(&mut *tx)
                             .await?;
-                        let lease = format!("{runner}#{}", effect.attempts);
-                        claimed.push(ClaimedEffect {
-                            effect,
-                            lease,
-                            lease_until,
-                        });
+                        Self::insert_effect_attempt(
+                            &mut tx,
+                            &previous,
+                            AttemptRow {
+                                at: now,
+                                actor: "runner",
+                                outcome: "abandoned",
+                                http_status: None,
+                                detail: Some(
+                                    "the runner's lease ran out before it reported (stopped or stalled)",
+                                ),
+                                duration_ms: None,
+                                note: None,
+                            },
+                        )
+                        .await?;
                     }
+                    let ids: Vec<i64> = abandoned.iter().chain(&due).copied().collect();
+                    if ids.is_empty() {
+                        tx.commit().await?;
+                        return Ok(Vec::new());
+                    }
+                    // One statement claims them all: a round trip per effect was most of a
+                    // claim's cost.
+                    let mut claim = sqlx::QueryBuilder::<$db>::new(sql::CLAIM_EFFECTS_HEAD);
+                    claim.push_bind(runner);
+                    claim.push(sql::CLAIM_EFFECTS_MIDDLE);
+                    claim.push_bind(lease_until);
+                    claim.push(sql::CLAIM_EFFECTS_WHERE);
+                    let mut list = claim.separated(", ");
+                    for id in &ids {
+                        list.push_bind(*id);
+                    }
+                    claim.push(sql::CLAIM_EFFECTS_TAIL);
+                    let mut effects: std::collections::HashMap<i64, EffectRecord> = claim
+                        .build_query_as::<EffectRecord>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|effect| (effect.id, effect))
+                        .collect();
                     tx.commit().await?;
-                    Ok(claimed)
+                    // In the order they were chosen: the abandoned first, then the due ones.
+                    Ok(ids
+                        .iter()
+                        .filter_map(|id| effects.remove(id))
+                        .map(|effect| ClaimedEffect {
+                            lease: format!("{runner}#{}", effect.attempts),
+                            effect,
+                            lease_until,
+                        })
+                        .collect())
                 }
 
-                /// Writes an attempt's result if the claim still holds the effect; `false`
-                /// when its lease ran out and another claim took over (the result is dropped:
-                /// the other claim delivers again, with the same key).
-                pub async fn finish_effect(
+                /// Writes attempts' results in one transaction, each only if its claim still
+                /// holds the effect: `false` for one whose lease ran out and another claim
+                /// took over (that result is dropped: the other claim delivers again, with the
+                /// same key). One transaction for a batch, since a commit per report was most
+                /// of a report's cost.
+                pub async fn finish_effects(
                     &self,
-                    claim: &ClaimedEffect,
-                    report: &AttemptReport,
-                ) -> Result<bool, StoreError> {
-                    let mut tx = self.begin_write().await?;
-                    let finished = (report.status != $crate::store::EffectStatus::Pending)
-                        .then(|| micros(report.at));
-                    let last_error = match report.outcome {
-                        "delivered" => None,
-                        _ => report.detail.as_deref(),
-                    };
-                    let updated = sqlx::query::<$db>(sql::FINISH_EFFECT)
-                        .bind(claim.effect.id)
-                        .bind(&claim.lease)
-                        .bind(report.status.as_str())
-                        .bind(micros(report.next_attempt_at))
-                        .bind(report.sink.as_deref())
-                        .bind(last_error)
-                        .bind(finished)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if updated == 0 {
-                        tx.rollback().await?;
-                        return Ok(false);
+                    reports: &[(&ClaimedEffect, &AttemptReport)],
+                ) -> Result<Vec<bool>, StoreError> {
+                    if reports.is_empty() {
+                        return Ok(Vec::new());
                     }
-                    Self::insert_effect_attempt(
-                        &mut tx,
-                        &claim.effect,
-                        AttemptRow {
-                            at: micros(report.at),
-                            actor: report.sink.as_deref().unwrap_or("runner"),
-                            outcome: report.outcome,
-                            http_status: report.http_status,
-                            detail: report.detail.as_deref(),
-                            duration_ms: report.duration_ms,
-                            note: None,
-                        },
-                    )
-                    .await?;
+                    let mut tx = self.begin_write().await?;
+                    let mut update = sqlx::QueryBuilder::<$db>::new(sql::FINISH_EFFECTS_HEAD);
+                    update.push_values(reports, |mut row, (claim, report)| {
+                        let finished = (report.status != $crate::store::EffectStatus::Pending)
+                            .then(|| micros(report.at));
+                        let last_error = match report.outcome {
+                            "delivered" => None,
+                            _ => report.detail.clone(),
+                        };
+                        row.push_bind(claim.effect.id)
+                            .push_bind(claim.lease.clone())
+                            .push_bind(report.status.as_str())
+                            .push_bind(micros(report.next_attempt_at))
+                            .push_bind(report.sink.clone())
+                            .push_bind(last_error)
+                            .push_bind(finished);
+                    });
+                    update.push(sql::FINISH_EFFECTS_TAIL);
+                    let updated: std::collections::HashSet<i64> = update
+                        .build_query_scalar::<i64>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    let written: Vec<bool> = reports
+                        .iter()
+                        .map(|(claim, _)| updated.contains(&claim.effect.id))
+                        .collect();
+                    if !updated.is_empty() {
+                        let mut insert =
+                            sqlx::QueryBuilder::<$db>::new(sql::INSERT_EFFECT_ATTEMPTS_HEAD);
+                        let rows = reports
+                            .iter()
+                            .filter(|(claim, _)| updated.contains(&claim.effect.id));
+                        insert.push_values(rows, |mut row, (claim, report)| {
+                            let effect = &claim.effect;
+                            row.push_bind(effect.id)
+                                .push_bind(effect.order_id)
+                                .push_bind(effect.attempts)
+                                .push_bind(micros(report.at))
+                                .push_bind(report.sink.clone().unwrap_or_else(|| "runner".into()))
+                                .push_bind(report.outcome)
+                                .push_bind(report.http_status)
+                                .push_bind(report.detail.clone())
+                                .push_bind(report.duration_ms)
+                                .push_bind(None::<String>);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
                     tx.commit().await?;
-                    Ok(true)
+                    Ok(written)
                 }
 
                 /// A hand retry (`retry_requested`) or resolution (`resolved`) of a failed or

@@ -1,6 +1,7 @@
 //! Deliveries to a local sink: retries with one idempotency key and valid signatures,
 //! Retry-After, failing at once or after the limit, unrouted effects, hand retries and
-//! resolutions, and a sink's answer applied through the apply path. Both databases.
+//! resolutions, a sink's answer applied through the apply path, and a delivery released at a
+//! graceful stop. Both databases.
 
 use std::time::Duration;
 
@@ -11,10 +12,22 @@ use orderboard::service::{ServiceError, TimelineEntry};
 use orderboard::store::{EffectRecord, EffectStatus};
 
 use super::sink::{Answer, TestSink};
-use super::{fulfilment_orders, sink_table, sinks, start_runner, stop_runner, wait_for_effects};
+use super::{
+    all_effects, fulfilment_orders, sink_table, sinks, start_runner, stop_runner, wait_for_effects,
+};
 use crate::db::both;
 
 const SETTLE: Duration = Duration::from_secs(20);
+
+/// The outcomes of the order's delivery attempts, oldest first.
+async fn attempt_outcomes(
+    office: &orderboard::service::Backoffice,
+    admin: &Actor,
+    order: orderboard::domain::OrderId,
+) -> Vec<String> {
+    let attempts = office.effect_attempts(admin, order).await.unwrap();
+    attempts.into_iter().map(|a| a.outcome).collect()
+}
 
 fn all_in(effects: &[EffectRecord], statuses: &[EffectStatus]) -> bool {
     !effects.is_empty() && effects.iter().all(|e| statuses.contains(&e.status()))
@@ -62,14 +75,85 @@ async fn a_flaky_sink_gets_the_effect_once_it_answers_with_one_key_and_valid_sig
             assert_eq!(request.body["transition"]["event"], "validate");
             assert_eq!(request.body["transition"]["actor"], "system");
         }
-        let outcomes: Vec<String> = office
-            .effect_attempts(&admin, ids[0])
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|a| a.outcome)
-            .collect();
+        let outcomes = attempt_outcomes(&office, &admin, ids[0]).await;
         assert_eq!(outcomes, ["retry", "retry", "delivered"], "{}", db.backend);
+    }
+}
+
+/// A delivery still waiting on its sink when the runner stops outlasts the grace period: it
+/// goes back to pending with an `abandoned` attempt, and the next runner delivers it again
+/// with the same key.
+#[tokio::test]
+async fn a_delivery_in_flight_at_a_graceful_stop_is_released_and_delivered_again() {
+    use orderboard::runner::{Runner, RunnerOptions};
+    for db in both().await {
+        let office = db.backoffice().await;
+        let (admin, ids) = fulfilment_orders(&office, 1, |_| "Slow".into()).await;
+        let slow_first = |_: &serde_json::Value, before: usize| match before {
+            0 => Answer::ok().after_delay(Duration::from_secs(5)),
+            _ => Answer::ok(),
+        };
+        let sink = TestSink::start(slow_first).await;
+        let table = sink_table(&sink.url, &["inventory.check"], 5);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let options = RunnerOptions {
+            poll: Duration::from_millis(50),
+            grace: Duration::from_millis(200),
+            ..RunnerOptions::default()
+        };
+        let runner = Runner::new(office.clone(), sinks(std::slice::from_ref(&table)), options);
+        let task = tokio::spawn(runner.run(stopped));
+        let deadline = std::time::Instant::now() + SETTLE;
+        while sink.in_flight() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no delivery reached the sink"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("the runner stops after its grace period")
+            .unwrap();
+        let effects = all_effects(&office, &admin).await;
+        assert_eq!(
+            (effects[0].status(), effects[0].attempts),
+            (EffectStatus::Pending, 1),
+            "{}",
+            db.backend
+        );
+        let attempts = office.effect_attempts(&admin, ids[0]).await.unwrap();
+        let released: Vec<(&str, Option<&str>)> = attempts
+            .iter()
+            .map(|a| (a.outcome.as_str(), a.detail.as_deref()))
+            .collect();
+        assert_eq!(
+            released,
+            [(
+                "abandoned",
+                Some("released at shutdown before the sink answered")
+            )],
+            "{}",
+            db.backend
+        );
+
+        let runner = start_runner(&office, sinks(&[table]));
+        let effects = wait_for_effects(&office, &admin, SETTLE, |e| {
+            all_in(e, &[EffectStatus::Delivered])
+        })
+        .await;
+        stop_runner(runner).await;
+        assert_eq!(effects[0].attempts, 2, "{}", db.backend);
+        let requests = sink.requests();
+        let keys: Vec<(&str, &str)> = requests
+            .iter()
+            .map(|r| (r.key.as_str(), r.attempt.as_str()))
+            .collect();
+        let key = effects[0].idempotency_key.as_str();
+        assert_eq!(keys, [(key, "1"), (key, "2")], "{}", db.backend);
+        let outcomes = attempt_outcomes(&office, &admin, ids[0]).await;
+        assert_eq!(outcomes, ["abandoned", "delivered"], "{}", db.backend);
     }
 }
 
