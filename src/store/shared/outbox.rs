@@ -14,6 +14,9 @@ macro_rules! outbox_queries {
             };
             use $crate::store::{StoreError, micros, sql};
 
+            /// Reports written by one statement.
+            const REPORTS_PER_STATEMENT: usize = 500;
+
             /// One row of `effect_attempts`, besides the effect it belongs to.
             struct AttemptRow<'a> {
                 at: DateTime<Utc>,
@@ -123,10 +126,21 @@ macro_rules! outbox_queries {
                     &self,
                     reports: &[(&ClaimedEffect, &AttemptReport)],
                 ) -> Result<Vec<bool>, StoreError> {
-                    if reports.is_empty() {
-                        return Ok(Vec::new());
-                    }
                     let mut tx = self.begin_write().await?;
+                    let mut written = Vec::with_capacity(reports.len());
+                    // Slices keep each statement's parameters far below either database's
+                    // limit (7 per report).
+                    for slice in reports.chunks(REPORTS_PER_STATEMENT) {
+                        written.extend(Self::finish_slice(&mut tx, slice).await?);
+                    }
+                    tx.commit().await?;
+                    Ok(written)
+                }
+
+                async fn finish_slice(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    reports: &[(&ClaimedEffect, &AttemptReport)],
+                ) -> Result<Vec<bool>, StoreError> {
                     let mut update = sqlx::QueryBuilder::<$db>::new(sql::FINISH_EFFECTS_HEAD);
                     update.push_values(reports, |mut row, (claim, report)| {
                         let finished = (report.status != $crate::store::EffectStatus::Pending)
@@ -146,7 +160,7 @@ macro_rules! outbox_queries {
                     update.push(sql::FINISH_EFFECTS_TAIL);
                     let updated: std::collections::HashSet<i64> = update
                         .build_query_scalar::<i64>()
-                        .fetch_all(&mut *tx)
+                        .fetch_all(&mut **tx)
                         .await?
                         .into_iter()
                         .collect();
@@ -173,9 +187,8 @@ macro_rules! outbox_queries {
                                 .push_bind(report.duration_ms)
                                 .push_bind(None::<String>);
                         });
-                        insert.build().execute(&mut *tx).await?;
+                        insert.build().execute(&mut **tx).await?;
                     }
-                    tx.commit().await?;
                     Ok(written)
                 }
 
