@@ -308,6 +308,21 @@ impl Announcer {
     }
 }
 
+impl Announcer {
+    /// Waits (at most `limit`) until every commit so far has been announced: a command that
+    /// commits and then exits must not take its notification with it.
+    pub(crate) async fn settle(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.state.pending.load(Ordering::SeqCst) || self.state.sending.load(Ordering::SeqCst)
+        {
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
 impl AnnouncerState {
     fn start_sending(&self) -> bool {
         self.sending

@@ -105,7 +105,9 @@ impl PgStore {
         &self.pool
     }
 
+    /// Announces what committed (at most a second's wait), then closes the pool.
     pub async fn close(&self) {
+        self.announcer.settle(Duration::from_secs(1)).await;
         self.pool.close().await;
     }
 

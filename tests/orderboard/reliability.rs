@@ -277,6 +277,32 @@ fn a_follower_misses_no_event_while_eight_writers_commit_out_of_order_on_postgre
     );
 }
 
+/// The notification that wakes other processes is sent after the commit (a NOTIFY inside
+/// the transaction serialises every commit): a command that commits and exits at once still
+/// sends it before it closes its connections.
+#[tokio::test]
+async fn a_command_that_commits_and_exits_wakes_the_listeners_on_postgres() {
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    set_up_users(&db);
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener
+        .listen(orderboard::store::postgres::EVENTS_CHANNEL)
+        .await
+        .unwrap();
+    let args = crate::support::order_create_args("marketplace", "carol", "sam", "Lamp", "10.00");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, stderr) = run_as(&db.url, "ada", &args);
+    assert_eq!(code, 0, "{stderr}");
+    // The command has exited: what it announced is already on the server.
+    let woken = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await;
+    assert!(
+        matches!(woken, Ok(Ok(_))),
+        "no notification from a command that committed: {woken:?}"
+    );
+}
+
 /// Many followers in one process (board panes, event streams) share one LISTEN connection,
 /// each still gets every event, and the connection closes when the last follower has gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
