@@ -17,6 +17,8 @@ pub struct Context {
     pub config: Config,
     pub workflows: Workflows,
     pub global: GlobalArgs,
+    /// What `open` opened, for `close_opened` when the command ends (shared by clones).
+    opened: std::sync::Arc<std::sync::Mutex<Vec<Backoffice>>>,
 }
 
 impl Context {
@@ -29,6 +31,7 @@ impl Context {
             config,
             workflows,
             global: global.clone(),
+            opened: std::sync::Arc::default(),
         })
     }
 
@@ -66,7 +69,22 @@ impl Context {
         let (idle, absolute) = self.config.sessions.lifetimes();
         policy.idle = idle.unwrap_or(policy.idle);
         policy.absolute = absolute.unwrap_or(policy.absolute);
-        Ok(Backoffice::new(store, self.workflows.clone()).with_session_policy(policy))
+        let backoffice = Backoffice::new(store, self.workflows.clone()).with_session_policy(policy);
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.push(backoffice.clone());
+        }
+        Ok(backoffice)
+    }
+
+    /// Closes every database `open` opened (closing one twice is harmless).
+    pub async fn close_opened(&self) {
+        let opened = match self.opened.lock() {
+            Ok(mut opened) => std::mem::take(&mut *opened),
+            Err(_) => return,
+        };
+        for backoffice in opened {
+            backoffice.close().await;
+        }
     }
 
     /// The server to work through, if any (none means a database). A flag beats the

@@ -36,33 +36,42 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             "`{name}` does not work through a server yet ({server}): run it with --database where the database is reachable"
         )));
     }
+    let outcome = dispatch(&context, &cli).await;
+    // Every database a command opened is closed on every way out, error or not: on
+    // PostgreSQL that is also where the process waits until its commits are announced to
+    // the other processes (the notification is sent after the commit).
+    context.close_opened().await;
+    outcome
+}
+
+async fn dispatch(context: &Context, cli: &Cli) -> Result<(), CliError> {
     match &cli.command {
-        None | Some(Command::Tui) => tui_cmd::tui(&context).await,
-        Some(Command::Demo { orders }) => tui_cmd::demo(&context, *orders).await,
-        Some(Command::Init(args)) => commands::init(&context, args).await,
-        Some(Command::User(command)) => user_cmd::user(&context, command).await,
+        None | Some(Command::Tui) => tui_cmd::tui(context).await,
+        Some(Command::Demo { orders }) => tui_cmd::demo(context, *orders).await,
+        Some(Command::Init(args)) => commands::init(context, args).await,
+        Some(Command::User(command)) => user_cmd::user(context, command).await,
         Some(Command::Order(OrderCommand::Create(args))) => {
-            commands::create_order(&context, args).await
+            commands::create_order(context, args).await
         }
         Some(Command::Order(OrderCommand::List(args))) => {
-            commands::list_orders(&context, args).await
+            commands::list_orders(context, args).await
         }
         Some(Command::Order(OrderCommand::Show { id, json })) => {
-            commands::show_order(&context, id, *json).await
+            commands::show_order(context, id, *json).await
         }
-        Some(Command::Advance(args)) => commands::advance(&context, args).await,
-        Some(Command::History(args)) => commands::history(&context, args).await,
-        Some(Command::Bulk(args)) => commands::bulk(&context, args).await,
+        Some(Command::Advance(args)) => commands::advance(context, args).await,
+        Some(Command::History(args)) => commands::history(context, args).await,
+        Some(Command::Bulk(args)) => commands::bulk(context, args).await,
         Some(Command::Workflow(command)) => workflow_cmd::run(command, &context.workflows),
-        Some(Command::Tick(args)) => commands::tick(&context, args).await,
-        Some(Command::Verify(flags)) => commands::verify(&context, flags.json).await,
-        Some(Command::Seed(args)) => commands::seed(&context, args).await,
-        Some(Command::Serve(args)) => serve_cmd::serve(&context, args).await,
-        Some(Command::Effects(command)) => effects_cmd::run(&context, command).await,
-        Some(Command::Token(command)) => token_cmd::run(&context, command).await,
-        Some(Command::Session(command)) => session_cmd::run(&context, command).await,
-        Some(Command::Login) => login_cmd::login(&context).await,
-        Some(Command::Logout) => login_cmd::logout(&context).await,
+        Some(Command::Tick(args)) => commands::tick(context, args).await,
+        Some(Command::Verify(flags)) => commands::verify(context, flags.json).await,
+        Some(Command::Seed(args)) => commands::seed(context, args).await,
+        Some(Command::Serve(args)) => serve_cmd::serve(context, args).await,
+        Some(Command::Effects(command)) => effects_cmd::run(context, command).await,
+        Some(Command::Token(command)) => token_cmd::run(context, command).await,
+        Some(Command::Session(command)) => session_cmd::run(context, command).await,
+        Some(Command::Login) => login_cmd::login(context).await,
+        Some(Command::Logout) => login_cmd::logout(context).await,
     }
 }
 

@@ -171,6 +171,20 @@ impl Runner {
                 reports.clear();
                 true
             }
+            Err(error) if !error.is_connection_lost() => {
+                // The database refused something in the batch: one by one, so that one bad
+                // report does not hold back the others.
+                tracing::error!(%error, "writing a batch of delivery reports failed; writing them one at a time");
+                for (claim, report) in reports.drain(..) {
+                    match self.office.finish_effects(&[(&claim, &report)]).await {
+                        Ok(written) => log_report(&claim, &report, written.first() == Some(&true)),
+                        Err(error) => {
+                            tracing::error!(effect = claim.effect.id, %error, "could not write a delivery report; the effect is delivered again when its lease runs out")
+                        }
+                    }
+                }
+                true
+            }
             Err(error) => {
                 log_outage("reporting deliveries", &error);
                 let now = Utc::now();
@@ -235,16 +249,28 @@ impl Runner {
 /// A delivery attempt and its report, not yet written.
 type Finished = (ClaimedEffect, AttemptReport);
 
-/// A delivery task's end: its report joins those to write. A task that panicked or was
-/// stopped keeps its claim listed, to be released at shutdown (or its lease runs out).
+/// A delivery task's end: its report joins those to write. A task stopped at shutdown keeps
+/// its claim listed, to be released. One that panicked is forgotten: its lease runs out and
+/// the effect is claimed again then, not at once (a delivery that always panics must not spin).
 fn collect(
     done: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
     claims: &mut HashMap<tokio::task::Id, ClaimedEffect>,
     reports: &mut Vec<Finished>,
 ) {
-    if let Ok((id, finished)) = done {
-        claims.remove(&id);
-        reports.push(finished);
+    match done {
+        Ok((id, finished)) => {
+            claims.remove(&id);
+            reports.push(finished);
+        }
+        Err(error) if error.is_panic() => {
+            if let Some(claim) = claims.remove(&error.id()) {
+                tracing::error!(
+                    effect = claim.effect.id,
+                    "a delivery failed unexpectedly; it is tried again when its lease runs out"
+                );
+            }
+        }
+        Err(_) => {}
     }
 }
 
@@ -326,7 +352,10 @@ async fn fire_round(
                 match office.timers_still_due(slice.clone()).await {
                     Ok(still_due) => still_due,
                     // Firing them finds out, one by one, what is wrong.
-                    Err(_) => slice,
+                    Err(error) => {
+                        log_outage("checking due timers", &error);
+                        slice
+                    }
                 }
             }
         })

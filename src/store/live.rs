@@ -300,11 +300,12 @@ impl Announcer {
         if !self.state.start_sending() {
             return; // the task sending now sees `pending` and sends again
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            self.state.sending.store(false, Ordering::SeqCst);
-            return;
-        };
-        runtime.spawn(send_while_pending(self.state.clone(), pool.clone()));
+        // The guard is made before the task: a runtime shutting down may drop the task
+        // without running it, and dropping it then still clears `sending`.
+        let sending = ClearOnDrop(self.state.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(send_while_pending(sending, pool.clone()));
+        }
     }
 }
 
@@ -331,35 +332,41 @@ impl AnnouncerState {
     }
 }
 
-/// Clears `sending` however the task ends (a runtime shutting down drops it mid-send).
-struct ClearOnDrop<'a>(&'a AtomicBool);
+/// Clears `sending` when dropped, however the sending task ends (or is never run).
+struct ClearOnDrop(Arc<AnnouncerState>);
 
-impl Drop for ClearOnDrop<'_> {
+impl Drop for ClearOnDrop {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
+        self.0.sending.store(false, Ordering::SeqCst);
     }
 }
 
-async fn send_while_pending(state: Arc<AnnouncerState>, pool: sqlx::PgPool) {
+/// A notification that takes longer is given up: the listeners' heartbeat reads find the
+/// events, and a stuck connection must not stop this process's notifications.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn send_while_pending(mut sending: ClearOnDrop, pool: sqlx::PgPool) {
     loop {
-        {
-            let _sending = ClearOnDrop(&state.sending);
-            while state.pending.swap(false, Ordering::SeqCst) {
-                let sent = sqlx::query("SELECT pg_notify($1, '')")
-                    .bind(EVENTS_CHANNEL)
-                    .execute(&pool)
-                    .await;
-                if let Err(error) = sent {
-                    // The listeners' heartbeat reads find the events anyway.
-                    tracing::debug!(%error, "could not notify the feed's listeners");
+        let state = sending.0.clone();
+        while state.pending.swap(false, Ordering::SeqCst) {
+            let notify = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(EVENTS_CHANNEL)
+                .execute(&pool);
+            match tokio::time::timeout(NOTIFY_TIMEOUT, notify).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "could not notify the feed's listeners")
                 }
+                Err(_) => tracing::debug!("notifying the feed's listeners timed out"),
             }
         }
+        drop(sending);
         // A commit that came between the last swap and clearing `sending` found the task
         // still sending and left `pending` set: take it over.
         if !state.pending.load(Ordering::SeqCst) || !state.start_sending() {
             return;
         }
+        sending = ClearOnDrop(state);
     }
 }
 

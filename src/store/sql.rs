@@ -208,13 +208,15 @@ pub const CLAIM_EFFECTS_TAIL: &str = concat!(") RETURNING ", effect_columns!());
 /// Runners' results, one statement for a batch, each written only while its own claim
 /// still holds the effect: the head, a row of values per result (the effect, its lease, the
 /// status, next attempt, sink, last error and finish time), the tail. The rows written come
-/// back. VALUES columns are `column1`… in both databases.
+/// back with their attempt number, which tells a current claim from an older one of the
+/// same effect. VALUES columns are `column1`… in both databases.
 pub const FINISH_EFFECTS_HEAD: &str = "UPDATE effects SET status = v.column3, \
      next_attempt_at = v.column4, sink = COALESCE(v.column5, effects.sink), \
      last_error = v.column6, finished_at = v.column7, lease_owner = NULL, lease_until = NULL \
      FROM (";
 pub const FINISH_EFFECTS_TAIL: &str = ") AS v WHERE effects.id = v.column1 \
-     AND effects.lease_owner = v.column2 AND effects.status = 'delivering' RETURNING id";
+     AND effects.lease_owner = v.column2 AND effects.status = 'delivering' \
+     RETURNING id, CAST(attempts AS BIGINT)";
 
 /// The head of a multi-row `effect_attempts` insert (values in the order of
 /// `INSERT_EFFECT_ATTEMPT`'s).

@@ -158,22 +158,22 @@ macro_rules! outbox_queries {
                             .push_bind(finished);
                     });
                     update.push(sql::FINISH_EFFECTS_TAIL);
-                    let updated: std::collections::HashSet<i64> = update
-                        .build_query_scalar::<i64>()
+                    // By effect and attempt: two claims of one effect in a batch (a stalled
+                    // delivery and the claim that took over) share the id, not the attempt.
+                    let updated: std::collections::HashSet<(i64, i64)> = update
+                        .build_query_as::<(i64, i64)>()
                         .fetch_all(&mut **tx)
                         .await?
                         .into_iter()
                         .collect();
-                    let written: Vec<bool> = reports
-                        .iter()
-                        .map(|(claim, _)| updated.contains(&claim.effect.id))
-                        .collect();
+                    let held = |claim: &ClaimedEffect| {
+                        updated.contains(&(claim.effect.id, claim.effect.attempts))
+                    };
+                    let written: Vec<bool> = reports.iter().map(|(claim, _)| held(claim)).collect();
                     if !updated.is_empty() {
                         let mut insert =
                             sqlx::QueryBuilder::<$db>::new(sql::INSERT_EFFECT_ATTEMPTS_HEAD);
-                        let rows = reports
-                            .iter()
-                            .filter(|(claim, _)| updated.contains(&claim.effect.id));
+                        let rows = reports.iter().filter(|(claim, _)| held(claim));
                         insert.push_values(rows, |mut row, (claim, report)| {
                             let effect = &claim.effect;
                             row.push_bind(effect.id)

@@ -410,3 +410,67 @@ fn a_malformed_sink_url_is_quoted_without_its_credentials() {
         assert!(!error.contains("hunter2"), "{error}");
     }
 }
+
+/// Two reports of one effect in one batch, from a claim whose lease ran out and from the
+/// claim that took the effect over: only the current claim's report is written.
+#[tokio::test]
+async fn a_stale_claims_report_in_the_same_batch_is_not_written() {
+    use orderboard::store::AttemptReport;
+    for db in both().await {
+        let office = db.backoffice().await;
+        let (admin, ids) = fulfilment_orders(&office, 1, |_| "Stale".into()).await;
+        let later = Utc::now() + chrono::Duration::seconds(5);
+        office.tick(&admin, later).await.unwrap();
+        // The effect is due from the tick's time on.
+        let now = later + chrono::Duration::seconds(1);
+        let check = |claims: Vec<orderboard::store::ClaimedEffect>| {
+            claims
+                .into_iter()
+                .find(|c| c.effect.order_id == ids[0] && c.effect.kind == "inventory.check")
+                .expect("the order's inventory check is claimed")
+        };
+        // The first claim's lease has already run out when the second runner looks.
+        let stale = check(
+            office
+                .claim_effects("first", now, now - chrono::Duration::seconds(1), 10)
+                .await
+                .unwrap(),
+        );
+        let current = check(
+            office
+                .claim_effects("second", now, now + chrono::Duration::seconds(60), 10)
+                .await
+                .unwrap(),
+        );
+        assert_eq!((stale.effect.attempts, current.effect.attempts), (1, 2));
+        let delivered = AttemptReport {
+            status: EffectStatus::Delivered,
+            next_attempt_at: now,
+            sink: Some("world".into()),
+            outcome: "delivered",
+            http_status: Some(200),
+            detail: None,
+            duration_ms: Some(1),
+            at: now,
+        };
+        let written = office
+            .finish_effects(&[(&stale, &delivered), (&current, &delivered)])
+            .await
+            .unwrap();
+        assert_eq!(written, [false, true], "{}", db.backend);
+        let attempts: Vec<(i64, String)> = office
+            .effect_attempts(&admin, ids[0])
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.effect_id == current.effect.id)
+            .map(|a| (a.attempt, a.outcome))
+            .collect();
+        assert_eq!(
+            attempts,
+            [(1, "abandoned".to_string()), (2, "delivered".to_string())],
+            "{}",
+            db.backend
+        );
+    }
+}
