@@ -8,7 +8,6 @@ pub mod sinks;
 pub mod transport;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -63,7 +62,7 @@ const MAX_REMEMBERED_REFUSALS: usize = 100_000;
 
 pub struct Runner {
     office: Backoffice,
-    sinks: Arc<Sinks>,
+    sinks: Sinks,
     options: RunnerOptions,
     /// Names this process in leases: its pid and a random tag.
     id: String,
@@ -74,7 +73,7 @@ impl Runner {
         let id = format!("runner-{}-{:08x}", std::process::id(), fastrand::u32(..));
         Runner {
             office,
-            sinks: Arc::new(sinks),
+            sinks,
             options,
             id,
         }
@@ -117,13 +116,13 @@ impl Runner {
                     Ok(claimed) => {
                         busy = claimed.len() == free;
                         for claim in claimed {
-                            if self.sinks.for_kind(&claim.effect.kind).is_none() {
+                            let Some(sink) = self.sinks.for_kind(&claim.effect.kind) else {
                                 let report = delivery::unrouted(&claim.effect, Utc::now());
                                 reports.push((claim, report));
                                 continue;
-                            }
+                            };
                             let task =
-                                deliver_one(self.office.clone(), self.sinks.clone(), claim.clone());
+                                deliver_one(self.office.clone(), sink.clone(), claim.clone());
                             let handle = in_flight.spawn(task);
                             claims.insert(handle.id(), claim);
                         }
@@ -274,12 +273,9 @@ fn collect(
     }
 }
 
-/// One delivery; the main loop writes its report.
-async fn deliver_one(office: Backoffice, sinks: Arc<Sinks>, claim: ClaimedEffect) -> Finished {
-    let report = match sinks.for_kind(&claim.effect.kind) {
-        Some(sink) => delivery::attempt(&office, sink, &claim).await,
-        None => delivery::unrouted(&claim.effect, Utc::now()),
-    };
+/// One delivery to the sink that takes the effect's kind; the main loop writes its report.
+async fn deliver_one(office: Backoffice, sink: Sink, claim: ClaimedEffect) -> Finished {
+    let report = delivery::attempt(&office, &sink, &claim).await;
     (claim, report)
 }
 
