@@ -175,3 +175,44 @@ fn graphs_name_every_edge() {
     assert!(dot.contains("\"PAID\" -> \"DONE\" [label=\"complete\"];"));
     assert!(dot.contains("\"DONE\" [label=\"Done\", shape=doublecircle];"));
 }
+
+/// A file under the size limit may still not describe a workflow of any size: states and
+/// transitions are bounded, and the first one too many is located.
+#[test]
+fn a_workflow_with_too_many_states_or_transitions_is_refused_where_it_goes_over() {
+    use orderboard::workflow::load::{MAX_STATES, MAX_TRANSITIONS};
+    use std::fmt::Write;
+    let states = |count: usize| {
+        let mut text = String::from("name = \"big\"\n");
+        for i in 0..count {
+            let initial = if i == 0 { "initial = true\n" } else { "" };
+            let _ = write!(text, "[[states]]\nid = \"s{i}\"\n{initial}");
+        }
+        text
+    };
+    let errors = load_workflow("big.toml", &states(MAX_STATES + 1)).unwrap_err();
+    let got: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    let line = 2 + 2 * MAX_STATES + 1; // the name, two lines per state, and the initial flag
+    assert_eq!(
+        got,
+        [format!(
+            "big.toml:{line}:1: too many states: a workflow may have at most {MAX_STATES}"
+        )]
+    );
+
+    let mut text = states(2);
+    for _ in 0..=MAX_TRANSITIONS {
+        text.push_str(
+            "[[transitions]]\nevent = \"go\"\nfrom = [\"*\"]\nto = \"s1\"\nroles = [\"admin\"]\n",
+        );
+    }
+    let errors = load_workflow("big.toml", &text).unwrap_err();
+    let got: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].ends_with(&format!(
+            "too many transitions: a workflow may have at most {MAX_TRANSITIONS}"
+        )),
+        "{got:?}"
+    );
+}
