@@ -129,6 +129,7 @@ fn apply_kind(error: &ApplyError) -> ErrorKind {
     match error {
         ApplyError::NotFound(_) => ErrorKind::BadInput,
         ApplyError::NotVisible(_) | ApplyError::ActorChanged { .. } => ErrorKind::NotPermitted,
+        ApplyError::TokenRevoked => ErrorKind::Unauthenticated,
         ApplyError::Refused(refusal) => match refusal {
             Refusal::UnknownEvent { .. } | Refusal::NoteRequired { .. } => ErrorKind::BadInput,
             Refusal::NotPermitted { .. } => ErrorKind::NotPermitted,

@@ -45,6 +45,8 @@ pub struct Backoffice {
     workflows: Workflows,
     /// How long API sessions live.
     sessions: SessionPolicy,
+    /// The users of recently used API tokens (`advance_by_secret`).
+    token_actors: std::sync::Arc<tokens::TokenActors>,
 }
 
 impl Backoffice {
@@ -53,6 +55,7 @@ impl Backoffice {
             store,
             workflows,
             sessions: SessionPolicy::default(),
+            token_actors: Default::default(),
         }
     }
 

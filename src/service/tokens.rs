@@ -4,6 +4,10 @@
 //! Only the secret's SHA-256 is stored: the secret is 32 random bytes, so a fast hash is
 //! enough (nothing to guess), and a copy of the database gives no working token.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -26,6 +30,52 @@ const MAX_SECRET_LEN: usize = 128;
 
 /// The one answer for every token that does not work: no oracle for which part was wrong.
 const REFUSED: &str = "the API token is missing, unknown or revoked";
+
+/// How long `advance_by_secret` remembers a token's user. Within it, the token's use is not
+/// written again either (`use_token` writes it at most once a minute anyway).
+const REMEMBER_TOKEN_FOR: Duration = Duration::from_secs(60);
+
+/// At most this many tokens' users are remembered; past it, the memory starts afresh.
+const MAX_REMEMBERED_TOKENS: usize = 1024;
+
+/// The user each recently used API token names, by the token's hash. Only what never
+/// changes is trusted from here: the user's name. The token's being live and the user's
+/// role and enabled state are checked again inside the transaction that acts.
+#[derive(Default)]
+pub(super) struct TokenActors {
+    by_hash: Mutex<HashMap<String, (Actor, Instant)>>,
+}
+
+impl TokenActors {
+    fn recall(&self, hash: &str) -> Option<Actor> {
+        let remembered = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
+        remembered
+            .get(hash)
+            .filter(|(_, since)| since.elapsed() < REMEMBER_TOKEN_FOR)
+            .map(|(actor, _)| actor.clone())
+    }
+
+    fn remember(&self, hash: &str, actor: &Actor) {
+        let mut remembered = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
+        if remembered.len() >= MAX_REMEMBERED_TOKENS {
+            remembered.retain(|_, (_, since)| since.elapsed() < REMEMBER_TOKEN_FOR);
+            if remembered.len() >= MAX_REMEMBERED_TOKENS {
+                remembered.clear();
+            }
+        }
+        remembered.insert(hash.to_string(), (actor.clone(), Instant::now()));
+    }
+
+    pub(super) fn forget(&self, hash: &str) {
+        let mut remembered = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
+        remembered.remove(hash);
+    }
+}
+
+/// The one answer for a token that does not work.
+pub(super) fn refused() -> ServiceError {
+    ServiceError::Unauthenticated(REFUSED.to_string())
+}
 
 /// A token just added: its secret is here once and nowhere else.
 #[derive(Debug)]
@@ -103,15 +153,32 @@ impl Backoffice {
     /// have now. Unknown and revoked tokens, and tokens of disabled or removed users, are
     /// refused with one message.
     pub async fn authenticate_token(&self, secret: &str) -> Result<Actor, ServiceError> {
-        let refused = || ServiceError::Unauthenticated(REFUSED.to_string());
         if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
             return Err(refused());
         }
-        let Some(token) = self
-            .store
-            .use_token(&secret_hash(secret), Utc::now())
-            .await?
-        else {
+        self.token_hash_actor(&secret_hash(secret)).await
+    }
+
+    /// The token's actor, its hash, and whether the actor was remembered (not read now):
+    /// for `advance_by_secret`, which checks the token again inside its transaction.
+    pub(super) async fn token_actor(
+        &self,
+        secret: &str,
+    ) -> Result<(Actor, String, bool), ServiceError> {
+        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
+            return Err(refused());
+        }
+        let hash = secret_hash(secret);
+        if let Some(actor) = self.token_actors.recall(&hash) {
+            return Ok((actor, hash, true));
+        }
+        let actor = self.token_hash_actor(&hash).await?;
+        self.token_actors.remember(&hash, &actor);
+        Ok((actor, hash, false))
+    }
+
+    async fn token_hash_actor(&self, hash: &str) -> Result<Actor, ServiceError> {
+        let Some(token) = self.store.use_token(hash, Utc::now()).await? else {
             return Err(refused());
         };
         if token.disabled {

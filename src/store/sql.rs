@@ -352,6 +352,10 @@ pub const INSERT_USER: &str = "INSERT INTO users (name, role, password_hash, dis
 /// transaction.
 pub const ACTOR_STANDING: &str = "SELECT role, disabled FROM users WHERE name = $1";
 
+/// `ACTOR_STANDING` for an actor named by an API token: no row unless the token ($1, its
+/// hash) is live and still the user's ($2).
+pub const ACTOR_STANDING_BY_TOKEN: &str = "SELECT u.role, u.disabled FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.name = $2";
+
 pub const SET_USER_DISABLED: &str = "UPDATE users SET disabled = $2 WHERE name = $1";
 
 // Issue 10: sign-in limits, the one bootstrap, admin changes to users.

@@ -425,6 +425,9 @@ pub struct ApplyRequest {
     /// The version the actor saw; a mismatch is a conflict.
     pub expected_version: Option<i64>,
     pub now: DateTime<Utc>,
+    /// The hash of the API token that named the actor, when one did: the token must still
+    /// be live at the moment of acting, checked with the actor's standing.
+    pub token_hash: Option<String>,
 }
 
 /// A committed transition, as `advance --json` prints it.
@@ -469,6 +472,10 @@ pub enum ApplyError {
     /// The acting user was disabled (`role` None) or given another role since signing in.
     #[error("{}", actor_changed(name, role))]
     ActorChanged { name: String, role: Option<Role> },
+    /// The API token that named the actor was revoked (or its user removed) since the
+    /// request was authenticated.
+    #[error("the API token is missing, unknown or revoked")]
+    TokenRevoked,
     #[error("order {order_id}: {refusal}")]
     LedgerRefused {
         order_id: OrderId,

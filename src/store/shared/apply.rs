@@ -32,7 +32,8 @@ macro_rules! apply_path {
                     let now = micros(request.now);
                     let order_id = request.order_id;
                     let mut tx = self.begin_write().await?;
-                    Self::check_standing(&mut tx, &request.actor).await?;
+                    Self::check_standing(&mut tx, &request.actor, request.token_hash.as_deref())
+                        .await?;
                     let order = Self::fetch_order(&mut *tx, order_id)
                         .await?
                         .ok_or(ApplyError::NotFound(order_id))?;
@@ -93,19 +94,31 @@ macro_rules! apply_path {
                 /// The acting user as the database has them now, inside the write transaction:
                 /// a user disabled or demoted a second ago can do nothing, whatever screen they
                 /// still have open. The built-in timer clock (`system`, a reserved name) has
-                /// no row, nor do the sinks (`sink:NAME`).
+                /// no row, nor do the sinks (`sink:NAME`). An actor named by an API token is
+                /// refused as well when the token was revoked meanwhile.
                 async fn check_standing(
                     tx: &mut Transaction<'static, $db>,
                     actor: &Actor,
+                    token_hash: Option<&str>,
                 ) -> Result<(), ApplyError> {
                     if actor.is_built_in() {
                         return Ok(());
                     }
-                    let row = sqlx::query_as::<$db, (String, bool)>(sql::ACTOR_STANDING)
+                    let query = match token_hash {
+                        Some(hash) => {
+                            sqlx::query_as::<$db, (String, bool)>(sql::ACTOR_STANDING_BY_TOKEN)
+                                .bind(hash)
+                        }
+                        None => sqlx::query_as::<$db, (String, bool)>(sql::ACTOR_STANDING),
+                    };
+                    let row = query
                         .bind(&actor.name)
                         .fetch_optional(&mut **tx)
                         .await
                         .map_err(StoreError::from)?;
+                    if row.is_none() && token_hash.is_some() {
+                        return Err(ApplyError::TokenRevoked);
+                    }
                     let standing = row
                         .map(|(role, disabled)| {
                             role.parse::<Role>()

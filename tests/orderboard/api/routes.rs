@@ -573,3 +573,72 @@ async fn router_answers(api: &Api, db: &crate::db::TestDb) {
 async fn the_routers_own_answers_are_problems_on_both_backends() {
     on_both(router_answers).await;
 }
+
+/// An event applied checks its token inside the apply path's transaction, even when the
+/// token's user is remembered from a request a moment ago: a user disabled or given a new
+/// role, or a token revoked, counts from the next request on, and the refused request
+/// changes nothing.
+async fn events_checked_at_the_moment_of_acting(api: &Api, db: &crate::db::TestDb) {
+    const REFUSED: &str = "the API token is missing, unknown or revoked";
+    let admin = Actor::new("ada", Role::Admin);
+    let post = async |id: i64, event: &str| {
+        let uri = format!("/orders/{id}/events/{event}");
+        api.send("POST", &uri, Some("sam"), &[], None).await
+    };
+    let version =
+        async |id: i64| api.get(&format!("/orders/{id}"), "ada").await.body["version"].clone();
+    let (first, second) = (api.create(json!({})).await, api.create(json!({})).await);
+    assert_eq!(
+        post(first, "order.accepted").await.status,
+        StatusCode::OK,
+        "{}",
+        db.backend
+    );
+
+    api.office.disable_user(&admin, "sam").await.unwrap();
+    assert_eq!(
+        post(second, "order.accepted").await.problem(),
+        (401, REFUSED)
+    );
+    api.office.enable_user(&admin, "sam").await.unwrap();
+    // Made a customer, sam no longer sees the order (carol's): as if it did not exist.
+    let customer = api.office.set_user_role(&admin, "sam", Role::Customer);
+    customer.await.unwrap();
+    assert_eq!(post(second, "order.accepted").await.problem().0, 404);
+    assert_eq!(version(second).await, json!(1));
+    let seller = api.office.set_user_role(&admin, "sam", Role::Seller);
+    seller.await.unwrap();
+    assert_eq!(post(second, "order.accepted").await.status, StatusCode::OK);
+
+    let revoke = api.office.revoke_token(&admin, "sam-token", Utc::now());
+    revoke.await.unwrap();
+    let revoked = post(first, "order.delivered").await;
+    assert_eq!(revoked.problem(), (401, REFUSED));
+    assert_eq!(revoked.header("www-authenticate"), "Bearer");
+    assert_eq!(version(first).await, json!(2));
+
+    // A token that does not work is said before anything about the request's input.
+    let malformed = "/orders/abc/events/order.accepted";
+    let unknown = [("authorization", "Bearer obt_nope")];
+    let reply = api.send("POST", malformed, None, &unknown, None).await;
+    assert_eq!(reply.problem(), (401, REFUSED));
+    assert_eq!(
+        api.send("POST", malformed, Some("sam"), &[], None)
+            .await
+            .problem()
+            .0,
+        401
+    );
+    assert_eq!(
+        api.send("POST", malformed, Some("ada"), &[], None)
+            .await
+            .problem()
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn events_are_checked_at_the_moment_of_acting_on_both_backends() {
+    on_both(events_checked_at_the_moment_of_acting).await;
+}
