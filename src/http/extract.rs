@@ -40,17 +40,17 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let Bearer(secret) = Bearer::from_request_parts(parts, state).await?;
+        let UncheckedBearer(secret) = UncheckedBearer::from_request_parts(parts, state).await?;
         let actor = state.office.authenticate(secret.expose()).await?;
         Ok(Caller { actor, secret })
     }
 }
 
-/// The bearer secret of a request, not yet checked: for a handler whose service call checks
+/// The bearer secret of a request, NOT checked: only for a handler whose service call checks
 /// it itself (an event applied checks its token inside the apply path's transaction).
-pub struct Bearer(pub Secret);
+pub struct UncheckedBearer(pub Secret);
 
-impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+impl<S: Send + Sync> FromRequestParts<S> for UncheckedBearer {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
@@ -69,7 +69,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(missing)?;
-        Ok(Bearer(Secret::new(secret)))
+        Ok(UncheckedBearer(Secret::new(secret)))
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::extract::{ApiQuery, Bearer, Caller, JsonBody, etag, if_match, order_id};
+use super::extract::{ApiQuery, Caller, JsonBody, UncheckedBearer, etag, if_match, order_id};
 use super::problem::{Problem, Situation};
 use crate::domain::order::parse_amount_cents;
 use crate::service::{IdempotencyClaim, IdempotentResponse, OrderDraft};
@@ -305,13 +306,20 @@ pub struct EventBody {
 )]
 pub async fn apply_event(
     State(state): State<AppState>,
-    Bearer(secret): Bearer,
+    UncheckedBearer(secret): UncheckedBearer,
     headers: HeaderMap,
-    Path((id, event)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     body: Result<JsonBody<EventBody>, Problem>,
 ) -> Result<Response, Problem> {
-    let input = (|| Ok::<_, Problem>((order_id(&id)?, if_match(&headers)?, body?)))();
-    let (id, expected, JsonBody(body)) = match input {
+    // The secret is checked by the apply path, inside its transaction; until then, any
+    // problem with the request waits for the token's check.
+    let input = (|| {
+        let Path((id, event)) = path.map_err(|rejection| {
+            Problem::bad_request(format!("the path is malformed: {}", rejection.body_text()))
+        })?;
+        Ok::<_, Problem>((order_id(&id)?, event, if_match(&headers)?, body?))
+    })();
+    let (id, event, expected, JsonBody(body)) = match input {
         Ok(input) => input,
         Err(problem) => {
             // A token that does not work is said first, as on every other route.

@@ -221,7 +221,7 @@ impl Backoffice {
         now: DateTime<Utc>,
     ) -> Result<Applied, ServiceError> {
         let request = apply_request(actor, id, event, note, expected_version, now)?;
-        self.apply(request).await
+        self.apply(&request).await
     }
 
     /// `advance` for an API request, as the user its bearer secret names. For an API token
@@ -229,7 +229,9 @@ impl Backoffice {
     /// minute (a token never changes user), and the token is checked inside the apply
     /// path's transaction with the user's standing, so a token revoked or a user disabled
     /// a moment ago is refused at the moment of acting. A remembered role that changed
-    /// meanwhile is read again once.
+    /// meanwhile is read again, once. A session's secret is checked before the transaction,
+    /// as on every other route (a session is live or not; its user's standing is still
+    /// read inside the transaction).
     pub async fn advance_by_secret(
         &self,
         secret: &str,
@@ -248,25 +250,22 @@ impl Backoffice {
         let (actor, hash, remembered) = self.token_actor(secret).await?;
         let mut request = apply_request(&actor, id, event, note, expected_version, now)?;
         request.token_hash = Some(hash.clone());
-        match self.apply(request.clone()).await {
-            Err(ServiceError::Apply(ApplyError::ActorChanged { .. })) if remembered => {
-                self.token_actors.forget(&hash);
-                let (actor, _, _) = self.token_actor(secret).await?;
-                request.actor = actor;
-                self.apply(request).await
+        match self.apply(&request).await {
+            Err(ServiceError::Apply(ApplyError::ActorChanged { role: Some(_), .. }))
+                if remembered =>
+            {
+                request.actor = self.read_token_actor(&hash).await?;
+                let retried = self.apply(&request).await;
+                retried.map_err(|error| self.token_refusal(&hash, error))
             }
-            Err(ServiceError::Apply(ApplyError::TokenRevoked)) => {
-                self.token_actors.forget(&hash);
-                Err(super::tokens::refused())
-            }
-            other => other,
+            other => other.map_err(|error| self.token_refusal(&hash, error)),
         }
     }
 
     /// The one apply path, its refusals told apart for the faces and logged.
-    async fn apply(&self, request: ApplyRequest) -> Result<Applied, ServiceError> {
+    async fn apply(&self, request: &ApplyRequest) -> Result<Applied, ServiceError> {
         let (actor, id, event) = (&request.actor, request.order_id, &request.event);
-        let applied = match self.store.apply(&self.workflows, &request).await {
+        let applied = match self.store.apply(&self.workflows, request).await {
             Err(ApplyError::NotFound(_) | ApplyError::NotVisible(_)) => {
                 return Err(unseen(actor, id));
             }
@@ -456,8 +455,6 @@ impl Backoffice {
     }
 }
 
-/// The one answer for an order that is missing or that the actor may not see (see
-/// `ServiceError::Unseen`).
 /// A request to move an order, once the actor may write and the note is within bounds.
 fn apply_request(
     actor: &Actor,
@@ -484,6 +481,8 @@ fn apply_request(
     })
 }
 
+/// The one answer for an order that is missing or that the actor may not see (see
+/// `ServiceError::Unseen`).
 pub(super) fn unseen(actor: &Actor, id: OrderId) -> ServiceError {
     ServiceError::Unseen {
         order_id: id,

@@ -17,7 +17,7 @@ use crate::auth::Secret;
 use crate::domain::Actor;
 use crate::domain::access::Permission;
 use crate::domain::text::display_safe;
-use crate::store::{StoreError, TokenRecord};
+use crate::store::{ApplyError, StoreError, TokenRecord};
 
 /// Random bytes in a secret.
 const SECRET_BYTES: usize = 32;
@@ -31,8 +31,9 @@ const MAX_SECRET_LEN: usize = 128;
 /// The one answer for every token that does not work: no oracle for which part was wrong.
 const REFUSED: &str = "the API token is missing, unknown or revoked";
 
-/// How long `advance_by_secret` remembers a token's user. Within it, the token's use is not
-/// written again either (`use_token` writes it at most once a minute anyway).
+/// How long `advance_by_secret` remembers a token's user. Meanwhile its requests do not note
+/// the token's use, so `last_used_at` can lag by up to two minutes (one of remembering, one
+/// of `use_token` writing at most once a minute).
 const REMEMBER_TOKEN_FOR: Duration = Duration::from_secs(60);
 
 /// At most this many tokens' users are remembered; past it, the memory starts afresh.
@@ -172,9 +173,30 @@ impl Backoffice {
         if let Some(actor) = self.token_actors.recall(&hash) {
             return Ok((actor, hash, true));
         }
-        let actor = self.token_hash_actor(&hash).await?;
-        self.token_actors.remember(&hash, &actor);
+        let actor = self.read_token_actor(&hash).await?;
         Ok((actor, hash, false))
+    }
+
+    /// The token's actor read from the database now, and remembered.
+    pub(super) async fn read_token_actor(&self, hash: &str) -> Result<Actor, ServiceError> {
+        self.token_actors.forget(hash);
+        let actor = self.token_hash_actor(hash).await?;
+        self.token_actors.remember(hash, &actor);
+        Ok(actor)
+    }
+
+    /// A token the apply path's transaction found revoked, or its user disabled: forgotten,
+    /// and answered as every token that does not work is.
+    pub(super) fn token_refusal(&self, hash: &str, error: ServiceError) -> ServiceError {
+        match error {
+            ServiceError::Apply(
+                ApplyError::TokenRevoked | ApplyError::ActorChanged { role: None, .. },
+            ) => {
+                self.token_actors.forget(hash);
+                refused()
+            }
+            other => other,
+        }
     }
 
     async fn token_hash_actor(&self, hash: &str) -> Result<Actor, ServiceError> {

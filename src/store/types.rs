@@ -472,9 +472,9 @@ pub enum ApplyError {
     /// The acting user was disabled (`role` None) or given another role since signing in.
     #[error("{}", actor_changed(name, role))]
     ActorChanged { name: String, role: Option<Role> },
-    /// The API token that named the actor was revoked (or its user removed) since the
-    /// request was authenticated.
-    #[error("the API token is missing, unknown or revoked")]
+    /// The API token that named the actor was revoked since the request was authenticated
+    /// (the service answers it as every token that does not work).
+    #[error("the API token was revoked")]
     TokenRevoked,
     #[error("order {order_id}: {refusal}")]
     LedgerRefused {

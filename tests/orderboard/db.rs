@@ -65,6 +65,22 @@ impl TestDb {
             store,
         )
     }
+
+    /// Runs SQL on the database behind the service's back: for a test that must change
+    /// what no command changes.
+    pub async fn execute_raw(&self, sql: &'static str) {
+        let outcome = match self.backend {
+            "sqlite" => {
+                let mut connection = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut connection).await.map(drop)
+            }
+            _ => {
+                let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut connection).await.map(drop)
+            }
+        };
+        outcome.unwrap_or_else(|e| panic!("{sql} on {}: {e}", self.backend));
+    }
 }
 
 impl TestDb {

@@ -101,7 +101,7 @@ macro_rules! apply_path {
                     actor: &Actor,
                     token_hash: Option<&str>,
                 ) -> Result<(), ApplyError> {
-                    if actor.is_built_in() {
+                    if actor.is_built_in() && token_hash.is_none() {
                         return Ok(());
                     }
                     let query = match token_hash {

@@ -594,6 +594,19 @@ async fn events_checked_at_the_moment_of_acting(api: &Api, db: &crate::db::TestD
         "{}",
         db.backend
     );
+    // Remembered: the next event costs no statement outside the apply path, so the token's
+    // use is not noted again (other routes note it, at most once a minute).
+    let last_used = async || {
+        let tokens = api.office.tokens(&admin).await.unwrap();
+        let sam = tokens.into_iter().find(|t| t.name == "sam-token").unwrap();
+        sam.last_used_at
+    };
+    assert!(last_used().await.is_some());
+    db.execute_raw("UPDATE api_tokens SET last_used_at = NULL")
+        .await;
+    let third = api.create(json!({})).await;
+    assert_eq!(post(third, "order.accepted").await.status, StatusCode::OK);
+    assert_eq!(last_used().await, None);
 
     api.office.disable_user(&admin, "sam").await.unwrap();
     assert_eq!(
@@ -636,6 +649,11 @@ async fn events_checked_at_the_moment_of_acting(api: &Api, db: &crate::db::TestD
             .0,
         400
     );
+    let overlong = format!("Bearer obt_{}", "f".repeat(200));
+    let header = [("authorization", overlong.as_str())];
+    let deliver = format!("/orders/{third}/events/order.delivered");
+    let reply = api.send("POST", &deliver, None, &header, None).await;
+    assert_eq!(reply.problem(), (401, REFUSED));
 }
 
 #[tokio::test]

@@ -92,6 +92,9 @@ async fn sessions_work_and_end(db: &TestDb) {
     );
     let (status, _) = call("GET", &format!("{base}/sessions"), Some(&token), None).await;
     assert_eq!(status, 403, "only an admin lists sessions");
+    let accept = format!("{base}/orders/{sams}/events/order.accepted");
+    let (status, applied) = call("POST", &accept, Some(&token), None).await;
+    assert_eq!((status, &applied["to"]), (200, &json!("inprogress")));
 
     // The admin's list: sam's session, from the loopback address, without its token.
     let (status, list) = call(
@@ -128,6 +131,9 @@ async fn sessions_work_and_end(db: &TestDb) {
     .await;
     assert_eq!(ended.0, 204);
     let (status, refused) = call("GET", &format!("{base}/orders"), Some(&token), None).await;
+    assert_eq!(status, 401, "{refused}");
+    let deliver = format!("{base}/orders/{sams}/events/order.delivered");
+    let (status, refused) = call("POST", &deliver, Some(&token), None).await;
     assert_eq!(status, 401, "{refused}");
     let ends = tokio::time::timeout(Duration::from_secs(10), async {
         while let Ok(Some(_)) = stream.chunk().await {}
