@@ -465,6 +465,9 @@ fn apply_request(
     now: DateTime<Utc>,
 ) -> Result<ApplyRequest, ServiceError> {
     Backoffice::writable(actor)?;
+    // Every face checks it too; here it holds for the API's event route as well, so that no
+    // endless name is stored as a refused attempt.
+    super::check_event_name(event)?;
     if let Some(note) = note {
         super::check_text_length(note)?;
     }

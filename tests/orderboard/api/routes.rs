@@ -654,6 +654,21 @@ async fn events_checked_at_the_moment_of_acting(api: &Api, db: &crate::db::TestD
     let deliver = format!("/orders/{third}/events/order.delivered");
     let reply = api.send("POST", &deliver, None, &header, None).await;
     assert_eq!(reply.problem(), (401, REFUSED));
+    // An endless event name is refused before the apply path, which would keep it as a
+    // refused attempt.
+    let endless = format!("/orders/{third}/events/{}", "x".repeat(5000));
+    let reply = api.send("POST", &endless, Some("ada"), &[], None).await;
+    let (status, detail) = reply.problem();
+    assert_eq!(status, 400);
+    assert!(detail.contains("is not an event name"), "{detail}");
+    let attempts = api
+        .get(&format!("/orders/{third}/history?attempts=true"), "ada")
+        .await;
+    assert!(
+        !attempts.body.to_string().contains("xxxx"),
+        "{}",
+        attempts.body
+    );
 }
 
 #[tokio::test]
