@@ -59,6 +59,9 @@ const TIMERS_AT_ONCE: usize = 6;
 const TIMERS_PER_CHECK: usize = 40;
 /// Refused timers remembered (per order version) so they are not re-tried every round.
 const MAX_REMEMBERED_REFUSALS: usize = 100_000;
+/// Pages of due timers a round reads on past remembered refusals: as many as can be
+/// remembered (beyond that the memory is cleared and they are tried again anyway).
+const MAX_PAGES_PER_ROUND: usize = MAX_REMEMBERED_REFUSALS / TIMER_ROUND as usize;
 
 pub struct Runner {
     office: Backoffice,
@@ -327,9 +330,21 @@ async fn fire_round(
 ) -> Result<bool, ServiceError> {
     use futures::StreamExt;
     let now = Utc::now();
-    let mut due = office.due_timers(now, TIMER_ROUND).await?;
-    let full = due.len() as i64 == TIMER_ROUND;
-    due.retain(|timer| !refused.contains(&(timer.order_id, timer.version)));
+    // Refused timers stay due, so a page of them may head the list: read on past them (at
+    // most a page per remembered refusal's worth), so they never hold back later timers.
+    let (mut due, mut after, mut full) = (Vec::new(), None, false);
+    for _ in 0..MAX_PAGES_PER_ROUND {
+        let page = office.due_timers(now, after, TIMER_ROUND).await?;
+        full = page.len() as i64 == TIMER_ROUND;
+        after = page.last().map(DueTimer::position);
+        due.extend(
+            page.into_iter()
+                .filter(|timer| !refused.contains(&(timer.order_id, timer.version))),
+        );
+        if !due.is_empty() || !full {
+            break;
+        }
+    }
     fastrand::shuffle(&mut due);
     let at_once = if office.backend_name() == "sqlite" {
         1

@@ -13,6 +13,7 @@ use crate::domain::note::is_blank;
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
 use crate::store::{
     Applied, ApplyError, ApplyRequest, DueTimer, EffectRecord, LedgerRow, NewOrder, OrderQuery,
+    TimerPosition,
 };
 use crate::workflow::TransitionMenu;
 
@@ -361,16 +362,21 @@ impl Backoffice {
     ) -> Result<TickReport, ServiceError> {
         Self::require(actor, Permission::FireTimers)?;
         let mut report = TickReport::default();
+        // One pass over the due timers in their order, page by page: a timer fired arms its
+        // next one after `now`, and one refused stays due, so reading on past each page (not
+        // from the start again) visits every timer due by `now` once, and refused timers at
+        // the head cannot hold back the ones behind them.
+        let mut after = None;
         loop {
-            let due = self.store.due_timers(now, TIMER_BATCH).await?;
-            if due.is_empty() {
+            let due = self.store.due_timers(now, after, TIMER_BATCH).await?;
+            let Some(last) = due.last() else {
                 break;
-            }
-            let mut progressed = false;
+            };
+            after = Some(last.position());
+            let full = due.len() as i64 == TIMER_BATCH;
             for timer in due {
                 match self.fire_timer(&timer, now).await {
                     Ok(applied) => {
-                        progressed = true;
                         report.fired.push(applied);
                     }
                     Err(ServiceError::Apply(ApplyError::Conflict { .. })) => {
@@ -384,8 +390,7 @@ impl Backoffice {
                     Err(other) => return Err(other),
                 }
             }
-            if !progressed {
-                // What is left was refused or fired by someone else; do not spin on it.
+            if !full {
                 break;
             }
         }
@@ -394,13 +399,15 @@ impl Backoffice {
 }
 
 impl Backoffice {
-    /// The armed timers due by `now`, earliest first (the runner's round).
+    /// The armed timers due by `now`, earliest first, after `after` if given (the runner's
+    /// round).
     pub async fn due_timers(
         &self,
         now: DateTime<Utc>,
+        after: Option<TimerPosition>,
         limit: i64,
     ) -> Result<Vec<DueTimer>, ServiceError> {
-        Ok(self.store.due_timers(now, limit).await?)
+        Ok(self.store.due_timers(now, after, limit).await?)
     }
 
     /// Those of `timers` not fired nor moved since they were read (another runner may have).

@@ -332,9 +332,10 @@ impl Store {
     pub async fn due_timers(
         &self,
         now: DateTime<Utc>,
+        after: Option<TimerPosition>,
         limit: i64,
     ) -> Result<Vec<DueTimer>, StoreError> {
-        dispatch!(self, s => s.due_timers(now, limit).await)
+        dispatch!(self, s => s.due_timers(now, after, limit).await)
     }
 
     pub async fn user_count(&self) -> Result<i64, StoreError> {

@@ -305,7 +305,16 @@ pub const PG_FEED_HELD_BACK: &str =
 /// The versions of a list of orders: the head, the ids, `)`.
 pub const VERSIONS_OF_HEAD: &str = "SELECT id, version FROM orders WHERE id IN (";
 
-pub const DUE_TIMERS: &str = "SELECT id, version, timer_event FROM orders WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";
+/// The armed timers due by $1, earliest first, up to $2.
+pub const DUE_TIMERS: &str = "SELECT id, version, timer_event, timer_due_at FROM orders \
+     WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";
+
+/// `DUE_TIMERS` after the timer due at $3 on order $4 (keyset paging, so a reader can go on
+/// past timers it cannot fire).
+pub const DUE_TIMERS_AFTER: &str = "SELECT id, version, timer_event, timer_due_at FROM orders \
+     WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 \
+       AND (timer_due_at > $3 OR (timer_due_at = $3 AND id > $4)) \
+     ORDER BY timer_due_at, id LIMIT $2";
 
 /// Verify's batches: orders after an id, and the history and ledger of an id range.
 pub const ORDERS_AFTER: &str = concat!(

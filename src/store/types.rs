@@ -510,7 +510,19 @@ pub struct DueTimer {
     pub order_id: OrderId,
     pub version: i64,
     pub event: String,
+    /// When it came due: with the order's id, the place to read on from.
+    pub due_at: DateTime<Utc>,
 }
+
+impl DueTimer {
+    /// Where the next page of due timers starts, after this one.
+    pub fn position(&self) -> TimerPosition {
+        (self.due_at, self.order_id)
+    }
+}
+
+/// A place in the due timers' order (due time, then order id).
+pub type TimerPosition = (DateTime<Utc>, OrderId);
 
 /// A synthetic order with its whole life, for bulk seeding: every transition was decided by
 /// the engine; only the writing is batched.

@@ -33,7 +33,7 @@ macro_rules! order_queries {
             use $crate::store::rows::OrderRow;
             use $crate::store::shared::json_text;
             use $crate::store::shared::orders::{ORDERS_PER_QUERY, ids_in};
-            use $crate::store::types::{DueTimer, NewOrder, OrderQuery};
+            use $crate::store::types::{DueTimer, NewOrder, OrderQuery, TimerPosition};
             use $crate::store::{
                 StoreError, by_visibility, contains_pattern, micros, sql, visibility_binds,
             };
@@ -299,22 +299,34 @@ macro_rules! order_queries {
                         .collect())
                 }
 
+                /// The armed timers due by `now`, earliest first, after `after` if given.
                 pub async fn due_timers(
                     &self,
                     now: DateTime<Utc>,
+                    after: Option<TimerPosition>,
                     limit: i64,
                 ) -> Result<Vec<DueTimer>, StoreError> {
-                    let rows = sqlx::query_as::<$db, (i64, i64, String)>(sql::DUE_TIMERS)
-                        .bind(micros(now))
-                        .bind(limit)
-                        .fetch_all(&self.pool)
-                        .await?;
+                    type Row = (i64, i64, String, DateTime<Utc>);
+                    let query = match after {
+                        None => sqlx::query_as::<$db, Row>(sql::DUE_TIMERS)
+                            .bind(micros(now))
+                            .bind(limit),
+                        Some((due_at, order_id)) => {
+                            sqlx::query_as::<$db, Row>(sql::DUE_TIMERS_AFTER)
+                                .bind(micros(now))
+                                .bind(limit)
+                                .bind(due_at)
+                                .bind(order_id)
+                        }
+                    };
+                    let rows = query.fetch_all(&self.pool).await?;
                     Ok(rows
                         .into_iter()
-                        .map(|(order_id, version, event)| DueTimer {
+                        .map(|(order_id, version, event, due_at)| DueTimer {
                             order_id,
                             version,
                             event,
+                            due_at,
                         })
                         .collect())
                 }

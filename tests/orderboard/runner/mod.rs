@@ -1,13 +1,15 @@
 //! The runner of `orderboard serve` against real databases and a real local sink (an axum
 //! server in the test): deliveries, retries and failures (`delivery.rs`), kill -9 in the
 //! middle of deliveries and two runners sharing the work (`crash.rs`), and the fulfilment
-//! pipeline running by itself, payment retries and rollback included (`pipeline.rs`).
+//! pipeline running by itself, payment retries and rollback included (`pipeline.rs`), and
+//! refused timers that must not hold back the ones behind them (`timers.rs`).
 
 mod commands;
 mod crash;
 mod delivery;
 mod pipeline;
 mod sink;
+mod timers;
 
 use std::time::Duration;
 
