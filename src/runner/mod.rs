@@ -59,9 +59,10 @@ const TIMERS_AT_ONCE: usize = 6;
 const TIMERS_PER_CHECK: usize = 40;
 /// Refused timers remembered (per order version) so they are not re-tried every round.
 const MAX_REMEMBERED_REFUSALS: usize = 100_000;
-/// Pages of due timers a round reads on past remembered refusals: as many as can be
-/// remembered (beyond that the memory is cleared and they are tried again anyway).
-const MAX_PAGES_PER_ROUND: usize = MAX_REMEMBERED_REFUSALS / TIMER_ROUND as usize;
+/// Pages of due timers a round reads on past remembered refusals: one more than the memory
+/// can fill, so a round always reaches a timer it has not tried (or, failing that, clears
+/// the memory).
+const MAX_PAGES_PER_ROUND: usize = MAX_REMEMBERED_REFUSALS / TIMER_ROUND as usize + 1;
 
 pub struct Runner {
     office: Backoffice,
@@ -318,7 +319,8 @@ async fn fire_timers(office: Backoffice, poll: Duration, mut shutdown: watch::Re
     }
 }
 
-/// One round over the due timers; `true` when it fired a full round (more may be due).
+/// One round over the due timers; `true` when it fired some and its last page of due timers
+/// was full (more may be due: the next round starts at once).
 ///
 /// On PostgreSQL several timers fire at once (each its own transaction through the apply
 /// path), so a round waits on the database's round trips in parallel. The round's order is
@@ -330,8 +332,9 @@ async fn fire_round(
 ) -> Result<bool, ServiceError> {
     use futures::StreamExt;
     let now = Utc::now();
-    // Refused timers stay due, so a page of them may head the list: read on past them (at
-    // most a page per remembered refusal's worth), so they never hold back later timers.
+    // Refused timers stay due, so pages of them may head the list: the round reads on past
+    // the ones it remembers until it holds a round's worth to fire or the due timers end, so
+    // they never hold back later timers.
     let (mut due, mut after, mut full) = (Vec::new(), None, false);
     for _ in 0..MAX_PAGES_PER_ROUND {
         let page = office.due_timers(now, after, TIMER_ROUND).await?;
@@ -341,9 +344,14 @@ async fn fire_round(
             page.into_iter()
                 .filter(|timer| !refused.contains(&(timer.order_id, timer.version))),
         );
-        if !due.is_empty() || !full {
+        if due.len() >= TIMER_ROUND as usize || !full {
             break;
         }
+    }
+    if due.is_empty() && full {
+        // Every page read was remembered refusals and more are due: forget them, so that
+        // the next rounds try them again (and reach what is behind them) rather than stall.
+        refused.clear();
     }
     fastrand::shuffle(&mut due);
     let at_once = if office.backend_name() == "sqlite" {

@@ -363,9 +363,11 @@ impl Backoffice {
         Self::require(actor, Permission::FireTimers)?;
         let mut report = TickReport::default();
         // One pass over the due timers in their order, page by page: a timer fired arms its
-        // next one after `now`, and one refused stays due, so reading on past each page (not
-        // from the start again) visits every timer due by `now` once, and refused timers at
-        // the head cannot hold back the ones behind them.
+        // next one after `now` (delays are positive), and one refused stays due, so reading
+        // on past each page (not from the start again) fires each timer due by `now` once,
+        // and refused timers at the head cannot hold back the ones behind them. A timer that
+        // another process arms meanwhile, due by a `now` set in the future, behind the
+        // cursor, waits for the next tick or the runner.
         let mut after = None;
         loop {
             let due = self.store.due_timers(now, after, TIMER_BATCH).await?;

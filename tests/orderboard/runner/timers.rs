@@ -33,7 +33,8 @@ guard = "amount_cents < 0"
 after = "1s"
 "#;
 
-/// The runner's round and `tick`'s batch both read 500 due timers at a time.
+/// The runner's round and `tick`'s batch both read 500 due timers at a time
+/// (`TIMER_ROUND`, `TIMER_BATCH`): a page of refusals and one more head the list.
 const A_PAGE_AND_ONE: usize = 501;
 
 #[tokio::test]
