@@ -332,27 +332,7 @@ async fn fire_round(
 ) -> Result<bool, ServiceError> {
     use futures::StreamExt;
     let now = Utc::now();
-    // Refused timers stay due, so pages of them may head the list: the round reads on past
-    // the ones it remembers until it holds a round's worth to fire or the due timers end, so
-    // they never hold back later timers.
-    let (mut due, mut after, mut full) = (Vec::new(), None, false);
-    for _ in 0..MAX_PAGES_PER_ROUND {
-        let page = office.due_timers(now, after, TIMER_ROUND).await?;
-        full = page.len() as i64 == TIMER_ROUND;
-        after = page.last().map(DueTimer::position);
-        due.extend(
-            page.into_iter()
-                .filter(|timer| !refused.contains(&(timer.order_id, timer.version))),
-        );
-        if due.len() >= TIMER_ROUND as usize || !full {
-            break;
-        }
-    }
-    if due.is_empty() && full {
-        // Every page read was remembered refusals and more are due: forget them, so that
-        // the next rounds try them again (and reach what is behind them) rather than stall.
-        refused.clear();
-    }
+    let (mut due, full) = due_to_try(office, now, refused).await?;
     fastrand::shuffle(&mut due);
     let at_once = if office.backend_name() == "sqlite" {
         1
@@ -412,6 +392,36 @@ async fn fire_round(
         Some(error) => Err(error),
         None => Ok(fired > 0 && full),
     }
+}
+
+/// The due timers a round tries, and whether the last page read was full (more may be due).
+/// Refused timers stay due, so pages of them may head the list: this reads on past the ones
+/// remembered until it holds a round's worth or the due timers end, so they never hold back
+/// later timers.
+async fn due_to_try(
+    office: &Backoffice,
+    now: chrono::DateTime<Utc>,
+    refused: &mut HashSet<(OrderId, i64)>,
+) -> Result<(Vec<DueTimer>, bool), ServiceError> {
+    let (mut due, mut after, mut full) = (Vec::new(), None, false);
+    for _ in 0..MAX_PAGES_PER_ROUND {
+        let page = office.due_timers(now, after, TIMER_ROUND).await?;
+        full = page.len() as i64 == TIMER_ROUND;
+        after = page.last().map(DueTimer::position);
+        due.extend(
+            page.into_iter()
+                .filter(|timer| !refused.contains(&(timer.order_id, timer.version))),
+        );
+        if due.len() >= TIMER_ROUND as usize || !full {
+            break;
+        }
+    }
+    if due.is_empty() && full {
+        // Every page read was remembered refusals and more are due: forget them, so that
+        // the next rounds try them again (and reach what is behind them) rather than stall.
+        refused.clear();
+    }
+    Ok((due, full))
 }
 
 /// The database went away or refused: logged, and the loop tries again next round.

@@ -154,10 +154,7 @@ impl Backoffice {
     /// have now. Unknown and revoked tokens, and tokens of disabled or removed users, are
     /// refused with one message.
     pub async fn authenticate_token(&self, secret: &str) -> Result<Actor, ServiceError> {
-        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
-            return Err(refused());
-        }
-        self.token_hash_actor(&secret_hash(secret)).await
+        self.token_hash_actor(&presented_token_hash(secret)?).await
     }
 
     /// The token's actor, its hash, and whether the actor was remembered (not read now):
@@ -166,10 +163,7 @@ impl Backoffice {
         &self,
         secret: &str,
     ) -> Result<(Actor, String, bool), ServiceError> {
-        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
-            return Err(refused());
-        }
-        let hash = secret_hash(secret);
+        let hash = presented_token_hash(secret)?;
         if let Some(actor) = self.token_actors.recall(&hash) {
             return Ok((actor, hash, true));
         }
@@ -223,6 +217,15 @@ pub(super) fn new_secret(prefix: &str) -> Result<Secret, ServiceError> {
 }
 
 /// The stored form of a secret: SHA-256, lower-case hex.
+/// The hash of a token as a request presents it; one that cannot be a token is refused
+/// before any lookup, with the same answer as every token that does not work.
+fn presented_token_hash(secret: &str) -> Result<String, ServiceError> {
+    if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
+        return Err(refused());
+    }
+    Ok(secret_hash(secret))
+}
+
 pub(super) fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
