@@ -504,12 +504,7 @@ pub async fn seed(context: &Context, args: &SeedArgs) -> Result<(), CliError> {
     let actors = backoffice.seed_actors(&actor).await?;
     let workflows: Vec<String> = match &args.workflow {
         Some(name) => vec![backoffice.workflow(name)?.name.clone()],
-        None => backoffice
-            .workflows()
-            .names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        None => backoffice.workflows().names_owned(),
     };
     let mut rng = fastrand::Rng::new();
     let started = std::time::Instant::now();

@@ -99,12 +99,7 @@ pub async fn create_demo(
     }
     let actors: Vec<Actor> = DEMO_USERS.iter().map(|(n, r)| Actor::new(*n, *r)).collect();
     let mut rng = fastrand::Rng::with_seed(seed);
-    let workflows: Vec<String> = backoffice
-        .workflows()
-        .names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let workflows: Vec<String> = backoffice.workflows().names_owned();
     let (orders_made, transitions) = generate_orders(
         backoffice, &admin, &actors, &workflows, orders, now, &mut rng,
     )

@@ -8,5 +8,5 @@ pub mod role;
 pub mod search;
 pub mod text;
 
-pub use order::{Money, Order, OrderId, OrderSort, PendingTimer, SortKey, Visibility};
+pub use order::{Money, Order, OrderId, OrderSort, PendingTimer, SortFields, SortKey, Visibility};
 pub use role::{Actor, Party, Role};

@@ -91,6 +91,11 @@ impl OrderSort {
     /// Whether `a` comes before `b` in a column sorted this way: the same order the store's
     /// queries page in, so a card placed live lands where a reload would put it.
     pub fn before(self, a: &Order, b: &Order) -> bool {
+        self.compare(&SortFields::of(a), &SortFields::of(b)) == std::cmp::Ordering::Less
+    }
+
+    /// Where `a` stands against `b` in a column sorted this way (ties broken by id).
+    pub fn compare(self, a: &SortFields, b: &SortFields) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         let by_key = match self {
             OrderSort::Id => Ordering::Equal,
@@ -104,7 +109,48 @@ impl OrderSort {
             OrderSort::Age => a.state_entered_at.cmp(&b.state_entered_at),
             OrderSort::Amount => b.amount_cents.cmp(&a.amount_cents),
         };
-        by_key.then(a.id.cmp(&b.id)) == Ordering::Less
+        by_key.then(a.id.cmp(&b.id))
+    }
+
+    /// A page's cursor as the fields it compares: the last card's key and id. `None` on a
+    /// first page (a sorted column's first page has no key; the id sort's has no id).
+    pub fn cursor(self, key: Option<SortKey>, after_id: Option<OrderId>) -> Option<SortFields> {
+        let id = after_id.unwrap_or(0);
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        let fields = |due_at, state_entered_at, amount_cents| SortFields {
+            id,
+            due_at,
+            state_entered_at,
+            amount_cents,
+        };
+        match (self, key) {
+            (OrderSort::Id, _) => after_id.map(|_| fields(None, epoch, 0)),
+            (OrderSort::Due, Some(SortKey::Due(due))) => Some(fields(due, epoch, 0)),
+            (OrderSort::Age, Some(SortKey::Age(at))) => Some(fields(None, at, 0)),
+            (OrderSort::Amount, Some(SortKey::Amount(cents))) => Some(fields(None, epoch, cents)),
+            _ => None,
+        }
+    }
+}
+
+/// What the column sorts compare of an order: enough to place a search's match without
+/// reading the whole order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SortFields {
+    pub id: OrderId,
+    pub due_at: Option<DateTime<Utc>>,
+    pub state_entered_at: DateTime<Utc>,
+    pub amount_cents: i64,
+}
+
+impl SortFields {
+    pub fn of(order: &Order) -> SortFields {
+        SortFields {
+            id: order.id,
+            due_at: order.due_at,
+            state_entered_at: order.state_entered_at,
+            amount_cents: order.amount_cents,
+        }
     }
 }
 

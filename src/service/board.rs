@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Backoffice, ServiceError};
+use crate::domain::search::TextFilter;
 use crate::domain::{Actor, Order, Visibility};
 use crate::store::live::{self, LiveUpdate};
 use crate::store::{FeedEvent, OrderQuery};
@@ -39,6 +40,10 @@ pub struct BoardData {
     pub unknown_states: Vec<(String, i64)>,
     /// The text filter this board was read with, so a screen can tell a stale answer.
     pub text: Option<String>,
+    /// The text matched more orders than a search reads (`MATCHES_READ`): the counts and
+    /// cards are of the newest matches.
+    #[serde(default)]
+    pub matches_capped: bool,
 }
 
 impl Backoffice {
@@ -72,10 +77,21 @@ impl Backoffice {
             ..query
         };
         let text = query.text.clone();
-        let counts = self
-            .store
-            .count_by_state(&chosen, &visibility, &query)
-            .await?;
+        // A text search reads its matches once; counts and pages come from them.
+        let matches = match TextFilter::of(text.as_deref()) {
+            TextFilter::Contains(text) => {
+                Some(self.match_set(&visibility, text, &query, as_of).await?)
+            }
+            _ => None,
+        };
+        let counts = match &matches {
+            Some(set) => set.per_state(&chosen),
+            None => {
+                self.store
+                    .count_by_state(&chosen, &visibility, &query)
+                    .await?
+            }
+        };
         let mut columns = Vec::new();
         for state in &definition.states {
             let count = counts
@@ -83,15 +99,21 @@ impl Backoffice {
                 .find(|(s, _)| *s == state.id)
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
-            let cards = if count > 0 {
-                let page = OrderQuery {
-                    state: Some(state.id.clone()),
-                    after_id: None,
-                    ..query.clone()
-                };
-                self.list(actor, &page).await?
-            } else {
-                Vec::new()
+            let cards = match &matches {
+                _ if count == 0 => Vec::new(),
+                Some(set) => {
+                    let limit = usize::try_from(query.limit).unwrap_or(0);
+                    let ids = set.page(&chosen, &state.id, query.sort, None, limit);
+                    self.cards_of(&ids, &chosen, &state.id).await?
+                }
+                None => {
+                    let page = OrderQuery {
+                        state: Some(state.id.clone()),
+                        after_id: None,
+                        ..query.clone()
+                    };
+                    self.list(actor, &page).await?
+                }
             };
             columns.push(ColumnData {
                 state: state.id.clone(),
@@ -111,6 +133,7 @@ impl Backoffice {
             as_of,
             unknown_states,
             text,
+            matches_capped: matches.is_some_and(|set| set.capped),
         })
     }
 
@@ -123,7 +146,16 @@ impl Backoffice {
     ) -> Result<Vec<(String, i64)>, ServiceError> {
         super::check_search(Some(text))?;
         let visibility = Visibility::for_actor(actor);
-        let counts = self.store.matches_per_workflow(&visibility, text).await?;
+        let counts = match TextFilter::of(Some(text)) {
+            TextFilter::Contains(text) => {
+                let as_of = self.store.latest_history_id().await?;
+                let everything = OrderQuery::default();
+                self.match_set(&visibility, text, &everything, as_of)
+                    .await?
+                    .per_workflow()
+            }
+            _ => self.store.matches_per_workflow(&visibility, text).await?,
+        };
         // In the workflows' order, and only those still loaded.
         Ok(self
             .workflows
@@ -137,12 +169,7 @@ impl Backoffice {
 
     /// Workflows holding orders this viewer may see, in definition order (all when none do).
     async fn workflows_in_use(&self, visibility: &Visibility) -> Result<Vec<String>, ServiceError> {
-        let names: Vec<String> = self
-            .workflows
-            .names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let names: Vec<String> = self.workflows.names_owned();
         let in_use = self.store.workflows_with_orders(&names, visibility).await?;
         Ok(if in_use.is_empty() { names } else { in_use })
     }
@@ -155,9 +182,15 @@ impl Backoffice {
         query: &OrderQuery,
     ) -> Result<Vec<(String, i64)>, ServiceError> {
         super::check_search(query.text.as_deref())?;
+        let visibility = Visibility::for_actor(actor);
+        if let TextFilter::Contains(text) = TextFilter::of(query.text.as_deref()) {
+            let as_of = self.store.latest_history_id().await?;
+            let set = self.match_set(&visibility, text, query, as_of).await?;
+            return Ok(set.per_state(workflow));
+        }
         Ok(self
             .store
-            .count_by_state(workflow, &Visibility::for_actor(actor), query)
+            .count_by_state(workflow, &visibility, query)
             .await?)
     }
 

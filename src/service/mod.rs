@@ -12,6 +12,7 @@ mod error;
 mod idempotency;
 mod maintenance;
 mod orders;
+mod search;
 mod sessions;
 mod timeline;
 mod tokens;
@@ -47,6 +48,8 @@ pub struct Backoffice {
     sessions: SessionPolicy,
     /// The users of recently used API tokens (`advance_by_secret`).
     token_actors: std::sync::Arc<tokens::TokenActors>,
+    /// The newest text searches' matches, shared by the calls of one keystroke.
+    searches: std::sync::Arc<search::RecentSearches>,
 }
 
 impl Backoffice {
@@ -56,6 +59,7 @@ impl Backoffice {
             workflows,
             sessions: SessionPolicy::default(),
             token_actors: Default::default(),
+            searches: Default::default(),
         }
     }
 

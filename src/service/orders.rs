@@ -10,6 +10,7 @@ use super::{Backoffice, ServiceError};
 use crate::domain::access::Permission;
 use crate::domain::ledger::MAX_AMOUNT_CENTS;
 use crate::domain::note::is_blank;
+use crate::domain::search::TextFilter;
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
 use crate::store::{
     Applied, ApplyError, ApplyRequest, DueTimer, EffectRecord, LedgerRow, NewOrder, OrderQuery,
@@ -82,10 +83,21 @@ impl Backoffice {
         query: &OrderQuery,
     ) -> Result<Vec<Order>, ServiceError> {
         super::check_search(query.text.as_deref())?;
-        Ok(self
-            .store
-            .list_orders(&Visibility::for_actor(actor), query)
-            .await?)
+        let visibility = Visibility::for_actor(actor);
+        // A board column searched by text pages through the search's matches, as its count
+        // and first page did (service::search).
+        let text = TextFilter::of(query.text.as_deref());
+        if let (TextFilter::Contains(text), Some(workflow), Some(state)) =
+            (text, &query.workflow, &query.state)
+        {
+            let as_of = self.store.latest_history_id().await?;
+            let set = self.match_set(&visibility, text, query, as_of).await?;
+            let after = Some((query.after_key, query.after_id));
+            let limit = usize::try_from(query.limit).unwrap_or(0);
+            let ids = set.page(workflow, state, query.sort, after, limit);
+            return self.cards_of(&ids, workflow, state).await;
+        }
+        Ok(self.store.list_orders(&visibility, query).await?)
     }
 
     /// A page of orders with their ledger rows, read for exactly the page's orders (a

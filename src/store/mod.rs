@@ -429,6 +429,15 @@ impl Store {
         dispatch!(self, s => s.max_order_id().await)
     }
 
+    pub async fn match_set(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+        query: &OrderQuery,
+    ) -> Result<crate::domain::search::MatchSet, StoreError> {
+        dispatch!(self, s => s.match_set(visibility, text, query).await)
+    }
+
     pub async fn matches_per_workflow(
         &self,
         visibility: &Visibility,

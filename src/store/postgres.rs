@@ -8,6 +8,7 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use super::StoreError;
 use super::shared::shared_store_impl;
 use super::url::{redact, scrub};
+use crate::domain::Visibility;
 
 /// The channel that wakes the feed's listeners after commits (readers re-read by position).
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
@@ -49,6 +50,29 @@ impl PgStore {
     );
     const FEED_AFTER: &'static str = super::sql::PG_FEED_AFTER;
     const FEED_HEAD: &'static str = super::sql::PG_FEED_HEAD;
+    const CONTAINS: &'static super::sql::ListingSql = &super::sql::PG_CONTAINS;
+    /// The trigram index is PostgreSQL's own, kept in step by every write.
+    const INDEX_ORDER_TEXT: Option<&'static str> = None;
+
+    /// The statement of a search's match set (`sql::PG_PARTY_MATCH_SETS` says why two).
+    fn match_set_sql(text: &str, visibility: &Visibility) -> &'static str {
+        let name = match visibility {
+            Visibility::Everything => return super::sql::PG_MATCH_SETS[0],
+            Visibility::CustomerIs(name) | Visibility::SellerIs(name) => name,
+        };
+        let sets = if name.to_lowercase().contains(&text.to_lowercase()) {
+            super::sql::PG_MATCH_SETS
+        } else {
+            super::sql::PG_PARTY_MATCH_SETS
+        };
+        super::by_visibility(visibility, sets)
+    }
+
+    /// A search as the trigram index takes it: a LIKE pattern, lower case, wildcards escaped
+    /// (the visibility is the statement's: the planner combines it with the index itself).
+    fn search_text(text: &str, _visibility: &Visibility) -> String {
+        super::contains_pattern(text)
+    }
 
     pub async fn open(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
         // sqlx's own messages are scrubbed too: a driver that quotes the URL or a value from

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use super::types::{FeedEvent, HistoryEntry, UserRecord};
-use crate::domain::{Order, PendingTimer, Role};
+use crate::domain::search::Match;
+use crate::domain::{Order, PendingTimer, Role, SortFields};
 
 #[derive(sqlx::FromRow)]
 pub struct OrderRow {
@@ -58,6 +59,32 @@ impl OrderRow {
                 .zip(self.timer_due_at)
                 .map(|(event, due_at)| PendingTimer { event, due_at }),
         })
+    }
+}
+
+/// One match of a search, as much as a board needs to count and place it.
+#[derive(sqlx::FromRow)]
+pub struct MatchRow {
+    pub id: i64,
+    pub workflow: String,
+    pub state: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub state_entered_at: DateTime<Utc>,
+    pub amount_cents: i64,
+}
+
+impl From<MatchRow> for Match {
+    fn from(row: MatchRow) -> Match {
+        Match {
+            workflow: row.workflow,
+            state: row.state,
+            fields: SortFields {
+                id: row.id,
+                due_at: row.due_at,
+                state_entered_at: row.state_entered_at,
+                amount_cents: row.amount_cents,
+            },
+        }
     }
 }
 

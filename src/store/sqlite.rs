@@ -8,6 +8,7 @@ use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
 use super::StoreError;
 use super::shared::shared_store_impl;
+use crate::domain::Visibility;
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -35,6 +36,33 @@ impl SqliteStore {
     const CLAIM_ABANDONED_EFFECTS: &'static str = super::sql::claim_abandoned_effects!();
     const FEED_AFTER: &'static str = super::sql::FEED_AFTER;
     const FEED_HEAD: &'static str = super::sql::LATEST_HISTORY_ID;
+    const CONTAINS: &'static super::sql::ListingSql = &super::sql::SQLITE_CONTAINS;
+    const INDEX_ORDER_TEXT: Option<&'static str> = Some(super::sql::SQLITE_INDEX_ORDER_TEXT);
+
+    /// The statement of a search's match set.
+    fn match_set_sql(_text: &str, visibility: &Visibility) -> &'static str {
+        super::by_visibility(visibility, super::sql::SQLITE_MATCH_SETS)
+    }
+
+    /// A search as the trigram index takes it: one quoted phrase (its quotes doubled), which
+    /// matches the text anywhere in one column, ignoring case. A seller's or customer's search
+    /// also asks for their name in that column, so the index narrows the matches to theirs
+    /// (a name contained in a longer one too: the statement's exact condition decides) and
+    /// no match of somebody else's is read. A name under three characters has no trigram.
+    fn search_text(text: &str, visibility: &Visibility) -> String {
+        let phrase = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+        let party = match visibility {
+            Visibility::SellerIs(name) => Some(("seller", name)),
+            Visibility::CustomerIs(name) => Some(("customer", name)),
+            Visibility::Everything => None,
+        };
+        match party {
+            Some((column, name)) if name.chars().count() >= 3 => {
+                format!("{column} : {} AND {}", phrase(name), phrase(text))
+            }
+            _ => phrase(text),
+        }
+    }
 
     /// Opens the file, creating it (owner-only permissions) when `create` is set. A file this
     /// call created is removed again if it cannot be set up, so a failure leaves nothing behind.

@@ -89,6 +89,11 @@ impl Workflows {
     pub fn names(&self) -> Vec<&str> {
         self.all.iter().map(|w| w.name.as_str()).collect()
     }
+
+    /// The names, each a `String` of its own (for callers that keep them).
+    pub fn names_owned(&self) -> Vec<String> {
+        self.all.iter().map(|w| w.name.clone()).collect()
+    }
 }
 
 /// Reads and validates one workflow file; errors name the path as given.

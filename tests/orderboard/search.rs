@@ -3,12 +3,13 @@
 //! order; a search too short to mean anything is refused.
 
 use orderboard::demo::{Population, seed_bulk};
-use orderboard::domain::{Actor, Role};
-use orderboard::service::Backoffice;
+use orderboard::domain::search::MATCHES_READ;
+use orderboard::domain::{Actor, OrderSort, Role, Visibility};
+use orderboard::service::{Backoffice, OrderDraft};
 use orderboard::store::OrderQuery;
 
 use crate::db::both;
-use crate::support::{people, test_now};
+use crate::support::{draft, people, test_now};
 
 /// Every order of `viewer` in every workflow, counted without text.
 async fn total(backoffice: &Backoffice, viewer: &Actor) -> i64 {
@@ -35,26 +36,9 @@ async fn a_search_counts_the_same_everywhere_and_only_what_the_viewer_sees() {
         let (admin, sam, carol, _) = people(&backoffice).await;
         let zoe = Actor::new("zoe", Role::Seller);
         let actors = [admin.clone(), sam.clone(), carol.clone(), zoe.clone()];
-        let workflows: Vec<String> = backoffice
-            .workflows()
-            .names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let mut rng = fastrand::Rng::with_seed(3);
+        let workflows = backoffice.workflows().names_owned();
         // carol is every order's customer; sam and zoe share them about evenly.
-        seed_bulk(
-            &backoffice,
-            &admin,
-            &actors,
-            Population::accounts(&actors),
-            &workflows,
-            2_000,
-            test_now(),
-            &mut rng,
-        )
-        .await
-        .unwrap();
+        seed_orders(&backoffice, &admin, &actors, 2_000, 3).await;
 
         // sam's orders are all carol's.
         let sams = total(&backoffice, &sam).await;
@@ -102,5 +86,220 @@ async fn a_search_counts_the_same_everywhere_and_only_what_the_viewer_sees() {
             refused.to_string(),
             "a search needs at least 3 characters (or an order number)"
         );
+    }
+}
+
+/// Bulk orders among `actors` (a customer's and sellers'), in every workflow.
+async fn seed_orders(
+    backoffice: &Backoffice,
+    admin: &Actor,
+    actors: &[Actor],
+    orders: usize,
+    rng_seed: u64,
+) {
+    let workflows = backoffice.workflows().names_owned();
+    let mut rng = fastrand::Rng::with_seed(rng_seed);
+    seed_bulk(
+        backoffice,
+        admin,
+        actors,
+        Population::accounts(actors),
+        &workflows,
+        orders,
+        test_now(),
+        &mut rng,
+    )
+    .await
+    .unwrap();
+}
+
+/// A board searched by text answers from the search's matches (read once); its pages in
+/// every sort are the ones the store's own statements give, page after page, for staff and
+/// for a seller.
+#[tokio::test]
+async fn a_searched_column_pages_in_every_sort_as_the_store_does() {
+    for db in both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, sam, carol, _) = people(&backoffice).await;
+        let zoe = Actor::new("zoe", Role::Seller);
+        seed_orders(
+            &backoffice,
+            &admin,
+            &[admin.clone(), sam.clone(), carol.clone(), zoe],
+            1_500,
+            5,
+        )
+        .await;
+        let store = db.store().await;
+        for viewer in [&admin, &sam] {
+            for text in ["zoe", "CAROL", "sam"] {
+                for sort in OrderSort::ALL {
+                    for state in ["placed", "paid", "accepted", "delivered"] {
+                        let mut query = OrderQuery {
+                            workflow: Some("marketplace".into()),
+                            state: Some(state.into()),
+                            text: Some(text.into()),
+                            sort,
+                            limit: 7,
+                            ..OrderQuery::default()
+                        };
+                        let mut pages = 0;
+                        loop {
+                            let page = backoffice.list(viewer, &query).await.unwrap();
+                            let expected = store
+                                .list_orders(&Visibility::for_actor(viewer), &query)
+                                .await
+                                .unwrap();
+                            let ids = |orders: &[orderboard::domain::Order]| {
+                                orders.iter().map(|o| o.id).collect::<Vec<_>>()
+                            };
+                            assert_eq!(
+                                ids(&page),
+                                ids(&expected),
+                                "{}: {} searching {text} in {state} by {sort:?}, page {pages}",
+                                db.backend,
+                                viewer.name
+                            );
+                            let Some(last) = page.last() else { break };
+                            query.after_id = Some(last.id);
+                            query.after_key = sort.key(last);
+                            pages += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A search never answers from before a change: an order created after a search is in the
+/// next one at once.
+#[tokio::test]
+async fn a_new_order_is_found_by_the_next_search() {
+    for db in both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, ..) = people(&backoffice).await;
+        let text = "Lighthouse poster";
+        assert_eq!(matches(&backoffice, &admin, text).await, 0);
+        let order = OrderDraft {
+            title: "A lighthouse POSTER, framed".into(),
+            ..draft("marketplace")
+        };
+        backoffice
+            .create_order(&admin, order, test_now())
+            .await
+            .unwrap();
+        assert_eq!(
+            matches(&backoffice, &admin, text).await,
+            1,
+            "{}",
+            db.backend
+        );
+        let query = OrderQuery {
+            text: Some(text.into()),
+            limit: 10,
+            ..OrderQuery::default()
+        };
+        let board = backoffice
+            .board(&admin, Some("marketplace".into()), query, false)
+            .await
+            .unwrap();
+        let found: i64 = board.columns.iter().map(|c| c.count).sum();
+        assert_eq!(found, 1, "{}", db.backend);
+        assert!(!board.matches_capped);
+    }
+}
+
+/// What a search holds is text, never the index's syntax: quotes, operators and wildcards
+/// match themselves, on both databases.
+#[tokio::test]
+async fn a_search_is_text_whatever_it_holds() {
+    for db in both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, ..) = people(&backoffice).await;
+        let titles = [
+            r#"Sale: 50% off "deal" NEAR(x) a_b\c*"#,
+            "Plain poster OR print",
+            "Another order",
+        ];
+        for title in titles {
+            let order = OrderDraft {
+                title: title.into(),
+                ..draft("marketplace")
+            };
+            backoffice
+                .create_order(&admin, order, test_now())
+                .await
+                .unwrap();
+        }
+        for (text, expected) in [
+            (r#""deal""#, 1),
+            ("50%", 1),
+            ("0% o", 1),
+            ("a_b", 1),
+            ("a%b", 0),
+            (r"b\c*", 1),
+            ("NEAR(x)", 1),
+            ("poster OR print", 1),
+            ("poster OR another", 0),
+            (r#"" OR ""#, 0),
+            ("*der", 0),
+            ("order", 1),
+            ("ORDER", 1),
+            ("rder", 1),
+            ("an*", 0),
+        ] {
+            assert_eq!(
+                matches(&backoffice, &admin, text).await,
+                expected,
+                "{}: {text}",
+                db.backend
+            );
+        }
+    }
+}
+
+/// A text in more orders than a search reads answers from the newest ones, and says so.
+#[tokio::test]
+async fn a_search_in_more_orders_than_it_reads_says_so() {
+    for db in both().await {
+        let backoffice = db.backoffice().await;
+        let (admin, sam, carol, _) = people(&backoffice).await;
+        seed_orders(
+            &backoffice,
+            &admin,
+            &[admin.clone(), sam.clone(), carol.clone()],
+            MATCHES_READ + 200,
+            5,
+        )
+        .await;
+        assert_eq!(
+            matches(&backoffice, &admin, "carol").await,
+            MATCHES_READ as i64
+        );
+        let query = OrderQuery {
+            text: Some("carol".into()),
+            limit: 5,
+            ..OrderQuery::default()
+        };
+        let board = backoffice
+            .board(&admin, Some("marketplace".into()), query.clone(), false)
+            .await
+            .unwrap();
+        assert!(board.matches_capped, "{}", db.backend);
+        // Fewer than every order is not capped.
+        let board = backoffice
+            .board(
+                &admin,
+                Some("marketplace".into()),
+                OrderQuery {
+                    text: Some("#3".into()),
+                    ..query
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        assert!(!board.matches_capped);
     }
 }

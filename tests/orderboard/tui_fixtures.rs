@@ -98,6 +98,7 @@ pub fn board_data() -> BoardData {
         as_of: 900,
         unknown_states: vec![],
         text: None,
+        matches_capped: false,
     }
 }
 

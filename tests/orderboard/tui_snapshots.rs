@@ -2,6 +2,7 @@
 
 use crossterm::event::KeyCode;
 use orderboard::domain::{Actor, Role};
+use orderboard::service::BoardData;
 use orderboard::tui::app::{App, Screen, update};
 use orderboard::tui::msg::{ApplyFailure, ConnectionState, Msg};
 use orderboard::tui::theme::Theme;
@@ -122,6 +123,21 @@ fn board_screens() {
         let mut app = seller_board(size);
         let mut msgs = vec![key(KeyCode::Char('/'))];
         msgs.extend(typed("logo"));
+        press(&mut app, msgs);
+        app
+    });
+    // A text in more orders than a search reads: the header says the newest are shown.
+    snapshot("board_search_over_the_cap", |size| {
+        let mut app = seller_board(size);
+        let mut msgs = vec![key(KeyCode::Char('/'))];
+        msgs.extend(typed("logo"));
+        msgs.push(key(KeyCode::Enter));
+        let data = BoardData {
+            text: Some("logo".into()),
+            matches_capped: true,
+            ..board_data()
+        };
+        msgs.push(Msg::BoardLoaded(Ok(data)));
         press(&mut app, msgs);
         app
     });

@@ -33,6 +33,7 @@ pub async fn search(backoffice: &Backoffice, raw: &Store, viewers: &[Actor]) -> 
     let mut figures = vec![scan_baseline(raw).await?];
     for viewer in viewers {
         let mut keystrokes = Vec::new();
+        let mut slowest: Vec<(f64, String)> = Vec::new();
         let mut matches = Vec::new();
         for term in TERMS {
             for round in 0..ROUNDS {
@@ -40,6 +41,7 @@ pub async fn search(backoffice: &Backoffice, raw: &Store, viewers: &[Actor]) -> 
                     let text: String = term.chars().take(end).collect();
                     let (ms, found) = keystroke(backoffice, viewer, &text).await?;
                     keystrokes.push(ms);
+                    slowest.push((ms, format!("{text:?} (round {})", round + 1)));
                     if round == 0 && end == term.chars().count() {
                         matches.push(format!("{term}: {found}"));
                     }
@@ -48,6 +50,13 @@ pub async fn search(backoffice: &Backoffice, raw: &Store, viewers: &[Actor]) -> 
         }
         let keystrokes = sorted(keystrokes);
         let who = format!("{} ({})", viewer.name, viewer.role);
+        slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let slowest: Vec<String> = slowest
+            .iter()
+            .take(5)
+            .map(|(ms, text)| format!("{text} {ms:.1} ms"))
+            .collect();
+        eprintln!("slowest keystrokes for {who}: {}", slowest.join(" · "));
         figures.push(Figure::new(
             &format!("keystroke p50, {who}"),
             percentile(&keystrokes, 50.0),

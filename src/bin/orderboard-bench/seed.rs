@@ -32,12 +32,7 @@ pub async fn ensure_users(backoffice: &Backoffice) -> Result<Actor> {
 pub async fn seed(backoffice: &Backoffice, orders: usize, accounts_only: bool) -> Result<Report> {
     let admin = ensure_users(backoffice).await?;
     let actors: Vec<Actor> = DEMO_USERS.iter().map(|(n, r)| Actor::new(*n, *r)).collect();
-    let names: Vec<String> = backoffice
-        .workflows()
-        .names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = backoffice.workflows().names_owned();
     let started = Instant::now();
     let mut rng = fastrand::Rng::with_seed(7);
     let population = if accounts_only {

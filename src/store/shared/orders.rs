@@ -28,28 +28,29 @@ macro_rules! order_queries {
         const _: () = {
             use chrono::{DateTime, Utc};
 
-            use $crate::domain::search::TextFilter;
+            use $crate::domain::search::{MATCHES_READ, Match, MatchSet, TextFilter};
             use $crate::domain::{Order, OrderId, OrderSort, SortKey, Visibility};
-            use $crate::store::rows::OrderRow;
+            use $crate::store::rows::{MatchRow, OrderRow};
             use $crate::store::shared::json_text;
             use $crate::store::shared::orders::{ORDERS_PER_QUERY, ids_in};
             use $crate::store::types::{DueTimer, NewOrder, OrderQuery, TimerPosition};
-            use $crate::store::{
-                StoreError, by_visibility, contains_pattern, micros, sql, visibility_binds,
-            };
+            use $crate::store::{StoreError, by_visibility, micros, sql, visibility_binds};
 
             impl $store {
                 /// The statements for a text filter, and its binds: the search text (as this
                 /// backend's index takes it) and the order number.
                 fn listing_for(
                     text: Option<&str>,
+                    visibility: &Visibility,
                 ) -> (&'static sql::ListingSql, Option<String>, Option<i64>) {
                     match TextFilter::of(text) {
                         TextFilter::Everything => (&sql::UNMATCHED, None, None),
                         TextFilter::Number(id) => (&sql::BY_NUMBER, None, Some(id)),
-                        TextFilter::Contains(text) => {
-                            (&sql::CONTAINS, Some(contains_pattern(text)), None)
-                        }
+                        TextFilter::Contains(text) => (
+                            Self::CONTAINS,
+                            Some(Self::search_text(text, visibility)),
+                            None,
+                        ),
                     }
                 }
 
@@ -84,6 +85,16 @@ macro_rules! order_queries {
                         .bind(now)
                         .fetch_one(&mut *tx)
                         .await?;
+                    if let Some(index) = Self::INDEX_ORDER_TEXT {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(index);
+                        insert.push_values([new], |mut row, new| {
+                            row.push_bind(id)
+                                .push_bind(&new.title)
+                                .push_bind(&new.customer)
+                                .push_bind(&new.seller);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
                     // The creation joins the feed, announced like a transition after the
                     // commit, so open boards add the card at once.
                     sqlx::query::<$db>(sql::INSERT_CREATION)
@@ -141,7 +152,8 @@ macro_rules! order_queries {
                     query: &OrderQuery,
                 ) -> Result<Vec<Order>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let (listing, pattern, exact_id) = Self::listing_for(query.text.as_deref());
+                    let (listing, pattern, exact_id) =
+                        Self::listing_for(query.text.as_deref(), visibility);
                     // A board column (workflow and state given) has its own index-driven query,
                     // one per sort; lists page by id.
                     let column = query.workflow.is_some() && query.state.is_some();
@@ -193,7 +205,8 @@ macro_rules! order_queries {
                     query: &OrderQuery,
                 ) -> Result<Vec<(String, i64)>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let (listing, pattern, exact_id) = Self::listing_for(query.text.as_deref());
+                    let (listing, pattern, exact_id) =
+                        Self::listing_for(query.text.as_deref(), visibility);
                     let filtered = pattern.is_some()
                         || exact_id.is_some()
                         || query.due_before.is_some()
@@ -225,6 +238,35 @@ macro_rules! order_queries {
                         .await?)
                 }
 
+                /// The orders the visibility shows that match `text` and the query's filters
+                /// (its workflow, state and paging are ignored), newest first: at most
+                /// `MATCHES_READ` of them, in one lookup of the text index.
+                pub async fn match_set(
+                    &self,
+                    visibility: &Visibility,
+                    text: &str,
+                    query: &OrderQuery,
+                ) -> Result<MatchSet, StoreError> {
+                    let (customer, seller) = visibility_binds(visibility);
+                    let sql = Self::match_set_sql(text, visibility);
+                    // Not a prepared statement kept for reuse: PostgreSQL would soon plan it
+                    // once for any text, and the plan that suits a common text (read the
+                    // newest orders until enough match) reads every order for a rare one.
+                    // An unnamed statement is planned for the text it is given.
+                    let found = sqlx::query_as::<$db, MatchRow>(sql)
+                        .persistent(false)
+                        .bind(customer)
+                        .bind(seller)
+                        .bind(Self::search_text(text, visibility))
+                        .bind(query.due_before.map(micros))
+                        .bind(query.acted_by.as_deref())
+                        .bind(i32::from(query.needs_attention))
+                        .bind(MATCHES_READ as i64 + 1)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(MatchSet::new(found.into_iter().map(Match::from).collect()))
+                }
+
                 /// How many orders match `text` in each workflow (those with none left out),
                 /// in one statement.
                 pub async fn matches_per_workflow(
@@ -233,7 +275,7 @@ macro_rules! order_queries {
                     text: &str,
                 ) -> Result<Vec<(String, i64)>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let (listing, pattern, exact_id) = Self::listing_for(Some(text));
+                    let (listing, pattern, exact_id) = Self::listing_for(Some(text), visibility);
                     let sql = by_visibility(visibility, listing.per_workflow);
                     Ok(sqlx::query_as::<$db, (String, i64)>(sql)
                         .bind(None::<String>)

@@ -102,6 +102,16 @@ macro_rules! seeding {
                                 .push_bind(micros(order.state_entered_at));
                         });
                         insert.build().execute(&mut **tx).await?;
+                        if let Some(index) = Self::INDEX_ORDER_TEXT {
+                            let mut insert = QueryBuilder::<$db>::new(index);
+                            insert.push_values(chunk, |mut row, seeded| {
+                                row.push_bind(seeded.order.id)
+                                    .push_bind(seeded.order.title.clone())
+                                    .push_bind(seeded.order.customer.clone())
+                                    .push_bind(seeded.order.seller.clone());
+                            });
+                            insert.build().execute(&mut **tx).await?;
+                        }
                     }
                     Ok(())
                 }

@@ -169,12 +169,87 @@ pub const BY_NUMBER: ListingSql = listing_sql!(
     "(orders.id = $5 AND $4 IS NULL)"
 );
 
-/// The text anywhere in the title, customer or seller, ignoring case ($6 and $4: a LIKE
-/// pattern with its wildcards escaped).
-pub const CONTAINS: ListingSql = listing_sql!(
-    "((LOWER(orders.title) LIKE $6 ESCAPE '\\' OR LOWER(orders.customer) LIKE $6 ESCAPE '\\' OR LOWER(orders.seller) LIKE $6 ESCAPE '\\') AND $7 IS NULL)",
-    "((LOWER(orders.title) LIKE $4 ESCAPE '\\' OR LOWER(orders.customer) LIKE $4 ESCAPE '\\' OR LOWER(orders.seller) LIKE $4 ESCAPE '\\') AND $5 IS NULL)"
+/// The text anywhere in the title, customer or seller, ignoring case, looked up in SQLite's
+/// trigram index (migration 0012; $6 and $4: the text as a quoted FTS5 phrase).
+pub const SQLITE_CONTAINS: ListingSql = listing_sql!(
+    "(orders.id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH $6) AND $7 IS NULL)",
+    "(orders.id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH $4) AND $5 IS NULL)"
 );
+
+/// The text anywhere in the title, customer or seller, ignoring case, looked up in
+/// PostgreSQL's trigram index ($6 and $4: a LIKE pattern with its wildcards escaped). The
+/// indexed expression is spelled exactly as migration 0012 does, or the planner cannot use
+/// the index.
+pub const PG_CONTAINS: ListingSql = listing_sql!(
+    "((lower(orders.title) || E'\\u0001' || lower(orders.customer) || E'\\u0001' || lower(orders.seller)) LIKE $6 AND $7 IS NULL)",
+    "((lower(orders.title) || E'\\u0001' || lower(orders.customer) || E'\\u0001' || lower(orders.seller)) LIKE $4 AND $5 IS NULL)"
+);
+
+/// A search's match set (`domain::search::MatchSet`), newest first, by visibility. Parameters:
+/// $1 customer, $2 seller, $3 the text as the backend's index takes it, $4 due before, $5
+/// acted by, $6 needing a person, $7 limit.
+macro_rules! match_set {
+    ($from:literal, $who:literal, $text:literal, $newest:literal) => {
+        concat!(
+            "SELECT orders.id, orders.workflow, orders.state, orders.due_at, \
+                    orders.state_entered_at, orders.amount_cents FROM ",
+            $from,
+            " WHERE ",
+            $text,
+            " AND ",
+            $who,
+            " AND ($4 IS NULL OR orders.due_at < $4) \
+              AND ($5 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $5)) \
+              AND ($6 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
+              ORDER BY ",
+            $newest,
+            " DESC LIMIT $7"
+        )
+    };
+}
+
+macro_rules! match_sets {
+    ($from:literal, $text:literal, $newest:literal) => {
+        [
+            match_set!($from, "$1 IS NULL AND $2 IS NULL", $text, $newest),
+            match_set!($from, "orders.customer = $1 AND $2 IS NULL", $text, $newest),
+            match_set!($from, "orders.seller = $2 AND $1 IS NULL", $text, $newest),
+        ]
+    };
+}
+
+/// SQLite: the index's matches newest first (FTS5 reads its rowids backwards), each joined
+/// to its order (CROSS JOIN keeps the index the outer loop), until the limit is reached.
+pub const SQLITE_MATCH_SETS: [&str; 3] = match_sets!(
+    "orders_search CROSS JOIN orders ON orders.id = orders_search.rowid",
+    "orders_search MATCH $3",
+    "orders_search.rowid"
+);
+
+/// PostgreSQL: the planner chooses between the trigram index (a rare text) and reading the
+/// primary key backwards until the limit is reached (a common one).
+pub const PG_MATCH_SETS: [&str; 3] = match_sets!(
+    "orders",
+    "(lower(orders.title) || E'\\u0001' || lower(orders.customer) || E'\\u0001' || lower(orders.seller)) LIKE $3",
+    "orders.id"
+);
+
+/// PostgreSQL, a customer's or seller's search: the planner takes their share of the orders
+/// and the text's as independent and expects enough matches among the newest orders, so it
+/// would read the primary key backwards, through every order when the text is one their
+/// orders never hold. Sorting by an expression leaves it the indexes only: the party's and
+/// the trigram index, intersected as bitmaps, then the few rows both hold. (A text in the
+/// party's own name is in all their orders: the statement above suits it.)
+pub const PG_PARTY_MATCH_SETS: [&str; 3] = match_sets!(
+    "orders",
+    "(lower(orders.title) || E'\\u0001' || lower(orders.customer) || E'\\u0001' || lower(orders.seller)) LIKE $3",
+    "(orders.id + 0)"
+);
+
+/// SQLite: index new orders' text for search (migration 0012), in the transaction that
+/// inserts them; values (rowid, title, customer, seller) follow.
+pub const SQLITE_INDEX_ORDER_TEXT: &str =
+    "INSERT INTO orders_search (rowid, title, customer, seller) ";
 
 /// The first page of a staff and of a seller's column with no text, for `explain`.
 pub const BOARD_PAGE_ALL: &str = UNMATCHED.pages[0][0];

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{BoardScreen, Column, Pane};
+use crate::domain::search::MATCHES_READ;
 use crate::domain::text::display_safe;
 use crate::domain::{Money, Order, OrderSort, Role};
 use crate::tui::action::Action;
@@ -146,12 +147,13 @@ impl BoardScreen {
         }
         if !self.filters.text.is_empty() {
             let matches: i64 = self.columns.iter().map(|c| c.count).sum();
+            let found = if self.filters.matches_capped {
+                format!("over {MATCHES_READ} matches, the newest shown")
+            } else {
+                format!("{matches} match{}", if matches == 1 { "" } else { "es" })
+            };
             spans.push(Span::styled(
-                format!(
-                    " filter: {} · {matches} match{} ",
-                    display_safe(&self.filters.text),
-                    if matches == 1 { "" } else { "es" }
-                ),
+                format!(" filter: {} · {found} ", display_safe(&self.filters.text)),
                 theme.highlight,
             ));
             spans.push(Span::raw(" "));

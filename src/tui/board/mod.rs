@@ -134,6 +134,8 @@ pub struct Filters {
     pub quick: QuickFilters,
     /// Matches of the text filter in each workflow: search covers them all.
     pub match_counts: Vec<(String, i64)>,
+    /// The text matched more orders than a search reads: the board shows the newest.
+    pub matches_capped: bool,
     /// How the columns order their cards.
     pub sort: OrderSort,
 }

@@ -62,6 +62,7 @@ impl BoardScreen {
         self.workflow_names = data.workflows;
         self.workflow = data.workflow;
         self.columns = columns(&workflow, self.filters.quick, &data.columns);
+        self.filters.matches_capped = data.matches_capped;
         if !data.unknown_states.is_empty() {
             let listed: Vec<String> = data
                 .unknown_states

@@ -1,0 +1,110 @@
+//! A board searched by text: its matches are looked up once (`Store::match_set`) and every
+//! count and page the board then asks for is answered from that set, so a keystroke costs
+//! one lookup of the text index instead of one per column (BENCHMARKS.md, issue 14).
+//!
+//! The few newest sets are remembered, keyed by the feed's position when they were read:
+//! the board, the matches in other workflows and a column's next page that follow one
+//! keystroke share one lookup, and any change committed since moves the feed on, so a set is
+//! never answered after the database changed under it. A set is forgotten after a few
+//! seconds too, so that a position held back on PostgreSQL (by a transaction still in
+//! flight) cannot keep one alive.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::{Backoffice, ServiceError};
+use crate::domain::search::MatchSet;
+use crate::domain::{Order, OrderId, Visibility};
+use crate::store::OrderQuery;
+
+/// Sets remembered at once: a few users typing at the same time on one `serve`.
+const REMEMBERED: usize = 16;
+
+/// How long a set may be answered from memory.
+const REMEMBERED_FOR: Duration = Duration::from_secs(5);
+
+/// What a set was read for.
+#[derive(Clone, Debug, PartialEq)]
+struct SearchKey {
+    visibility: Visibility,
+    text: String,
+    due_before: Option<DateTime<Utc>>,
+    acted_by: Option<String>,
+    needs_attention: bool,
+    /// The feed's position, read before the set.
+    as_of: i64,
+}
+
+#[derive(Default)]
+pub(crate) struct RecentSearches {
+    sets: Mutex<VecDeque<(SearchKey, Instant, Arc<MatchSet>)>>,
+}
+
+impl RecentSearches {
+    fn find(&self, key: &SearchKey) -> Option<Arc<MatchSet>> {
+        let sets = self
+            .sets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sets.iter()
+            .find(|(k, read, _)| k == key && read.elapsed() < REMEMBERED_FOR)
+            .map(|(_, _, set)| set.clone())
+    }
+
+    fn remember(&self, key: SearchKey, set: Arc<MatchSet>) {
+        let mut sets = self
+            .sets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sets.retain(|(k, read, _)| k != &key && read.elapsed() < REMEMBERED_FOR);
+        if sets.len() >= REMEMBERED {
+            sets.pop_back();
+        }
+        sets.push_front((key, Instant::now(), set));
+    }
+}
+
+impl Backoffice {
+    /// The orders matching `text` under the query's filters (not its workflow, state or
+    /// paging), as of the feed position `as_of` (read by the caller before).
+    pub(super) async fn match_set(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+        query: &OrderQuery,
+        as_of: i64,
+    ) -> Result<Arc<MatchSet>, ServiceError> {
+        let key = SearchKey {
+            visibility: visibility.clone(),
+            text: text.to_string(),
+            due_before: query.due_before,
+            acted_by: query.acted_by.clone(),
+            needs_attention: query.needs_attention,
+            as_of,
+        };
+        if let Some(set) = self.searches.find(&key) {
+            return Ok(set);
+        }
+        let set = Arc::new(self.store.match_set(visibility, text, query).await?);
+        self.searches.remember(key, set.clone());
+        Ok(set)
+    }
+
+    /// The orders of a column's page, in the page's order (`ids`), read in one query. An
+    /// order that left the column since the set was read is left out: its new column shows
+    /// it, through the feed.
+    pub(super) async fn cards_of(
+        &self,
+        ids: &[OrderId],
+        workflow: &str,
+        state: &str,
+    ) -> Result<Vec<Order>, ServiceError> {
+        let mut found = self.store.orders_by_ids(ids).await?;
+        found.retain(|order| order.workflow == workflow && order.state == state);
+        found.sort_by_key(|order| ids.iter().position(|id| *id == order.id));
+        Ok(found)
+    }
+}
