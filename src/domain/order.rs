@@ -113,7 +113,9 @@ impl OrderSort {
     }
 
     /// A page's cursor as the fields it compares: the last card's key and id. `None` on a
-    /// first page (a sorted column's first page has no key; the id sort's has no id).
+    /// first page (a sorted column's first page has no key; the id sort's has no id). The
+    /// fields this sort does not compare are filled with anything (the epoch, 0): `compare`
+    /// reads only the sort's own field and the id.
     pub fn cursor(self, key: Option<SortKey>, after_id: Option<OrderId>) -> Option<SortFields> {
         let id = after_id.unwrap_or(0);
         let epoch = DateTime::<Utc>::UNIX_EPOCH;

@@ -107,15 +107,14 @@ impl MatchSet {
         )
     }
 
-    /// One page of a column: the ids of the first `limit` matches in (workflow, state) after
-    /// the cursor (`OrderSort::cursor`), in the column's order, as the store pages it.
-    pub fn page(
+    /// A column's matches after the cursor (`OrderSort::cursor`), in the column's order, as
+    /// the store pages it: a page is the first ones that still stand in the column.
+    pub fn column_after(
         &self,
         workflow: &str,
         state: &str,
         sort: OrderSort,
         after: Option<(Option<SortKey>, Option<OrderId>)>,
-        limit: usize,
     ) -> Vec<OrderId> {
         let cursor = after.and_then(|(key, id)| sort.cursor(key, id));
         let mut column: Vec<&SortFields> = self
@@ -130,7 +129,7 @@ impl MatchSet {
             })
             .collect();
         column.sort_unstable_by(|a, b| sort.compare(a, b));
-        column.into_iter().take(limit).map(|f| f.id).collect()
+        column.into_iter().map(|f| f.id).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -190,7 +189,11 @@ mod tests {
             vec![("paid".to_string(), 4), ("placed".to_string(), 1)]
         );
         assert!(set.per_state("returns").is_empty());
-        let page = |sort, after, limit| set.page("checkout", "paid", sort, after, limit);
+        let page = |sort, after, limit| {
+            let mut ids = set.column_after("checkout", "paid", sort, after);
+            ids.truncate(limit);
+            ids
+        };
         assert_eq!(page(OrderSort::Id, None, 2), vec![2, 4]);
         assert_eq!(page(OrderSort::Id, Some((None, Some(4))), 2), vec![5, 6]);
         // Dated first, soonest first; the undated after them by id.

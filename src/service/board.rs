@@ -103,8 +103,8 @@ impl Backoffice {
                 _ if count == 0 => Vec::new(),
                 Some(set) => {
                     let limit = usize::try_from(query.limit).unwrap_or(0);
-                    let ids = set.page(&chosen, &state.id, query.sort, None, limit);
-                    self.cards_of(&ids, &chosen, &state.id).await?
+                    let ids = set.column_after(&chosen, &state.id, query.sort, None);
+                    self.column_page(&ids, &chosen, &state.id, limit).await?
                 }
                 None => {
                     let page = OrderQuery {
@@ -183,10 +183,13 @@ impl Backoffice {
     ) -> Result<Vec<(String, i64)>, ServiceError> {
         super::check_search(query.text.as_deref())?;
         let visibility = Visibility::for_actor(actor);
+        // A search's remembered matches answer, unless they left some out.
         if let TextFilter::Contains(text) = TextFilter::of(query.text.as_deref()) {
             let as_of = self.store.latest_history_id().await?;
             let set = self.match_set(&visibility, text, query, as_of).await?;
-            return Ok(set.per_state(workflow));
+            if !set.capped {
+                return Ok(set.per_state(workflow));
+            }
         }
         Ok(self
             .store

@@ -85,17 +85,19 @@ impl Backoffice {
         super::check_search(query.text.as_deref())?;
         let visibility = Visibility::for_actor(actor);
         // A board column searched by text pages through the search's matches, as its count
-        // and first page did (service::search).
+        // and first page did, unless they left some out (service::search).
         let text = TextFilter::of(query.text.as_deref());
         if let (TextFilter::Contains(text), Some(workflow), Some(state)) =
             (text, &query.workflow, &query.state)
         {
             let as_of = self.store.latest_history_id().await?;
             let set = self.match_set(&visibility, text, query, as_of).await?;
-            let after = Some((query.after_key, query.after_id));
-            let limit = usize::try_from(query.limit).unwrap_or(0);
-            let ids = set.page(workflow, state, query.sort, after, limit);
-            return self.cards_of(&ids, workflow, state).await;
+            if !set.capped {
+                let after = Some((query.after_key, query.after_id));
+                let ids = set.column_after(workflow, state, query.sort, after);
+                let limit = usize::try_from(query.limit).unwrap_or(0);
+                return self.column_page(&ids, workflow, state, limit).await;
+            }
         }
         Ok(self.store.list_orders(&visibility, query).await?)
     }

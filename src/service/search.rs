@@ -2,12 +2,18 @@
 //! count and page the board then asks for is answered from that set, so a keystroke costs
 //! one lookup of the text index instead of one per column (BENCHMARKS.md, issue 14).
 //!
+//! A set that left matches out (a text in more than `MATCHES_READ` orders) answers only the
+//! keystroke itself: the board's counts and first pages, which say so (`matches_capped`).
+//! Anything that must be whole (a list, a column's later pages, counts asked alone, bulk, an
+//! export) goes to the store's statements, which read every match through the same index.
+//!
 //! The few newest sets are remembered, keyed by the feed's position when they were read:
 //! the board, the matches in other workflows and a column's next page that follow one
-//! keystroke share one lookup, and any change committed since moves the feed on, so a set is
-//! never answered after the database changed under it. A set is forgotten after a few
-//! seconds too, so that a position held back on PostgreSQL (by a transaction still in
-//! flight) cannot keep one alive.
+//! keystroke share one lookup, and a change to an order moves the feed on, so a set is not
+//! answered after an order changed under it. A change to an effect does not move the feed,
+//! so a set read for the orders "needing a person" is not remembered. A set is forgotten
+//! after a few seconds too, so that a position held back on PostgreSQL (by a transaction
+//! still in flight) cannot keep one alive.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -89,22 +95,35 @@ impl Backoffice {
             return Ok(set);
         }
         let set = Arc::new(self.store.match_set(visibility, text, query).await?);
-        self.searches.remember(key, set.clone());
+        if !query.needs_attention {
+            self.searches.remember(key, set.clone());
+        }
         Ok(set)
     }
 
-    /// The orders of a column's page, in the page's order (`ids`), read in one query. An
-    /// order that left the column since the set was read is left out: its new column shows
-    /// it, through the feed.
-    pub(super) async fn cards_of(
+    /// A page of a column from a search's matches: the first `limit` of `ids` (the column's
+    /// matches in its order, `MatchSet::column_after`) that still stand in the column, read a
+    /// page's worth at a time. An order that left the column since the set was read is left
+    /// out (its new column shows it, through the feed), and the page is filled from the ones
+    /// after it, so a short page still means the column's end.
+    pub(super) async fn column_page(
         &self,
         ids: &[OrderId],
         workflow: &str,
         state: &str,
+        limit: usize,
     ) -> Result<Vec<Order>, ServiceError> {
-        let mut found = self.store.orders_by_ids(ids).await?;
-        found.retain(|order| order.workflow == workflow && order.state == state);
-        found.sort_by_key(|order| ids.iter().position(|id| *id == order.id));
-        Ok(found)
+        let mut page = Vec::new();
+        for chunk in ids.chunks(limit.max(1)) {
+            if page.len() >= limit {
+                break;
+            }
+            let mut found = self.store.orders_by_ids(chunk).await?;
+            found.retain(|order| order.workflow == workflow && order.state == state);
+            found.sort_by_key(|order| chunk.iter().position(|id| *id == order.id));
+            page.extend(found);
+        }
+        page.truncate(limit);
+        Ok(page)
     }
 }

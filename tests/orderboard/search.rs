@@ -287,6 +287,34 @@ async fn a_search_in_more_orders_than_it_reads_says_so() {
             .await
             .unwrap();
         assert!(board.matches_capped, "{}", db.backend);
+        // What must be whole (a column's list, as bulk and export read it, and its counts)
+        // reads every match, as the store's statements do.
+        let store = db.store().await;
+        for state in ["placed", "paid", "accepted", "delivered"] {
+            let column = OrderQuery {
+                workflow: Some("marketplace".into()),
+                state: Some(state.into()),
+                limit: 20_000,
+                ..query.clone()
+            };
+            let listed = backoffice.list(&admin, &column).await.unwrap();
+            let whole = store
+                .list_orders(&Visibility::Everything, &column)
+                .await
+                .unwrap();
+            assert_eq!(listed.len(), whole.len(), "{}: {state}", db.backend);
+        }
+        let counted = backoffice
+            .counts(&admin, "marketplace", &query)
+            .await
+            .unwrap();
+        let whole = store
+            .count_by_state("marketplace", &Visibility::Everything, &query)
+            .await
+            .unwrap();
+        assert_eq!(counted, whole, "{}", db.backend);
+        let all: i64 = whole.iter().map(|(_, n)| n).sum();
+        assert!(all > 0, "{}", db.backend);
         // Fewer than every order is not capped.
         let board = backoffice
             .board(
@@ -302,4 +330,67 @@ async fn a_search_in_more_orders_than_it_reads_says_so() {
             .unwrap();
         assert!(!board.matches_capped);
     }
+}
+
+/// PostgreSQL uses the trigram index only for the expression migration 0012 indexed, spelled
+/// the same: each text statement's plan, with plain index and sequential scans ruled out,
+/// must read `orders_search`.
+#[tokio::test]
+async fn postgres_text_statements_use_the_trigram_index() {
+    use orderboard::store::sql::{PG_CONTAINS, PG_MATCH_SETS, PG_PARTY_MATCH_SETS};
+    use sqlx::Connection;
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    db.store().await;
+    let mut connection = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // Left only the trigram index (this test's database is its own): a statement that
+    // spells the expression differently has nothing but a sequential scan.
+    sqlx::raw_sql(
+        "DROP INDEX orders_by_seller, orders_board, orders_by_customer; SET enable_seqscan = off; SET enable_indexscan = off",
+    )
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    let none = None::<String>;
+    let statements = [
+        ("the staff's match set", PG_MATCH_SETS[0], None),
+        ("a seller's match set", PG_PARTY_MATCH_SETS[2], Some("sam")),
+    ];
+    for (name, sql, seller) in statements {
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+            .bind(&none)
+            .bind(seller)
+            .bind("%lighthouse%")
+            .bind(None::<chrono::DateTime<chrono::Utc>>)
+            .bind(&none)
+            .bind(0i32)
+            .bind(2_001i64)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+        assert!(
+            plan.join("\n").contains("orders_search"),
+            "{name}: {plan:#?}"
+        );
+    }
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN {}",
+        PG_CONTAINS.counts[0]
+    )))
+    .bind("marketplace")
+    .bind(&none)
+    .bind(&none)
+    .bind("%lighthouse%")
+    .bind(None::<i64>)
+    .bind(None::<chrono::DateTime<chrono::Utc>>)
+    .bind(&none)
+    .bind(0i32)
+    .fetch_all(&mut connection)
+    .await
+    .unwrap();
+    assert!(
+        plan.join("\n").contains("orders_search"),
+        "a list's counts: {plan:#?}"
+    );
 }

@@ -1,7 +1,8 @@
 //! The statements that list orders and count them per column, in three families by how text
 //! is matched: not at all, an order number (a primary-key probe), or the text anywhere in the
-//! title, customer or seller (a LIKE, which reads every order of the column: the scale issue's
-//! open gap, see BENCHMARKS.md). A family's text condition may differ by visibility.
+//! title, customer or seller (looked up in the backend's text index of migration 0012; the
+//! board's keystroke reads its matches once instead, with the match-set statements at the
+//! end). A family's text condition may differ by visibility.
 //!
 //! Parameters of pages and lists: $1 customer and $2 seller (NULL for staff), $3 workflow,
 //! $4 state, $5 due before, $6 search text, $7 order number, $8 the id cursor, $9 limit,
