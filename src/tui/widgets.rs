@@ -116,9 +116,10 @@ pub fn shorten(label: &str, width: usize) -> String {
     truncate(&abbreviated, width)
 }
 
-/// "Label (12)" in `width` characters: the label gives way, the number never does.
-pub fn label_with_count(label: &str, count: i64, width: usize) -> String {
-    let count = format!("({count})");
+/// "Label (12)" in `width` characters: the label gives way, the number never does. A count
+/// that is only a lower bound (a search that read its newest matches) reads "(12+)".
+pub fn label_with_count(label: &str, count: i64, at_least: bool, width: usize) -> String {
+    let count = format!("({count}{})", if at_least { "+" } else { "" });
     let room = width.saturating_sub(count.chars().count() + 1);
     if room == 0 {
         return count;
@@ -311,8 +312,9 @@ mod tests {
         );
         assert_eq!(shorten("Correction requested", 10), "Corr. req.");
         assert_eq!(
-            label_with_count("Correction requested", 12, 15),
+            label_with_count("Correction requested", 12, false, 15),
             "Corr. req. (12)"
         );
+        assert_eq!(label_with_count("Paid", 85, true, 15), "Paid (85+)");
     }
 }

@@ -661,3 +661,28 @@ fn only_support_and_admin_get_effect_actions() {
             .all(|p| matches!(p, Pick::Transition(_)))
     );
 }
+
+/// A text too short to search says so while it is typed, and the sentence goes once the
+/// text is long enough: a search that then finds nothing does not keep it.
+#[test]
+fn the_short_search_hint_goes_once_the_text_is_long_enough() {
+    let (mut app, _) = signed_in(seller(), (80, 24));
+    let mut msgs = vec![key(KeyCode::Char('/'))];
+    msgs.extend(typed("zz"));
+    press(&mut app, msgs);
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("at least 3 characters"), "{status}");
+    let effects = press(&mut app, typed("z"));
+    assert!(
+        app.status.is_none(),
+        "{:?}",
+        app.status.as_ref().map(|s| &s.text)
+    );
+    assert!(!effects.is_empty(), "the board reloads under the text");
+    press(&mut app, [key(KeyCode::Enter)]);
+    assert!(app.status.is_none());
+}

@@ -148,7 +148,7 @@ impl BoardScreen {
         if !self.filters.text.is_empty() {
             let matches: i64 = self.columns.iter().map(|c| c.count).sum();
             let found = if self.filters.matches_capped {
-                format!("over {MATCHES_READ} matches, the newest shown")
+                format!("{MATCHES_READ}+ matches")
             } else {
                 format!("{matches} match{}", if matches == 1 { "" } else { "es" })
             };
@@ -262,7 +262,12 @@ impl BoardScreen {
         let room = (area.width as usize).saturating_sub(marker.chars().count() + 1);
         let header = format!(
             "{marker}{}",
-            label_with_count(&display_safe(&column.label), column.count, room)
+            label_with_count(
+                &display_safe(&column.label),
+                column.count,
+                self.filters.matches_capped,
+                room
+            )
         );
         Paragraph::new(Span::styled(header, header_style))
             .render(Rect::new(area.x, area.y, area.width, 1), buf);

@@ -160,16 +160,21 @@ impl BoardScreen {
     /// Reloads under a new text filter (nothing when it did not change), counting its
     /// matches in every workflow too.
     fn filter_by(&mut self, context: &mut Context, text: String) -> Vec<Effect> {
-        if text == self.filters.text {
-            return Vec::new();
-        }
         // Too short to search: the board keeps its last filter until the text is long enough.
         if let Some(problem) = TextFilter::of(Some(&text)).problem() {
             *context.status = Status::info(problem);
+            self.filters.text_refused = true;
+            return Vec::new();
+        }
+        if std::mem::take(&mut self.filters.text_refused) {
+            *context.status = None;
+        }
+        if text == self.filters.text {
             return Vec::new();
         }
         self.filters.text = text;
         self.filters.match_counts.clear();
+        self.filters.matches_capped = false;
         self.loading = true;
         let mut effects = vec![self.reload(context.now)];
         if !self.filters.text.is_empty() {

@@ -136,6 +136,9 @@ pub struct Filters {
     pub match_counts: Vec<(String, i64)>,
     /// The text matched more orders than a search reads: the board shows the newest.
     pub matches_capped: bool,
+    /// The status line says the text is too short or too long to search (cleared once it
+    /// is not).
+    pub text_refused: bool,
     /// How the columns order their cards.
     pub sort: OrderSort,
 }
@@ -151,12 +154,14 @@ impl Filters {
         }
     }
 
-    /// The text filter's matches in workflows other than the one shown: "checkout 2".
+    /// The text filter's matches in workflows other than the one shown: "checkout 2" (or
+    /// "checkout 2+" when the search read only its newest matches).
     pub fn matches_elsewhere(&self, shown: &str) -> Vec<String> {
+        let at_least = if self.matches_capped { "+" } else { "" };
         self.match_counts
             .iter()
             .filter(|(workflow, _)| workflow != shown)
-            .map(|(workflow, n)| format!("{workflow} {n}"))
+            .map(|(workflow, n)| format!("{workflow} {n}{at_least}"))
             .collect()
     }
 }

@@ -3,6 +3,7 @@
 //! the result is the same whatever order the answers arrive in.
 
 use super::{BoardScreen, Column, QuickFilters};
+use crate::domain::search::MATCHES_READ;
 use crate::domain::{Actor, Order, OrderSort};
 use crate::service::BoardData;
 use crate::store::{Applied, FeedEvent, HistoryEntry};
@@ -62,7 +63,14 @@ impl BoardScreen {
         self.workflow_names = data.workflows;
         self.workflow = data.workflow;
         self.columns = columns(&workflow, self.filters.quick, &data.columns);
+        // Said once per text (a live reload of the same search keeps the status line).
+        let newly_capped = data.matches_capped && !self.filters.matches_capped;
         self.filters.matches_capped = data.matches_capped;
+        if newly_capped {
+            *context.status = Status::info(format!(
+                "over {MATCHES_READ} match; the newest {MATCHES_READ} shown, type more to narrow"
+            ));
+        }
         if !data.unknown_states.is_empty() {
             let listed: Vec<String> = data
                 .unknown_states
