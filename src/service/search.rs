@@ -15,7 +15,7 @@
 //! after a few seconds too, so that a position held back on PostgreSQL (by a transaction
 //! still in flight) cannot keep one alive.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -118,9 +118,11 @@ impl Backoffice {
             if page.len() >= limit {
                 break;
             }
+            let place: HashMap<OrderId, usize> =
+                chunk.iter().enumerate().map(|(at, id)| (*id, at)).collect();
             let mut found = self.store.orders_by_ids(chunk).await?;
             found.retain(|order| order.workflow == workflow && order.state == state);
-            found.sort_by_key(|order| chunk.iter().position(|id| *id == order.id));
+            found.sort_by_key(|order| place.get(&order.id).copied());
             page.extend(found);
         }
         page.truncate(limit);
