@@ -102,9 +102,9 @@ impl Backoffice {
             let cards = match &matches {
                 _ if count == 0 => Vec::new(),
                 Some(set) => {
-                    let limit = usize::try_from(query.limit).unwrap_or(0);
-                    let ids = set.column_after(&chosen, &state.id, query.sort, None);
-                    self.column_page(&ids, &chosen, &state.id, limit).await?
+                    let column = (chosen.as_str(), state.id.as_str());
+                    self.column_page(set, column, query.sort, None, query.limit)
+                        .await?
                 }
                 None => {
                     let page = OrderQuery {
@@ -148,9 +148,8 @@ impl Backoffice {
         let visibility = Visibility::for_actor(actor);
         let counts = match TextFilter::of(Some(text)) {
             TextFilter::Contains(text) => {
-                let as_of = self.store.latest_history_id().await?;
                 let everything = OrderQuery::default();
-                self.match_set(&visibility, text, &everything, as_of)
+                self.current_match_set(&visibility, text, &everything)
                     .await?
                     .per_workflow()
             }
@@ -185,8 +184,7 @@ impl Backoffice {
         let visibility = Visibility::for_actor(actor);
         // A search's remembered matches answer, unless they left some out.
         if let TextFilter::Contains(text) = TextFilter::of(query.text.as_deref()) {
-            let as_of = self.store.latest_history_id().await?;
-            let set = self.match_set(&visibility, text, query, as_of).await?;
+            let set = self.current_match_set(&visibility, text, query).await?;
             if !set.capped {
                 return Ok(set.per_state(workflow));
             }

@@ -90,13 +90,13 @@ impl Backoffice {
         if let (TextFilter::Contains(text), Some(workflow), Some(state)) =
             (text, &query.workflow, &query.state)
         {
-            let as_of = self.store.latest_history_id().await?;
-            let set = self.match_set(&visibility, text, query, as_of).await?;
+            let set = self.current_match_set(&visibility, text, query).await?;
             if !set.capped {
                 let after = Some((query.after_key, query.after_id));
-                let ids = set.column_after(workflow, state, query.sort, after);
-                let limit = usize::try_from(query.limit).unwrap_or(0);
-                return self.column_page(&ids, workflow, state, limit).await;
+                let column = (workflow.as_str(), state.as_str());
+                return self
+                    .column_page(&set, column, query.sort, after, query.limit)
+                    .await;
             }
         }
         Ok(self.store.list_orders(&visibility, query).await?)

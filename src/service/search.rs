@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Backoffice, ServiceError};
 use crate::domain::search::MatchSet;
-use crate::domain::{Order, OrderId, Visibility};
+use crate::domain::{Order, OrderId, OrderSort, SortKey, Visibility};
 use crate::store::OrderQuery;
 
 /// Sets remembered at once: a few users typing at the same time on one `serve`.
@@ -101,18 +101,32 @@ impl Backoffice {
         Ok(set)
     }
 
-    /// A page of a column from a search's matches: the first `limit` of `ids` (the column's
-    /// matches in its order, `MatchSet::column_after`) that still stand in the column, read a
+    /// `match_set` as the database stands now (the feed's position read first).
+    pub(super) async fn current_match_set(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+        query: &OrderQuery,
+    ) -> Result<Arc<MatchSet>, ServiceError> {
+        let as_of = self.store.latest_history_id().await?;
+        self.match_set(visibility, text, query, as_of).await
+    }
+
+    /// A page of a column from a search's matches: the first `limit` of the column's matches
+    /// after the cursor (`MatchSet::column_after`) that still stand in the column, read a
     /// page's worth at a time. An order that left the column since the set was read is left
     /// out (its new column shows it, through the feed), and the page is filled from the ones
     /// after it, so a short page still means the column's end.
     pub(super) async fn column_page(
         &self,
-        ids: &[OrderId],
-        workflow: &str,
-        state: &str,
-        limit: usize,
+        set: &MatchSet,
+        (workflow, state): (&str, &str),
+        sort: OrderSort,
+        after: Option<(Option<SortKey>, Option<OrderId>)>,
+        limit: i64,
     ) -> Result<Vec<Order>, ServiceError> {
+        let ids = set.column_after(workflow, state, sort, after);
+        let limit = usize::try_from(limit).unwrap_or(0);
         let mut page = Vec::new();
         for chunk in ids.chunks(limit.max(1)) {
             if page.len() >= limit {
