@@ -18,7 +18,7 @@ pub use sinks::{Sink, SinkConfigError, SinkSecret, Sinks};
 pub use transport::{Answer, Outgoing, Transport};
 
 use crate::domain::OrderId;
-use crate::service::{Backoffice, ServiceError};
+use crate::service::{Backoffice, ServiceError, TIMERS_TOGETHER, TimerFiring};
 use crate::store::{AttemptReport, ClaimedEffect, DueTimer, EffectStatus};
 
 /// How the runner paces itself.
@@ -50,13 +50,11 @@ impl Default for RunnerOptions {
 const LEASE_MARGIN: Duration = Duration::from_secs(2);
 /// Due timers read per round.
 const TIMER_ROUND: i64 = 500;
-/// Timers of a round firing at once on PostgreSQL: enough to overlap round trips, few enough
-/// to leave the pool (10 connections) to the deliveries and the API. SQLite writes one
-/// transaction at a time, so there they fire one after another (measured: 91,057 timers in
-/// 107 s one at a time, 175 s six at a time).
-const TIMERS_AT_ONCE: usize = 6;
-/// Due timers fired between two looks at which of them another runner fired meanwhile.
-const TIMERS_PER_CHECK: usize = 40;
+/// Transactions of due timers (`TIMERS_TOGETHER` each) a round has in flight at once on
+/// PostgreSQL: enough to overlap round trips, few enough to leave the pool (10 connections)
+/// to the deliveries and the API. SQLite writes one transaction at a time, so there they
+/// go one after another.
+const TRANSACTIONS_AT_ONCE: usize = 3;
 /// Refused timers remembered (per order version) so they are not re-tried every round.
 const MAX_REMEMBERED_REFUSALS: usize = 100_000;
 /// Pages of due timers a round reads on past remembered refusals: one more than the memory
@@ -322,10 +320,11 @@ async fn fire_timers(office: Backoffice, poll: Duration, mut shutdown: watch::Re
 /// One round over the due timers; `true` when it fired some and its last page of due timers
 /// was full (more may be due: the next round starts at once).
 ///
-/// On PostgreSQL several timers fire at once (each its own transaction through the apply
-/// path), so a round waits on the database's round trips in parallel. The round's order is
-/// shuffled: runners reading the same due timers mostly take different
-/// ones first, and when two take the same one the version check lets exactly one fire it.
+/// The round goes in slices, each fired in one transaction (`Backoffice::fire_timers`); on
+/// PostgreSQL several at once, so a round waits on the database's round trips in parallel.
+/// The round's order is shuffled: runners reading the same due timers mostly take different
+/// ones first, a slice skips the orders another runner's slice holds, and when two take the
+/// same one the version check lets exactly one fire it.
 async fn fire_round(
     office: &Backoffice,
     refused: &mut HashSet<(OrderId, i64)>,
@@ -337,54 +336,38 @@ async fn fire_round(
     let at_once = if office.backend_name() == "sqlite" {
         1
     } else {
-        TIMERS_AT_ONCE
+        TRANSACTIONS_AT_ONCE
     };
-    // Runners reading the same due timers would each try most of them, and all but one
-    // attempt per timer is wasted work (measured: two runners took 31 s where one took 22 s).
-    // So the round goes in slices, and each slice first drops the timers another runner has
-    // fired since they were read: one query per slice instead of a transaction per timer.
-    let slices: Vec<Vec<DueTimer>> = due.chunks(TIMERS_PER_CHECK).map(<[_]>::to_vec).collect();
+    let slices: Vec<Vec<DueTimer>> = due.chunks(TIMERS_TOGETHER).map(<[_]>::to_vec).collect();
     let outcomes = futures::stream::iter(slices)
-        .then(|slice| {
+        .map(|slice| {
             let office = office.clone();
             async move {
-                match office.timers_still_due(slice.clone()).await {
-                    Ok(still_due) => still_due,
-                    // Firing them finds out, one by one, what is wrong.
-                    Err(error) => {
-                        log_outage("checking due timers", &error);
-                        slice
-                    }
-                }
+                let firings = office.fire_timers(&slice, now).await;
+                futures::stream::iter(slice.into_iter().zip(firings))
             }
         })
-        .flat_map(futures::stream::iter)
-        .map(|timer| {
-            let office = office.clone();
-            async move {
-                let outcome = office.fire_timer(&timer, now).await;
-                (timer, outcome)
-            }
-        })
-        .buffer_unordered(at_once);
+        .buffer_unordered(at_once)
+        .flatten();
     let mut outcomes = std::pin::pin!(outcomes);
     let mut fired = 0usize;
     let mut failure = None;
-    while let Some((timer, outcome)) = outcomes.next().await {
-        match outcome {
-            Ok(applied) => {
+    while let Some((timer, firing)) = outcomes.next().await {
+        match firing {
+            Ok(TimerFiring::Fired(applied)) => {
                 fired += 1;
                 tracing::info!(order = timer.order_id, event = %applied.event, to = %applied.to, "timer fired");
             }
-            Err(ServiceError::Apply(crate::store::ApplyError::Conflict { .. })) => {}
-            Err(ServiceError::Apply(crate::store::ApplyError::Refused(refusal))) => {
+            // A held timer is the holder's; if it gives up, the next round fires it.
+            Ok(TimerFiring::Taken | TimerFiring::Held) => {}
+            Ok(TimerFiring::Refused(refusal)) => {
                 tracing::info!(order = timer.order_id, event = %timer.event, %refusal, "timer refused");
                 if refused.len() >= MAX_REMEMBERED_REFUSALS {
                     refused.clear();
                 }
                 refused.insert((timer.order_id, timer.version));
             }
-            // The rest of the round still finishes: each timer is its own transaction.
+            // The rest of the round still finishes: each slice is its own transaction.
             Err(error) => failure = Some(error),
         }
     }

@@ -26,7 +26,9 @@ pub use calls::{
 pub use effects::{DeliveryContext, MAX_EFFECT_PAGE};
 pub use error::{ErrorKind, ServiceError};
 pub use idempotency::{IdempotencyClaim, IdempotentResponse};
-pub use orders::{ListedOrder, OrderDraft, OrderPage, OrderView, TickReport};
+pub use orders::{
+    ListedOrder, OrderDraft, OrderPage, OrderView, TIMERS_TOGETHER, TickReport, TimerFiring,
+};
 pub use sessions::{
     MAX_SESSIONS_PER_USER, NewSession, SESSION_PREFIX, SessionPolicy, SessionSummary,
 };

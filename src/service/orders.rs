@@ -14,12 +14,32 @@ use crate::domain::search::TextFilter;
 use crate::domain::{Actor, Order, OrderId, Role, Visibility};
 use crate::store::{
     Applied, ApplyError, ApplyRequest, DueTimer, EffectRecord, LedgerRow, NewOrder, OrderQuery,
-    TimerPosition,
+    StoreError, TimerPosition, Together,
 };
 use crate::workflow::TransitionMenu;
 
 /// How many due timers one tick round reads at a time.
 const TIMER_BATCH: i64 = 500;
+
+/// Due timers fired in one transaction: enough that the transaction's own cost (its begin,
+/// its commit, and the read of the orders) is shared, few enough that the feed, which on
+/// PostgreSQL reads only below the oldest transaction in flight, is held back no longer than
+/// one such transaction takes (tens of milliseconds).
+pub const TIMERS_TOGETHER: usize = 25;
+
+/// What became of one due timer.
+#[derive(Debug)]
+pub enum TimerFiring {
+    Fired(Applied),
+    /// Another runner or tick fired it first.
+    Taken,
+    /// Another writer holds its order right now: it moves the order, or gives up and the
+    /// timer stays due (the runner's next round, or `tick` at once, fires it alone).
+    Held,
+    /// Its guard refused at its time, and no other timed transition out of its state may
+    /// fire (the refusal is recorded with the order's attempts).
+    Refused(crate::workflow::Refusal),
+}
 
 /// An order with everything a detail view shows.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -287,15 +307,7 @@ impl Backoffice {
             other => other,
         };
         match &applied {
-            Ok(applied) => tracing::info!(
-                order = id,
-                actor = %actor.name,
-                event,
-                from = %applied.from,
-                to = %applied.to,
-                version = applied.version,
-                "applied"
-            ),
+            Ok(applied) => log_applied(actor, applied),
             Err(error) => tracing::info!(order = id, actor = %actor.name, event, %error, "refused"),
         }
         Ok(applied?)
@@ -390,20 +402,19 @@ impl Backoffice {
             };
             after = Some(last.position());
             let full = due.len() as i64 == TIMER_BATCH;
-            for timer in due {
-                match self.fire_timer(&timer, now).await {
-                    Ok(applied) => {
-                        report.fired.push(applied);
-                    }
-                    Err(ServiceError::Apply(ApplyError::Conflict { .. })) => {
-                        report.already_fired += 1;
-                    }
-                    Err(ServiceError::Apply(ApplyError::Refused(refusal))) => {
-                        report
-                            .refused
-                            .push(format!("order {}: {refusal}", timer.order_id));
-                    }
-                    Err(other) => return Err(other),
+            for (timer, firing) in due.iter().zip(self.fire_timers(&due, now).await) {
+                // A timer whose order another writer holds fires alone here, once it is let
+                // go: a tick leaves no timer due by `now` that can fire.
+                let firing = match firing? {
+                    TimerFiring::Held => self.fire_alone(timer, now).await?,
+                    other => other,
+                };
+                match firing {
+                    TimerFiring::Fired(applied) => report.fired.push(applied),
+                    TimerFiring::Taken | TimerFiring::Held => report.already_fired += 1,
+                    TimerFiring::Refused(refusal) => report
+                        .refused
+                        .push(format!("order {}: {refusal}", timer.order_id)),
                 }
             }
             if !full {
@@ -426,18 +437,85 @@ impl Backoffice {
         Ok(self.store.due_timers(now, after, limit).await?)
     }
 
-    /// Those of `timers` not fired nor moved since they were read (another runner may have).
-    pub async fn timers_still_due(
+    /// Fires due timers as `system`, `TIMERS_TOGETHER` in one transaction (a transaction
+    /// per timer was most of a timer's cost); one answer per timer, in their order.
+    ///
+    /// Exactly once still holds: each timer names the order's version it was read at, and
+    /// the order moves only from that version. A timer the transaction cannot finish by
+    /// itself (its guard refuses, it moves money, its workflow is gone), or every timer of a
+    /// transaction that failed, goes through the one apply path alone, which records the
+    /// refusal or says what is wrong.
+    pub async fn fire_timers(
         &self,
-        timers: Vec<DueTimer>,
-    ) -> Result<Vec<DueTimer>, ServiceError> {
-        Ok(self.store.timers_still_due(timers).await?)
+        timers: &[DueTimer],
+        now: DateTime<Utc>,
+    ) -> Vec<Result<TimerFiring, ServiceError>> {
+        let mut firings = Vec::with_capacity(timers.len());
+        for slice in timers.chunks(TIMERS_TOGETHER) {
+            let requests: Vec<ApplyRequest> = slice
+                .iter()
+                .map(|timer| ApplyRequest {
+                    order_id: timer.order_id,
+                    actor: Actor::system_clock(),
+                    event: timer.event.clone(),
+                    note: None,
+                    expected_version: Some(timer.version),
+                    now,
+                    token_hash: None,
+                })
+                .collect();
+            let together = match self.store.apply_together(&self.workflows, &requests).await {
+                Ok(together) => together,
+                Err(error) => {
+                    let error = ServiceError::from(error);
+                    if error.is_connection_lost() {
+                        // Alone, or slice by slice, they would each wait for it in turn.
+                        let gone = error.to_string();
+                        firings.push(Err(error));
+                        firings.resize_with(timers.len(), || {
+                            Err(ServiceError::Store(StoreError::Unreachable(gone.clone())))
+                        });
+                        return firings;
+                    }
+                    tracing::warn!(%error, "timers fired together failed; firing them one by one");
+                    slice.iter().map(|_| Together::Alone).collect()
+                }
+            };
+            for (timer, outcome) in slice.iter().zip(together) {
+                firings.push(match outcome {
+                    Together::Applied(applied) => {
+                        log_applied(&requests[0].actor, &applied);
+                        Ok(TimerFiring::Fired(applied))
+                    }
+                    Together::Taken => Ok(TimerFiring::Taken),
+                    Together::Held => Ok(TimerFiring::Held),
+                    Together::Alone => self.fire_alone(timer, now).await,
+                });
+            }
+        }
+        firings
     }
 
-    /// Fires one armed timer as `system`. When its guard refuses at its time, the next timed transition
+    /// `fire_timer`, its outcome told as `fire_timers` tells it.
+    async fn fire_alone(
+        &self,
+        timer: &DueTimer,
+        now: DateTime<Utc>,
+    ) -> Result<TimerFiring, ServiceError> {
+        match self.fire_timer(timer, now).await {
+            Ok(applied) => Ok(TimerFiring::Fired(applied)),
+            Err(ServiceError::Apply(ApplyError::Conflict { .. })) => Ok(TimerFiring::Taken),
+            Err(ServiceError::Apply(ApplyError::Refused(refusal))) => {
+                Ok(TimerFiring::Refused(refusal))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Fires one armed timer as `system` through the apply path alone. When its guard refuses at its time, the next timed transition
     /// out of the same state that is due by now fires instead (e.g. a payment retry while
     /// attempts are left, else giving up); the first refusal is reported when none may.
-    pub async fn fire_timer(
+    async fn fire_timer(
         &self,
         timer: &DueTimer,
         now: DateTime<Utc>,
@@ -476,6 +554,18 @@ impl Backoffice {
         }
         first
     }
+}
+
+fn log_applied(actor: &Actor, applied: &Applied) {
+    tracing::info!(
+        order = applied.id,
+        actor = %actor.name,
+        event = %applied.event,
+        from = %applied.from,
+        to = %applied.to,
+        version = applied.version,
+        "applied"
+    );
 }
 
 /// A request to move an order, once the actor may write and the note is within bounds.

@@ -322,13 +322,6 @@ impl Store {
         dispatch!(self, s => s.latest_history_id().await)
     }
 
-    pub async fn timers_still_due(
-        &self,
-        timers: Vec<DueTimer>,
-    ) -> Result<Vec<DueTimer>, StoreError> {
-        dispatch!(self, s => s.timers_still_due(timers).await)
-    }
-
     pub async fn due_timers(
         &self,
         now: DateTime<Utc>,
@@ -577,5 +570,13 @@ impl Store {
         request: &ApplyRequest,
     ) -> Result<Applied, ApplyError> {
         dispatch!(self, s => s.apply(workflows, request).await)
+    }
+
+    pub async fn apply_together(
+        &self,
+        workflows: &Workflows,
+        requests: &[ApplyRequest],
+    ) -> Result<Vec<Together>, ApplyError> {
+        dispatch!(self, s => s.apply_together(workflows, requests).await)
     }
 }

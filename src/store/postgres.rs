@@ -48,6 +48,11 @@ impl PgStore {
         super::sql::claim_abandoned_effects!(),
         " FOR UPDATE SKIP LOCKED"
     );
+    /// The orders a transaction moves together, locked in one statement; those another
+    /// writer holds are skipped (`apply_together`). The lock is the one a plain `UPDATE` of
+    /// an order takes, so that rows merely pointing at an order (an attempt, a delivery
+    /// report) are written meanwhile without waiting, and do not make the order look held.
+    const LOCK_ORDERS_TAIL: &'static str = ") FOR NO KEY UPDATE SKIP LOCKED";
     const FEED_AFTER: &'static str = super::sql::PG_FEED_AFTER;
     const FEED_HEAD: &'static str = super::sql::PG_FEED_HEAD;
     const CONTAINS: &'static super::sql::ListingSql = &super::sql::PG_CONTAINS;

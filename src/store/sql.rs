@@ -305,9 +305,6 @@ pub const PG_FORGET_FOREIGN_XIDS: &str = "SELECT orderboard_forget_foreign_xids(
 pub const PG_FEED_HELD_BACK: &str =
     "SELECT EXISTS (SELECT 1 FROM history WHERE xid >= pg_snapshot_xmin(pg_current_snapshot()))";
 
-/// The versions of a list of orders: the head, the ids, `)`.
-pub const VERSIONS_OF_HEAD: &str = "SELECT id, version FROM orders WHERE id IN (";
-
 /// The armed timers due by $1, earliest first, up to $2.
 pub const DUE_TIMERS: &str = "SELECT id, version, timer_event, timer_due_at FROM orders \
      WHERE timer_due_at IS NOT NULL AND timer_due_at <= $1 ORDER BY timer_due_at, id LIMIT $2";

@@ -34,6 +34,8 @@ impl SqliteStore {
     /// One writer at a time (`BEGIN IMMEDIATE`): a claim's reads cannot race another's.
     const CLAIM_DUE_EFFECTS: &'static str = super::sql::claim_due_effects!();
     const CLAIM_ABANDONED_EFFECTS: &'static str = super::sql::claim_abandoned_effects!();
+    /// The write transaction (`BEGIN IMMEDIATE`) already holds every order.
+    const LOCK_ORDERS_TAIL: &'static str = ")";
     const FEED_AFTER: &'static str = super::sql::FEED_AFTER;
     const FEED_HEAD: &'static str = super::sql::LATEST_HISTORY_ID;
     const CONTAINS: &'static super::sql::ListingSql = &super::sql::SQLITE_CONTAINS;

@@ -443,6 +443,20 @@ pub struct Applied {
     pub history_id: i64,
 }
 
+/// What became of one request applied with others in one transaction (`apply_together`).
+#[derive(Debug)]
+pub enum Together {
+    Applied(Applied),
+    /// Another writer moved the order since the request's version: nothing to do.
+    Taken,
+    /// Another writer holds the order right now (PostgreSQL): skipped, not waited for. It may
+    /// move it, or give up; `apply` waits for it and its version check tells.
+    Held,
+    /// Not done together, nothing written for it: the request goes through `apply` alone
+    /// (a refusal to record, money to check against the ledger, an unknown workflow).
+    Alone,
+}
+
 /// Why a transition was not committed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {

@@ -12,11 +12,12 @@ macro_rules! apply_path {
 
             use $crate::domain::ledger::{LedgerRefusal, Movement, check_movement};
             use $crate::domain::{Actor, Order, OrderId, Role};
-            use $crate::store::rows::HistoryRow;
+            use $crate::store::rows::{HistoryRow, OrderRow};
             use $crate::store::shared::apply::loaded_workflow;
             use $crate::store::shared::json_text;
+            use $crate::store::shared::orders::{ORDERS_PER_QUERY, ids_in};
             use $crate::store::types::LedgerRow;
-            use $crate::store::types::{Applied, ApplyError, ApplyRequest};
+            use $crate::store::types::{Applied, ApplyError, ApplyRequest, Together};
             use $crate::store::{StoreError, micros, sql};
             use $crate::workflow::{Decision, Refusal, Workflows};
 
@@ -71,17 +72,138 @@ macro_rules! apply_path {
                             return Err(ApplyError::LedgerRefused { order_id, refusal });
                         }
                     };
-                    Self::record_effects(&mut tx, &order, &decision, &movements, version, now)
+                    let applied = Self::record_transition(
+                        &mut tx, request, &order, decision, &movements, version,
+                    )
+                    .await?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                    self.announce_committed();
+                    Ok(applied)
+                }
+
+                /// Several requests of one actor in one write transaction, each through the
+                /// steps of `apply` (the runner's due timers: a transaction per timer was
+                /// most of a timer's cost). The orders are read at once and locked; on
+                /// PostgreSQL an order another writer holds is skipped, not waited for
+                /// (`Together::Held`), so two runners' transactions never wait for each
+                /// other's orders, nor deadlock over them: after the read, a transaction
+                /// writes only orders it holds and rows of its own.
+                ///
+                /// A request is only moved here when it writes nothing but its move, its
+                /// effects and its history. Any other is left out with nothing written for
+                /// it, for the caller to put through `apply`, which records a refusal, reads
+                /// the ledger, or tells who won a race: `Together::Alone`. An error rolls
+                /// the whole transaction back.
+                pub async fn apply_together(
+                    &self,
+                    workflows: &Workflows,
+                    requests: &[ApplyRequest],
+                ) -> Result<Vec<Together>, ApplyError> {
+                    let Some(first) = requests.first() else {
+                        return Ok(Vec::new());
+                    };
+                    if requests.len() > ORDERS_PER_QUERY
+                        || requests
+                            .iter()
+                            .any(|r| r.actor != first.actor || r.token_hash != first.token_hash)
+                    {
+                        return Err(StoreError::Unusable(
+                            "requests applied together share one actor, a few hundred at most"
+                                .into(),
+                        )
+                        .into());
+                    }
+                    let mut tx = self.begin_write().await?;
+                    Self::check_standing(&mut tx, &first.actor, first.token_hash.as_deref())
                         .await?;
+                    let ids: Vec<OrderId> = requests.iter().map(|r| r.order_id).collect();
+                    let locked: std::collections::HashMap<OrderId, Order> =
+                        ids_in::<$db>(sql::SELECT_ORDERS_IN, &ids, Self::LOCK_ORDERS_TAIL)
+                            .build_query_as::<OrderRow>()
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(StoreError::from)?
+                            .into_iter()
+                            .map(|row| row.into_order().map(|order| (order.id, order)))
+                            .collect::<Result<_, _>>()?;
+                    let mut outcomes = Vec::with_capacity(requests.len());
+                    let mut moved_any = false;
+                    for request in requests {
+                        let outcome = match locked.get(&request.order_id) {
+                            // Orders are never deleted: one not read is held.
+                            None => Together::Held,
+                            Some(order) => {
+                                Self::apply_locked(&mut tx, workflows, request, order).await?
+                            }
+                        };
+                        moved_any |= matches!(outcome, Together::Applied(_));
+                        outcomes.push(outcome);
+                    }
+                    tx.commit().await.map_err(StoreError::from)?;
+                    if moved_any {
+                        self.announce_committed();
+                    }
+                    Ok(outcomes)
+                }
+
+                /// One request of `apply_together`, its order read and locked in this
+                /// transaction.
+                async fn apply_locked(
+                    tx: &mut Transaction<'static, $db>,
+                    workflows: &Workflows,
+                    request: &ApplyRequest,
+                    order: &Order,
+                ) -> Result<Together, ApplyError> {
+                    let now = micros(request.now);
+                    if !order.is_visible_to(&request.actor) {
+                        return Ok(Together::Alone);
+                    }
+                    if request.expected_version.is_some_and(|v| v != order.version) {
+                        return Ok(Together::Taken);
+                    }
+                    let Ok(workflow) = loaded_workflow(workflows, order) else {
+                        return Ok(Together::Alone);
+                    };
+                    let decided = workflow.decide(
+                        order,
+                        &request.actor,
+                        &request.event,
+                        request.note.as_deref(),
+                        now,
+                    );
+                    let decision = match decided {
+                        Ok(decision) if !decision.effects.iter().any(|e| e.moves_money()) => {
+                            decision
+                        }
+                        _ => return Ok(Together::Alone),
+                    };
+                    let Some(version) = Self::move_order(tx, order, &decision, now).await? else {
+                        return Ok(Together::Taken);
+                    };
+                    let applied =
+                        Self::record_transition(tx, request, order, decision, &[], version).await?;
+                    Ok(Together::Applied(applied))
+                }
+
+                /// A transition's effects, ledger rows and history row, once its order moved
+                /// to `version`.
+                async fn record_transition(
+                    tx: &mut Transaction<'static, $db>,
+                    request: &ApplyRequest,
+                    order: &Order,
+                    decision: Decision,
+                    movements: &[Movement],
+                    version: i64,
+                ) -> Result<Applied, StoreError> {
+                    let now = micros(request.now);
+                    Self::record_effects(tx, order, &decision, movements, version, now).await?;
                     let effects: Vec<String> =
                         decision.effects.iter().map(|e| e.to_string()).collect();
                     let history_id =
-                        Self::append_history(&mut tx, request, &decision, version, &effects, now)
+                        Self::append_history(tx, request, &decision, version, &effects, now)
                             .await?;
-                    tx.commit().await.map_err(StoreError::from)?;
-                    self.announce_committed();
                     Ok(Applied {
-                        id: order_id,
+                        id: order.id,
                         event: decision.event,
                         from: decision.from,
                         to: decision.to,

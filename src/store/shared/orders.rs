@@ -318,29 +318,6 @@ macro_rules! order_queries {
                     Ok(found)
                 }
 
-                /// Those of `timers` whose order is still at the version they were read
-                /// at: the others fired (another runner) or moved meanwhile.
-                pub async fn timers_still_due(
-                    &self,
-                    timers: Vec<DueTimer>,
-                ) -> Result<Vec<DueTimer>, StoreError> {
-                    if timers.is_empty() {
-                        return Ok(timers);
-                    }
-                    let ids: Vec<i64> = timers.iter().map(|timer| timer.order_id).collect();
-                    let versions: std::collections::HashMap<i64, i64> =
-                        ids_in::<$db>(sql::VERSIONS_OF_HEAD, &ids, ")")
-                            .build_query_as::<(i64, i64)>()
-                            .fetch_all(&self.pool)
-                            .await?
-                            .into_iter()
-                            .collect();
-                    Ok(timers
-                        .into_iter()
-                        .filter(|timer| versions.get(&timer.order_id) == Some(&timer.version))
-                        .collect())
-                }
-
                 /// The armed timers due by `now`, earliest first, after `after` if given.
                 pub async fn due_timers(
                     &self,
