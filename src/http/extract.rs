@@ -63,11 +63,13 @@ impl<S: Send + Sync> FromRequestParts<S> for UncheckedBearer {
             .headers
             .get(header::AUTHORIZATION)
             .ok_or_else(missing)?;
+        // The scheme's name is case-insensitive (RFC 9110, 11.1): "bearer" is as good.
         let secret = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
             .ok_or_else(missing)?;
         Ok(UncheckedBearer(Secret::new(secret)))
     }

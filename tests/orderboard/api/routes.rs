@@ -453,11 +453,25 @@ async fn tokens_refused_at_once(api: &Api, db: &crate::db::TestDb) {
             .0,
         401
     );
-    for header in ["Basic abc", "Bearer ", "Bearer obt_nope"] {
+    for header in [
+        "Basic abc",
+        "Bearer ",
+        "Bearer obt_nope",
+        "Bearerobt_x",
+        "bearer",
+    ] {
         let reply = api
             .send("GET", "/orders", None, &[("authorization", header)], None)
             .await;
         assert_eq!(reply.problem().0, 401, "{header}");
+    }
+    // The scheme's name in any case (RFC 9110).
+    for scheme in ["bearer", "BEARER"] {
+        let header = format!("{scheme} {}", api.tokens["ada"]);
+        let reply = api
+            .send("GET", "/orders", None, &[("authorization", &header)], None)
+            .await;
+        assert_eq!(reply.status, 200, "{scheme}");
     }
 }
 
