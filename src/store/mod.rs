@@ -322,6 +322,10 @@ impl Store {
         dispatch!(self, s => s.latest_history_id().await)
     }
 
+    pub async fn newest_history_id(&self) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.newest_history_id().await)
+    }
+
     pub async fn due_timers(
         &self,
         now: DateTime<Utc>,
