@@ -99,12 +99,20 @@ impl Runner {
         let mut in_flight: JoinSet<Finished> = JoinSet::new();
         let mut claims: HashMap<tokio::task::Id, ClaimedEffect> = HashMap::new();
         let mut reports: Vec<Finished> = Vec::new();
+        let mut outage = Outage::default();
         while !*shutdown.borrow() {
             while let Some(done) = in_flight.try_join_next_with_id() {
                 collect(done, &mut claims, &mut reports);
             }
+            let mut wait = self.options.poll;
             // While reports cannot be written (the database is away), claim nothing more.
-            let reported = self.write_reports(&mut reports).await;
+            let reported = match self.write_reports(&mut reports).await {
+                Ok(()) => true,
+                Err(error) => {
+                    wait = outage.failed("reporting deliveries", &error, self.options.poll);
+                    false
+                }
+            };
             let free = self.options.concurrency.saturating_sub(in_flight.len());
             let mut busy = false;
             if free > 0 && reported {
@@ -116,6 +124,7 @@ impl Runner {
                     .await
                 {
                     Ok(claimed) => {
+                        outage.recovered("delivering effects");
                         busy = claimed.len() == free;
                         for claim in claimed {
                             let Some(sink) = self.sinks.for_kind(&claim.effect.kind) else {
@@ -129,7 +138,9 @@ impl Runner {
                             claims.insert(handle.id(), claim);
                         }
                     }
-                    Err(error) => log_outage("claiming effects", &error),
+                    Err(error) => {
+                        wait = outage.failed("claiming effects", &error, self.options.poll);
+                    }
                 }
             }
             if busy {
@@ -146,19 +157,19 @@ impl Runner {
                 Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
                     collect(done, &mut claims, &mut reports);
                 }
-                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
             }
         }
         self.drain(in_flight, claims, reports).await;
     }
 
-    /// Writes the finished attempts' reports in one transaction; `false` when the database
-    /// did not take them. Those are kept to try again while their lease holds the effect
+    /// Writes the finished attempts' reports in one transaction; the error when the
+    /// database is away. Those are kept to try again while their lease holds the effect
     /// ours; once it ran out, another runner delivers again, with the same key.
-    async fn write_reports(&self, reports: &mut Vec<Finished>) -> bool {
+    async fn write_reports(&self, reports: &mut Vec<Finished>) -> Result<(), ServiceError> {
         if reports.is_empty() {
-            return true;
+            return Ok(());
         }
         let batch: Vec<(&ClaimedEffect, &AttemptReport)> = reports
             .iter()
@@ -170,7 +181,7 @@ impl Runner {
                     log_report(claim, report, written);
                 }
                 reports.clear();
-                true
+                Ok(())
             }
             Err(error) if !error.is_connection_lost() => {
                 // The database refused something in the batch: one by one, so that one bad
@@ -184,10 +195,9 @@ impl Runner {
                         }
                     }
                 }
-                true
+                Ok(())
             }
             Err(error) => {
-                log_outage("reporting deliveries", &error);
                 let now = Utc::now();
                 reports.retain(|(claim, _)| {
                     let held = now < claim.lease_until;
@@ -196,7 +206,7 @@ impl Runner {
                     }
                     held
                 });
-                false
+                Err(error)
             }
         }
     }
@@ -235,8 +245,9 @@ impl Runner {
             };
             (claim, report)
         }));
-        if !self.write_reports(&mut reports).await {
+        if let Err(error) = self.write_reports(&mut reports).await {
             tracing::warn!(
+                %error,
                 left = reports.len(),
                 "could not write the last reports at shutdown; their leases will run out"
             );
@@ -304,14 +315,20 @@ fn log_report(claim: &ClaimedEffect, report: &AttemptReport, written: bool) {
 /// once: the apply path's version check lets exactly one fire each timer.
 async fn fire_timers(office: Backoffice, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     let mut refused: HashSet<(OrderId, i64)> = HashSet::new();
+    let mut outage = Outage::default();
     while !*shutdown.borrow() {
-        match fire_round(&office, &mut refused).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(error) => log_outage("firing timers", &error),
-        }
+        let wait = match fire_round(&office, &mut refused).await {
+            Ok(more) => {
+                outage.recovered("firing timers");
+                if more {
+                    continue;
+                }
+                poll
+            }
+            Err(error) => outage.failed("firing timers", &error, poll),
+        };
         tokio::select! {
-            _ = tokio::time::sleep(poll) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => {}
         }
     }
@@ -407,11 +424,79 @@ async fn due_to_try(
     Ok((due, full))
 }
 
-/// The database went away or refused: logged, and the loop tries again next round.
-fn log_outage(what: &str, error: &ServiceError) {
-    if error.is_connection_lost() {
-        tracing::warn!(%error, "{what}: database unreachable, reconnecting");
-    } else {
-        tracing::error!(%error, "{what} failed");
+/// The longest wait between two tries while the database keeps failing.
+const MAX_OUTAGE_WAIT: Duration = Duration::from_secs(5);
+/// While the database keeps failing, the same failure is logged again at most this often.
+const OUTAGE_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// A loop's run of failures: the database went away or keeps refusing (a corrupted file, say).
+/// Each try after a failure waits twice as long as the one before, up to `MAX_OUTAGE_WAIT`,
+/// and the failure is logged once, then at most every `OUTAGE_LOG_EVERY`, not every poll.
+#[derive(Default)]
+struct Outage {
+    failures: u32,
+    last_logged: Option<std::time::Instant>,
+}
+
+impl Outage {
+    /// Notes a failure (logged if it is time to) and says how long to wait before the next try.
+    fn failed(&mut self, what: &str, error: &ServiceError, poll: Duration) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let now = std::time::Instant::now();
+        if self
+            .last_logged
+            .is_none_or(|logged| now.duration_since(logged) >= OUTAGE_LOG_EVERY)
+        {
+            self.last_logged = Some(now);
+            let failures = self.failures;
+            if error.is_connection_lost() {
+                tracing::warn!(%error, failures, "{what}: database unreachable, reconnecting");
+            } else {
+                tracing::error!(%error, failures, "{what} failed");
+            }
+        }
+        self.wait(poll)
+    }
+
+    fn wait(&self, poll: Duration) -> Duration {
+        let doublings = self.failures.saturating_sub(1).min(16);
+        poll.saturating_mul(1 << doublings)
+            .min(MAX_OUTAGE_WAIT.max(poll))
+    }
+
+    /// The loop got through: back to polling as usual.
+    fn recovered(&mut self, what: &str) {
+        if self.failures > 0 {
+            tracing::info!(failures = self.failures, "{what}: working again");
+        }
+        *self = Outage::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_waits_longer_after_each_failure_up_to_a_limit_and_logs_rarely() {
+        let poll = Duration::from_millis(200);
+        let error = ServiceError::Unreachable("gone".into());
+        let mut outage = Outage::default();
+        let waits: Vec<Duration> = (0..8)
+            .map(|_| outage.failed("testing", &error, poll))
+            .collect();
+        let millis: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(millis, [200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+        let first_logged = outage.last_logged;
+        assert!(first_logged.is_some());
+        outage.failed("testing", &error, poll);
+        assert_eq!(outage.last_logged, first_logged, "logged once per 30 s");
+        outage.recovered("testing");
+        assert_eq!(outage.failed("testing", &error, poll), poll);
+        // A poll longer than the limit is never shortened.
+        assert_eq!(
+            Outage::default().failed("testing", &error, Duration::from_secs(9)),
+            Duration::from_secs(9)
+        );
     }
 }
