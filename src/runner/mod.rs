@@ -106,8 +106,14 @@ impl Runner {
             }
             let mut wait = self.options.poll;
             // While reports cannot be written (the database is away), claim nothing more.
+            let had_reports = !reports.is_empty();
             let reported = match self.write_reports(&mut reports).await {
-                Ok(()) => true,
+                Ok(()) => {
+                    if had_reports {
+                        outage.recovered("delivering effects");
+                    }
+                    true
+                }
                 Err(error) => {
                     wait = outage.failed("reporting deliveries", &error, self.options.poll);
                     false
@@ -384,8 +390,13 @@ async fn fire_round(
                 }
                 refused.insert((timer.order_id, timer.version));
             }
-            // The rest of the round still finishes: each slice is its own transaction.
-            Err(error) => failure = Some(error),
+            // The rest of the round still finishes: each slice is its own transaction. Only
+            // a lost database makes the loop wait longer; a timer that fails by itself (its
+            // workflow gone, say) is logged and tried again next round, holding no other back.
+            Err(error) if error.is_connection_lost() => failure = Some(error),
+            Err(error) => {
+                tracing::error!(order = timer.order_id, event = %timer.event, %error, "timer could not fire");
+            }
         }
     }
     match failure {

@@ -34,7 +34,8 @@ pub enum TimerFiring {
     /// Another runner or tick fired it first.
     Taken,
     /// Another writer holds its order right now: it moves the order, or gives up and the
-    /// timer stays due (the runner's next round, or `tick` at once, fires it alone).
+    /// timer stays due (the runner tries it again next round; `tick` fires it alone at once,
+    /// waiting for the holder).
     Held,
     /// Its guard refused at its time, and no other timed transition out of its state may
     /// fire (the refusal is recorded with the order's attempts).

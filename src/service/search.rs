@@ -13,9 +13,9 @@
 //! answered after an order changed under it. A change to an effect does not move the feed,
 //! so a set read for the orders "needing a person" is not remembered. A set is forgotten
 //! after a few seconds too, so that a position held back on PostgreSQL (by a transaction
-//! still in flight) cannot keep one alive; and the key holds the newest event committed as
-//! well, so that a change committed while the position is held back is not answered from
-//! before it.
+//! still in flight) cannot keep one alive; and on PostgreSQL the key holds the server's
+//! snapshot as well, so that a change committed while the position is held back is not
+//! answered from before it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -44,10 +44,9 @@ struct SearchKey {
     needs_attention: bool,
     /// The feed's position, read before the set.
     as_of: i64,
-    /// The newest event committed, read before the set. On PostgreSQL the feed's position
-    /// waits for every transaction in flight, on any database of the server (see
-    /// `sql::PG_FEED_HEAD`); an order changed meanwhile still moves this.
-    newest: i64,
+    /// What tells that nothing committed since (`Store::commits_marker`), read before the
+    /// set: on PostgreSQL the feed's position may be held back by a transaction in flight.
+    commits: String,
 }
 
 #[derive(Default)]
@@ -96,7 +95,7 @@ impl Backoffice {
             acted_by: query.acted_by.clone(),
             needs_attention: query.needs_attention,
             as_of,
-            newest: self.store.newest_history_id().await?,
+            commits: self.store.commits_marker().await?,
         };
         if let Some(set) = self.searches.find(&key) {
             return Ok(set);

@@ -322,8 +322,16 @@ impl Store {
         dispatch!(self, s => s.latest_history_id().await)
     }
 
-    pub async fn newest_history_id(&self) -> Result<i64, StoreError> {
-        dispatch!(self, s => s.newest_history_id().await)
+    /// What tells, with the feed's position, that nothing committed since: on PostgreSQL the
+    /// server's snapshot (the transactions in flight and the next to begin), since there
+    /// the position waits for every transaction in flight, on any database of the server,
+    /// and a change committed meanwhile, in any order, moves only this. SQLite commits in
+    /// order, one writer at a time: the position alone tells.
+    pub async fn commits_marker(&self) -> Result<String, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(String::new()),
+            Store::Postgres(pg) => pg.snapshot_text().await,
+        }
     }
 
     pub async fn due_timers(

@@ -165,6 +165,15 @@ impl PgStore {
         Ok(())
     }
 
+    /// The server's current snapshot as text (`Store::commits_marker`).
+    pub async fn snapshot_text(&self) -> Result<String, StoreError> {
+        Ok(
+            sqlx::query_scalar::<Postgres, String>(super::sql::PG_SNAPSHOT_TEXT)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Wakes the feed's listeners in every process after a transition committed: after the
     /// commit rather than inside it (see `live::Announcer` for why).
     pub fn announce_committed(&self) {

@@ -290,6 +290,10 @@ pub const FEED_RECENT: &str = concat!(
 /// Where a new follower starts: the newest event (SQLite: ids commit in order).
 pub const LATEST_HISTORY_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM history";
 
+/// PostgreSQL: the transactions in flight and the next to begin, server-wide; it changes
+/// whenever one commits.
+pub const PG_SNAPSHOT_TEXT: &str = "SELECT pg_current_snapshot()::text";
+
 /// PostgreSQL's: the last event in feed order below the horizon, so that a follower starting
 /// after it misses nothing still in flight.
 pub const PG_FEED_HEAD: &str = "SELECT COALESCE((SELECT id FROM history WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, id DESC LIMIT 1), 0)";

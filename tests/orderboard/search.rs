@@ -222,6 +222,64 @@ async fn a_new_order_is_found_by_the_next_search() {
     }
 }
 
+/// PostgreSQL commits out of order: an order whose creation took a lower event id can
+/// commit after one with a higher id. While a transaction in flight elsewhere holds the
+/// feed's position back, the next search must still see it.
+#[tokio::test]
+async fn a_search_sees_an_order_committed_out_of_order() {
+    use sqlx::Connection;
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    let backoffice = db.backoffice().await;
+    let (admin, ..) = people(&backoffice).await;
+    let text = "Lighthouse poster";
+    let mut in_flight = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; SELECT pg_current_xact_id();")
+        .execute(&mut in_flight)
+        .await
+        .unwrap();
+    // The late order takes its event id first, and commits last.
+    let mut late = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut late).await.unwrap();
+    let now = test_now();
+    let id: i64 = sqlx::query_scalar(orderboard::store::sql::INSERT_ORDER)
+        .bind("marketplace")
+        .bind("paid")
+        .bind("carol")
+        .bind("sam")
+        .bind("A lighthouse POSTER, late")
+        .bind(1_000_i64)
+        .bind("EUR")
+        .bind(now)
+        .bind(None::<chrono::DateTime<chrono::Utc>>)
+        .bind(now)
+        .bind(None::<String>)
+        .bind(None::<chrono::DateTime<chrono::Utc>>)
+        .bind("{}")
+        .bind(now)
+        .fetch_one(&mut late)
+        .await
+        .unwrap();
+    sqlx::query(orderboard::store::sql::INSERT_CREATION)
+        .bind(id)
+        .bind(now)
+        .bind("ada")
+        .bind("admin")
+        .bind("paid")
+        .execute(&mut late)
+        .await
+        .unwrap();
+    backoffice
+        .create_order(&admin, draft("marketplace"), now)
+        .await
+        .unwrap();
+    assert_eq!(matches(&backoffice, &admin, text).await, 0);
+    sqlx::raw_sql("COMMIT").execute(&mut late).await.unwrap();
+    assert_eq!(matches(&backoffice, &admin, text).await, 1);
+    drop(in_flight);
+}
+
 /// What a search holds is text, never the index's syntax: quotes, operators and wildcards
 /// match themselves, on both databases.
 #[tokio::test]

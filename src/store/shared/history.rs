@@ -121,14 +121,6 @@ macro_rules! history_queries {
                     Ok(rows.into_iter().map(FeedRow::into_event).collect())
                 }
 
-                /// The newest event committed, whatever is still in flight: on PostgreSQL
-                /// it moves past the feed's position as soon as a later event commits.
-                pub async fn newest_history_id(&self) -> Result<i64, StoreError> {
-                    Ok(sqlx::query_scalar::<$db, i64>(sql::LATEST_HISTORY_ID)
-                        .fetch_one(&self.pool)
-                        .await?)
-                }
-
                 /// Where a new follower starts: every event after it is delivered.
                 pub async fn latest_history_id(&self) -> Result<i64, StoreError> {
                     Ok(sqlx::query_scalar::<$db, i64>(Self::FEED_HEAD)
