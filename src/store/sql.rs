@@ -17,7 +17,9 @@ pub use listing::{
     BOARD_PAGE_ALL, BOARD_PAGE_SELLER, BY_NUMBER, ListingSql, PG_CONTAINS, PG_MATCH_SETS,
     PG_PARTY_MATCH_SETS, SQLITE_CONTAINS, SQLITE_INDEX_ORDER_TEXT, SQLITE_MATCH_SETS, UNMATCHED,
 };
-pub(crate) use listing::{board_page, board_pages, count_filtered, listing_sql, per_workflow};
+pub(crate) use listing::{
+    board_page, board_pages, count_filtered, listing_sql, other_tables_filters, per_workflow,
+};
 
 /// What a new order is written with; seeding adds its own `id` in front.
 macro_rules! order_insert_columns {

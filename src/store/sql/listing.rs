@@ -29,6 +29,24 @@ pub struct ListingSql {
     pub list: &'static str,
 }
 
+/// The filters that read other tables, the same in every listing: orders the named user
+/// acted on (`$actor` NULL: any), and orders with an effect that needs a person (`$attention`
+/// 0: any). Spaces around, so it joins the clauses before and after it.
+macro_rules! other_tables_filters {
+    ($actor:literal, $attention:literal) => {
+        concat!(
+            " AND (",
+            $actor,
+            " IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = ",
+            $actor,
+            ")) AND (",
+            $attention,
+            " = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) "
+        )
+    };
+}
+pub(crate) use other_tables_filters;
+
 /// A family whose text condition is the same for every visibility: `$pages` over $6 and
 /// $7, `$counts` over $4 and $5.
 macro_rules! listing_sql {
@@ -65,10 +83,9 @@ macro_rules! listing_sql {
                 $customer,
                 ") OR ($2 IS NOT NULL AND ",
                 $seller,
-                ")) AND orders.id > $8 \
-                   AND ($10 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $10)) \
-                   AND ($11 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-                 ORDER BY orders.id LIMIT $9"
+                ")) AND orders.id > $8",
+                $crate::store::sql::other_tables_filters!("$10", "$11"),
+                "ORDER BY orders.id LIMIT $9"
             ),
         }
     };
@@ -105,9 +122,8 @@ macro_rules! board_page {
             $text,
             " AND ",
             $after,
-            " AND ($10 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $10)) \
-              AND ($11 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-              ORDER BY ",
+            $crate::store::sql::other_tables_filters!("$10", "$11"),
+            "ORDER BY ",
             $order,
             " LIMIT $9"
         )
@@ -151,10 +167,9 @@ macro_rules! count_filtered {
             $who,
             " AND orders.workflow = $1 AND ",
             $text,
-            " AND ($6 IS NULL OR orders.due_at < $6) \
-              AND ($7 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $7)) \
-              AND ($8 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-              GROUP BY orders.state"
+            " AND ($6 IS NULL OR orders.due_at < $6)",
+            $crate::store::sql::other_tables_filters!("$7", "$8"),
+            "GROUP BY orders.state"
         )
     };
 }
@@ -199,10 +214,9 @@ macro_rules! match_set {
             $text,
             " AND ",
             $who,
-            " AND ($4 IS NULL OR orders.due_at < $4) \
-              AND ($5 IS NULL OR orders.id IN (SELECT order_id FROM history WHERE actor = $5)) \
-              AND ($6 = 0 OR orders.id IN (SELECT order_id FROM effects WHERE status IN ('failed', 'unrouted'))) \
-              ORDER BY ",
+            " AND ($4 IS NULL OR orders.due_at < $4)",
+            $crate::store::sql::other_tables_filters!("$5", "$6"),
+            "ORDER BY ",
             $newest,
             " DESC LIMIT $7"
         )
