@@ -1,6 +1,7 @@
 //! What a board shows, and the live feed that keeps it current: both filtered by what the
 //! actor may see.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -92,20 +93,33 @@ impl Backoffice {
                     .await?
             }
         };
+        let count_of = |state: &str| {
+            counts
+                .iter()
+                .find(|(s, _)| s == state)
+                .map(|(_, n)| *n)
+                .unwrap_or(0)
+        };
+        // A search's first pages come from its matches, read together.
+        let mut searched: HashMap<&str, Vec<Order>> = HashMap::new();
+        if let Some(set) = &matches {
+            let states: Vec<&str> = definition
+                .states
+                .iter()
+                .map(|state| state.id.as_str())
+                .filter(|state| count_of(state) > 0)
+                .collect();
+            let pages = self
+                .first_pages(set, &chosen, &states, query.sort, query.limit)
+                .await?;
+            searched = states.into_iter().zip(pages).collect();
+        }
         let mut columns = Vec::new();
         for state in &definition.states {
-            let count = counts
-                .iter()
-                .find(|(s, _)| *s == state.id)
-                .map(|(_, n)| *n)
-                .unwrap_or(0);
+            let count = count_of(&state.id);
             let cards = match &matches {
                 _ if count == 0 => Vec::new(),
-                Some(set) => {
-                    let column = (chosen.as_str(), state.id.as_str());
-                    self.column_page(set, column, query.sort, None, query.limit)
-                        .await?
-                }
+                Some(_) => searched.remove(state.id.as_str()).unwrap_or_default(),
                 None => {
                     let page = OrderQuery {
                         state: Some(state.id.clone()),

@@ -1,6 +1,7 @@
 //! A board searched by text: its matches are looked up once (`Store::match_set`) and every
 //! count and page the board then asks for is answered from that set, so a keystroke costs
-//! one lookup of the text index instead of one per column (BENCHMARKS.md, issue 14).
+//! one lookup of the text index (on PostgreSQL a few bounded reads,
+//! `PgStore::match_set_reading_first`) instead of one per column (BENCHMARKS.md, issue 14).
 //!
 //! A set that left matches out (a text in more than `MATCHES_READ` orders) answers only the
 //! keystroke itself: the board's counts and first pages, which say so (`matches_capped`).
@@ -116,6 +117,53 @@ impl Backoffice {
     ) -> Result<Arc<MatchSet>, ServiceError> {
         let as_of = self.store.latest_history_id().await?;
         self.match_set(visibility, text, query, as_of).await
+    }
+
+    /// Each of `states`' first page from a search's matches, the pages' orders read together
+    /// (one statement per `ORDERS_PER_QUERY`; a `column_page` each would be a round trip
+    /// each). A column whose first
+    /// orders did not all still stand in it is paged alone, as `column_page` does.
+    pub(super) async fn first_pages(
+        &self,
+        set: &MatchSet,
+        workflow: &str,
+        states: &[&str],
+        sort: OrderSort,
+        limit: i64,
+    ) -> Result<Vec<Vec<Order>>, ServiceError> {
+        let per_page = usize::try_from(limit).unwrap_or(0);
+        let firsts: Vec<Vec<OrderId>> = states
+            .iter()
+            .map(|state| {
+                let mut ids = set.column_after(workflow, state, sort, None);
+                ids.truncate(per_page);
+                ids
+            })
+            .collect();
+        let mut found: HashMap<OrderId, Order> = self
+            .store
+            .orders_by_ids(&firsts.concat())
+            .await?
+            .into_iter()
+            .map(|order| (order.id, order))
+            .collect();
+        let mut pages = Vec::with_capacity(states.len());
+        for (state, ids) in states.iter().zip(firsts) {
+            let page: Vec<Order> = ids
+                .iter()
+                .filter_map(|id| found.remove(id))
+                .filter(|order| order.workflow == workflow && order.state == *state)
+                .collect();
+            if page.len() == ids.len() {
+                pages.push(page);
+            } else {
+                pages.push(
+                    self.column_page(set, (workflow, state), sort, None, limit)
+                        .await?,
+                );
+            }
+        }
+        Ok(pages)
     }
 
     /// A page of a column from a search's matches: the first `limit` of the column's matches

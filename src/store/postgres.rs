@@ -9,6 +9,7 @@ use super::StoreError;
 use super::shared::shared_store_impl;
 use super::url::{redact, scrub};
 use crate::domain::Visibility;
+use crate::domain::search::{MATCHES_READ, MatchSet};
 
 /// The channel that wakes the feed's listeners after commits (readers re-read by position).
 pub const EVENTS_CHANNEL: &str = "orderboard_events";
@@ -16,6 +17,27 @@ pub const EVENTS_CHANNEL: &str = "orderboard_events";
 /// How long a caller waits for a connection, opening included: a server that does not answer
 /// is reported unreachable rather than leaving the user at a silent terminal.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Ids a search reads newest first before it judges how common its text is
+/// (`PgStore::match_set_reading_first`): about 16 ms of reading on a million orders.
+const NEWEST_READ_FIRST: i64 = 20_000;
+
+/// What reading one match through the trigram index costs (a page visited out of order, its
+/// row checked), in orders read newest first (in order, mostly from the same page): about
+/// 2.4 µs against 0.8 µs on this machine (BENCHMARKS.md).
+const INDEX_MATCH_COST: f64 = 3.0;
+
+/// How many of the ids older than the newest `newest` a search reads newest first, if it
+/// does, when `found` of the newest matched and `still` more are wanted (`older` ids are
+/// left): twice the ids in which `still` are expected at that rate, if reading them costs
+/// less than reading every older match through the trigram index at that rate; `None`
+/// when it does not (a text the newest never hold among them).
+fn newest_first_span(found: usize, newest: i64, older: i64, still: usize) -> Option<i64> {
+    let rate = found as f64 / newest.max(1) as f64;
+    let expected = still as f64 / rate;
+    (found > 0 && expected <= INDEX_MATCH_COST * rate * older as f64)
+        .then(|| (2.0 * expected).ceil().min(older as f64) as i64)
+}
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -59,18 +81,97 @@ impl PgStore {
     /// The trigram index is PostgreSQL's own, kept in step by every write.
     const INDEX_ORDER_TEXT: Option<&'static str> = None;
 
-    /// The statement of a search's match set (`sql::PG_PARTY_MATCH_SETS` says why two).
-    fn match_set_sql(text: &str, visibility: &Visibility) -> &'static str {
-        let name = match visibility {
-            Visibility::Everything => return super::sql::PG_MATCH_SETS[0],
-            Visibility::CustomerIs(name) | Visibility::SellerIs(name) => name,
-        };
-        let sets = if name.to_lowercase().contains(&text.to_lowercase()) {
-            super::sql::PG_MATCH_SETS
-        } else {
-            super::sql::PG_PARTY_MATCH_SETS
-        };
-        super::by_visibility(visibility, sets)
+    /// The orders the visibility shows that match `text` and the query's filters (its
+    /// workflow, state and paging are ignored), newest first: at most `MATCHES_READ` of
+    /// them.
+    pub async fn match_set(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+        query: &super::OrderQuery,
+    ) -> Result<MatchSet, StoreError> {
+        self.match_set_reading_first(visibility, text, query, NEWEST_READ_FIRST)
+            .await
+    }
+
+    /// `match_set`, judging the text by the newest `newest` ids (a parameter for the tests).
+    ///
+    /// The trigram index gives its matches in no order, so the newest ones are found either
+    /// by reading orders newest first until enough match (cheap for a common text; through
+    /// every order for one the newest orders never hold) or by reading every match and
+    /// sorting them (cheap for a rare text; slow for a common one). The planner picks by
+    /// the text's share of all the orders, as if it were the same among the newest, and a
+    /// wrong guess costs seconds on a million orders (BENCHMARKS.md). So the store looks
+    /// first: the matches among the newest ids, a bounded read whichever way the planner
+    /// takes, and then, only if they are not enough, the older ones the way the rate it saw
+    /// calls for (`newest_first_span`). Every read but the last through the index is bounded
+    /// by ids.
+    pub async fn match_set_reading_first(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+        query: &super::OrderQuery,
+        newest: i64,
+    ) -> Result<MatchSet, StoreError> {
+        let wanted = MATCHES_READ + 1;
+        let newest_first = super::by_visibility(visibility, super::sql::PG_MATCH_SETS);
+        let newest = newest.max(1);
+        let floor = self.max_order_id().await?.saturating_sub(newest) + 1;
+        if floor <= 1 {
+            // Few enough orders that any plan reads a bounded number.
+            let found = self
+                .matches_in(newest_first, visibility, text, query, (None, None), wanted)
+                .await?;
+            return Ok(MatchSet::new(found));
+        }
+        let mut found = self
+            .matches_in(
+                newest_first,
+                visibility,
+                text,
+                query,
+                (Some(floor), None),
+                wanted,
+            )
+            .await?;
+        // The older ones: newest first across the ids the rate seen calls for (twice that,
+        // bounded, in case the rate was high by chance), then any still missing through the
+        // index, so that a text common among the newest only is not read for through the
+        // whole table.
+        let mut below = floor;
+        if found.len() < wanted
+            && let Some(span) =
+                newest_first_span(found.len(), newest, floor - 1, wanted - found.len())
+        {
+            let from = (below - span > 1).then_some(below - span);
+            let older = self
+                .matches_in(
+                    newest_first,
+                    visibility,
+                    text,
+                    query,
+                    (from, Some(below)),
+                    wanted - found.len(),
+                )
+                .await?;
+            found.extend(older);
+            below = from.unwrap_or(1);
+        }
+        if found.len() < wanted && below > 1 {
+            let by_index = super::by_visibility(visibility, super::sql::PG_MATCH_SETS_BY_INDEX);
+            let older = self
+                .matches_in(
+                    by_index,
+                    visibility,
+                    text,
+                    query,
+                    (None, Some(below)),
+                    wanted - found.len(),
+                )
+                .await?;
+            found.extend(older);
+        }
+        Ok(MatchSet::new(found))
     }
 
     /// A search as the trigram index takes it: a LIKE pattern, lower case, wildcards escaped
@@ -213,4 +314,27 @@ fn pg_connect_error(url: &str, error: sqlx::Error) -> StoreError {
         other => format!("cannot reach the database at {shown}: {other}"),
     };
     StoreError::Unreachable(scrub(&message, url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_first_span;
+
+    #[test]
+    fn a_search_reads_older_orders_newest_first_only_where_that_is_cheaper() {
+        // A text the newest orders never hold: through the index.
+        assert_eq!(newest_first_span(0, 20_000, 980_000, 2_001), None);
+        // A common one (1 in 20): twice the 20,020 ids it should take.
+        assert_eq!(
+            newest_first_span(1_000, 20_000, 980_000, 1_001),
+            Some(40_040)
+        );
+        // A customer with 1.4 % of the orders: 123,000 ids to read against about 14,000
+        // matches through the index, which costs less.
+        assert_eq!(newest_first_span(280, 20_000, 980_000, 1_721), None);
+        // Never more than the older ids.
+        assert_eq!(newest_first_span(10_000, 20_000, 100, 40), Some(100));
+        // A window of no ids reads as one.
+        assert_eq!(newest_first_span(1, 0, 1_000_000, 1), Some(2));
+    }
 }

@@ -15,7 +15,7 @@ pub(crate) use order_columns;
 mod listing;
 pub use listing::{
     BOARD_PAGE_ALL, BOARD_PAGE_SELLER, BY_NUMBER, ListingSql, PG_CONTAINS, PG_MATCH_SETS,
-    PG_PARTY_MATCH_SETS, SQLITE_CONTAINS, SQLITE_INDEX_ORDER_TEXT, SQLITE_MATCH_SETS, UNMATCHED,
+    PG_MATCH_SETS_BY_INDEX, SQLITE_CONTAINS, SQLITE_INDEX_ORDER_TEXT, SQLITE_MATCH_SETS, UNMATCHED,
 };
 pub(crate) use listing::{
     board_page, board_pages, count_filtered, listing_sql, other_tables_filters, per_workflow,

@@ -9,6 +9,7 @@ use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 use super::StoreError;
 use super::shared::shared_store_impl;
 use crate::domain::Visibility;
+use crate::domain::search::{MATCHES_READ, MatchSet};
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -41,9 +42,21 @@ impl SqliteStore {
     const CONTAINS: &'static super::sql::ListingSql = &super::sql::SQLITE_CONTAINS;
     const INDEX_ORDER_TEXT: Option<&'static str> = Some(super::sql::SQLITE_INDEX_ORDER_TEXT);
 
-    /// The statement of a search's match set.
-    fn match_set_sql(_text: &str, visibility: &Visibility) -> &'static str {
-        super::by_visibility(visibility, super::sql::SQLITE_MATCH_SETS)
+    /// The orders the visibility shows that match `text` and the query's filters (its
+    /// workflow, state and paging are ignored), newest first: at most `MATCHES_READ` of
+    /// them, in one lookup of the text index (FTS5 reads its matches newest first, so the
+    /// lookup stops at the limit whatever the text).
+    pub async fn match_set(
+        &self,
+        visibility: &Visibility,
+        text: &str,
+        query: &super::OrderQuery,
+    ) -> Result<MatchSet, StoreError> {
+        let sql = super::by_visibility(visibility, super::sql::SQLITE_MATCH_SETS);
+        let found = self
+            .matches_in(sql, visibility, text, query, (None, None), MATCHES_READ + 1)
+            .await?;
+        Ok(MatchSet::new(found))
     }
 
     /// A search as the trigram index takes it: one quoted phrase (its quotes doubled), which

@@ -89,6 +89,27 @@ async fn a_search_counts_the_same_everywhere_and_only_what_the_viewer_sees() {
     }
 }
 
+/// The people and `orders` bulk orders of carol's from sam; the backoffice and its admin.
+async fn crowded(db: &crate::db::TestDb, orders: usize, rng_seed: u64) -> (Backoffice, Actor) {
+    let backoffice = db.backoffice().await;
+    let (admin, sam, carol, _) = people(&backoffice).await;
+    let actors = [admin.clone(), sam, carol];
+    seed_orders(&backoffice, &admin, &actors, orders, rng_seed).await;
+    (backoffice, admin)
+}
+
+/// A marketplace order of carol's from sam, titled `title`.
+async fn create_titled(backoffice: &Backoffice, admin: &Actor, title: &str) {
+    let order = OrderDraft {
+        title: title.into(),
+        ..draft("marketplace")
+    };
+    backoffice
+        .create_order(admin, order, test_now())
+        .await
+        .unwrap();
+}
+
 /// Bulk orders among `actors` (a customer's and sellers'), in every workflow.
 async fn seed_orders(
     backoffice: &Backoffice,
@@ -193,14 +214,7 @@ async fn a_new_order_is_found_by_the_next_search() {
         };
         let text = "Lighthouse poster";
         assert_eq!(matches(&backoffice, &admin, text).await, 0);
-        let order = OrderDraft {
-            title: "A lighthouse POSTER, framed".into(),
-            ..draft("marketplace")
-        };
-        backoffice
-            .create_order(&admin, order, test_now())
-            .await
-            .unwrap();
+        create_titled(&backoffice, &admin, "A lighthouse POSTER, framed").await;
         assert_eq!(
             matches(&backoffice, &admin, text).await,
             1,
@@ -333,16 +347,7 @@ async fn a_search_is_text_whatever_it_holds() {
 #[tokio::test]
 async fn a_search_in_more_orders_than_it_reads_says_so() {
     for db in both().await {
-        let backoffice = db.backoffice().await;
-        let (admin, sam, carol, _) = people(&backoffice).await;
-        seed_orders(
-            &backoffice,
-            &admin,
-            &[admin.clone(), sam.clone(), carol.clone()],
-            MATCHES_READ + 200,
-            5,
-        )
-        .await;
+        let (backoffice, admin) = crowded(&db, MATCHES_READ + 200, 5).await;
         assert_eq!(
             matches(&backoffice, &admin, "carol").await,
             MATCHES_READ as i64
@@ -402,12 +407,67 @@ async fn a_search_in_more_orders_than_it_reads_says_so() {
     }
 }
 
+/// On PostgreSQL a search first reads the newest orders, and then the older ones by the way
+/// what it saw calls for (newest first, or every match through the trigram index, sorted):
+/// whatever the split and the way, the set is the one a single statement over every order
+/// gives. Among the texts, one that only the newest orders hold, and one they never hold.
+#[tokio::test]
+async fn a_postgres_search_split_by_age_finds_what_one_statement_does() {
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    let (backoffice, admin) = crowded(&db, MATCHES_READ + 300, 11).await;
+    for _ in 0..150 {
+        create_titled(&backoffice, &admin, "Bench order").await;
+    }
+    let orderboard::store::Store::Postgres(store) = db.store().await else {
+        unreachable!("a PostgreSQL test database");
+    };
+    let viewers = [
+        Visibility::Everything,
+        Visibility::SellerIs("sam".into()),
+        Visibility::CustomerIs("carol".into()),
+    ];
+    let texts = [
+        "fox",
+        "watercolour",
+        "poster",
+        "sam",
+        "bench order",
+        "xyzzy",
+    ];
+    for visibility in &viewers {
+        for text in texts {
+            let query = OrderQuery::default();
+            let whole = store
+                .match_set_reading_first(visibility, text, &query, i64::MAX)
+                .await
+                .unwrap();
+            for newest in [1, 40, 149, 400, 2_200] {
+                let split = store
+                    .match_set_reading_first(visibility, text, &query, newest)
+                    .await
+                    .unwrap();
+                assert_eq!(split, whole, "{visibility:?} {text:?}, newest {newest}");
+            }
+        }
+        let bench = store
+            .match_set_reading_first(visibility, "bench order", &OrderQuery::default(), 40)
+            .await
+            .unwrap();
+        assert_eq!(
+            bench.per_workflow().iter().map(|(_, n)| n).sum::<i64>(),
+            150
+        );
+    }
+}
+
 /// PostgreSQL uses the trigram index only for the expression migration 0012 indexed, spelled
 /// the same: each text statement's plan, with plain index and sequential scans ruled out,
 /// must read `orders_search`.
 #[tokio::test]
 async fn postgres_text_statements_use_the_trigram_index() {
-    use orderboard::store::sql::{PG_CONTAINS, PG_MATCH_SETS, PG_PARTY_MATCH_SETS};
+    use orderboard::store::sql::{PG_CONTAINS, PG_MATCH_SETS, PG_MATCH_SETS_BY_INDEX};
     use sqlx::Connection;
     let Some(db) = crate::db::postgres().await else {
         return;
@@ -425,7 +485,16 @@ async fn postgres_text_statements_use_the_trigram_index() {
     let none = None::<String>;
     let statements = [
         ("the staff's match set", PG_MATCH_SETS[0], None),
-        ("a seller's match set", PG_PARTY_MATCH_SETS[2], Some("sam")),
+        (
+            "the staff's matches by index",
+            PG_MATCH_SETS_BY_INDEX[0],
+            None,
+        ),
+        (
+            "a seller's matches by index",
+            PG_MATCH_SETS_BY_INDEX[2],
+            Some("sam"),
+        ),
     ];
     for (name, sql, seller) in statements {
         let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
@@ -436,6 +505,8 @@ async fn postgres_text_statements_use_the_trigram_index() {
             .bind(&none)
             .bind(0i32)
             .bind(2_001i64)
+            .bind(None::<i64>)
+            .bind(None::<i64>)
             .fetch_all(&mut connection)
             .await
             .unwrap();

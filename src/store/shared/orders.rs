@@ -28,7 +28,7 @@ macro_rules! order_queries {
         const _: () = {
             use chrono::{DateTime, Utc};
 
-            use $crate::domain::search::{MATCHES_READ, Match, MatchSet, TextFilter};
+            use $crate::domain::search::{Match, TextFilter};
             use $crate::domain::{Order, OrderId, OrderSort, SortKey, Visibility};
             use $crate::store::rows::{MatchRow, OrderRow};
             use $crate::store::shared::json_text;
@@ -239,16 +239,19 @@ macro_rules! order_queries {
                 }
 
                 /// The orders the visibility shows that match `text` and the query's filters
-                /// (its workflow, state and paging are ignored), newest first: at most
-                /// `MATCHES_READ` of them, in one lookup of the text index.
-                pub async fn match_set(
+                /// (its workflow, state and paging are ignored) with ids in `ids` (from, and
+                /// below; `None`: unbounded), in the order `sql` gives (one of the backend's
+                /// match-set statements), at most `limit` of them.
+                async fn matches_in(
                     &self,
+                    sql: &'static str,
                     visibility: &Visibility,
                     text: &str,
                     query: &OrderQuery,
-                ) -> Result<MatchSet, StoreError> {
+                    ids: (Option<OrderId>, Option<OrderId>),
+                    limit: usize,
+                ) -> Result<Vec<Match>, StoreError> {
                     let (customer, seller) = visibility_binds(visibility);
-                    let sql = Self::match_set_sql(text, visibility);
                     // Not a prepared statement kept for reuse: PostgreSQL would soon plan it
                     // once for any text, and the plan that suits a common text (read the
                     // newest orders until enough match) reads every order for a rare one.
@@ -261,10 +264,12 @@ macro_rules! order_queries {
                         .bind(query.due_before.map(micros))
                         .bind(query.acted_by.as_deref())
                         .bind(i32::from(query.needs_attention))
-                        .bind(MATCHES_READ as i64 + 1)
+                        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                        .bind(ids.0)
+                        .bind(ids.1)
                         .fetch_all(&self.pool)
                         .await?;
-                    Ok(MatchSet::new(found.into_iter().map(Match::from).collect()))
+                    Ok(found.into_iter().map(Match::from).collect())
                 }
 
                 /// How many orders match `text` in each workflow (those with none left out),

@@ -203,7 +203,8 @@ pub const PG_CONTAINS: ListingSql = listing_sql!(
 
 /// A search's match set (`domain::search::MatchSet`), newest first, by visibility. Parameters:
 /// $1 customer, $2 seller, $3 the text as the backend's index takes it, $4 due before, $5
-/// acted by, $6 needing a person, $7 limit.
+/// acted by, $6 needing a person, $7 limit, and the ids read: from $8 and below $9 (NULL:
+/// no bound).
 macro_rules! match_set {
     ($from:literal, $who:literal, $text:literal, $newest:literal) => {
         concat!(
@@ -214,7 +215,8 @@ macro_rules! match_set {
             $text,
             " AND ",
             $who,
-            " AND ($4 IS NULL OR orders.due_at < $4)",
+            " AND ($4 IS NULL OR orders.due_at < $4) \
+             AND ($8 IS NULL OR orders.id >= $8) AND ($9 IS NULL OR orders.id < $9)",
             $crate::store::sql::other_tables_filters!("$5", "$6"),
             "ORDER BY ",
             $newest,
@@ -241,21 +243,22 @@ pub const SQLITE_MATCH_SETS: [&str; 3] = match_sets!(
     "orders_search.rowid"
 );
 
-/// PostgreSQL: the planner chooses between the trigram index (a rare text) and reading the
-/// primary key backwards until the limit is reached (a common one).
+/// PostgreSQL, the matches newest first: the planner chooses between the trigram index (a
+/// rare text) and reading the primary key backwards until the limit is reached (a common
+/// one). It takes the text's share of the orders as the same everywhere, so among orders
+/// that rarely hold the text it would read them all: the store asks this of bounded ranges
+/// of ids (`PgStore::match_set_reading_first`).
 pub const PG_MATCH_SETS: [&str; 3] = match_sets!(
     "orders",
     "(lower(orders.title) || E'\\u0001' || lower(orders.customer) || E'\\u0001' || lower(orders.seller)) LIKE $3",
     "orders.id"
 );
 
-/// PostgreSQL, a customer's or seller's search: the planner takes their share of the orders
-/// and the text's as independent and expects enough matches among the newest orders, so it
-/// would read the primary key backwards, through every order when the text is one their
-/// orders never hold. Sorting by an expression leaves it the indexes only: the party's and
-/// the trigram index, intersected as bitmaps, then the few rows both hold. (A text in the
-/// party's own name is in all their orders: the statement above suits it.)
-pub const PG_PARTY_MATCH_SETS: [&str; 3] = match_sets!(
+/// PostgreSQL, the matches found through the trigram index (with the party's index, for a
+/// customer or seller, intersected as bitmaps), then sorted: sorting by an expression leaves
+/// the planner no index to read in order. Its cost follows the text's matches, not the
+/// orders: what suits a text the newest orders rarely hold.
+pub const PG_MATCH_SETS_BY_INDEX: [&str; 3] = match_sets!(
     "orders",
     "(lower(orders.title) || E'\\u0001' || lower(orders.customer) || E'\\u0001' || lower(orders.seller)) LIKE $3",
     "(orders.id + 0)"
