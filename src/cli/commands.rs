@@ -450,6 +450,7 @@ pub async fn tick(context: &Context, args: &TickArgs) -> Result<(), CliError> {
             "fired": report.fired.iter().map(output::applied_json).collect::<Vec<_>>(),
             "already_fired": report.already_fired,
             "refused": report.refused,
+            "held": report.held,
         }));
     } else {
         for applied in &report.fired {
@@ -459,8 +460,8 @@ pub async fn tick(context: &Context, args: &TickArgs) -> Result<(), CliError> {
             );
             println!("{}", display_safe(&line));
         }
-        for refused in &report.refused {
-            println!("{}", display_safe(refused));
+        for line in report.refused.iter().chain(&report.held) {
+            println!("{}", display_safe(line));
         }
         println!("{} timers fired", report.fired.len());
     }

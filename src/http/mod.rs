@@ -30,7 +30,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use problem::{NOT_ALLOWED_NOW, PROBLEM_JSON, Problem};
+pub use problem::{BUSY, NOT_ALLOWED_NOW, PROBLEM_JSON, Problem};
 
 use crate::service::Backoffice;
 

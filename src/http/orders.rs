@@ -301,6 +301,7 @@ pub struct EventBody {
         (status = 412, description = "The order is no longer at the If-Match version", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A valid JSON body of the wrong shape", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Another writer held the order for over 10 s (type `urn:orderboard:problem:busy`; nothing changed, try again)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

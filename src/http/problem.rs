@@ -18,6 +18,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// The type of a 409 for a transition or action the thing's present state does not allow
 /// (the other 409s are conflicts: `urn:orderboard:problem:conflict`).
 pub const NOT_ALLOWED_NOW: &str = "urn:orderboard:problem:not-allowed-now";
+/// The type of a 503 whose cause is another writer holding the order past the lock wait
+/// (the other 503s: the database or the feed's streams).
+pub const BUSY: &str = "urn:orderboard:problem:busy";
 
 /// The body of every error response.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -80,6 +83,15 @@ impl Problem {
             ErrorKind::NotAllowedNow => StatusCode::CONFLICT,
             ErrorKind::Conflict if situation.if_match => StatusCode::PRECONDITION_FAILED,
             ErrorKind::Conflict => StatusCode::CONFLICT,
+            // Another writer held the order past the lock wait: the caller may try again.
+            ErrorKind::Unexpected if error.is_busy() => {
+                tracing::warn!(%error, "request gave up waiting for a lock");
+                return Problem {
+                    kind: BUSY.to_string(),
+                    title: "Busy".to_string(),
+                    ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+                };
+            }
             ErrorKind::Unexpected => {
                 tracing::error!(%error, "request failed");
                 return Problem::new(

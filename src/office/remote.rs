@@ -12,7 +12,7 @@ use super::{OrderFilter, SavedSession, Settle};
 use crate::auth::Secret;
 use crate::domain::text::display_safe;
 use crate::domain::{OrderId, Role};
-use crate::http::{NOT_ALLOWED_NOW, Problem};
+use crate::http::{BUSY, NOT_ALLOWED_NOW, Problem};
 use crate::http_client::describe_error;
 use crate::service::{ErrorKind, OrderDraft, ServiceError};
 use crate::shapes::{AppliedJson, EffectJson, OrderJson, OrderPageJson, TimelineJson, rfc3339};
@@ -434,6 +434,8 @@ fn refusal(
         }
         409 if kind_uri == NOT_ALLOWED_NOW => ErrorKind::NotAllowedNow,
         409 | 412 => ErrorKind::Conflict,
+        // Another writer held the order: the server answers, nothing changed.
+        503 if kind_uri == BUSY => ErrorKind::Unexpected,
         503 => return ServiceError::Unreachable(format!("{server} is unavailable: {detail}")),
         _ => {
             return ServiceError::Internal(format!("{server} failed the request: {detail}"));

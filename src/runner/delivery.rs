@@ -72,16 +72,20 @@ pub async fn attempt(office: &Backoffice, sink: &Sink, claim: &ClaimedEffect) ->
     let duration_ms = Some(started.elapsed().as_millis().min(i64::MAX as u128) as i64);
     match answer {
         Answer::Status { code, body, .. } if (200..300).contains(&code) => {
-            let detail = act_on_answer(office, sink, effect, &body).await;
-            AttemptReport {
-                status: EffectStatus::Delivered,
-                next_attempt_at: Utc::now(),
-                sink: Some(sink.name.clone()),
-                outcome: "delivered",
-                http_status: Some(i64::from(code)),
-                detail,
-                duration_ms,
-                at: Utc::now(),
+            match act_on_answer(office, sink, effect, &body).await {
+                Ok(detail) => AttemptReport {
+                    status: EffectStatus::Delivered,
+                    next_attempt_at: Utc::now(),
+                    sink: Some(sink.name.clone()),
+                    outcome: "delivered",
+                    http_status: Some(i64::from(code)),
+                    detail,
+                    duration_ms,
+                    at: Utc::now(),
+                },
+                // Its answer could not be applied for now: delivered again later with the
+                // same idempotency key, so that the sink's answer is not lost.
+                Err(detail) => retry_or_fail(sink, effect, detail, Some(code), None, duration_ms),
             }
         }
         Answer::Status {
@@ -112,15 +116,17 @@ struct SinkReply {
 }
 
 /// Applies the event a 2xx answer asks for, as the sink, through the one apply path; what
-/// happened is recorded on the attempt. A refusal or a lost race is recorded, not retried.
+/// happened is recorded on the attempt. A refusal or a lost race is recorded, not retried;
+/// an order another writer held past the lock wait, or a database that went away, is an
+/// `Err`: the delivery is tried again.
 async fn act_on_answer(
     office: &Backoffice,
     sink: &Sink,
     effect: &EffectRecord,
     body: &[u8],
-) -> Option<String> {
+) -> Result<Option<String>, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return None;
+        return Ok(None);
     }
     let reply: SinkReply = match serde_json::from_slice::<Value>(body)
         .ok()
@@ -128,28 +134,42 @@ async fn act_on_answer(
         .map(serde_json::from_value)
     {
         Some(Ok(reply)) => reply,
-        _ => return Some("the answer was not a JSON object with \"event\"; ignored".into()),
+        _ => {
+            return Ok(Some(
+                "the answer was not a JSON object with \"event\"; ignored".into(),
+            ));
+        }
     };
-    let event = reply.event?;
+    let Some(event) = reply.event else {
+        return Ok(None);
+    };
     if event.is_empty() || event.len() > MAX_ANSWER_EVENT {
-        return Some(format!(
+        return Ok(Some(format!(
             "the answer's event must be 1 to {MAX_ANSWER_EVENT} bytes; ignored"
-        ));
+        )));
     }
     let note = reply.note.as_deref();
     let applied = office
         .apply_for_sink(&sink.name, effect.order_id, &event, note, Utc::now())
         .await;
-    Some(match applied {
-        Ok(applied) => format!(
+    match applied {
+        Err(error) if error.is_busy() || error.is_connection_lost() => Err(format!(
+            "answer {} not applied yet: {error}",
+            display_safe(&event)
+        )),
+        Ok(applied) => Ok(Some(format!(
             "applied {}: {} -> {} (version {})",
             applied.event, applied.from, applied.to, applied.version
-        ),
-        Err(error @ ServiceError::Apply(_)) => {
-            format!("answer {} refused: {error}", display_safe(&event))
-        }
-        Err(error) => format!("answer {} not applied: {error}", display_safe(&event)),
-    })
+        ))),
+        Err(error @ ServiceError::Apply(_)) => Ok(Some(format!(
+            "answer {} refused: {error}",
+            display_safe(&event)
+        ))),
+        Err(error) => Ok(Some(format!(
+            "answer {} not applied: {error}",
+            display_safe(&event)
+        ))),
+    }
 }
 
 /// A failure worth retrying: pending again after the backoff (or the sink's `Retry-After`,

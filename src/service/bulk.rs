@@ -198,6 +198,11 @@ impl Backoffice {
                         reason: refused.to_string(),
                     }
                 }
+                // Held by another writer past the lock wait: this order is left, the others
+                // go on.
+                Err(busy) if busy.is_busy() => BulkOutcome::Blocked {
+                    reason: busy.to_string(),
+                },
                 Err(other) => return Err(other),
             },
         )

@@ -113,6 +113,17 @@ impl ServiceError {
         }
     }
 
+    /// Whether another writer held what this needed past `store::LOCK_WAIT`: nothing was
+    /// written, and trying again later may work.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            ServiceError::Store(store) | ServiceError::Apply(ApplyError::Store(store)) => {
+                store.is_busy()
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the database went away: the UI shows "reconnecting" and keeps what was typed.
     pub fn is_connection_lost(&self) -> bool {
         match self {

@@ -95,6 +95,9 @@ pub struct TickReport {
     /// Timers another tick fired first (a clean conflict, not an error).
     pub already_fired: usize,
     pub refused: Vec<String>,
+    /// Timers whose order another writer held past `store::LOCK_WAIT`, left for the next
+    /// tick or the runner: a sentence each.
+    pub held: Vec<String>,
 }
 
 impl Backoffice {
@@ -396,6 +399,10 @@ impl Backoffice {
         // another process arms meanwhile, due by a `now` set in the future, behind the
         // cursor, waits for the next tick or the runner.
         let mut after = None;
+        // Held orders are waited for (up to the lock wait) until one is held past it: the
+        // rest are reported held at once, so a stuck session costs a tick one wait, not one
+        // per timer.
+        let mut waited_out = false;
         loop {
             let due = self.store.due_timers(now, after, TIMER_BATCH).await?;
             let Some(last) = due.last() else {
@@ -405,14 +412,24 @@ impl Backoffice {
             let full = due.len() as i64 == TIMER_BATCH;
             for (timer, firing) in due.iter().zip(self.fire_timers(&due, now).await) {
                 // A timer whose order another writer holds fires alone here, once it is let
-                // go: a tick leaves no timer due by `now` that can fire.
+                // go: a tick leaves no timer due by `now` that can fire, unless the order
+                // is held past `LOCK_WAIT` (a stuck session), which the report says.
                 let firing = match firing? {
-                    TimerFiring::Held => self.fire_alone(timer, now).await?,
+                    TimerFiring::Held if !waited_out => {
+                        let alone = self.fire_alone(timer, now).await?;
+                        waited_out = matches!(alone, TimerFiring::Held);
+                        alone
+                    }
                     other => other,
                 };
                 match firing {
                     TimerFiring::Fired(applied) => report.fired.push(applied),
-                    TimerFiring::Taken | TimerFiring::Held => report.already_fired += 1,
+                    TimerFiring::Taken => report.already_fired += 1,
+                    TimerFiring::Held => report.held.push(format!(
+                        "order {}: another writer held it for over {} seconds; its timer is left for the next tick",
+                        timer.order_id,
+                        crate::store::LOCK_WAIT.as_secs()
+                    )),
                     TimerFiring::Refused(refusal) => report
                         .refused
                         .push(format!("order {}: {refusal}", timer.order_id)),
@@ -469,6 +486,13 @@ impl Backoffice {
                 Ok(together) => together,
                 Err(error) => {
                     let error = ServiceError::from(error);
+                    if error.is_busy() {
+                        // Another writer held an order or the database past the lock wait:
+                        // alone, each would wait as long again. Left for the next round.
+                        tracing::info!(%error, "timers left for the next round");
+                        firings.extend(slice.iter().map(|_| Ok(TimerFiring::Held)));
+                        continue;
+                    }
                     if error.is_connection_lost() {
                         // Alone, or slice by slice, they would each wait for it in turn.
                         let gone = error.to_string();
@@ -509,6 +533,7 @@ impl Backoffice {
             Err(ServiceError::Apply(ApplyError::Refused(refusal))) => {
                 Ok(TimerFiring::Refused(refusal))
             }
+            Err(error) if error.is_busy() => Ok(TimerFiring::Held),
             Err(other) => Err(other),
         }
     }

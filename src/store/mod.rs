@@ -58,8 +58,44 @@ impl StoreError {
     }
 }
 
+/// The longest a statement waits for a row or the database another writer holds (SQLite's
+/// busy timeout, PostgreSQL's `lock_timeout`): a stuck session elsewhere (a `psql` left in a
+/// transaction) makes a transition fail with a sentence, not hang.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl StoreError {
+    /// Whether another writer held what the statement needed for longer than `LOCK_WAIT`:
+    /// nothing was written, and trying again later may work.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Database(error) if is_busy(error))
+    }
+}
+
+/// PostgreSQL's `lock_not_available` (a `lock_timeout`), SQLite's BUSY once its busy
+/// timeout is over (plain, or `SQLITE_BUSY_TIMEOUT`). Each backend's codes only: PostgreSQL's
+/// numeric SQLSTATEs are no SQLite codes.
+fn is_busy(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(e) = error else {
+        return false;
+    };
+    let code = e.code();
+    if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        code.as_deref() == Some("55P03")
+    } else if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        matches!(code.as_deref(), Some("5" | "773"))
+    } else {
+        false
+    }
+}
+
 fn database_message(error: &sqlx::Error) -> String {
     match error {
+        _ if is_busy(error) => format!(
+            "another writer held what this needs for over {} seconds; nothing was changed, try again",
+            LOCK_WAIT.as_secs()
+        ),
         sqlx::Error::Database(e) => e.message().to_string(),
         other => other.to_string(),
     }

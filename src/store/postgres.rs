@@ -192,23 +192,39 @@ impl PgStore {
         // One plain connection first: the pool retries a refused or failing connection until
         // its timeout, so a wrong port or password would take the whole timeout to say only
         // "no answer"; a single attempt says at once what is wrong.
-        let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+        let mut probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
             .await
             .map_err(|_| pg_connect_error(url, sqlx::Error::PoolTimedOut))?
             .map_err(|e| pg_connect_error(url, e))?;
+        // The schema is set up on that connection, which waits for locks as long as it takes
+        // (a migration may wait for a table); the pool's connections give up after
+        // `LOCK_WAIT`, so that an order held by a stuck session fails a transition with a
+        // sentence instead of hanging it.
+        let migrated = MIGRATOR.run(&mut probe).await;
         let _ = probe.close().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|e| pg_connect_error(url, e))?;
-        MIGRATOR.run(&pool).await.map_err(|e| {
+        migrated.map_err(|e| {
             StoreError::Unusable(scrub(
                 &format!("cannot set up the schema in {}: {e}", redact(url)),
                 url,
             ))
         })?;
+        // Set by a statement rather than a startup parameter, which connection poolers such
+        // as PgBouncer refuse unless told to ignore it.
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    let set = format!("SET lock_timeout = '{}s'", super::LOCK_WAIT.as_secs());
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+                        .execute(connection)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| pg_connect_error(url, e))?;
         // A dump restored into another server brings the old server's transaction ids, which
         // may lie ahead of this server's counter: the feed would sort every new event before
         // them, and count them as held back forever. No committed row can carry an id this

@@ -112,7 +112,7 @@ impl SqliteStore {
             .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(super::LOCK_WAIT)
             .foreign_keys(true)
             .pragma("cache_size", cache_size(PAGE_CACHE_KIB))
             .pragma("soft_heap_limit", SOFT_HEAP_LIMIT_BYTES.to_string());

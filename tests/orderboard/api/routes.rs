@@ -187,6 +187,43 @@ async fn a_hidden_order_is_answered_like_a_missing_one_on_both_backends() {
     on_both(hidden_is_missing).await;
 }
 
+/// An order a stuck session holds (a `psql` transaction left open on its row): the event
+/// gives up after the lock wait with 503 and a sentence, changes nothing, and goes through
+/// once the order is let go.
+#[tokio::test]
+async fn an_event_on_an_order_held_past_the_lock_wait_is_answered_503() {
+    use sqlx::Connection;
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    let api = Api::new(&db).await;
+    let id = api.create(json!({})).await;
+    let mut holder = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "BEGIN; SELECT id FROM orders WHERE id = {id} FOR UPDATE"
+    )))
+    .execute(&mut holder)
+    .await
+    .unwrap();
+    let uri = format!("/orders/{id}/events/order.accepted");
+    let held = api.send("POST", &uri, Some("sam"), &[], None).await;
+    let (status, detail) = held.problem();
+    assert_eq!(status, 503, "{}", held.body);
+    assert_eq!(held.body["type"], "urn:orderboard:problem:busy");
+    assert_eq!(
+        detail,
+        "database error: another writer held what this needs for over 10 seconds; nothing was changed, try again"
+    );
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let order = api.get(&format!("/orders/{id}"), "ada").await;
+    assert_eq!(order.body["version"], 1, "{}", order.body);
+    let applied = api.send("POST", &uri, Some("sam"), &[], None).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+}
+
 async fn applying_events(api: &Api, db: &crate::db::TestDb) {
     let id = api.create(json!({})).await;
     let event = |name: &str| format!("/orders/{id}/events/{name}");

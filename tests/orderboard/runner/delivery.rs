@@ -474,3 +474,84 @@ async fn a_stale_claims_report_in_the_same_batch_is_not_written() {
         );
     }
 }
+
+/// A sink's answer for an order another writer holds past the lock wait (PostgreSQL) is not
+/// lost: the delivery is tried again, with the same key, and the answer applied once.
+#[tokio::test]
+async fn a_sinks_answer_for_a_held_order_is_delivered_again_not_lost() {
+    use sqlx::Connection;
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    let office = db.backoffice().await;
+    let (admin, ids) = fulfilment_orders(&office, 1, |_| "In stock".into()).await;
+    let sink = TestSink::start(|body, _| match body["effect"].as_str() {
+        // Long enough for the order to be taken hold of meanwhile.
+        Some("inventory.check") => {
+            Answer::event("reserve_inventory").after_delay(Duration::from_millis(1_500))
+        }
+        _ => Answer::ok(),
+    })
+    .await;
+    let mut table = sink_table(&sink.url, &["inventory.check", "inventory.reserve"], 5);
+    // A lease (twice the timeout and 2 s) longer than the answer's wait for the order; a
+    // shorter one runs out first, and the effect is delivered again that way.
+    table.timeout_ms = Some(8_000);
+    let runner = start_runner(&office, sinks(&[table]));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while sink.requests().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no delivery");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // What a writer in the middle of moving the order holds, while the sink thinks.
+    let mut holder = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "BEGIN; SELECT id FROM orders WHERE id = {} FOR NO KEY UPDATE",
+        ids[0]
+    )))
+    .execute(&mut holder)
+    .await
+    .unwrap();
+    let first = loop {
+        let attempts = office.effect_attempts(&admin, ids[0]).await.unwrap();
+        if let Some(first) = attempts.into_iter().next() {
+            break first;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no attempt recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_ne!(first.outcome, "delivered");
+    let detail = first.detail.unwrap_or_default();
+    assert!(
+        detail.starts_with(
+            "answer reserve_inventory not applied yet: database error: another writer held"
+        ),
+        "{detail}"
+    );
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    wait_for_effects(&office, &admin, SETTLE, |e| {
+        e.iter().any(|e| e.kind == "inventory.reserve")
+    })
+    .await;
+    stop_runner(runner).await;
+    let history = office.history(&admin, ids[0], false).await.unwrap().0;
+    let reserved = history
+        .iter()
+        .filter(|h| h.event == "reserve_inventory")
+        .count();
+    assert_eq!(reserved, 1);
+    let checks: Vec<String> = sink
+        .requests()
+        .iter()
+        .filter(|r| r.body["effect"] == "inventory.check")
+        .map(|r| r.key.clone())
+        .collect();
+    assert!(checks.len() >= 2, "{checks:?}");
+    assert!(checks.iter().all(|key| *key == checks[0]), "{checks:?}");
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use orderboard::domain::{Actor, OrderId};
-use orderboard::service::{Backoffice, TIMERS_TOGETHER, TimerFiring};
+use orderboard::service::{Backoffice, BulkOutcome, TIMERS_TOGETHER, TimerFiring};
 use orderboard::store::{ApplyRequest, Together};
 use orderboard::workflow::Workflows;
 
@@ -346,4 +346,71 @@ async fn timers_fired_twice_at_once_fire_once() {
         assert!(report.fired.is_empty(), "{}", db.backend);
         assert_eq!(report.refused.len(), 3, "{}", db.backend);
     }
+}
+
+/// An order a stuck session holds (PostgreSQL: a transaction left open on its row) fails a
+/// transition with a sentence once the lock wait is over, and changes nothing; a tick fires
+/// the other timers and says which it left, bulk says so for that order and goes on, and
+/// a tick fires it once the order is let go.
+#[tokio::test]
+async fn an_order_held_past_the_lock_wait_fails_with_a_sentence() {
+    let Some(db) = crate::db::postgres().await else {
+        return;
+    };
+    let (_dir, workflows) = timed_workflows();
+    let office = Backoffice::new(db.store().await, workflows);
+    let (admin, ..) = people(&office).await;
+    let orders = due_orders(&office, &admin, &[("prompt", 2)]).await;
+    let (held, free) = (orders[0].0, orders[1].0);
+    let mut holder = hold_order(&db.url, held).await;
+    let clock = Actor::system_clock();
+    let (ticked, moved) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(
+            office.tick(&admin, Utc::now()),
+            office.advance(&clock, held, "expire", None, Some(1), Utc::now()),
+        )
+    })
+    .await
+    .expect("a held order is waited for a bounded time");
+    let report = ticked.unwrap();
+    let fired: Vec<OrderId> = report.fired.iter().map(|applied| applied.id).collect();
+    assert_eq!(fired, vec![free]);
+    assert_eq!(report.held.len(), 1, "{:?}", report.held);
+    assert!(
+        report.held[0].starts_with(&format!("order {held}: another writer held it")),
+        "{:?}",
+        report.held
+    );
+    let error = moved.unwrap_err();
+    assert!(error.is_busy(), "{error:?}");
+    assert!(
+        error.to_string().contains(
+            "another writer held what this needs for over 10 seconds; nothing was changed"
+        ),
+        "{error}"
+    );
+    // Bulk says so for that order and goes on with the others.
+    let lines = office
+        .bulk(&clock, &[held, free], "expire", None, false, Utc::now())
+        .await
+        .unwrap();
+    let reasons: Vec<String> = lines
+        .iter()
+        .map(|line| match &line.outcome {
+            BulkOutcome::Blocked { reason } => reason.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert!(reasons[0].contains("another writer held"), "{reasons:?}");
+    assert!(!reasons[1].contains("another writer held"), "{reasons:?}");
+    let (history, _) = office.history(&admin, held, false).await.unwrap();
+    assert!(history.iter().all(|entry| entry.event != "expire"));
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let report = office.tick(&admin, Utc::now()).await.unwrap();
+    let fired: Vec<OrderId> = report.fired.iter().map(|applied| applied.id).collect();
+    assert_eq!(fired, vec![held]);
+    assert!(report.held.is_empty());
 }
