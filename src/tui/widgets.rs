@@ -271,6 +271,34 @@ pub fn position_label(offset: usize, height: usize, total: usize) -> Option<Stri
     Some(format!(" lines {}–{last} of {total} ", offset + 1))
 }
 
+/// `input`'s text scrolled to its cursor, with a caret (▏) where typing goes: at most
+/// `width` cells, for a one-line field drawn without the terminal's cursor.
+pub fn input_with_caret(input: &tui_input::Input, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let text_width = width.saturating_sub(1);
+    let (scroll, cursor) = (input.visual_scroll(text_width), input.visual_cursor());
+    let mut shown = String::new();
+    let mut caret = false;
+    let mut column = 0;
+    for c in input.value().chars() {
+        if column >= scroll {
+            if !caret && column >= cursor {
+                shown.push('▏');
+                caret = true;
+            }
+            if column + c.width().unwrap_or(0) > scroll + text_width {
+                break;
+            }
+            shown.push(c);
+        }
+        column += c.width().unwrap_or(0);
+    }
+    if !caret {
+        shown.push('▏');
+    }
+    crate::domain::text::display_safe(&shown).into_owned()
+}
+
 /// A one-line text field showing `input` scrolled to its cursor, `width` cells wide.
 pub fn input_line(input: &tui_input::Input, width: usize, theme: &Theme) -> Line<'static> {
     let field_width = width.saturating_sub(2);
@@ -286,6 +314,22 @@ pub fn input_line(input: &tui_input::Input, width: usize, theme: &Theme) -> Line
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_input_shows_the_cells_around_its_cursor_and_the_caret() {
+        let long = "a".repeat(70) + "bcdefghij";
+        let mut input = tui_input::Input::new(long);
+        assert_eq!(input_with_caret(&input, 10), "bcdefghij▏");
+        input = input.with_cursor(3);
+        assert_eq!(input_with_caret(&input, 10), "aaa▏aaaaaa");
+        input = input.with_cursor(75);
+        assert_eq!(input_with_caret(&input, 10), "aaaabcdef▏");
+        assert_eq!(
+            input_with_caret(&tui_input::Input::new("ab".into()), 10),
+            "ab▏"
+        );
+        assert_eq!(input_with_caret(&tui_input::Input::default(), 0), "▏");
+    }
 
     #[test]
     fn wrapping_cuts_rows_at_the_width_and_keeps_styles() {

@@ -126,6 +126,17 @@ fn board_screens() {
         press(&mut app, msgs);
         app
     });
+    // A text longer than the footer: it scrolls to the cursor (here moved back a word), the
+    // caret shows where typing goes, and the hints give way.
+    snapshot("board_filter_typing_past_the_width", |size| {
+        let mut app = seller_board(size);
+        let mut msgs = vec![key(KeyCode::Char('/'))];
+        let long = "poster for the lighthouse keepers' association, minimal, ".repeat(3);
+        msgs.extend(typed(&format!("{long}last words")));
+        msgs.extend((0..6).map(|_| key(KeyCode::Left)));
+        press(&mut app, msgs);
+        app
+    });
     // A text in more orders than a search reads: the header says the newest are shown.
     snapshot("board_search_over_the_cap", |size| {
         let mut app = seller_board(size);

@@ -17,7 +17,9 @@ use crate::tui::layout::{CARD_HEIGHT, COLUMN_FOOTER, COLUMN_HEADER, board_geomet
 use crate::tui::msg::ConnectionState;
 use crate::tui::theme::Theme;
 use crate::tui::view::DrawContext;
-use crate::tui::widgets::{age, hint_spans, label_with_count, pad, shorten, truncate};
+use crate::tui::widgets::{
+    age, hint_spans, input_with_caret, label_with_count, pad, shorten, truncate,
+};
 
 const RECONNECTING: &str = " ⟳ reconnecting… ";
 
@@ -382,17 +384,24 @@ impl BoardScreen {
     fn draw_footer(&self, context: &DrawContext, area: Rect, buf: &mut Buffer) {
         let theme = context.theme;
         if let Some(input) = &self.filters.input {
-            let mut spans = vec![
-                Span::styled("filter: ", theme.key_hint),
-                Span::styled(display_safe(input.value()).into_owned(), theme.text),
-                Span::styled("▏", theme.key_hint),
-                Span::raw("   "),
-            ];
+            const LABEL: &str = "filter: ";
             let hints = context.keymap.input.hints(&[
                 crate::tui::action::InputAction::Submit,
                 crate::tui::action::InputAction::Cancel,
             ]);
-            spans.extend(hint_spans(&hints, " · ", theme));
+            let room = (area.width as usize).saturating_sub(LABEL.len());
+            let typed = unicode_width::UnicodeWidthStr::width(input.value()) + 1;
+            // The hints give way to a long text, which scrolls to its cursor.
+            let hinted = typed + 3 + hints_width(&hints) <= room;
+            let field = if hinted { typed } else { room };
+            let mut spans = vec![
+                Span::styled(LABEL, theme.key_hint),
+                Span::styled(input_with_caret(input, field), theme.text),
+            ];
+            if hinted {
+                spans.push(Span::raw("   "));
+                spans.extend(hint_spans(&hints, " · ", theme));
+            }
             Paragraph::new(Line::from(spans)).render(area, buf);
             return;
         }

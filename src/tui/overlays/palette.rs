@@ -20,7 +20,7 @@ use crate::tui::fuzzy::{MAX_QUERY, score};
 use crate::tui::keymap::{Bindings, KeyMap};
 use crate::tui::theme::ThemeName;
 use crate::tui::view::DrawContext;
-use crate::tui::widgets::{hint_spans, pad, popup, truncate};
+use crate::tui::widgets::{hint_spans, input_with_caret, pad, popup, truncate};
 
 /// Widest the palette gets on a large terminal.
 const MAX_WIDTH: u16 = 80;
@@ -215,12 +215,10 @@ impl Palette {
         let title = format!(" Commands · {} of {} ", self.shown.len(), self.items.len());
         let inner = popup(area, width, rows as u16 + CHROME, title, theme, buf);
         let inner_width = inner.width as usize;
-        let query = display_safe(self.input.value()).into_owned();
-        let scroll = self.input.visual_scroll(inner_width.saturating_sub(3));
-        let visible: String = query.chars().skip(scroll).collect();
+        let typed = input_with_caret(&self.input, inner_width.saturating_sub(2));
         let mut lines = vec![
             Line::from(Span::styled(
-                pad(&format!("> {visible}▏"), inner_width),
+                pad(&format!("> {typed}"), inner_width),
                 theme.highlight,
             )),
             Line::from(""),
