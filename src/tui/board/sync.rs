@@ -198,9 +198,21 @@ impl BoardScreen {
                 self.overlay = None;
                 self.sync.follow = Some(applied.id);
                 self.sync.followed.insert(applied.history_id);
+                // In the workflow's words, as the columns and the menu say them.
+                let workflow = context.workflows.get(&self.workflow);
+                let state = |id: &str| {
+                    workflow
+                        .and_then(|w| w.state(id))
+                        .map_or(id.to_string(), |s| s.label.clone())
+                };
+                let event = workflow
+                    .and_then(|w| w.candidates(&applied.event).next())
+                    .map_or(applied.event.clone(), |t| t.label.clone());
                 *context.status = Status::info(format!(
-                    "order #{}: {} → {} ({})",
-                    applied.id, applied.from, applied.to, applied.event
+                    "order #{}: {} → {} ({event})",
+                    applied.id,
+                    state(&applied.from),
+                    state(&applied.to)
                 ));
                 let event = self.own_event(&applied, context);
                 vec![Effect::FollowEvent {
