@@ -92,6 +92,14 @@ impl Problem {
                     ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
                 };
             }
+            // The database went away or every connection is taken: no fault of the request.
+            ErrorKind::Unexpected if error.is_connection_lost() => {
+                tracing::warn!(%error, "request failed: the database does not answer");
+                return Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database does not answer right now; try again",
+                );
+            }
             ErrorKind::Unexpected => {
                 tracing::error!(%error, "request failed");
                 return Problem::new(

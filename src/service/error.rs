@@ -117,9 +117,9 @@ impl ServiceError {
     /// written, and trying again later may work.
     pub fn is_busy(&self) -> bool {
         match self {
-            ServiceError::Store(store) | ServiceError::Apply(ApplyError::Store(store)) => {
-                store.is_busy()
-            }
+            ServiceError::Store(store)
+            | ServiceError::Apply(ApplyError::Store(store))
+            | ServiceError::SignIn(SignInError::Store(store)) => store.is_busy(),
             _ => false,
         }
     }

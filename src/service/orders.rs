@@ -426,7 +426,7 @@ impl Backoffice {
                     TimerFiring::Fired(applied) => report.fired.push(applied),
                     TimerFiring::Taken => report.already_fired += 1,
                     TimerFiring::Held => report.held.push(format!(
-                        "order {}: another writer held it for over {} seconds; its timer is left for the next tick",
+                        "order {}: another writer held it for over {} s; its timer is left for the next tick",
                         timer.order_id,
                         crate::store::LOCK_WAIT.as_secs()
                     )),

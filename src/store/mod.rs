@@ -34,7 +34,7 @@ pub enum StoreError {
     Duplicate(String),
     #[error("the database holds unreadable data: {0}")]
     Corrupt(String),
-    #[error("database error: {}", database_message(.0))]
+    #[error("{}", database_message(.0))]
     Database(#[from] sqlx::Error),
 }
 
@@ -90,14 +90,16 @@ fn is_busy(error: &sqlx::Error) -> bool {
     }
 }
 
+/// What a failed statement says: a wait given up is no fault, and says so (short enough for
+/// an 80-column status line); anything else is a database error.
 fn database_message(error: &sqlx::Error) -> String {
     match error {
         _ if is_busy(error) => format!(
-            "another writer held what this needs for over {} seconds; nothing was changed, try again",
+            "another writer held it for over {} s; nothing was changed, try again",
             LOCK_WAIT.as_secs()
         ),
-        sqlx::Error::Database(e) => e.message().to_string(),
-        other => other.to_string(),
+        sqlx::Error::Database(e) => format!("database error: {}", e.message()),
+        other => format!("database error: {other}"),
     }
 }
 

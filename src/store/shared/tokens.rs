@@ -89,12 +89,24 @@ macro_rules! token_queries {
                     });
                     if stale {
                         let now = micros(now);
-                        sqlx::query::<$db>(sql::TOUCH_TOKEN)
+                        let touched = sqlx::query::<$db>(sql::TOUCH_TOKEN)
                             .bind(token_hash)
                             .bind(now)
                             .bind(now - TOUCH_EVERY)
                             .execute(&self.pool)
-                            .await?;
+                            .await
+                            .map_err(StoreError::from);
+                        // A note of use is not worth refusing the request for: when another
+                        // writer holds the database (SQLite) or the row past the lock wait,
+                        // the next use notes it.
+                        match touched {
+                            Err(error) if error.is_busy() => {
+                                tracing::info!(%error, "token use not noted this time");
+                            }
+                            other => {
+                                other?;
+                            }
+                        }
                     }
                     Ok(token)
                 }

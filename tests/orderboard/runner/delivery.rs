@@ -527,7 +527,7 @@ async fn a_sinks_answer_for_a_held_order_is_delivered_again_not_lost() {
     let detail = first.detail.unwrap_or_default();
     assert!(
         detail.starts_with(
-            "answer reserve_inventory not applied yet: database error: another writer held"
+            "answer reserve_inventory not applied yet: another writer held it for over 10 s"
         ),
         "{detail}"
     );

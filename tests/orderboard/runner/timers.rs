@@ -384,9 +384,9 @@ async fn an_order_held_past_the_lock_wait_fails_with_a_sentence() {
     let error = moved.unwrap_err();
     assert!(error.is_busy(), "{error:?}");
     assert!(
-        error.to_string().contains(
-            "another writer held what this needs for over 10 seconds; nothing was changed"
-        ),
+        error
+            .to_string()
+            .contains("another writer held it for over 10 s; nothing was changed, try again"),
         "{error}"
     );
     // Bulk says so for that order and goes on with the others.
