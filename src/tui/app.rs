@@ -206,6 +206,19 @@ impl App {
     }
 }
 
+impl App {
+    /// Whether a change to orders was still under way (sent, not answered) when the app
+    /// quit: the process finishes it before it exits, and the terminal says so.
+    pub fn change_in_flight(&self) -> bool {
+        match &self.screen {
+            Screen::Board(board) => {
+                board.sync.change_sent || board.overlay.as_ref().is_some_and(|o| o.changing())
+            }
+            Screen::Login(_) => false,
+        }
+    }
+}
+
 fn step(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => app.now = now,

@@ -251,7 +251,10 @@ fn applied(id: i64, event: &str, from: &str, to: &str, history_id: i64) -> Appli
 #[test]
 fn our_change_moves_the_card_once_and_the_selection_follows() {
     let (mut app, _) = signed_in(seller(), (120, 40));
+    assert!(!app.change_in_flight());
     press(&mut app, [key(KeyCode::Enter), key(KeyCode::Enter)]);
+    // Sent and not yet answered: quitting now would leave it under way.
+    assert!(app.change_in_flight());
     let effects = update(
         &mut app,
         Msg::Applied(Ok(applied(
@@ -265,6 +268,7 @@ fn our_change_moves_the_card_once_and_the_selection_follows() {
     let [Effect::FollowEvent { event, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
+    assert!(!app.change_in_flight());
     let mut moved = card(11, "inprogress", "Logo design", "carol", 48);
     moved.version = 2;
     let effects = update(

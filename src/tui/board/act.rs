@@ -255,6 +255,7 @@ impl BoardScreen {
         if self.viewer.is_some() {
             return Vec::new();
         }
+        self.sync.change_sent = true;
         let effect = match choice.pick {
             Pick::Transition(transition) => Effect::Apply {
                 actor: self.actor.clone(),
@@ -282,6 +283,7 @@ impl BoardScreen {
         order_id: OrderId,
         result: Result<String, String>,
     ) -> Vec<Effect> {
+        self.sync.change_sent = false;
         self.overlay = None;
         *context.status = match result {
             Ok(done) => Status::info(done),

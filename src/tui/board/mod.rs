@@ -196,6 +196,8 @@ pub struct LiveSync {
     /// A note typed for an order before a lost race (or a declined confirmation), offered
     /// again in that order's next note box.
     pub kept_note: Option<(OrderId, String)>,
+    /// A transition or an effect's settlement was sent and has not been answered yet.
+    pub change_sent: bool,
 }
 
 pub struct BoardScreen {

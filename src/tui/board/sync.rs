@@ -193,6 +193,7 @@ impl BoardScreen {
         context: &mut Context,
         result: Result<Applied, ApplyFailure>,
     ) -> Vec<Effect> {
+        self.sync.change_sent = false;
         match result {
             Ok(applied) => {
                 self.overlay = None;

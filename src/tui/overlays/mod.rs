@@ -43,6 +43,14 @@ pub enum Overlay {
     Prompt(Prompt),
 }
 
+impl Overlay {
+    /// Whether changes to orders it sent are still under way (bulk; a single transition is
+    /// the board's `change_sent`).
+    pub fn changing(&self) -> bool {
+        matches!(self, Overlay::Bulk(form) if matches!(form.stage, bulk::BulkStage::Applying { .. }))
+    }
+}
+
 /// What the user picked in an order's menu, at the version they saw.
 #[derive(Clone, Debug)]
 pub struct Choice {

@@ -75,14 +75,24 @@ pub async fn run(desk: Desk, options: Options) -> std::io::Result<()> {
         DisableBracketedPaste
     );
     ratatui::restore();
-    outcome
+    if matches!(outcome, Ok(true)) {
+        // It may still commit after the screen is gone: say so, rather than leave a blank,
+        // silent wait and a user guessing.
+        eprintln!(
+            "orderboard: a change you sent was still under way; it finishes or gives up within {} s. \
+             The order's history will say which.",
+            crate::store::LOCK_WAIT.as_secs()
+        );
+    }
+    outcome.map(|_| ())
 }
 
+/// Runs the app until it quits; whether a change to orders was still under way then.
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     desk: Desk,
     options: Options,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let size = terminal.size()?;
     let mut app = App::new(
         options.keymap,
@@ -118,7 +128,7 @@ async fn event_loop(
     for input in inputs {
         input.abort();
     }
-    result
+    result.map(|()| app.change_in_flight())
 }
 
 /// The themes, and the one drawn with.
