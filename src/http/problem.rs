@@ -178,6 +178,11 @@ impl IntoResponse for Problem {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A held order or a database coming back: worth trying again shortly (a route
+            // with a better idea, such as the feed's streams, sets its own).
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
         response
     }
 }

@@ -210,6 +210,7 @@ async fn an_event_on_an_order_held_past_the_lock_wait_is_answered_503() {
     let (status, detail) = held.problem();
     assert_eq!(status, 503, "{}", held.body);
     assert_eq!(held.body["type"], "urn:orderboard:problem:busy");
+    assert_eq!(held.header("retry-after"), "2");
     assert_eq!(
         detail,
         "another writer held it for over 10 s; nothing was changed, try again"
