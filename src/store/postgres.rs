@@ -115,25 +115,17 @@ impl PgStore {
     ) -> Result<MatchSet, StoreError> {
         let wanted = MATCHES_READ + 1;
         let newest_first = super::by_visibility(visibility, super::sql::PG_MATCH_SETS);
+        let by_index = super::by_visibility(visibility, super::sql::PG_MATCH_SETS_BY_INDEX);
+        let read = |sql, ids, limit| self.matches_in(sql, visibility, text, query, ids, limit);
         let newest = newest.max(1);
         let floor = self.max_order_id().await?.saturating_sub(newest) + 1;
         if floor <= 1 {
             // Few enough orders that any plan reads a bounded number.
-            let found = self
-                .matches_in(newest_first, visibility, text, query, (None, None), wanted)
-                .await?;
-            return Ok(MatchSet::new(found));
+            return Ok(MatchSet::new(
+                read(newest_first, (None, None), wanted).await?,
+            ));
         }
-        let mut found = self
-            .matches_in(
-                newest_first,
-                visibility,
-                text,
-                query,
-                (Some(floor), None),
-                wanted,
-            )
-            .await?;
+        let mut found = read(newest_first, (Some(floor), None), wanted).await?;
         // The older ones: newest first across the ids the rate seen calls for (twice that,
         // bounded, in case the rate was high by chance), then any still missing through the
         // index, so that a text common among the newest only is not read for through the
@@ -144,32 +136,11 @@ impl PgStore {
                 newest_first_span(found.len(), newest, floor - 1, wanted - found.len())
         {
             let from = (below - span > 1).then_some(below - span);
-            let older = self
-                .matches_in(
-                    newest_first,
-                    visibility,
-                    text,
-                    query,
-                    (from, Some(below)),
-                    wanted - found.len(),
-                )
-                .await?;
-            found.extend(older);
+            found.extend(read(newest_first, (from, Some(below)), wanted - found.len()).await?);
             below = from.unwrap_or(1);
         }
         if found.len() < wanted && below > 1 {
-            let by_index = super::by_visibility(visibility, super::sql::PG_MATCH_SETS_BY_INDEX);
-            let older = self
-                .matches_in(
-                    by_index,
-                    visibility,
-                    text,
-                    query,
-                    (None, Some(below)),
-                    wanted - found.len(),
-                )
-                .await?;
-            found.extend(older);
+            found.extend(read(by_index, (None, Some(below)), wanted - found.len()).await?);
         }
         Ok(MatchSet::new(found))
     }
