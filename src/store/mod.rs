@@ -34,6 +34,8 @@ pub enum StoreError {
     Duplicate(String),
     #[error("the database holds unreadable data: {0}")]
     Corrupt(String),
+    #[error("{}", busy_message())]
+    Busy,
     #[error("{}", database_message(.0))]
     Database(#[from] sqlx::Error),
 }
@@ -67,7 +69,11 @@ impl StoreError {
     /// Whether another writer held what the statement needed for longer than `LOCK_WAIT`:
     /// nothing was written, and trying again later may work.
     pub fn is_busy(&self) -> bool {
-        matches!(self, StoreError::Database(error) if is_busy(error))
+        match self {
+            StoreError::Busy => true,
+            StoreError::Database(error) => is_busy(error),
+            _ => false,
+        }
     }
 }
 
@@ -94,13 +100,17 @@ fn is_busy(error: &sqlx::Error) -> bool {
 /// an 80-column status line); anything else is a database error.
 fn database_message(error: &sqlx::Error) -> String {
     match error {
-        _ if is_busy(error) => format!(
-            "another writer held it for over {} s; nothing was changed, try again",
-            LOCK_WAIT.as_secs()
-        ),
+        _ if is_busy(error) => busy_message(),
         sqlx::Error::Database(e) => format!("database error: {}", e.message()),
         other => format!("database error: {other}"),
     }
+}
+
+fn busy_message() -> String {
+    format!(
+        "another writer held it for over {} s; nothing was changed, try again",
+        LOCK_WAIT.as_secs()
+    )
 }
 
 /// SQLite keeps nanoseconds, Postgres microseconds: truncate so both round-trip the same.

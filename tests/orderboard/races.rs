@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use orderboard::service::ServiceError;
-use orderboard::store::ApplyError;
+use orderboard::store::{ApplyError, Store};
 
 use crate::db::{TestDb, both};
 use crate::support::test_now;
@@ -54,6 +54,62 @@ async fn sixteen_racers_one_winner_on_both_backends() {
     for db in both().await {
         sixteen_racers(&db).await;
     }
+}
+
+/// On SQLite a process's write transactions take turns on one connection instead of racing
+/// for the file's lock: sixteen writers on sixteen orders all commit. One that waits for
+/// that connection past the lock wait (held here by a transaction left open on it) is
+/// refused as busy, with its sentence, and changes nothing: the file is local, so it is no
+/// lost database (which the TUI would show as "reconnecting").
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_writers_in_one_process_take_turns() {
+    let db = crate::db::sqlite();
+    let (backoffice, store) = db.parts().await;
+    let (admin, seller, _, _) = people(&backoffice).await;
+    let mut ids = Vec::new();
+    for _ in 0..17 {
+        let id = backoffice
+            .create_order(&admin, draft("marketplace"), test_now())
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let held_back = ids.pop().unwrap();
+    let accept = |id| {
+        let (backoffice, seller) = (backoffice.clone(), seller.clone());
+        async move {
+            backoffice
+                .advance(&seller, id, "order.accepted", None, Some(1), test_now())
+                .await
+        }
+    };
+    let writers: Vec<_> = ids.iter().map(|id| tokio::spawn(accept(*id))).collect();
+    for writer in writers {
+        writer.await.unwrap().unwrap();
+    }
+    for id in &ids {
+        assert_eq!(store.history(*id).await.unwrap().len(), 1);
+    }
+    let Store::Sqlite(sqlite) = &store else {
+        unreachable!("crate::db::sqlite() is a SQLite file")
+    };
+    let holder = sqlite.writer().begin_with("BEGIN IMMEDIATE").await.unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(60), accept(held_back))
+        .await
+        .expect("the writer is waited for a bounded time")
+        .unwrap_err();
+    assert!(error.is_busy(), "{error:?}");
+    assert!(!error.is_connection_lost(), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("another writer held it for over 10 s; nothing was changed, try again"),
+        "{error}"
+    );
+    assert!(store.history(held_back).await.unwrap().is_empty());
+    holder.rollback().await.unwrap();
+    accept(held_back).await.unwrap();
+    assert_eq!(store.history(held_back).await.unwrap().len(), 1);
 }
 
 /// The same race across 16 OS processes of the real binary.

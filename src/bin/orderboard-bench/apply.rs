@@ -229,7 +229,7 @@ async fn raw_accept(store: &Store, id: i64, locked: bool) -> Result<()> {
     }
     match store {
         Store::Sqlite(s) => {
-            let tx = s.pool().begin_with("BEGIN IMMEDIATE").await?;
+            let tx = s.writer().begin_with("BEGIN IMMEDIATE").await?;
             let mut tx = transition!(tx, sqlx::Sqlite);
             sqlx::query_scalar::<sqlx::Sqlite, i64>(HISTORY)
                 .bind(id)
