@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
@@ -188,13 +189,18 @@ impl SqliteStore {
 
     /// Every write starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
     /// writes fails at once with "database is locked" under contention, busy timeout or not.
-    /// Waiting for the writer connection longer than the lock wait is the same refusal as
-    /// waiting for another process's lock: the file is local, so it is no lost connection.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
-            Err(sqlx::Error::PoolTimedOut) => Err(StoreError::Busy),
-            begun => Ok(begun?),
-        }
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(writer_wait)
+    }
+
+    /// A connection for one statement that writes (a session, a token, a user): the writer,
+    /// so that it takes its turn with the write transactions instead of meeting the busy
+    /// handler's sleeps.
+    async fn write_connection(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
+        self.writer.acquire().await.map_err(writer_wait)
     }
 
     /// Bulk writes touch index pages all over the file: a large page cache for this one
@@ -297,6 +303,15 @@ fn create_owner_only(path: &Path) -> Result<bool, StoreError> {
             "cannot create sqlite://{}: {e}",
             path.display()
         ))),
+    }
+}
+
+/// Waiting for the writer connection longer than the lock wait is the same refusal as
+/// waiting for another process's lock: the file is local, so it is no lost connection.
+fn writer_wait(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::PoolTimedOut => StoreError::Busy,
+        other => other.into(),
     }
 }
 

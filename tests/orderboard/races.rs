@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use orderboard::service::ServiceError;
-use orderboard::store::{ApplyError, Store};
+use orderboard::store::{ApplyError, Store, StoreError};
 
 use crate::db::{TestDb, both};
 use crate::support::test_now;
@@ -57,10 +57,11 @@ async fn sixteen_racers_one_winner_on_both_backends() {
 }
 
 /// On SQLite a process's write transactions take turns on one connection instead of racing
-/// for the file's lock: sixteen writers on sixteen orders all commit. One that waits for
-/// that connection past the lock wait (held here by a transaction left open on it) is
-/// refused as busy, with its sentence, and changes nothing: the file is local, so it is no
-/// lost database (which the TUI would show as "reconnecting").
+/// for the file's lock: sixteen writers on sixteen orders all commit. A transition or a
+/// one-statement write that waits for that connection past the lock wait (held here by a
+/// transaction left open on it) is refused as busy, with its sentence, and changes nothing:
+/// the file is local, so it is no lost database (which the TUI would show as
+/// "reconnecting").
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_writers_in_one_process_take_turns() {
     let db = crate::db::sqlite();
@@ -93,22 +94,44 @@ async fn sqlite_writers_in_one_process_take_turns() {
     let Store::Sqlite(sqlite) = &store else {
         unreachable!("crate::db::sqlite() is a SQLite file")
     };
+    assert_eq!(sqlite.writer().options().get_max_connections(), 1);
     let holder = sqlite.writer().begin_with("BEGIN IMMEDIATE").await.unwrap();
-    let error = tokio::time::timeout(Duration::from_secs(60), accept(held_back))
-        .await
-        .expect("the writer is waited for a bounded time")
-        .unwrap_err();
-    assert!(error.is_busy(), "{error:?}");
-    assert!(!error.is_connection_lost(), "{error:?}");
+    // A transition and a one-statement write (a new token) both wait for the writer.
+    let (moved, token) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(
+            accept(held_back),
+            backoffice.add_token(&admin, "waits-its-turn", "sam", test_now())
+        )
+    })
+    .await
+    .expect("the writer is waited for a bounded time");
+    let error = moved.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Apply(ApplyError::Store(StoreError::Busy))
+        ),
+        "{error:?}"
+    );
+    assert!(error.is_busy() && !error.is_connection_lost(), "{error:?}");
     assert!(
         error
             .to_string()
             .contains("another writer held it for over 10 s; nothing was changed, try again"),
         "{error}"
     );
+    let error = token.unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Store(StoreError::Busy)),
+        "{error:?}"
+    );
     assert!(store.history(held_back).await.unwrap().is_empty());
     holder.rollback().await.unwrap();
     accept(held_back).await.unwrap();
+    backoffice
+        .add_token(&admin, "waits-its-turn", "sam", test_now())
+        .await
+        .unwrap();
     assert_eq!(store.history(held_back).await.unwrap().len(), 1);
 }
 

@@ -63,12 +63,18 @@ macro_rules! seeding {
                 pub async fn bulk_insert(&self, orders: &[SeededOrder]) -> Result<(), StoreError> {
                     let mut tx = self.begin_write().await?;
                     Self::prepare_bulk(&mut tx).await?;
-                    Self::insert_seeded_orders(&mut tx, orders).await?;
-                    let transitions = seeded_transitions(orders);
-                    Self::insert_seeded_history(&mut tx, &transitions).await?;
-                    Self::insert_seeded_effects(&mut tx, &seeded_effects(&transitions)).await?;
-                    Self::insert_seeded_ledger(&mut tx, &seeded_ledger(&transitions)).await?;
+                    let written = async {
+                        Self::insert_seeded_orders(&mut tx, orders).await?;
+                        let transitions = seeded_transitions(orders);
+                        Self::insert_seeded_history(&mut tx, &transitions).await?;
+                        Self::insert_seeded_effects(&mut tx, &seeded_effects(&transitions)).await?;
+                        Self::insert_seeded_ledger(&mut tx, &seeded_ledger(&transitions)).await
+                    }
+                    .await;
+                    // Failed or not, the connection goes back to the pool (on SQLite, the
+                    // one every write takes) with the ordinary cache and heap limit.
                     Self::finish_bulk(&mut tx).await?;
+                    written?;
                     tx.commit().await?;
                     Ok(())
                 }

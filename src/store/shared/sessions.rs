@@ -25,7 +25,7 @@ macro_rules! session_queries {
                         .bind(source)
                         .bind(micros(now))
                         .bind(micros(expires_at))
-                        .fetch_one(&self.pool)
+                        .fetch_one(&mut *self.write_connection().await?)
                         .await?)
                 }
 
@@ -60,7 +60,7 @@ macro_rules! session_queries {
                         .bind(session.id)
                         .bind(now)
                         .bind(now - every)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(())
                 }
@@ -76,7 +76,7 @@ macro_rules! session_queries {
                         .bind(id)
                         .bind(micros(now))
                         .bind(by)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -92,7 +92,7 @@ macro_rules! session_queries {
                         .bind(user)
                         .bind(micros(now))
                         .bind(keep)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(())
                 }
@@ -108,7 +108,7 @@ macro_rules! session_queries {
                         .bind(user)
                         .bind(micros(now))
                         .bind(by)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(done.rows_affected())
                 }

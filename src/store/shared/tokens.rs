@@ -37,7 +37,7 @@ macro_rules! token_queries {
                         .bind(user)
                         .bind(token_hash)
                         .bind(micros(now))
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await
                         .map_err(|e| duplicate_token(name, e))?;
                     Ok(())
@@ -67,7 +67,7 @@ macro_rules! token_queries {
                     let done = sqlx::query::<$db>(sql::REVOKE_TOKEN)
                         .bind(name)
                         .bind(micros(now))
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -89,13 +89,16 @@ macro_rules! token_queries {
                     });
                     if stale {
                         let now = micros(now);
-                        let touched = sqlx::query::<$db>(sql::TOUCH_TOKEN)
-                            .bind(token_hash)
-                            .bind(now)
-                            .bind(now - TOUCH_EVERY)
-                            .execute(&self.pool)
-                            .await
-                            .map_err(StoreError::from);
+                        let touched = match self.write_connection().await {
+                            Ok(mut connection) => sqlx::query::<$db>(sql::TOUCH_TOKEN)
+                                .bind(token_hash)
+                                .bind(now)
+                                .bind(now - TOUCH_EVERY)
+                                .execute(&mut *connection)
+                                .await
+                                .map_err(StoreError::from),
+                            Err(error) => Err(error),
+                        };
                         // A note of use is not worth refusing the request for: when another
                         // writer holds the database (SQLite) or the row past the lock wait,
                         // the next use notes it.
@@ -123,7 +126,7 @@ macro_rules! token_queries {
                         .bind(user)
                         .bind(key)
                         .bind(micros(now))
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.write_connection().await?)
                         .await?;
                     if claimed.is_some() {
                         return Ok(None);
@@ -154,7 +157,7 @@ macro_rules! token_queries {
                         .bind(response.status)
                         .bind(response.body.as_deref())
                         .bind(response.location.as_deref())
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(())
                 }
@@ -167,7 +170,7 @@ macro_rules! token_queries {
                     sqlx::query::<$db>(sql::RELEASE_IDEMPOTENCY_KEY)
                         .bind(user)
                         .bind(key)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(())
                 }

@@ -45,7 +45,7 @@ macro_rules! user_queries {
                         .bind(role.as_str())
                         .bind(password_hash)
                         .bind(micros(now))
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await
                         .map_err(|e| duplicate_user(name, e))?;
                     Ok(())
@@ -107,7 +107,7 @@ macro_rules! user_queries {
                     let done = sqlx::query::<$db>(sql::SET_USER_DISABLED)
                         .bind(name)
                         .bind(disabled)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -237,7 +237,7 @@ macro_rules! user_queries {
                 pub async fn release_sign_in_lease(&self, subject: &str) -> Result<(), StoreError> {
                     sqlx::query::<$db>(sql::RELEASE_SIGN_IN_LEASE)
                         .bind(subject)
-                        .execute(&self.pool)
+                        .execute(&mut *self.write_connection().await?)
                         .await?;
                     Ok(())
                 }
