@@ -77,10 +77,11 @@ pub async fn run(desk: Desk, options: Options) -> std::io::Result<()> {
     ratatui::restore();
     if matches!(outcome, Ok(true)) {
         // It may still commit after the screen is gone: say so, rather than leave a blank,
-        // silent wait and a user guessing.
+        // silent wait and a user guessing. No total time is promised: a write may wait its
+        // turn for the writer, then for another process's lock, each up to the lock wait.
         eprintln!(
-            "orderboard: a change you sent was still under way; it finishes or gives up within {} s. \
-             The order's history will say which.",
+            "orderboard: a change you sent was still under way; it finishes, or gives up once \
+             another writer has held the order for over {} s. The order's history will say which.",
             crate::store::LOCK_WAIT.as_secs()
         );
     }
