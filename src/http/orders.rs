@@ -122,23 +122,22 @@ pub async fn create_order(
     match office.claim_idempotency_key(actor, key, now).await? {
         IdempotencyClaim::First => match create(&state, &caller, draft, now).await {
             Ok(response) => {
-                if let Err(error) = office.complete_idempotency_key(actor, key, &response).await {
-                    // The order exists: answer it; retries of this key will be refused.
-                    tracing::error!(%error, "could not keep the response of an idempotency key");
-                }
+                office
+                    .settle_idempotency_key(actor, key, Some(&response))
+                    .await;
                 Ok(replay(&response))
             }
             Err(problem) => {
-                if let Err(error) = office.release_idempotency_key(actor, key).await {
-                    tracing::error!(%error, "could not release an idempotency key");
-                }
+                office.settle_idempotency_key(actor, key, None).await;
                 Err(problem)
             }
         },
         IdempotencyClaim::Replay(response) => Ok(replay(&response)),
         IdempotencyClaim::InProgress => Err(Problem::new(
             StatusCode::CONFLICT,
-            "a request with this Idempotency-Key is still in progress or was cut off; use a new key",
+            "a request with this Idempotency-Key is still in progress (or its server stopped \
+             midway); try again shortly, and if this persists, check whether the order exists \
+             before using a new key",
         )),
     }
 }

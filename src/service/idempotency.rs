@@ -3,9 +3,10 @@
 //!
 //! A key is claimed before the order is created and completed with the response after, so of
 //! two concurrent requests with one key only one creates; the other is told it is still in
-//! progress. A request that fails gives its key back. A process killed between creating and
-//! completing leaves the key claimed for good: its retries are refused rather than risking a
-//! second order.
+//! progress. A request that fails gives its key back. A database held or away at that moment
+//! delays the settling (`settle_idempotency_key` tries again); a process killed between
+//! creating and completing leaves the key claimed for good: its retries are refused rather
+//! than risking a second order.
 
 use chrono::{DateTime, Utc};
 
@@ -13,6 +14,11 @@ use super::{Backoffice, ServiceError};
 use crate::domain::Actor;
 use crate::domain::access::Permission;
 use crate::store::StoredResponse;
+
+/// How often, and how many times, a key the database did not take is settled again:
+/// every 2 s for 10 minutes.
+const SETTLE_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const SETTLE_TRIES: u32 = 300;
 
 /// Longest key: enough for a UUID or a client's own scheme, short enough for an index.
 const MAX_KEY_LEN: usize = 255;
@@ -74,30 +80,69 @@ impl Backoffice {
         )
     }
 
-    /// Keeps the first response for the key's retries.
-    pub async fn complete_idempotency_key(
+    /// Settles a claimed key: keeps `response` for the key's retries (the order was created),
+    /// or gives the key back (`None`: nothing was created, so a retry is tried afresh).
+    ///
+    /// A database held past the lock wait, or away, must not leave the key claimed for good:
+    /// its retries would be refused as in progress forever, and a client then told to use a
+    /// new key could create the order twice. So a settlement that meets either is tried again
+    /// in the background, every `SETTLE_AGAIN_EVERY` for up to `SETTLE_TRIES` tries, while the
+    /// retries are told the request is still in progress.
+    pub async fn settle_idempotency_key(
         &self,
         actor: &Actor,
         key: &str,
-        response: &IdempotentResponse,
-    ) -> Result<(), ServiceError> {
-        let stored = StoredResponse {
-            status: Some(i64::from(response.status)),
-            body: Some(response.body.clone()),
-            location: response.location.clone(),
+        response: Option<&IdempotentResponse>,
+    ) {
+        let error = match self.try_settle(&actor.name, key, response).await {
+            Ok(()) => return,
+            Err(error) => error,
         };
-        Ok(self
-            .store
-            .complete_idempotency_key(&actor.name, key, &stored)
-            .await?)
+        if !(error.is_busy() || error.is_connection_lost()) {
+            tracing::error!(%error, "could not settle an idempotency key");
+            return;
+        }
+        tracing::warn!(%error, "an idempotency key is not settled yet; trying again");
+        let (office, user, key) = (self.clone(), actor.name.clone(), key.to_owned());
+        let response = response.cloned();
+        tokio::spawn(async move {
+            for _ in 0..SETTLE_TRIES {
+                tokio::time::sleep(SETTLE_AGAIN_EVERY).await;
+                match office.try_settle(&user, &key, response.as_ref()).await {
+                    Ok(()) => {
+                        tracing::info!("an idempotency key is settled after all");
+                        return;
+                    }
+                    Err(error) if error.is_busy() || error.is_connection_lost() => {}
+                    Err(error) => {
+                        tracing::error!(%error, "could not settle an idempotency key");
+                        return;
+                    }
+                }
+            }
+            tracing::error!("an idempotency key stays claimed: the database did not take it");
+        });
     }
 
-    /// Gives a key back after its request failed, so a retry is tried afresh.
-    pub async fn release_idempotency_key(
+    async fn try_settle(
         &self,
-        actor: &Actor,
+        user: &str,
         key: &str,
+        response: Option<&IdempotentResponse>,
     ) -> Result<(), ServiceError> {
-        Ok(self.store.release_idempotency_key(&actor.name, key).await?)
+        match response {
+            Some(response) => {
+                let stored = StoredResponse {
+                    status: Some(i64::from(response.status)),
+                    body: Some(response.body.clone()),
+                    location: response.location.clone(),
+                };
+                self.store
+                    .complete_idempotency_key(user, key, &stored)
+                    .await?;
+            }
+            None => self.store.release_idempotency_key(user, key).await?,
+        }
+        Ok(())
     }
 }

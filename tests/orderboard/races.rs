@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use orderboard::service::ServiceError;
+use orderboard::service::{IdempotencyClaim, IdempotentResponse, ServiceError};
 use orderboard::store::{ApplyError, Store, StoreError};
 
 use crate::db::{TestDb, both};
@@ -133,6 +133,61 @@ async fn sqlite_writers_in_one_process_take_turns() {
         .await
         .unwrap();
     assert_eq!(store.history(held_back).await.unwrap().len(), 1);
+}
+
+/// An idempotency key whose settling meets a held database is not left claimed for good:
+/// once the database is let go, the key of a created order replays its first response, and
+/// the key of a failed request is given back, so its retry is tried afresh (SQLite's writer
+/// held here by a transaction left open on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_held_at_settling_is_settled_once_let_go() {
+    let db = crate::db::sqlite();
+    let (backoffice, store) = db.parts().await;
+    let (admin, ..) = people(&backoffice).await;
+    let claim = async |key: &str| {
+        backoffice
+            .claim_idempotency_key(&admin, key, test_now())
+            .await
+            .unwrap()
+    };
+    assert_eq!(claim("created").await, IdempotencyClaim::First);
+    assert_eq!(claim("failed").await, IdempotencyClaim::First);
+    let response = IdempotentResponse {
+        status: 201,
+        body: r#"{"id":1}"#.into(),
+        location: Some("/orders/1".into()),
+    };
+    let Store::Sqlite(sqlite) = &store else {
+        unreachable!("crate::db::sqlite() is a SQLite file")
+    };
+    let holder = sqlite.writer().begin_with("BEGIN IMMEDIATE").await.unwrap();
+    // Each waits out the lock wait, then leaves the settling to a task that tries again.
+    tokio::join!(
+        backoffice.settle_idempotency_key(&admin, "created", Some(&response)),
+        backoffice.settle_idempotency_key(&admin, "failed", None),
+    );
+    holder.rollback().await.unwrap();
+    let settled = tokio::time::timeout(Duration::from_secs(30), async {
+        let (mut replayed, mut given_back) = (false, false);
+        while !(replayed && given_back) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if !replayed {
+                match claim("created").await {
+                    IdempotencyClaim::Replay(first) => {
+                        assert_eq!(first, response);
+                        replayed = true;
+                    }
+                    other => assert_eq!(other, IdempotencyClaim::InProgress),
+                }
+            }
+            if !given_back {
+                // Claimed afresh once given back; in progress until then.
+                given_back = claim("failed").await == IdempotencyClaim::First;
+            }
+        }
+    })
+    .await;
+    assert!(settled.is_ok(), "the keys were not settled once let go");
 }
 
 /// The same race across 16 OS processes of the real binary.
