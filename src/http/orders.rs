@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::extract::{ApiQuery, Caller, JsonBody, UncheckedBearer, etag, if_match, order_id};
 use super::problem::{Problem, Situation};
+use crate::domain::Actor;
 use crate::domain::order::parse_amount_cents;
 use crate::service::{IdempotencyClaim, IdempotentResponse, OrderDraft};
 use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
@@ -110,17 +111,41 @@ pub async fn create_order(
 ) -> Result<Response, Problem> {
     let body = body.ok_or_else(|| Problem::bad_request("this request needs a JSON body"))?;
     let draft = body.into_draft()?;
-    let office = &state.office;
     let actor = &caller.actor;
     let now = Utc::now();
     let Some(key) = headers.get("idempotency-key") else {
-        return Ok(replay(&create(&state, &caller, draft, now).await?));
+        return Ok(replay(&create(&state, actor, draft, now).await?));
     };
     let key = key
         .to_str()
-        .map_err(|_| Problem::bad_request("the Idempotency-Key must be visible ASCII"))?;
+        .map_err(|_| Problem::bad_request("the Idempotency-Key must be visible ASCII"))?
+        .to_owned();
+    // A client that hangs up drops this handler. The claim, the creation and the settling run
+    // to their end in a task of their own, so a request cut off between creating the order and
+    // keeping its response does not leave the key claimed for good.
+    let (state, actor) = (state.clone(), actor.clone());
+    tokio::spawn(async move { create_once(&state, &actor, &key, draft, now).await })
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "creating an order with an idempotency key stopped");
+            Err(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the order could not be created; try again with the same Idempotency-Key",
+            ))
+        })
+}
+
+/// Creates the order once per key: the first request creates, its retries get its response.
+async fn create_once(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    draft: OrderDraft,
+    now: DateTime<Utc>,
+) -> Result<Response, Problem> {
+    let office = &state.office;
     match office.claim_idempotency_key(actor, key, now).await? {
-        IdempotencyClaim::First => match create(&state, &caller, draft, now).await {
+        IdempotencyClaim::First => match create(state, actor, draft, now).await {
             Ok(response) => {
                 office
                     .settle_idempotency_key(actor, key, Some(&response))
@@ -144,16 +169,16 @@ pub async fn create_order(
 
 async fn create(
     state: &AppState,
-    caller: &Caller,
+    actor: &Actor,
     draft: OrderDraft,
     now: DateTime<Utc>,
 ) -> Result<IdempotentResponse, Problem> {
     let office = &state.office;
     let id = office
-        .create_order(&caller.actor, draft, now)
+        .create_order(actor, draft, now)
         .await
         .map_err(|e| Problem::from_service(&e, BODY))?;
-    let view = office.show(&caller.actor, id, now).await?;
+    let view = office.show(actor, id, now).await?;
     Ok(IdempotentResponse {
         status: StatusCode::CREATED.as_u16(),
         body: serde_json::to_string(&OrderJson::of_view(&view)).unwrap_or_default(),
