@@ -15,9 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::extract::{ApiQuery, Caller, JsonBody, UncheckedBearer, etag, if_match, order_id};
 use super::problem::{Problem, Situation};
-use crate::domain::Actor;
 use crate::domain::order::parse_amount_cents;
-use crate::service::{IdempotencyClaim, IdempotentResponse, OrderDraft};
+use crate::domain::{Actor, OrderId};
+use crate::service::{Backoffice, IdempotencyClaim, IdempotentResponse, OrderDraft};
 use crate::shapes::{AppliedJson, OrderJson, OrderPageJson, TimelineJson};
 use crate::store::OrderQuery;
 
@@ -90,16 +90,18 @@ const BODY: Situation = Situation {
     post, path = "/orders", tag = "orders",
     request_body = CreateOrderBody,
     params(("Idempotency-Key" = Option<String>, Header,
-        description = "A retry with the same key by the same user returns the first response and creates nothing")),
+        description = "A retry with the same key by the same user returns the first response and creates nothing; after a 409, retry with the same key")),
     responses(
         (status = 201, description = "Created; Location names the order", body = OrderJson,
             headers(("Location" = String, description = "/orders/{id}"))),
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither admin nor system", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A request with this key is still in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this key is still in progress: retry with the same key shortly", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A valid JSON body with invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Creating stopped unexpectedly; the order may exist", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is held or does not answer; nothing was changed unless said otherwise, retry with the same key", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -130,7 +132,8 @@ pub async fn create_order(
             tracing::error!(%error, "creating an order with an idempotency key stopped");
             Err(Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the order could not be created; try again with the same Idempotency-Key",
+                "creating the order stopped unexpectedly; check whether it exists before \
+                 using a new Idempotency-Key",
             ))
         })
 }
@@ -145,18 +148,27 @@ async fn create_once(
 ) -> Result<Response, Problem> {
     let office = &state.office;
     match office.claim_idempotency_key(actor, key, now).await? {
-        IdempotencyClaim::First => match create(state, actor, draft, now).await {
-            Ok(response) => {
-                office
-                    .settle_idempotency_key(actor, key, Some(&response))
-                    .await;
-                Ok(replay(&response))
-            }
-            Err(problem) => {
-                office.settle_idempotency_key(actor, key, None).await;
-                Err(problem)
-            }
-        },
+        IdempotencyClaim::First => {
+            let id = match office.create_order(actor, draft, now).await {
+                Ok(id) => id,
+                Err(error) => {
+                    // A refusal created nothing: the key is given back. A lost connection may
+                    // have lost only the commit's answer: the key stays claimed rather than
+                    // risk a second order.
+                    if !error.is_connection_lost() {
+                        office.settle_idempotency_key(actor, key, None).await;
+                    }
+                    return Err(Problem::from_service(&error, BODY));
+                }
+            };
+            // The order exists: from here the key is never given back. If its view cannot be
+            // read, the key stays claimed and the retries are told it is in progress.
+            let response = created(office, actor, id, now).await?;
+            office
+                .settle_idempotency_key(actor, key, Some(&response))
+                .await;
+            Ok(replay(&response))
+        }
         IdempotencyClaim::Replay(response) => Ok(replay(&response)),
         IdempotencyClaim::InProgress => Err(Problem::new(
             StatusCode::CONFLICT,
@@ -178,6 +190,16 @@ async fn create(
         .create_order(actor, draft, now)
         .await
         .map_err(|e| Problem::from_service(&e, BODY))?;
+    created(office, actor, id, now).await
+}
+
+/// The answer to a creation: the new order as the caller sees it.
+async fn created(
+    office: &Backoffice,
+    actor: &Actor,
+    id: OrderId,
+    now: DateTime<Utc>,
+) -> Result<IdempotentResponse, Problem> {
     let view = office.show(actor, id, now).await?;
     Ok(IdempotentResponse {
         status: StatusCode::CREATED.as_u16(),

@@ -86,8 +86,8 @@ impl Backoffice {
     /// A database held past the lock wait, or away, must not leave the key claimed for good:
     /// its retries would be refused as in progress forever, and a client then told to use a
     /// new key could create the order twice. So a settlement that meets either is tried again
-    /// in the background, every `SETTLE_AGAIN_EVERY` for up to `SETTLE_TRIES` tries, while the
-    /// retries are told the request is still in progress.
+    /// (see `worth_settling_again`) in the background, every `SETTLE_AGAIN_EVERY` for up to
+    /// `SETTLE_TRIES` tries, while the retries are told the request is still in progress.
     pub async fn settle_idempotency_key(
         &self,
         actor: &Actor,
@@ -98,7 +98,7 @@ impl Backoffice {
             Ok(()) => return,
             Err(error) => error,
         };
-        if !(error.is_busy() || error.is_connection_lost()) {
+        if !worth_settling_again(&error, response.is_some()) {
             tracing::error!(%error, "could not settle an idempotency key");
             return;
         }
@@ -113,7 +113,7 @@ impl Backoffice {
                         tracing::info!("an idempotency key is settled after all");
                         return;
                     }
-                    Err(error) if error.is_busy() || error.is_connection_lost() => {}
+                    Err(error) if worth_settling_again(&error, response.is_some()) => {}
                     Err(error) => {
                         tracing::error!(%error, "could not settle an idempotency key");
                         return;
@@ -145,4 +145,12 @@ impl Backoffice {
         }
         Ok(())
     }
+}
+
+/// Whether a settlement that failed so is tried again. Keeping a response may always be
+/// repeated (it writes the same values to the same claim). Giving a key back is repeated
+/// only when it surely changed nothing (busy): after a lost connection it may have been
+/// done already, and a repeat could delete a newer request's claim of the same key.
+fn worth_settling_again(error: &ServiceError, keeping_a_response: bool) -> bool {
+    error.is_busy() || (keeping_a_response && error.is_connection_lost())
 }
