@@ -94,34 +94,41 @@ impl Backoffice {
         key: &str,
         response: Option<&IdempotentResponse>,
     ) {
-        let error = match self.try_settle(&actor.name, key, response).await {
-            Ok(()) => return,
-            Err(error) => error,
-        };
-        if !worth_settling_again(&error, response.is_some()) {
-            tracing::error!(%error, "could not settle an idempotency key");
+        if self.settle_once(&actor.name, key, response).await {
             return;
         }
-        tracing::warn!(%error, "an idempotency key is not settled yet; trying again");
         let (office, user, key) = (self.clone(), actor.name.clone(), key.to_owned());
         let response = response.cloned();
         tokio::spawn(async move {
             for _ in 0..SETTLE_TRIES {
                 tokio::time::sleep(SETTLE_AGAIN_EVERY).await;
-                match office.try_settle(&user, &key, response.as_ref()).await {
-                    Ok(()) => {
-                        tracing::info!("an idempotency key is settled after all");
-                        return;
-                    }
-                    Err(error) if worth_settling_again(&error, response.is_some()) => {}
-                    Err(error) => {
-                        tracing::error!(%error, "could not settle an idempotency key");
-                        return;
-                    }
+                if office.settle_once(&user, &key, response.as_ref()).await {
+                    return;
                 }
             }
             tracing::error!("an idempotency key stays claimed: the database did not take it");
         });
+    }
+
+    /// One try at settling; whether the key needs no more (settled, or failed in a way not
+    /// worth repeating).
+    async fn settle_once(
+        &self,
+        user: &str,
+        key: &str,
+        response: Option<&IdempotentResponse>,
+    ) -> bool {
+        match self.try_settle(user, key, response).await {
+            Ok(()) => true,
+            Err(error) if worth_settling_again(&error, response.is_some()) => {
+                tracing::warn!(%error, "an idempotency key is not settled yet; trying again");
+                false
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not settle an idempotency key");
+                true
+            }
+        }
     }
 
     async fn try_settle(
